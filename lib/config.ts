@@ -1,0 +1,658 @@
+/**
+ * The configuration's one definition: its types, its defaults and its validation.
+ *
+ * The app (bin/app.ts) and any other tool read the raw JSON, call {@link parseConfig} and get
+ * either a fully defaulted, validated configuration or one {@link ConfigError} that lists
+ * every problem at once, each naming the field, the bad value and what is allowed.
+ *
+ * This module must stay free of aws-cdk-lib so that non-CDK code can share it.
+ */
+import {
+  CipsFilter,
+  IntegrationKind,
+  MAX_CIPS_POLICIES,
+  MAX_INTEGRATION_NAME_LENGTH,
+  PcSettings,
+  VmSettings,
+  defaultIntegrationName,
+} from '../lambda/contract';
+
+/** The Qualys platforms and their API gateway URLs. */
+export const QUALYS_PLATFORMS: Readonly<Record<string, string>> = {
+  US1: 'https://gateway.qg1.apps.qualys.com',
+  US2: 'https://gateway.qg2.apps.qualys.com',
+  US3: 'https://gateway.qg3.apps.qualys.com',
+  US4: 'https://gateway.qg4.apps.qualys.com',
+  EU1: 'https://gateway.qg1.apps.qualys.eu',
+  EU2: 'https://gateway.qg2.apps.qualys.eu',
+  EU3: 'https://gateway.qg3.apps.qualys.it',
+  IN1: 'https://gateway.qg1.apps.qualys.in',
+  CA1: 'https://gateway.qg1.apps.qualys.ca',
+  AE1: 'https://gateway.qg1.apps.qualys.ae',
+  UK1: 'https://gateway.qg1.apps.qualys.co.uk',
+  AU1: 'https://gateway.qg1.apps.qualys.com.au',
+  KSA1: 'https://gateway.qg1.apps.qualysksa.com',
+};
+
+/** Every default in one place. */
+export const DEFAULTS = {
+  qualysAwsAccountId: '805950163170',
+  retainBucketOnDelete: true,
+  validationTimeoutSeconds: 600,
+  logRetentionDays: 90,
+  vm: {
+    minSeverity: 3,
+    baseCategory: 'Confirmed',
+    resultSectionNeeded: false,
+    sendVulnInfo: false,
+    compressData: true,
+    sendAlerts: false,
+    errorEmails: [] as string[],
+  } satisfies VmSettings,
+  pc: { compressData: true } satisfies PcSettings,
+  cipsFilter: {
+    includeEvidenceData: false,
+    includeFailPosture: true,
+    includePassPosture: true,
+    includeErrorPosture: true,
+  } satisfies CipsFilter,
+} as const;
+
+/** Validation bounds: the custom-resource Lambda must finish, cleanup included, within 14 minutes. */
+export const LIMITS = {
+  maxEnvNameLength: 32,
+  minValidationTimeoutSeconds: 30,
+  maxValidationTimeoutSeconds: 720,
+  maxErrorEmails: 5,
+  /** The longest AWS region name (us-isof-south-1), to check default names of region-agnostic stacks. */
+  longestRegionLength: 15,
+} as const;
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+interface IntegrationCommon {
+  /** The integration's name in Qualys; undefined means the default name for the environment. */
+  readonly name?: string;
+  /** Change to any new value to regenerate the external ID. */
+  readonly externalIdRotation: string;
+  /** Take over an integration of the same name that this environment did not evidently create. */
+  readonly adoptExisting: boolean;
+}
+
+export interface VmConfig extends IntegrationCommon {
+  readonly settings: VmSettings;
+}
+
+export interface PcConfig extends IntegrationCommon {
+  readonly settings: PcSettings;
+  readonly policies: readonly number[];
+  /** Undefined: the subscription's CIPS filter is left alone. */
+  readonly filter?: CipsFilter;
+}
+
+export interface BucketConfig {
+  /** Undefined: CloudFormation picks a unique name. */
+  readonly bucketName?: string;
+  readonly retainOnDelete: boolean;
+}
+
+/** One environment, validated and with every default filled in. */
+export interface EnvironmentConfig {
+  readonly envName: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly gatewayUrl: string;
+  readonly credentialsSecret: string;
+  readonly qualysAwsAccountId: string;
+  readonly bucket: BucketConfig;
+  readonly vm?: VmConfig;
+  readonly pc?: PcConfig;
+  readonly validationTimeoutSeconds: number;
+  readonly logRetentionDays: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface QualysS3Config {
+  readonly environments: readonly EnvironmentConfig[];
+}
+
+/** Every problem found in a configuration, reported together. */
+export class ConfigError extends Error {
+  constructor(
+    readonly problems: readonly string[],
+    source = 'the configuration',
+  ) {
+    super(
+      `${source} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** The stack name of an environment. */
+export function stackName(envName: string): string {
+  return `QualysS3-${envName}`;
+}
+
+const ENV_KEYS = [
+  'account',
+  'region',
+  'gatewayUrl',
+  'platform',
+  'credentialsSecret',
+  'qualysAwsAccountId',
+  'bucket',
+  'vm',
+  'pc',
+  'validationTimeoutSeconds',
+  'logRetentionDays',
+  'tags',
+] as const;
+const BUCKET_KEYS = ['bucketName', 'retainOnDelete'] as const;
+const VM_KEYS = [
+  'name',
+  'minSeverity',
+  'baseCategory',
+  'resultSectionNeeded',
+  'sendVulnInfo',
+  'compressData',
+  'sendAlerts',
+  'errorEmails',
+  'externalIdRotation',
+  'adoptExisting',
+] as const;
+const PC_KEYS = ['name', 'compressData', 'policies', 'filter', 'externalIdRotation', 'adoptExisting'] as const;
+const FILTER_KEYS = ['includeEvidenceData', 'includeFailPosture', 'includePassPosture', 'includeErrorPosture'] as const;
+const BASE_CATEGORIES = ['IG', 'Potential', 'Confirmed'] as const;
+
+/** Collects problems while reading one raw object; each reader names the field it reads. */
+class Reader {
+  constructor(
+    private readonly problems: string[],
+    private readonly path: string,
+    private readonly raw: Record<string, unknown>,
+  ) {}
+
+  field(key: string): string {
+    return `${this.path}.${key}`;
+  }
+
+  has(key: string): boolean {
+    return this.raw[key] !== undefined;
+  }
+
+  get(key: string): unknown {
+    return this.raw[key];
+  }
+
+  problem(key: string, message: string): void {
+    this.problems.push(`"${this.field(key)}" ${message}`);
+  }
+
+  rejectUnknown(known: readonly string[]): void {
+    for (const key of Object.keys(this.raw)) {
+      if (known.includes(key)) continue;
+      const hint = closest(key, known);
+      this.problems.push(
+        `"${this.field(key)}" is not a known field${hint ? ` (did you mean "${hint}"?)` : ''}; allowed: ${known.join(', ')}`,
+      );
+    }
+  }
+
+  string(key: string, opts: { pattern?: RegExp; describe?: string; maxLength?: number } = {}): string | undefined {
+    const value = this.raw[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.length === 0) {
+      this.problem(key, `must be a non-empty string, got ${show(value)}`);
+      return undefined;
+    }
+    if (opts.maxLength !== undefined && value.length > opts.maxLength) {
+      this.problem(key, `is ${value.length} characters long, ${show(value)}; at most ${opts.maxLength} are allowed`);
+      return undefined;
+    }
+    if (opts.pattern && !opts.pattern.test(value)) {
+      this.problem(key, `is ${show(value)}; it must be ${opts.describe}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const value = this.raw[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') {
+      this.problem(key, `must be true or false, got ${show(value)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  integer(key: string, fallback: number, min: number, max: number): number {
+    const value = this.raw[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.problem(key, `must be a whole number from ${min} to ${max}, got ${show(value)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string | number>(key: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw[key];
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value as T)) {
+      this.problem(key, `is ${show(value)}; allowed: ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  object(key: string): Reader | undefined {
+    const value = this.raw[key];
+    if (value === undefined) return undefined;
+    if (!isPlainObject(value)) {
+      this.problem(key, `must be an object, got ${show(value)}`);
+      return undefined;
+    }
+    return new Reader(this.problems, this.field(key), value);
+  }
+}
+
+/**
+ * Validates a raw configuration (the `qualys` context object, or the file named by
+ * `-c config=...`) and fills in every default.
+ *
+ * @throws ConfigError listing every problem found.
+ */
+export function parseConfig(raw: unknown, source?: string): QualysS3Config {
+  const problems: string[] = [];
+  if (!isPlainObject(raw)) {
+    throw new ConfigError([`the configuration must be a JSON object with an "environments" key, got ${show(raw)}`], source);
+  }
+  const root = new Reader(problems, 'qualys', raw);
+  root.rejectUnknown(['environments']);
+  const envs = root.object('environments');
+  if (!envs) {
+    if (!root.has('environments')) {
+      problems.push('"qualys.environments" is missing; add at least one environment, e.g. {"environments": {"dev": {...}}}');
+    }
+    throw new ConfigError(problems, source);
+  }
+  const envNames = Object.keys(raw.environments as object);
+  if (envNames.length === 0) {
+    problems.push('"qualys.environments" is empty; add at least one environment');
+  }
+  const environments: EnvironmentConfig[] = [];
+  for (const envName of envNames) {
+    const env = parseEnvironment(problems, envName, envs);
+    if (env) environments.push(env);
+  }
+  checkNameCollisions(problems, environments);
+  if (problems.length > 0) throw new ConfigError(problems, source);
+  return { environments };
+}
+
+function parseEnvironment(problems: string[], envName: string, envs: Reader): EnvironmentConfig | undefined {
+  const before = problems.length;
+  if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(envName) || envName.length > LIMITS.maxEnvNameLength) {
+    problems.push(
+      `environment name ${show(envName)} is not allowed: use letters, digits and hyphens, starting with a letter, ` +
+        `at most ${LIMITS.maxEnvNameLength} characters (it becomes the stack name ${stackName('<name>')})`,
+    );
+  }
+  const env = envs.object(envName);
+  if (!env) return undefined;
+  env.rejectUnknown(ENV_KEYS);
+
+  const account = env.string('account', { pattern: /^\d{12}$/, describe: 'a 12-digit AWS account ID' });
+  const region = env.string('region', {
+    pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/,
+    describe: 'an AWS region name such as "us-east-1"',
+  });
+  const gatewayUrl = parseGateway(env);
+  const credentialsSecret = parseSecretId(env);
+  const qualysAwsAccountId =
+    env.string('qualysAwsAccountId', { pattern: /^\d{12}$/, describe: 'a 12-digit AWS account ID' }) ??
+    DEFAULTS.qualysAwsAccountId;
+  const bucket = parseBucket(env);
+  const validationTimeoutSeconds = env.integer(
+    'validationTimeoutSeconds',
+    DEFAULTS.validationTimeoutSeconds,
+    LIMITS.minValidationTimeoutSeconds,
+    LIMITS.maxValidationTimeoutSeconds,
+  );
+  const logRetentionDays = env.oneOf('logRetentionDays', DEFAULTS.logRetentionDays as number, LOG_RETENTION_DAYS);
+  const tags = parseTags(env);
+
+  const vm = parseIntegration(env, 'vm', (r) => parseVm(r));
+  const pc = parseIntegration(env, 'pc', (r) => parsePc(r));
+  if (env.get('vm') === undefined || env.get('vm') === false) {
+    if (env.get('pc') === undefined || env.get('pc') === false) {
+      problems.push(
+        `"${env.field('vm')}" and "${env.field('pc')}" are both absent or false; configure at least one integration, e.g. "vm": {}`,
+      );
+    }
+  }
+  for (const [kind, integration] of [['vm', vm], ['pc', pc]] as const) {
+    checkNameLength(problems, env, envName, kind, integration, account, region);
+  }
+  if (problems.length > before || !gatewayUrl || !credentialsSecret) return undefined;
+  return {
+    envName,
+    account,
+    region,
+    gatewayUrl,
+    credentialsSecret,
+    qualysAwsAccountId,
+    bucket,
+    vm,
+    pc,
+    validationTimeoutSeconds,
+    logRetentionDays,
+    tags,
+  };
+}
+
+function parseGateway(env: Reader): string | undefined {
+  const hasUrl = env.has('gatewayUrl');
+  const hasPlatform = env.has('platform');
+  if (hasUrl && hasPlatform) {
+    env.problem('gatewayUrl', `and "${env.field('platform')}" are both set; set only one of them`);
+    return undefined;
+  }
+  if (hasPlatform) {
+    const platform = env.oneOf('platform', '', Object.keys(QUALYS_PLATFORMS));
+    return QUALYS_PLATFORMS[platform];
+  }
+  if (!hasUrl) {
+    env.problem(
+      'gatewayUrl',
+      `is missing; set "gatewayUrl" to your Qualys API gateway (e.g. "https://gateway.qg1.apps.qualys.com") ` +
+        `or "platform" to one of ${Object.keys(QUALYS_PLATFORMS).join(', ')}`,
+    );
+    return undefined;
+  }
+  const value = env.string('gatewayUrl');
+  if (value === undefined) return undefined;
+  const problem = gatewayUrlProblem(value);
+  if (problem) {
+    env.problem('gatewayUrl', `is ${show(value)}; ${problem}`);
+    return undefined;
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** Why a gateway URL is unacceptable, or undefined when it is fine. */
+export function gatewayUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'it must be an absolute URL such as "https://gateway.qg1.apps.qualys.com"';
+  }
+  if (url.username || url.password) return 'it must not carry credentials; put them in the Secrets Manager secret';
+  if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    return 'it must be the gateway\'s base URL, with no path, query or fragment';
+  }
+  if (url.protocol === 'https:') return undefined;
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (url.protocol === 'http:' && loopback) return undefined;
+  return 'it must use https (plain http is allowed only for a loopback test server such as http://127.0.0.1:8080)';
+}
+
+function parseSecretId(env: Reader): string | undefined {
+  if (!env.has('credentialsSecret')) {
+    env.problem(
+      'credentialsSecret',
+      'is missing; set it to the name or ARN of the Secrets Manager secret that holds {"username","password"} ' +
+        '(see "Create the credentials secret" in README.md)',
+    );
+    return undefined;
+  }
+  const value = env.string('credentialsSecret');
+  if (value === undefined) return undefined;
+  const isArn = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(value);
+  const isName = /^[A-Za-z0-9/_+=.@-]{1,512}$/.test(value) && !value.startsWith('arn:');
+  if (!isArn && !isName) {
+    env.problem(
+      'credentialsSecret',
+      `is ${show(value)}; it must be a secret name (letters, digits and /_+=.@-) or a full secret ARN ` +
+        '(arn:aws:secretsmanager:<region>:<account>:secret:<name>); never put the credentials themselves here',
+    );
+    return undefined;
+  }
+  return value;
+}
+
+function parseBucket(env: Reader): BucketConfig {
+  const bucket = env.object('bucket');
+  if (!bucket) return { retainOnDelete: DEFAULTS.retainBucketOnDelete };
+  bucket.rejectUnknown(BUCKET_KEYS);
+  const bucketName = bucket.string('bucketName');
+  if (bucketName !== undefined) {
+    const problem = bucketNameProblem(bucketName);
+    if (problem) bucket.problem('bucketName', `is ${show(bucketName)}; ${problem}`);
+  }
+  return { bucketName, retainOnDelete: bucket.boolean('retainOnDelete', DEFAULTS.retainBucketOnDelete) };
+}
+
+/** S3's general-purpose bucket naming rules. */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return 'a bucket name must be 3 to 63 characters long';
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
+    return 'a bucket name may hold only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit';
+  }
+  if (name.includes('..') || name.includes('.-') || name.includes('-.')) return 'a bucket name must not hold "..", ".-" or "-."';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'a bucket name must not look like an IP address';
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3|--table-s3)$/.test(name)) {
+    return 'a bucket name must not use a prefix or suffix that S3 reserves (xn--, sthree-, -s3alias, --ol-s3, --x-s3)';
+  }
+  return undefined;
+}
+
+function parseTags(env: Reader): Record<string, string> {
+  const tags = env.object('tags');
+  if (!tags) return {};
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(env.get('tags') as object)) {
+    const value = tags.get(key);
+    if (typeof value !== 'string' || key.length > 128 || value.length > 256 || key.startsWith('aws:')) {
+      tags.problem(key, `must map a tag key (at most 128 characters, not starting with "aws:") to a string of at most 256 characters, got ${show(value)}`);
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+function parseIntegration<T>(env: Reader, kind: IntegrationKind, parse: (r: Reader) => T): T | undefined {
+  const value = env.get(kind);
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return parse(new Reader([], env.field(kind), {}));
+  const reader = env.object(kind);
+  return reader ? parse(reader) : undefined;
+}
+
+function parseCommon(r: Reader): IntegrationCommon {
+  const name = r.string('name', { maxLength: MAX_INTEGRATION_NAME_LENGTH });
+  if (name !== undefined && /[\u0000-\u001f\u007f]/.test(name)) r.problem('name', 'must not contain control characters');
+  const rotation = r.get('externalIdRotation');
+  let externalIdRotation = '';
+  if (rotation !== undefined) {
+    if (typeof rotation !== 'string' && typeof rotation !== 'number') {
+      r.problem('externalIdRotation', `must be a string (any new value rotates the external ID), got ${show(rotation)}`);
+    } else {
+      externalIdRotation = String(rotation);
+    }
+  }
+  return { name, externalIdRotation, adoptExisting: r.boolean('adoptExisting', false) };
+}
+
+function parseVm(r: Reader): VmConfig {
+  r.rejectUnknown(VM_KEYS);
+  const d = DEFAULTS.vm;
+  const sendAlerts = r.boolean('sendAlerts', d.sendAlerts);
+  const errorEmails = parseEmails(r);
+  if (sendAlerts && errorEmails.length === 0) {
+    r.problem('errorEmails', 'is empty while "sendAlerts" is true; list 1 to 5 addresses to receive the alerts');
+  }
+  return {
+    ...parseCommon(r),
+    settings: {
+      minSeverity: r.integer('minSeverity', d.minSeverity, 1, 5),
+      baseCategory: r.oneOf('baseCategory', d.baseCategory, BASE_CATEGORIES),
+      resultSectionNeeded: r.boolean('resultSectionNeeded', d.resultSectionNeeded),
+      sendVulnInfo: r.boolean('sendVulnInfo', d.sendVulnInfo),
+      compressData: r.boolean('compressData', d.compressData),
+      sendAlerts,
+      errorEmails,
+    },
+  };
+}
+
+function parseEmails(r: Reader): string[] {
+  const value = r.get('errorEmails');
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > LIMITS.maxErrorEmails) {
+    r.problem('errorEmails', `must be a list of at most ${LIMITS.maxErrorEmails} email addresses, got ${show(value)}`);
+    return [];
+  }
+  const bad = value.filter((e) => typeof e !== 'string' || !/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(e));
+  if (bad.length > 0) {
+    r.problem('errorEmails', `holds ${bad.map(show).join(', ')}, which ${bad.length === 1 ? 'is not an email address' : 'are not email addresses'}`);
+    return [];
+  }
+  return value as string[];
+}
+
+function parsePc(r: Reader): PcConfig {
+  r.rejectUnknown(PC_KEYS);
+  const filterReader = r.object('filter');
+  let filter: CipsFilter | undefined;
+  if (filterReader) {
+    filterReader.rejectUnknown(FILTER_KEYS);
+    const d = DEFAULTS.cipsFilter;
+    filter = {
+      includeEvidenceData: filterReader.boolean('includeEvidenceData', d.includeEvidenceData),
+      includeFailPosture: filterReader.boolean('includeFailPosture', d.includeFailPosture),
+      includePassPosture: filterReader.boolean('includePassPosture', d.includePassPosture),
+      includeErrorPosture: filterReader.boolean('includeErrorPosture', d.includeErrorPosture),
+    };
+  }
+  return {
+    ...parseCommon(r),
+    settings: { compressData: r.boolean('compressData', DEFAULTS.pc.compressData) },
+    policies: parsePolicies(r),
+    filter,
+  };
+}
+
+function parsePolicies(r: Reader): number[] {
+  const value = r.get('policies');
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    r.problem('policies', `must be a list of Qualys policy IDs (whole numbers), got ${show(value)}`);
+    return [];
+  }
+  const bad = value.filter((p) => typeof p !== 'number' || !Number.isSafeInteger(p) || p <= 0);
+  if (bad.length > 0) {
+    r.problem('policies', `holds ${bad.map(show).join(', ')}; each policy ID must be a positive whole number`);
+    return [];
+  }
+  const duplicates = value.filter((p, i) => value.indexOf(p) !== i);
+  if (duplicates.length > 0) {
+    r.problem('policies', `lists ${[...new Set(duplicates)].join(', ')} more than once; list each policy once`);
+  }
+  if (value.length > MAX_CIPS_POLICIES) {
+    r.problem('policies', `lists ${value.length} policies; CIPS accepts at most ${MAX_CIPS_POLICIES} per subscription`);
+  }
+  return [...new Set(value as number[])];
+}
+
+function checkNameLength(
+  problems: string[],
+  env: Reader,
+  envName: string,
+  kind: IntegrationKind,
+  integration: IntegrationCommon | undefined,
+  account: string | undefined,
+  region: string | undefined,
+): void {
+  if (!integration || integration.name !== undefined) return;
+  const name = defaultIntegrationName(
+    envName,
+    kind,
+    account ?? '0'.repeat(12),
+    region ?? 'x'.repeat(LIMITS.longestRegionLength),
+  );
+  if (name.length > MAX_INTEGRATION_NAME_LENGTH) {
+    problems.push(
+      `"${env.field(kind)}.name" is not set, and the default name for environment "${envName}" ` +
+        `(${account && region ? `"${name}"` : `"${defaultIntegrationName(envName, kind, account ?? '<account>', region ?? '<region>')}"`}) ` +
+        `could be ${name.length} characters, over Qualys's limit of ${MAX_INTEGRATION_NAME_LENGTH}; ` +
+        `set "${env.field(kind)}.name", shorten the environment name${account && region ? '' : ', or set "account" and "region"'}`,
+    );
+  }
+}
+
+/** Two environments that talk to one gateway must not claim one integration name. */
+function checkNameCollisions(problems: string[], environments: readonly EnvironmentConfig[]): void {
+  const seen = new Map<string, string>();
+  for (const env of environments) {
+    for (const kind of ['vm', 'pc'] as const) {
+      const name = env[kind]?.name;
+      if (name === undefined) continue;
+      const key = `${env.gatewayUrl} ${kind} ${name}`;
+      const other = seen.get(key);
+      if (other) {
+        problems.push(
+          `"qualys.environments.${env.envName}.${kind}.name" is "${name}", the same as environment "${other}" on the same gateway; ` +
+            'give each environment its own integration name',
+        );
+      }
+      seen.set(key, env.envName);
+    }
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) return String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** The known name nearest to a misspelt one, when it is near enough to be a typo. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
