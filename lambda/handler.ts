@@ -1,0 +1,66 @@
+/**
+ * The Lambda entry point. It wraps the plain lifecycle function: builds its clients (once
+ * per warm Lambda, lazily), sets the deadline from the Lambda's remaining time, logs the
+ * event without its ResponseURL, and makes sure that what reaches CloudFormation (through
+ * the Provider framework) is an error message a person can act on, never a secret.
+ */
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { sdkRoleTrustStore, sdkSecretReader, sdkStackStatusReader } from './aws';
+import { errorMessage } from './errors';
+import { undiciTransport } from './http';
+import { LifecycleDeps, LifecycleResult, onEvent } from './lifecycle';
+import { Logger } from './log';
+import { systemClock } from './retry';
+
+/**
+ * Time kept back from the Lambda's own timeout: enough to deregister after a failed create
+ * and to answer, so that the answer never comes from a Lambda timeout.
+ */
+export const CLEANUP_RESERVE_MS = 90_000;
+
+type Handler = (event: CloudFormationCustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<LifecycleResult>;
+
+type DepsFactory = (context: Pick<Context, 'getRemainingTimeInMillis'>, log: Logger) => LifecycleDeps;
+
+let clients: Pick<LifecycleDeps, 'secrets' | 'trust' | 'stacks' | 'transport'> | undefined;
+
+export const defaultDeps: DepsFactory = (context, log) => {
+  clients ??= {
+    secrets: sdkSecretReader(),
+    trust: sdkRoleTrustStore(),
+    stacks: sdkStackStatusReader(),
+    transport: undiciTransport(),
+  };
+  return {
+    ...clients,
+    log,
+    clock: systemClock,
+    deadline: Date.now() + Math.max(0, context.getRemainingTimeInMillis() - CLEANUP_RESERVE_MS),
+  };
+};
+
+export function wrap(
+  fn: (event: CloudFormationCustomResourceEvent, deps: LifecycleDeps) => Promise<LifecycleResult>,
+  makeDeps: DepsFactory = defaultDeps,
+  makeLogger: () => Logger = () => new Logger(),
+): Handler {
+  return async (event, context) => {
+    const log = makeLogger();
+    const { ResponseURL: _omitted, ...loggable } = event;
+    log.info('event', { ...loggable, ResponseURL: '...' });
+    try {
+      const out = await fn(event, makeDeps(context, log));
+      log.info('done', { RequestType: event.RequestType, PhysicalResourceId: out.PhysicalResourceId });
+      return out;
+    } catch (error) {
+      const message = log.redact(`${event.RequestType} failed: ${errorMessage(error)}`);
+      log.error('failed', { error: message });
+      // A fresh error: no stack frames and no cause, so that nothing unredacted travels on.
+      const answer = new Error(message);
+      answer.stack = message;
+      throw answer;
+    }
+  };
+}
+
+export const handler = wrap(onEvent);

@@ -1,0 +1,42 @@
+/**
+ * The seam between the Qualys client and the network. Tests pass their own transport;
+ * the Lambda uses undici, with a per-request timeout so that a stalled gateway cannot
+ * hold the custom resource past its deadline.
+ */
+import { request } from 'undici';
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+export type HttpTransport = (req: HttpRequest) => Promise<HttpResponse>;
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export function undiciTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): HttpTransport {
+  return async (req) => {
+    const res = await request(req.url, {
+      method: req.method as 'GET',
+      headers: req.headers,
+      body: req.body,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+  };
+}
+
+export function header(res: HttpResponse, name: string): string | undefined {
+  const value = res.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}

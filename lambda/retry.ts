@@ -1,0 +1,68 @@
+/**
+ * The one retry helper: jittered exponential backoff, bounded by attempts and a deadline.
+ * Errors decide for themselves whether they are worth retrying and may name the wait the
+ * server asked for (Retry-After, X-RateLimit-ToWait-Sec).
+ */
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  /** The first backoff; each later one doubles, up to `maxDelayMs`. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Epoch milliseconds after which no new attempt starts. @default - no deadline */
+  readonly deadline?: number;
+  /** Whether the error is worth another attempt. */
+  readonly isRetryable: (error: unknown) => boolean;
+  /** A wait the error itself asks for (a server's rate-limit hint), in milliseconds. */
+  readonly requestedDelayMs?: (error: unknown) => number | undefined;
+  /** Explicit backoff for attempt n (1-based, the wait after the nth failure); overrides the exponential one. */
+  readonly delayForAttempt?: (attempt: number) => number;
+  readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  readonly clock: Clock;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** A number in [0, 1), for jitter. */
+  random(): number;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: () => Math.random(),
+};
+
+/** Runs `fn` until it succeeds, the error is not retryable, attempts run out or the deadline would pass. */
+export async function withRetries<T>(options: RetryOptions, fn: (attempt: number) => Promise<T>): Promise<T> {
+  const { clock } = options;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (error) {
+      if (attempt >= options.maxAttempts || !options.isRetryable(error)) throw error;
+      const delay = backoff(options, attempt, error);
+      if (options.deadline !== undefined && clock.now() + delay >= options.deadline) throw error;
+      options.onRetry?.(error, attempt, delay);
+      await clock.sleep(delay);
+    }
+  }
+}
+
+function backoff(options: RetryOptions, attempt: number, error: unknown): number {
+  const { clock } = options;
+  let delay: number;
+  if (options.delayForAttempt) {
+    // Keep an explicit schedule's shape; jitter it by up to 10% so that many callers spread out.
+    delay = options.delayForAttempt(attempt) * (0.9 + 0.2 * clock.random());
+  } else {
+    // "Equal jitter": half the exponential step fixed, half random.
+    const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+    delay = step / 2 + (clock.random() * step) / 2;
+  }
+  const requested = options.requestedDelayMs?.(error);
+  if (requested !== undefined && requested > delay) delay = requested + clock.random() * 250;
+  return Math.round(delay);
+}

@@ -1,0 +1,106 @@
+/**
+ * Editing a role's trust policy: plain functions over the policy document.
+ *
+ * Only the statements that let the Qualys principal assume the role are touched; anything
+ * else an operator put there stays as it was. The Qualys principal is never admitted
+ * without an `sts:ExternalId` condition: a statement that would do so is an error.
+ */
+import { TrustPolicyError } from './errors';
+
+export interface PolicyDocument {
+  Version?: string;
+  Statement: Statement[];
+  [key: string]: unknown;
+}
+
+export interface Statement {
+  Effect?: string;
+  Principal?: unknown;
+  Action?: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+export function parsePolicy(text: string): PolicyDocument {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new TrustPolicyError('The role\'s trust policy is not valid JSON', { cause: error });
+  }
+  if (typeof doc !== 'object' || doc === null || !('Statement' in doc)) {
+    throw new TrustPolicyError('The role\'s trust policy has no Statement');
+  }
+  const statement = (doc as { Statement: unknown }).Statement;
+  return { ...(doc as object), Statement: Array.isArray(statement) ? statement : [statement] } as PolicyDocument;
+}
+
+/** Whether the statement lets `principalArn` call sts:AssumeRole. */
+export function trustsPrincipal(statement: Statement, principalArn: string): boolean {
+  if (statement.Effect !== 'Allow') return false;
+  const principal = statement.Principal as { AWS?: unknown } | string | undefined;
+  if (principal === '*') return true;
+  const aws = typeof principal === 'object' && principal !== null ? principal.AWS : undefined;
+  const principals = Array.isArray(aws) ? aws : [aws];
+  if (!principals.some((p) => p === principalArn || p === '*')) return false;
+  const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+  return actions.some((a) => a === 'sts:AssumeRole' || a === 'sts:*' || a === '*');
+}
+
+/** The external IDs the policy requires of `principalArn` (empty when none is required). */
+export function externalIdsFor(doc: PolicyDocument, principalArn: string): string[] {
+  const ids: string[] = [];
+  for (const statement of doc.Statement) {
+    if (!trustsPrincipal(statement, principalArn)) continue;
+    const value = statement.Condition?.StringEquals?.['sts:ExternalId'];
+    if (typeof value === 'string') ids.push(value);
+    if (Array.isArray(value)) ids.push(...value.filter((v): v is string => typeof v === 'string'));
+  }
+  return ids;
+}
+
+/**
+ * A copy of the policy in which every statement trusting `principalArn` requires exactly
+ * `externalIds`. Throws when no statement trusts the principal: then someone has changed the
+ * role by hand, and guessing would be unsafe.
+ */
+export function withExternalIds(doc: PolicyDocument, principalArn: string, externalIds: readonly string[]): PolicyDocument {
+  if (externalIds.length === 0 || externalIds.some((id) => !id)) {
+    throw new TrustPolicyError('Refusing to trust the Qualys principal without an external ID');
+  }
+  let found = false;
+  const statements = doc.Statement.map((statement) => {
+    if (!trustsPrincipal(statement, principalArn)) return statement;
+    found = true;
+    const value = externalIds.length === 1 ? externalIds[0] : [...externalIds];
+    return {
+      ...statement,
+      Condition: {
+        ...statement.Condition,
+        StringEquals: { ...statement.Condition?.StringEquals, 'sts:ExternalId': value },
+      },
+    };
+  });
+  if (!found) {
+    throw new TrustPolicyError(
+      `The role's trust policy has no statement that lets ${principalArn} assume it; ` +
+        'it was probably edited outside CloudFormation. Run "cdk deploy" again to restore it.',
+    );
+  }
+  return { ...doc, Statement: statements };
+}
+
+export function samePolicy(a: PolicyDocument, b: PolicyDocument): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
