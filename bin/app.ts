@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/**
+ * Reads the configuration (the `qualys` context key of cdk.json, or the JSON file named by
+ * `-c config=<path>`) and makes one stack per environment, named QualysS3-<envName>.
+ */
+import { App } from 'aws-cdk-lib';
+import { loadConfig } from '../lib/load-config';
+import { stackName } from '../lib/config';
+import { QualysS3Stack } from '../lib/qualys-s3-stack';
+
+const app = new App();
+const config = loadConfig(app);
+for (const env of config.environments) {
+  new QualysS3Stack(app, stackName(env.envName), {
+    config: env,
+    env: env.account || env.region ? { account: env.account, region: env.region } : undefined,
+    description: `Qualys S3 findings integration for environment "${env.envName}" (qualys-s3-cdk)`,
+  });
+}

@@ -1,0 +1,134 @@
+import * as path from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Provider } from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+
+/** The handler's own timeout: under the Provider framework's 15 minutes, so the framework always answers. */
+export const HANDLER_TIMEOUT = Duration.minutes(14);
+
+export interface IntegrationProviderProps {
+  /** Name or ARN of the Secrets Manager secret holding {"username","password"}. */
+  readonly credentialsSecret: string;
+  /** Retention of the functions' log groups, in days. */
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The custom-resource provider: the handler Lambda (bundled by esbuild), the Provider
+ * framework in front of it, their log groups, and least-privilege roles. The handler may
+ * read only the credentials secret and change only the trust policies of the roles it is
+ * handed with {@link allowTrustEdits}.
+ */
+export class IntegrationProvider extends Construct {
+  readonly serviceToken: string;
+  readonly handler: NodejsFunction;
+  private readonly handlerRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: IntegrationProviderProps) {
+    super(scope, id);
+    const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.handlerRole = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Registers the Qualys S3 integration and edits the Qualys role trust policy',
+    });
+    allowLogging(this.handlerRole, handlerLogs);
+
+    this.handlerRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadQualysCredentials',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: secretArns(this, props.credentialsSecret),
+      }),
+    );
+    this.handlerRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOwnStackStatus',
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [Stack.of(this).stackId],
+      }),
+    );
+
+    this.handler = new NodejsFunction(this, 'Handler', {
+      entry: path.join(__dirname, '..', 'lambda', 'handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: HANDLER_TIMEOUT,
+      role: this.handlerRole,
+      logGroup: handlerLogs,
+      loggingFormat: lambda.LoggingFormat.TEXT,
+      description: 'Qualys S3 integration custom resource (register, validate, update, deregister)',
+      projectRoot: path.join(__dirname, '..'),
+      depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
+      bundling: {
+        minify: true,
+        target: 'node20',
+        format: OutputFormat.CJS,
+        // The runtime provides the AWS SDK v3.
+        externalModules: ['@aws-sdk/*'],
+        sourceMap: false,
+      },
+    });
+
+    const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const frameworkRole = new iam.Role(this, 'FrameworkRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Provider framework: relays CloudFormation events to the Qualys integration handler',
+    });
+    allowLogging(frameworkRole, frameworkLogs);
+    const provider = new Provider(this, 'Provider', {
+      onEventHandler: this.handler,
+      logGroup: frameworkLogs,
+      frameworkOnEventRole: frameworkRole,
+    });
+    this.serviceToken = provider.serviceToken;
+  }
+
+  /** Lets the handler read and rewrite this role's trust policy (and no other role's). */
+  allowTrustEdits(role: iam.IRole): void {
+    this.handlerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
+        resources: [role.roleArn],
+      }),
+    );
+  }
+}
+
+function allowLogging(role: iam.Role, logGroup: logs.ILogGroup): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+}
+
+/**
+ * The ARNs that name the credentials secret and nothing else. Secrets Manager appends a
+ * 6-character suffix to every secret's ARN; a name (or an ARN given without the suffix)
+ * is matched with exactly six wildcard characters, a complete ARN as it is.
+ */
+function secretArns(scope: Construct, nameOrArn: string): string[] {
+  if (nameOrArn.startsWith('arn:')) return [nameOrArn, `${nameOrArn}-??????`];
+  return [
+    Stack.of(scope).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${nameOrArn}-??????`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+  ];
+}

@@ -1,0 +1,45 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { IntegrationKind, PENDING_EXTERNAL_ID_PREFIX } from '../lambda/contract';
+
+export const QUALYS_ASSUMING_ROLE_NAME = 'QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
+
+export interface QualysAccessRoleProps {
+  /** The integration this role serves. */
+  readonly kind: IntegrationKind;
+  /** The AWS account Qualys assumes roles from. */
+  readonly qualysAwsAccountId: string;
+  /** The policy that lets the role write findings; attached to the role. */
+  readonly writePolicy: iam.IManagedPolicy;
+}
+
+/**
+ * The cross-account role Qualys assumes to write findings. Its trust policy requires an
+ * `sts:ExternalId` from the moment it exists: until the integration is registered, a value
+ * no integration has, so the role is never assumable without the external ID. The custom
+ * resource then puts the integration's real external ID in its place.
+ */
+export class QualysAccessRole extends Construct {
+  readonly role: iam.Role;
+  /** The Qualys principal the trust policy names, partition-aware. */
+  readonly qualysPrincipalArn: string;
+
+  constructor(scope: Construct, id: string, props: QualysAccessRoleProps) {
+    super(scope, id);
+    this.qualysPrincipalArn = Stack.of(this).formatArn({
+      service: 'iam',
+      region: '',
+      account: props.qualysAwsAccountId,
+      resource: 'role',
+      resourceName: QUALYS_ASSUMING_ROLE_NAME,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      description: `Assumed by Qualys to write ${props.kind.toUpperCase()} findings into the findings bucket`,
+      assumedBy: new iam.ArnPrincipal(this.qualysPrincipalArn).withConditions({
+        StringEquals: { 'sts:ExternalId': `${PENDING_EXTERNAL_ID_PREFIX}-${props.kind}` },
+      }),
+      managedPolicies: [props.writePolicy],
+    });
+  }
+}
