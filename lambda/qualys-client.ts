@@ -150,7 +150,7 @@ export class QualysClient {
         maxDelayMs: 20_000,
         deadline: this.options.deadline,
         clock: this.clock,
-        isRetryable: isTransient,
+        isRetryable: (e) => !isAuthStep(e) && isTransient(e),
         requestedDelayMs: requestedDelay,
         onRetry: (e, attempt, delay) => this.options.log.warn('retrying', { step, attempt, delayMs: delay, error: errorMessage(e) }),
       },
@@ -271,8 +271,8 @@ export class QualysClient {
   private async authenticate(): Promise<string> {
     const { username, password } = this.options.credentials;
     const form = new URLSearchParams({ username, password, token: 'true' }).toString();
-    const res = await this.retrying('Authenticate with Qualys (POST /auth)', true, () =>
-      this.send('Authenticate with Qualys', 'POST', '/auth', {
+    const res = await this.retrying(AUTH_STEP, isTransient, () =>
+      this.send(AUTH_STEP, 'POST', '/auth', {
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: form,
       }),
@@ -286,7 +286,7 @@ export class QualysClient {
       );
     }
     if (res.status < 200 || res.status >= 300) {
-      throw new QualysApiError('Authenticate with Qualys', 'POST', '/auth', res.status, stripToText(res.body));
+      throw new QualysApiError(AUTH_STEP, 'POST', '/auth', res.status, stripToText(res.body));
     }
     const jwt = res.body.trim();
     if (!jwt || /\s/.test(jwt) || jwt.startsWith('<') || jwt.startsWith('{')) {
@@ -300,7 +300,11 @@ export class QualysClient {
   }
 
   private async call(opts: CallOptions): Promise<HttpResponse> {
-    return this.retrying(opts.step, opts.retryServerErrors ?? true, async () => {
+    const retryServerErrors = opts.retryServerErrors ?? true;
+    // Authentication retries on its own; retrying it again here would multiply the attempts.
+    const isRetryable = (e: unknown) =>
+      !isAuthStep(e) && (retryServerErrors ? isTransient(e) : e instanceof QualysApiError && e.status === 429);
+    return this.retrying(opts.step, isRetryable, async () => {
       const jwt = await this.token();
       let res = await this.send(opts.step, opts.method, opts.path, this.requestParts(jwt, opts.json));
       if (res.status === 401) {
@@ -337,7 +341,7 @@ export class QualysClient {
     return { headers, body: JSON.stringify(json) };
   }
 
-  private async retrying<T>(step: string, retryServerErrors: boolean, fn: () => Promise<T>): Promise<T> {
+  private async retrying<T>(step: string, isRetryable: (e: unknown) => boolean, fn: () => Promise<T>): Promise<T> {
     return withRetries(
       {
         maxAttempts: this.options.maxAttempts ?? 6,
@@ -345,7 +349,7 @@ export class QualysClient {
         maxDelayMs: 20_000,
         deadline: this.options.deadline,
         clock: this.clock,
-        isRetryable: (e) => (retryServerErrors ? isTransient(e) : e instanceof QualysApiError && e.status === 429),
+        isRetryable,
         requestedDelayMs: requestedDelay,
         onRetry: (e, attempt, delayMs) => this.options.log.warn('retrying', { step, attempt, delayMs, error: errorMessage(e) }),
       },
@@ -391,6 +395,12 @@ function filterBody(filter: CipsFilter): CipsFilter {
     includePassPosture: filter.includePassPosture,
     includeErrorPosture: filter.includeErrorPosture,
   };
+}
+
+const AUTH_STEP = 'Authenticate with Qualys';
+
+function isAuthStep(error: unknown): boolean {
+  return (error instanceof QualysApiError || error instanceof QualysNetworkError) && error.step === AUTH_STEP;
 }
 
 function isTransient(error: unknown): boolean {

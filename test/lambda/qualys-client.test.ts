@@ -1,0 +1,232 @@
+import { QualysApiError, QualysAuthError, QualysNetworkError } from '../../lambda/errors';
+import { HttpRequest, HttpResponse } from '../../lambda/http';
+import { QualysClient } from '../../lambda/qualys-client';
+import { FakeClock, memoryLogger } from '../support/lambda-fakes';
+
+type Step = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
+
+/** A transport that answers from a script and records every request. */
+function scripted(...steps: Step[]) {
+  const requests: HttpRequest[] = [];
+  const transport = async (req: HttpRequest) => {
+    requests.push(req);
+    const step = steps.shift();
+    if (!step) throw new Error(`unexpected request ${req.method} ${req.url}`);
+    return step(req);
+  };
+  return { transport, requests, remaining: () => steps.length };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+const text = (status: number, body: string, headers: Record<string, string> = {}): HttpResponse => ({ status, headers, body });
+
+function jwt(expSeconds: number): string {
+  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${enc({ alg: 'HS256' })}.${enc({ sub: 'qualys-user', exp: expSeconds })}.c2lnbmF0dXJlLXNpZ25hdHVyZQ`;
+}
+
+const PASSWORD = 'Sup3r-S3cret!';
+
+function client(transport: (req: HttpRequest) => Promise<HttpResponse>, clock = new FakeClock(), cache = new Map()) {
+  const { log, lines } = memoryLogger();
+  const qualys = new QualysClient({
+    gatewayUrl: 'https://gateway.example.test/',
+    credentials: { username: 'qualys-user', password: PASSWORD },
+    credentialsSource: 'secret "qualys/api-credentials"',
+    transport,
+    log,
+    clock,
+    tokenCache: cache,
+  });
+  return { qualys, lines, clock, cache };
+}
+
+const auth = (token: string): Step => (req) => {
+  expect(req.method).toBe('POST');
+  expect(req.url).toBe('https://gateway.example.test/auth');
+  return text(200, token);
+};
+
+describe('authentication', () => {
+  test('GIVEN valid credentials WHEN a call is made THEN POST /auth sends the form fields and the JWT is used as a Bearer token', async () => {
+    const token = jwt(1_700_000_000 + 4 * 3600);
+    const s = scripted(auth(token), () => json(200, []));
+    const { qualys } = client(s.transport);
+    await qualys.listIntegrations('vm');
+    const [authReq, listReq] = s.requests;
+    expect(authReq.headers['Content-Type']).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(authReq.body))).toEqual({ username: 'qualys-user', password: PASSWORD, token: 'true' });
+    expect(listReq.url).toBe('https://gateway.example.test/partner-integration/aws/s3/vm');
+    expect(listReq.headers.Authorization).toBe(`Bearer ${token}`);
+  });
+
+  test('GIVEN a cached token WHEN another client for the same gateway and user calls THEN no new /auth is made', async () => {
+    const token = jwt(1_700_000_000 + 4 * 3600);
+    const s = scripted(auth(token), () => json(200, []), () => json(200, []));
+    const cache = new Map();
+    const clock = new FakeClock();
+    await client(s.transport, clock, cache).qualys.listIntegrations('vm');
+    await client(s.transport, clock, cache).qualys.listIntegrations('pc');
+    expect(s.requests.filter((r) => r.url.endsWith('/auth'))).toHaveLength(1);
+  });
+
+  test('GIVEN a token near its 4-hour end WHEN a call is made THEN a new token is fetched first', async () => {
+    const clock = new FakeClock();
+    const first = jwt(clock.now() / 1000 + 4 * 3600);
+    const second = jwt(clock.now() / 1000 + 8 * 3600);
+    const s = scripted(auth(first), () => json(200, []), auth(second), () => json(200, []));
+    const cache = new Map();
+    await client(s.transport, clock, cache).qualys.listIntegrations('vm');
+    clock.time += 4 * 3600 * 1000 - 60_000; // one minute before expiry
+    await client(s.transport, clock, cache).qualys.listIntegrations('vm');
+    expect(s.requests[3].headers.Authorization).toBe(`Bearer ${second}`);
+  });
+
+  test('GIVEN the gateway rejects an expired token with 401 WHEN a call is made THEN it re-authenticates once and retries', async () => {
+    const s = scripted(auth('tok.en.one'), () => json(401, { messsage: 'Token expired' }), auth('tok.en.two'), () => json(200, []));
+    const { qualys } = client(s.transport);
+    await expect(qualys.listIntegrations('vm')).resolves.toEqual([]);
+    expect(s.requests[3].headers.Authorization).toBe('Bearer tok.en.two');
+  });
+
+  test('GIVEN 401 even with a fresh token WHEN a call is made THEN it fails with a permission hint and does not loop', async () => {
+    const s = scripted(auth('a.b.c'), () => json(401, {}), auth('d.e.f'), () => json(401, {}));
+    const { qualys } = client(s.transport);
+    await expect(qualys.listIntegrations('vm')).rejects.toThrow(/HTTP 401 .*even with a fresh token.*API access/);
+    expect(s.remaining()).toBe(0);
+  });
+
+  test('GIVEN wrong credentials WHEN authenticating THEN the error names the secret, not the password', async () => {
+    const s = scripted(() => text(401, 'Authentication Failure'));
+    const { qualys, lines } = client(s.transport);
+    const error = await qualys.listIntegrations('vm').catch((e) => e);
+    expect(error).toBeInstanceOf(QualysAuthError);
+    expect(error.message).toMatch(/HTTP 401 to POST \/auth.*secret "qualys\/api-credentials"/);
+    expect(error.message).not.toContain(PASSWORD);
+    expect(lines.join('\n')).not.toContain(PASSWORD);
+  });
+
+  test('GIVEN /auth answers an HTML page WHEN authenticating THEN it explains the gateway URL is probably wrong', async () => {
+    const s = scripted(() => text(200, '<html><body>Login</body></html>'));
+    const { qualys } = client(s.transport);
+    await expect(qualys.listIntegrations('vm')).rejects.toThrow(/without a token.*API gateway/);
+  });
+});
+
+describe('retries', () => {
+  test('GIVEN a 503 HTML page then success WHEN calling THEN it retries and succeeds', async () => {
+    const s = scripted(auth('a.b.c'), () => text(503, '<html><title>503 Service Unavailable</title></html>'), () => json(200, []));
+    const { qualys, clock } = client(s.transport);
+    await expect(qualys.listIntegrations('vm')).resolves.toEqual([]);
+    expect(clock.sleeps).toHaveLength(1);
+  });
+
+  test('GIVEN 503s that never stop WHEN calling THEN the error carries the status and the page title, after bounded attempts', async () => {
+    const steps: Step[] = [auth('a.b.c')];
+    for (let i = 0; i < 6; i++) steps.push(() => text(503, '<html><head><title>503 Service Unavailable</title></head></html>'));
+    const s = scripted(...steps);
+    const { qualys } = client(s.transport);
+    const error = await qualys.listIntegrations('vm').catch((e) => e);
+    expect(error).toBeInstanceOf(QualysApiError);
+    expect(error.message).toMatch(/HTTP 503 to GET \/partner-integration\/aws\/s3\/vm: 503 Service Unavailable/);
+    expect(s.remaining()).toBe(0);
+  });
+
+  test('GIVEN a 429 with X-RateLimit-ToWait-Sec WHEN calling THEN it waits at least that long', async () => {
+    const s = scripted(auth('a.b.c'), () => json(429, { messsage: 'rate limited' }, { 'x-ratelimit-towait-sec': '12' }), () => json(200, []));
+    const { qualys, clock } = client(s.transport);
+    await qualys.listIntegrations('vm');
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(12_000);
+  });
+
+  test('GIVEN a 429 with Retry-After WHEN calling THEN it waits at least that long', async () => {
+    const s = scripted(auth('a.b.c'), () => json(429, {}, { 'retry-after': '4' }), () => json(200, []));
+    const { qualys, clock } = client(s.transport);
+    await qualys.listIntegrations('vm');
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(4000);
+  });
+
+  test('GIVEN /auth is rate-limited WHEN authenticating THEN it is retried too', async () => {
+    const s = scripted(() => text(429, 'slow down', { 'retry-after': '1' }), auth('a.b.c'), () => json(200, []));
+    const { qualys } = client(s.transport);
+    await expect(qualys.listIntegrations('vm')).resolves.toEqual([]);
+  });
+
+  test('GIVEN a refused connection WHEN calling THEN a network error names the cause', async () => {
+    const refused = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const s = scripted(...Array.from({ length: 6 }, () => refused));
+    const { qualys } = client(s.transport);
+    const error = await qualys.listIntegrations('vm').catch((e) => e);
+    expect(error).toBeInstanceOf(QualysNetworkError);
+    expect(error.message).toMatch(/could not reach the Qualys gateway for POST \/auth \(connection refused\)/);
+  });
+
+  test('GIVEN a 400 WHEN calling THEN it is not retried and Qualys\'s messsage is reported', async () => {
+    const s = scripted(auth('a.b.c'), () => json(400, { messsage: 'bucketName is required' }));
+    const { qualys } = client(s.transport);
+    await expect(qualys.register('vm', { name: 'n' })).rejects.toThrow(/HTTP 400 to POST \/partner-integration\/aws\/s3\/vm: bucketName is required/);
+  });
+});
+
+describe('register is never duplicated', () => {
+  test('GIVEN the POST fails with 502 after Qualys acted WHEN retried THEN the existing integration is used, not registered again', async () => {
+    const s = scripted(
+      auth('a.b.c'),
+      () => text(502, 'Bad Gateway'),
+      () => json(200, [{ integrationId: 17, name: 'env-vm', externalId: 'US_POD_1-71-x' }]),
+    );
+    const { qualys } = client(s.transport);
+    const details = await qualys.register('vm', { name: 'env-vm' });
+    expect(details.integrationId).toBe('17');
+    expect(s.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/s3/vm'))).toHaveLength(1);
+  });
+
+  test('GIVEN the POST fails with 503 before Qualys acted WHEN retried THEN it registers once more', async () => {
+    const s = scripted(
+      auth('a.b.c'),
+      () => text(503, 'down'),
+      () => json(200, []),
+      () => json(200, { integrationId: 5, externalId: 'US_POD_1-71-y', name: 'env-vm' }),
+    );
+    const { qualys } = client(s.transport);
+    await expect(qualys.register('vm', { name: 'env-vm' })).resolves.toMatchObject({ integrationId: '5', externalId: 'US_POD_1-71-y' });
+  });
+});
+
+describe('responses', () => {
+  test('GIVEN PUT or DELETE of an unknown integration THEN they report absence instead of failing', async () => {
+    const s = scripted(auth('a.b.c'), () => json(404, { messsage: 'not found' }), () => json(404, { messsage: 'not found' }));
+    const { qualys } = client(s.transport);
+    await expect(qualys.update('vm', '9', { name: 'n' })).resolves.toBe(false);
+    await expect(qualys.delete('vm', '9')).resolves.toBe('absent');
+  });
+
+  test('GIVEN a CIPS config WHEN read THEN policies and filter are parsed; a 404 means empty', async () => {
+    const s = scripted(
+      auth('a.b.c'),
+      () => json(200, { subscriptionId: 1, policy: [3, 1], includeEvidenceData: false, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true }),
+      () => json(404, { messsage: 'No CIPS configuration found' }),
+    );
+    const { qualys } = client(s.transport);
+    await expect(qualys.getCipsConfig()).resolves.toEqual({
+      policies: [3, 1],
+      filter: { includeEvidenceData: false, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true },
+    });
+    await expect(qualys.getCipsConfig()).resolves.toEqual({ policies: [] });
+  });
+
+  test('GIVEN CIPS policy changes WHEN sent THEN the body is the guide\'s array-of-one-object shape', async () => {
+    const s = scripted(auth('a.b.c'), () => text(202, 'Policy added successfully.'), () => text(202, 'Policy deleted successfully.'));
+    const { qualys } = client(s.transport);
+    await qualys.addCipsPolicies([1, 2]);
+    await qualys.removeCipsPolicies([2]);
+    expect(JSON.parse(s.requests[1].body!)).toEqual([{ policy: [1, 2] }]);
+    expect(s.requests[2].method).toBe('DELETE');
+    expect(s.requests[2].url).toBe('https://gateway.example.test/pcas/cips/config/policy');
+    expect(JSON.parse(s.requests[2].body!)).toEqual([{ policy: [2] }]);
+  });
+});
