@@ -142,12 +142,12 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
   }
 
   const id = details.integrationId;
-  let cipsAdded: number[] = [];
+  const cipsAdded: number[] = [];
   try {
     const externalId = details.externalId ?? (await readExternalId(qualys, spec, id));
     await applyExternalId(spec, externalId, deps);
     await validateUntilReady(qualys, spec, id, deps);
-    if (spec.kind === 'pc') cipsAdded = await syncCips(qualys, spec.cips, [], deps);
+    if (spec.kind === 'pc') await syncCips(qualys, spec.cips, [], deps, cipsAdded);
   } catch (error) {
     if (!registered) throw error;
     throw await undoRegistration(qualys, spec, id, cipsAdded, error, deps);
@@ -384,15 +384,17 @@ async function validateUntilReady(qualys: QualysClient, spec: IntegrationSpec, i
 /**
  * Brings the subscription's CIPS policies and filter to the configured state. Adds what is
  * missing, removes what this resource managed before and no longer wants, and creates or
- * updates the filter. Returns the policies it added.
+ * updates the filter. Records the policies it added in `added` as soon as they are added, so
+ * that a failure later on can remove them again.
  */
 async function syncCips(
   qualys: QualysClient,
   desired: CipsSettings,
   previouslyManaged: readonly number[],
   deps: LifecycleDeps,
-): Promise<number[]> {
-  if (desired.policies.length === 0 && previouslyManaged.length === 0 && !desired.filter) return [];
+  added: number[] = [],
+): Promise<void> {
+  if (desired.policies.length === 0 && previouslyManaged.length === 0 && !desired.filter) return;
   const current = await qualys.getCipsConfig();
   const present = new Set(current.policies);
   const toAdd = desired.policies.filter((p) => !present.has(p));
@@ -405,7 +407,10 @@ async function syncCips(
     );
   }
   if (toRemove.length > 0) await qualys.removeCipsPolicies(toRemove);
-  if (toAdd.length > 0) await qualys.addCipsPolicies(toAdd);
+  if (toAdd.length > 0) {
+    await qualys.addCipsPolicies(toAdd);
+    added.push(...toAdd);
+  }
   if (desired.filter) {
     if (!current.filter) await qualys.createCipsFilter(desired.filter);
     else if (JSON.stringify(sortKeys(current.filter)) !== JSON.stringify(sortKeys(desired.filter))) {
@@ -413,7 +418,6 @@ async function syncCips(
     }
   }
   deps.log.info('CIPS in the configured state', { added: toAdd, removed: toRemove, filter: desired.filter ? 'managed' : 'untouched' });
-  return toAdd;
 }
 
 function sortKeys(o: object): Record<string, unknown> {

@@ -1,0 +1,367 @@
+/**
+ * The lifecycle against the local Qualys simulator, with the AWS seams faked in memory and
+ * a virtual clock (so IAM propagation delays and backoff cost no real time).
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { Prop } from '../../lambda/contract';
+import { undiciTransport } from '../../lambda/http';
+import { LifecycleDeps, VALIDATION_SCHEDULE_MS, onEvent } from '../../lambda/lifecycle';
+import { externalIdsFor } from '../../lambda/trust-policy';
+import { QualysSimulator } from '../support/qualys-simulator';
+import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from '../support/lambda-fakes';
+
+const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
+const USER = { username: 'qualys-user', password: 'S3cr3t-P@ss' };
+const SECRET_ID = 'qualys/api-credentials';
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QualysS3-dev/guid';
+
+function pendingTrust(kind: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: QUALYS },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': `qualys-s3-pending-registration-${kind}` } },
+      },
+    ],
+  };
+}
+
+interface World {
+  sim: QualysSimulator;
+  clock: FakeClock;
+  trust: MemoryTrustStore;
+  secrets: MemorySecrets;
+  stacks: FixedStackStatus;
+  lines: string[];
+  deps: LifecycleDeps;
+  /** IAM propagation delay applied by the simulator's trust check, in virtual ms. */
+  propagationMs: number;
+  gateway: string;
+}
+
+const allLogLines: string[] = [];
+let world: World;
+
+beforeEach(async () => {
+  const clock = new FakeClock();
+  const trust = new MemoryTrustStore(clock);
+  trust.put('vm-role', pendingTrust('vm'));
+  trust.put('pc-role', pendingTrust('pc'));
+  const partial = { clock, trust, propagationMs: 0 } as World;
+  const sim = new QualysSimulator({
+    users: [USER],
+    trustChecker: (roleArn, externalId) => {
+      const role = trust.roles.get(roleArn.split('/').pop()!);
+      if (!role) return { ok: false, reason: 'no such role' };
+      if (clock.now() - role.changedAt < partial.propagationMs) return { ok: false, reason: 'AccessDenied (not propagated)' };
+      return externalIdsFor(role.policy, QUALYS).includes(externalId)
+        ? { ok: true }
+        : { ok: false, reason: 'AccessDenied: the external ID does not match' };
+    },
+  });
+  const gateway = await sim.start();
+  const secrets = new MemorySecrets({ [SECRET_ID]: JSON.stringify(USER) });
+  const stacks = new FixedStackStatus();
+  const { log, lines } = memoryLogger();
+  world = Object.assign(partial, {
+    sim,
+    secrets,
+    stacks,
+    lines,
+    gateway,
+    deps: {
+      secrets,
+      trust,
+      stacks,
+      transport: undiciTransport(5000),
+      log,
+      clock,
+      deadline: clock.now() + 13 * 60_000,
+      tokenCache: new Map(),
+    },
+  });
+});
+
+afterEach(async () => {
+  allLogLines.push(...world.lines);
+  const tokens = world.sim.issuedTokens();
+  for (const line of world.lines) {
+    expect(line).not.toContain(USER.password);
+    for (const token of tokens) expect(line).not.toContain(token);
+  }
+  await world.sim.stop();
+});
+
+function props(kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const settings =
+    kind === 'vm'
+      ? { minSeverity: 3, baseCategory: 'Confirmed', resultSectionNeeded: false, sendVulnInfo: false, compressData: true, sendAlerts: false, errorEmails: [] }
+      : { compressData: true };
+  const defaultName = `qs3-dev-${kind}-123456789012-us-east-1`;
+  return {
+    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:framework',
+    [Prop.Kind]: kind,
+    [Prop.GatewayUrl]: world.gateway,
+    [Prop.CredentialsSecretId]: SECRET_ID,
+    [Prop.RoleArn]: `arn:aws:iam::123456789012:role/${kind}-role`,
+    [Prop.RoleName]: `${kind}-role`,
+    [Prop.QualysPrincipalArn]: QUALYS,
+    [Prop.BucketName]: 'findings-bucket',
+    [Prop.BucketRegion]: 'us-east-1',
+    [Prop.IntegrationName]: defaultName,
+    [Prop.DefaultIntegrationName]: defaultName,
+    [Prop.Settings]: JSON.stringify(settings),
+    ...(kind === 'pc' ? { [Prop.Cips]: JSON.stringify({ policies: [101, 102] }) } : {}),
+    [Prop.ExternalIdRotation]: '',
+    [Prop.AdoptExisting]: 'false',
+    [Prop.ValidationTimeoutSeconds]: '600',
+    [Prop.TrustPolicyFingerprint]: 'fp-1',
+    ...overrides,
+  };
+}
+
+const common = {
+  ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:framework',
+  ResponseURL: 'https://cloudformation-custom-resource-response.example/secret-presigned',
+  StackId: STACK_ID,
+  RequestId: 'req',
+  LogicalResourceId: 'VmIntegration',
+  ResourceType: 'Custom::QualysS3Integration',
+};
+
+const createEvent = (p: Record<string, unknown>) =>
+  ({ ...common, RequestType: 'Create', ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
+const updateEvent = (physicalId: string, oldP: Record<string, unknown>, newP: Record<string, unknown>) =>
+  ({ ...common, RequestType: 'Update', PhysicalResourceId: physicalId, OldResourceProperties: oldP, ResourceProperties: newP }) as unknown as CloudFormationCustomResourceEvent;
+const deleteEvent = (physicalId: string, p: Record<string, unknown>) =>
+  ({ ...common, RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
+
+const trustedIds = (kind: string) => externalIdsFor(world.trust.roles.get(`${kind}-role`)!.policy, QUALYS);
+const calls = (method: string, pathPart: string) => world.sim.calls.filter((c) => c.method === method && c.path.includes(pathPart));
+
+describe('create', () => {
+  test('GIVEN a VM configuration WHEN created THEN it registers with the guide fields, trusts only the returned external ID and validates', async () => {
+    const out = await onEvent(createEvent(props('vm')), world.deps);
+
+    const [integration] = world.sim.integrations('vm');
+    expect(out.PhysicalResourceId).toBe(`vm:${integration.integrationId}`);
+    expect(out.Data).toEqual({ IntegrationId: String(integration.integrationId), IntegrationName: 'qs3-dev-vm-123456789012-us-east-1' });
+    expect(calls('POST', '/partner-integration/aws/s3/vm')[0].body).toEqual({
+      name: 'qs3-dev-vm-123456789012-us-east-1',
+      bucketName: 'findings-bucket',
+      bucketRegion: 'us-east-1',
+      roleArn: 'arn:aws:iam::123456789012:role/vm-role',
+      minSeverity: 3,
+      baseCategory: 'Confirmed',
+      resultSectionNeeded: false,
+      sendVulnInfo: false,
+      compressData: true,
+      sendAlerts: false,
+      errorEmails: [],
+    });
+    expect(trustedIds('vm')).toEqual([integration.externalId]);
+    expect(integration.integrationValidated).toBe(true);
+  });
+
+  test('GIVEN IAM takes 20 s to propagate WHEN created THEN validation is retried with backoff and few calls', async () => {
+    world.propagationMs = 20_000;
+    const started = world.clock.now();
+    await onEvent(createEvent(props('vm')), world.deps);
+    const validates = calls('PATCH', '/validate');
+    expect(validates.length).toBeGreaterThan(1);
+    expect(validates.length).toBeLessThanOrEqual(4);
+    expect(world.clock.now() - started).toBeLessThan(20_000 + VALIDATION_SCHEDULE_MS[3]);
+    expect(world.sim.integrations('vm')[0].integrationValidated).toBe(true);
+  });
+
+  test('GIVEN validation never succeeds WHEN created THEN it fails in bounded time, says why, and deregisters what it registered', async () => {
+    world.propagationMs = Number.POSITIVE_INFINITY;
+    const error = await onEvent(createEvent(props('vm', { [Prop.ValidationTimeoutSeconds]: '60' })), world.deps).catch((e) => e);
+    expect(error.message).toMatch(/Validation of VM integration \d+ did not succeed within \d+ s \(\d+ attempts\).*HTTP 400/);
+    expect(error.message).toMatch(/validationTimeoutSeconds/);
+    expect(error.message).toMatch(/deregistered again/);
+    expect(world.sim.integrations('vm')).toEqual([]);
+    expect(world.clock.now() - 1_700_000_000_000).toBeLessThanOrEqual(60_000);
+  });
+
+  test('GIVEN a PC configuration with policies and a filter WHEN created THEN CIPS holds them', async () => {
+    const filter = { includeEvidenceData: true, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true };
+    await onEvent(createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101, 102], filter }) })), world.deps);
+    expect(world.sim.cips()).toMatchObject({ policies: [101, 102], filter });
+    expect(world.sim.integrations('pc')[0].integrationValidated).toBe(true);
+  });
+
+  test('GIVEN CIPS refuses the filter WHEN a PC create fails THEN the integration and the policies it added are removed again', async () => {
+    world.sim.inject({ method: 'POST', path: '/pcas/cips/config', status: 400, body: JSON.stringify({ messsage: 'CIPS is not enabled' }) });
+    const filter = { includeEvidenceData: false, includeFailPosture: true, includePassPosture: true, includeErrorPosture: true };
+    const error = await onEvent(createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101], filter }) })), world.deps).catch((e) => e);
+    expect(error.message).toMatch(/CIPS posture filter failed: Qualys answered HTTP 400.*CIPS is not enabled/);
+    expect(world.sim.integrations('pc')).toEqual([]);
+    expect(world.sim.cips().policies).toEqual([]);
+  });
+
+  test('GIVEN 503 and 429 bursts WHEN created THEN it succeeds with exactly one integration', async () => {
+    world.sim.inject({ method: 'POST', path: '/partner-integration/aws/s3/vm', status: 503, html: true, times: 2 });
+    world.sim.inject({ method: 'PATCH', path: /validate$/, status: 429, headers: { 'X-RateLimit-ToWait-Sec': '2' }, times: 3 });
+    await onEvent(createEvent(props('vm')), world.deps);
+    expect(world.sim.integrations('vm')).toHaveLength(1);
+    expect(world.sim.integrations('vm')[0].integrationValidated).toBe(true);
+    expect(world.clock.sleeps.filter((ms) => ms >= 2000).length).toBeGreaterThanOrEqual(3);
+  });
+
+  test('GIVEN wrong credentials WHEN created THEN it fails naming the secret and registers nothing', async () => {
+    world.secrets.values.set(SECRET_ID, JSON.stringify({ username: USER.username, password: 'wrong-password' }));
+    await expect(onEvent(createEvent(props('vm')), world.deps)).rejects.toThrow(/HTTP 401 to POST \/auth.*secret "qualys\/api-credentials"/);
+    expect(world.sim.integrations('vm')).toEqual([]);
+  });
+
+  test.each([
+    ['missing', undefined, /secret "qualys\/api-credentials" failed: it does not exist/],
+    ['not JSON', 'user:pass', /is not JSON; its SecretString must be \{"username":"...","password":"..."\}/],
+    ['without a password', JSON.stringify({ username: 'u' }), /lacks "password"/],
+  ])('GIVEN a secret that is %s WHEN created THEN the error says what is wrong with it', async (_what, value, pattern) => {
+    if (value === undefined) world.secrets.values.delete(SECRET_ID);
+    else world.secrets.values.set(SECRET_ID, value);
+    await expect(onEvent(createEvent(props('vm')), world.deps)).rejects.toThrow(pattern);
+    expect(world.sim.calls).toEqual([]);
+  });
+});
+
+describe('existing integrations of the same name', () => {
+  test('GIVEN a leftover with this environment\'s default name WHEN created THEN it is adopted, not duplicated', async () => {
+    const leftover = world.sim.seedIntegration('vm', { name: 'qs3-dev-vm-123456789012-us-east-1', bucketName: 'old', roleArn: 'arn:aws:iam::123456789012:role/old' });
+    const out = await onEvent(createEvent(props('vm')), world.deps);
+    expect(out.PhysicalResourceId).toBe(`vm:${leftover.integrationId}`);
+    expect(calls('POST', '/partner-integration/aws/s3/vm')).toHaveLength(0);
+    const [integration] = world.sim.integrations('vm');
+    expect(integration).toMatchObject({ bucketName: 'findings-bucket', roleArn: 'arn:aws:iam::123456789012:role/vm-role', integrationValidated: true });
+    expect(trustedIds('vm')).toEqual([integration.externalId]);
+  });
+
+  test('GIVEN a foreign integration of the configured name WHEN created THEN it fails, naming it and how to adopt it, and changes nothing', async () => {
+    const other = world.sim.seedIntegration('vm', { name: 'shared-name', bucketName: 'someone-elses', roleArn: 'arn:aws:iam::999999999999:role/x' });
+    const error = await onEvent(createEvent(props('vm', { [Prop.IntegrationName]: 'shared-name' })), world.deps).catch((e) => e);
+    expect(error.message).toMatch(new RegExp(`named "shared-name" already exists in Qualys \\(ID ${other.integrationId}.*"vm.adoptExisting": true`));
+    expect(world.sim.integrations('vm')).toEqual([expect.objectContaining({ bucketName: 'someone-elses' })]);
+    expect(world.sim.calls.filter((c) => c.method !== 'GET' && c.path !== '/auth')).toEqual([]);
+  });
+
+  test('GIVEN adoptExisting WHEN created, then the stack rolls back THEN the adopted integration is left in place', async () => {
+    world.sim.seedIntegration('vm', { name: 'shared-name', bucketName: 'someone-elses', roleArn: 'arn:aws:iam::999999999999:role/x' });
+    const p = props('vm', { [Prop.IntegrationName]: 'shared-name', [Prop.AdoptExisting]: 'true' });
+    const out = await onEvent(createEvent(p), world.deps);
+    expect(out.PhysicalResourceId).toMatch(/^vm:\d+:adopted$/);
+
+    world.stacks.value = 'ROLLBACK_IN_PROGRESS';
+    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    expect(world.sim.integrations('vm')).toHaveLength(1);
+
+    world.stacks.value = 'DELETE_IN_PROGRESS';
+    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    expect(world.sim.integrations('vm')).toHaveLength(0);
+  });
+});
+
+describe('update', () => {
+  async function created(kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}) {
+    const p = props(kind, overrides);
+    const out = await onEvent(createEvent(p), world.deps);
+    world.sim.resetCalls();
+    world.secrets.reads = 0;
+    return { p, physicalId: out.PhysicalResourceId };
+  }
+
+  test('GIVEN nothing Qualys cares about changed WHEN updated THEN no Qualys call and no secret read is made', async () => {
+    const { p, physicalId } = await created('vm');
+    const out = await onEvent(updateEvent(physicalId, p, { ...p, ServiceToken: 'other' }), world.deps);
+    expect(out.PhysicalResourceId).toBe(physicalId);
+    expect(world.sim.calls).toEqual([]);
+    expect(world.secrets.reads).toBe(0);
+  });
+
+  test('GIVEN a changed setting WHEN updated THEN it is PUT in place on the same integration and validated again', async () => {
+    const { p, physicalId } = await created('vm');
+    const settings = { ...JSON.parse(p[Prop.Settings] as string), minSeverity: 5 };
+    const out = await onEvent(updateEvent(physicalId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }), world.deps);
+    expect(out.PhysicalResourceId).toBe(physicalId);
+    expect(calls('POST', '/partner-integration')).toHaveLength(0);
+    expect(calls('PUT', '/partner-integration')[0].body).toMatchObject({ minSeverity: 5, regenerateExternalId: false });
+    expect(world.sim.integrations('vm')[0]).toMatchObject({ minSeverity: 5, integrationValidated: true });
+  });
+
+  test('GIVEN a new externalIdRotation value WHEN updated THEN the external ID is regenerated and only the new one is trusted', async () => {
+    const { p, physicalId } = await created('vm');
+    const oldId = world.sim.integrations('vm')[0].externalId;
+    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.ExternalIdRotation]: '2026-11' }), world.deps);
+    const [integration] = world.sim.integrations('vm');
+    expect(integration.externalId).not.toBe(oldId);
+    expect(calls('PUT', '/partner-integration')[0].body).toMatchObject({ regenerateExternalId: true });
+    expect(trustedIds('vm')).toEqual([integration.externalId]);
+    expect(integration.integrationValidated).toBe(true);
+  });
+
+  test('GIVEN CloudFormation rewrote the trust policy WHEN the fingerprint update arrives THEN the external ID is put back without a PUT', async () => {
+    const { p, physicalId } = await created('vm');
+    world.trust.put('vm-role', pendingTrust('vm')); // what CloudFormation writes when the role's template changes
+    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.TrustPolicyFingerprint]: 'fp-2' }), world.deps);
+    expect(trustedIds('vm')).toEqual([world.sim.integrations('vm')[0].externalId]);
+    expect(calls('PUT', '/partner-integration')).toHaveLength(0);
+    expect(calls('PATCH', '/validate')).toHaveLength(1);
+  });
+
+  test('GIVEN the policy list changes WHEN updated THEN CIPS gets the new ones and loses only the dropped ones', async () => {
+    const { p, physicalId } = await created('pc');
+    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.Cips]: JSON.stringify({ policies: [102, 103] }) }), world.deps);
+    expect(world.sim.cips().policies).toEqual([102, 103]);
+    expect(calls('PUT', '/partner-integration')).toHaveLength(0);
+  });
+
+  test('GIVEN the integration was deleted outside the stack WHEN a setting changes THEN it is registered again under a new physical ID', async () => {
+    const { p, physicalId } = await created('vm');
+    // Someone deletes it through the API, as another tool or a person in the UI would.
+    await onEvent(deleteEvent(physicalId, p), world.deps);
+    const out = await onEvent(updateEvent(physicalId, p, { ...p, [Prop.IntegrationName]: 'renamed' }), world.deps);
+    expect(out.PhysicalResourceId).not.toBe(physicalId);
+    expect(world.sim.integrations('vm')).toEqual([expect.objectContaining({ name: 'renamed', integrationValidated: true })]);
+  });
+
+  test('GIVEN the token expired between events WHEN updated THEN it re-authenticates once and carries on', async () => {
+    const { p, physicalId } = await created('vm');
+    world.sim.expireAllTokens();
+    const settings = { ...JSON.parse(p[Prop.Settings] as string), sendVulnInfo: true };
+    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }), world.deps);
+    expect(calls('POST', '/auth')).toHaveLength(1);
+    expect(world.sim.integrations('vm')[0].sendVulnInfo).toBe(true);
+  });
+});
+
+describe('delete', () => {
+  test('GIVEN a PC integration WHEN deleted THEN it is deregistered and its CIPS policies removed', async () => {
+    const p = props('pc');
+    const out = await onEvent(createEvent(p), world.deps);
+    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    expect(world.sim.integrations('pc')).toEqual([]);
+    expect(world.sim.cips().policies).toEqual([]);
+  });
+
+  test('GIVEN another PC integration in the subscription WHEN one is deleted THEN the shared CIPS policies stay', async () => {
+    world.sim.seedIntegration('pc', { name: 'prod-pc', bucketName: 'prod', roleArn: 'arn:aws:iam::123456789012:role/prod' });
+    const p = props('pc');
+    const out = await onEvent(createEvent(p), world.deps);
+    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    expect(world.sim.integrations('pc')).toHaveLength(1);
+    expect(world.sim.cips().policies).toEqual([101, 102]);
+  });
+
+  test('GIVEN the integration is already gone WHEN deleted THEN a 404 counts as done', async () => {
+    await expect(onEvent(deleteEvent('vm:424242', props('vm')), world.deps)).resolves.toMatchObject({ PhysicalResourceId: 'vm:424242' });
+  });
+
+  test('GIVEN a physical ID that never named an integration WHEN deleted THEN nothing is called', async () => {
+    await onEvent(deleteEvent('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', {}), world.deps);
+    expect(world.sim.calls).toEqual([]);
+  });
+});
