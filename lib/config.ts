@@ -380,7 +380,8 @@ function parseGateway(env: Reader): string | undefined {
   if (value === undefined) return undefined;
   const problem = gatewayUrlProblem(value);
   if (problem) {
-    env.problem('gatewayUrl', `is ${show(value)}; ${problem}`);
+    // Never echo a user name or password written into the URL.
+    env.problem('gatewayUrl', `is ${show(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@'))}; ${problem}`);
     return undefined;
   }
   return value.replace(/\/+$/, '');
@@ -418,10 +419,12 @@ function parseSecretId(env: Reader): string | undefined {
   const isArn = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(value);
   const isName = /^[A-Za-z0-9/_+=.@-]{1,512}$/.test(value) && !value.startsWith('arn:');
   if (!isArn && !isName) {
+    // The value is not echoed: a wrong value here is too often the credentials themselves.
     env.problem(
       'credentialsSecret',
-      `is ${show(value)}; it must be a secret name (letters, digits and /_+=.@-) or a full secret ARN ` +
-        '(arn:aws:secretsmanager:<region>:<account>:secret:<name>); never put the credentials themselves here',
+      `is not a secret name or ARN (${value.length} characters, not shown); it must be a secret name ` +
+        '(letters, digits and /_+=.@-) or a full secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>); ' +
+        'never put the credentials themselves here',
     );
     return undefined;
   }
@@ -606,7 +609,7 @@ function checkNameCollisions(problems: string[], environments: readonly Environm
     for (const kind of ['vm', 'pc'] as const) {
       const name = env[kind]?.name;
       if (name === undefined) continue;
-      const key = `${env.gatewayUrl} ${kind} ${name}`;
+      const key = `${new URL(env.gatewayUrl).origin} ${kind} ${name}`;
       const other = seen.get(key);
       if (other) {
         problems.push(

@@ -1,0 +1,753 @@
+/**
+ * A local AWS endpoint for the real AWS SDK v3 clients (point them at it with `endpoint`
+ * or AWS_ENDPOINT_URL): just the calls the integration handler makes.
+ *
+ * - IAM `GetRole` / `UpdateAssumeRolePolicy` and CloudFormation `DescribeStacks` speak the
+ *   awsQuery protocol (form-encoded POST with `Action=`, XML answers in the real shapes).
+ * - Secrets Manager `GetSecretValue` speaks awsJson1_1 (`X-Amz-Target`).
+ * - Every request must be SigV4-signed (`Authorization: AWS4-HMAC-SHA256 ...`); the signature
+ *   itself is not checked.
+ * - IAM is eventually consistent: `canAssume` evaluates the trust policy version that has had
+ *   `propagationDelayMs` to propagate, as STS would see it.
+ *
+ * Only node's `http` and `crypto` are used.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type AwsService = 'iam' | 'secretsmanager' | 'cloudformation';
+
+export interface FakeAwsOptions {
+  /** @default '123456789012' */
+  account?: string;
+  /** Region used in ARNs of secrets and stacks. @default 'us-east-1' */
+  region?: string;
+  /** @default 0 */
+  propagationDelayMs?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+export interface AwsFault {
+  service?: AwsService;
+  action?: string;
+  /** @default 1 */
+  times?: number;
+  /** @default 400 */
+  status?: number;
+  /** @default 'Throttling' (IAM, CloudFormation) or 'ThrottlingException' (Secrets Manager) */
+  code?: string;
+  /** @default 'Rate exceeded' */
+  message?: string;
+  /** Wait this long first. */
+  delayMs?: number;
+  /** Destroy the connection without answering. */
+  reset?: boolean;
+}
+
+export interface AwsCall {
+  service: AwsService | 'unknown';
+  action: string;
+  at: number;
+  /** 0 when the connection was reset. */
+  status: number;
+}
+
+export interface PolicyDocument {
+  Version?: string;
+  Statement: Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+export interface RoleView {
+  name: string;
+  arn: string;
+  roleId: string;
+  path: string;
+  createdAt: number;
+  /** The newest trust policy (what GetRole returns). */
+  trustPolicy: PolicyDocument;
+  /** Every version, oldest first, with the time it was written. */
+  history: Array<{ at: number; policy: PolicyDocument }>;
+}
+
+export interface AssumeResult {
+  ok: boolean;
+  reason?: string;
+}
+
+export interface StackView {
+  stackId: string;
+  stackName: string;
+  status: string;
+}
+
+interface RoleState {
+  name: string;
+  path: string;
+  roleId: string;
+  createdAt: number;
+  history: Array<{ at: number; policy: PolicyDocument }>;
+}
+
+interface SecretState {
+  name: string;
+  arn: string;
+  value: string;
+  versionId: string;
+  createdAt: number;
+}
+
+interface StackState {
+  stackId: string;
+  stackName: string;
+  status: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  contentType: string;
+  headers?: Record<string, string>;
+}
+
+const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const CFN_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+const QUERY_VERSIONS: Record<string, AwsService> = { '2010-05-08': 'iam', '2010-05-15': 'cloudformation' };
+const POLICY_VERSIONS = ['2012-10-17', '2008-10-17'];
+
+class AwsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class FakeAws {
+  readonly account: string;
+  readonly region: string;
+  propagationDelayMs: number;
+  /** IAM's quota on a role's trust policy size, in characters without whitespace. */
+  trustPolicySizeLimit = 2048;
+  readonly calls: AwsCall[] = [];
+
+  private readonly now: () => number;
+  private readonly roles = new Map<string, RoleState>();
+  private readonly secrets = new Map<string, SecretState>();
+  private readonly denied = new Set<string>();
+  private readonly stacks: StackState[] = [];
+  private faults: Array<AwsFault & { remaining: number }> = [];
+  private server?: http.Server;
+  private stopped = false;
+  private readonly sleeping = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+
+  constructor(opts: FakeAwsOptions = {}) {
+    this.account = opts.account ?? '123456789012';
+    this.region = opts.region ?? 'us-east-1';
+    this.propagationDelayMs = opts.propagationDelayMs ?? 0;
+    this.now = opts.now ?? Date.now;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  async start(): Promise<string> {
+    if (this.server) return this.url;
+    this.stopped = false;
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'Content-Type': 'text/plain' });
+          res.end(`FakeAws error: ${(error as Error)?.message ?? String(error)}`);
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    return this.url;
+  }
+
+  get url(): string {
+    if (!this.server) throw new Error('FakeAws is not started');
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const s of this.sleeping) {
+      clearTimeout(s.timer);
+      s.resolve();
+    }
+    this.sleeping.clear();
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  // ---- state -----------------------------------------------------------------------------
+
+  /**
+   * Creates a role (without checking the document); returns its ARN. An existing role of the
+   * same name is replaced as if deleted and created again (as a redeployed stack would):
+   * new RoleId, history restarted, propagation starting over.
+   */
+  createRole(name: string, trustPolicy: object, opts: { path?: string } = {}): string {
+    const at = this.now();
+    this.roles.set(name, {
+      name,
+      path: opts.path ?? '/',
+      roleId: `AROA${randomId(17)}`,
+      createdAt: at,
+      history: [{ at, policy: structuredClone(trustPolicy) as PolicyDocument }],
+    });
+    return this.roleArn(name);
+  }
+
+  /** Writes a trust policy directly (as an operator in the console would), without checks. */
+  setTrustPolicy(name: string, trustPolicy: object): void {
+    const role = this.roles.get(name);
+    if (!role) throw new Error(`no role ${name}`);
+    role.history.push({ at: this.now(), policy: structuredClone(trustPolicy) as PolicyDocument });
+  }
+
+  deleteRole(name: string): void {
+    this.roles.delete(name);
+  }
+
+  hasRole(name: string): boolean {
+    return this.roles.has(name);
+  }
+
+  /** A role's state (copies); throws when there is no such role. */
+  role(name: string): RoleView {
+    const role = this.roles.get(name);
+    if (!role) throw new Error(`FakeAws: no role named ${name}`);
+    return {
+      name,
+      arn: this.roleArn(name),
+      roleId: role.roleId,
+      path: role.path,
+      createdAt: role.createdAt,
+      trustPolicy: structuredClone(role.history[role.history.length - 1].policy),
+      history: role.history.map((h) => ({ at: h.at, policy: structuredClone(h.policy) })),
+    };
+  }
+
+  /** Creates or updates a secret; returns its ARN. */
+  putSecret(name: string, secretString: string): string {
+    const existing = this.secrets.get(name);
+    if (existing) {
+      existing.value = secretString;
+      existing.versionId = randomUUID();
+      return existing.arn;
+    }
+    const arn = `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${randomId(6, 'mixed')}`;
+    this.secrets.set(name, { name, arn, value: secretString, versionId: randomUUID(), createdAt: this.now() });
+    return arn;
+  }
+
+  deleteSecret(name: string): void {
+    this.secrets.delete(name);
+  }
+
+  /** GetSecretValue on this secret (name or ARN) answers AccessDeniedException from now on. */
+  denySecret(secretId: string): void {
+    this.denied.add(this.findSecret(secretId)?.name ?? secretId);
+  }
+
+  allowSecret(secretId: string): void {
+    this.denied.delete(this.findSecret(secretId)?.name ?? secretId);
+  }
+
+  /**
+   * Sets a stack's status, creating the stack if needed; `stackIdOrName` may be a stack ID
+   * ARN (which then becomes the stack's ID) or a name. Returns the stack ID.
+   */
+  setStackStatus(stackIdOrName: string, status: string): string {
+    const found = this.findStack(stackIdOrName);
+    const at = this.now();
+    if (found) {
+      found.status = status;
+      found.updatedAt = at;
+      return found.stackId;
+    }
+    const arn = /^arn:[^:]+:cloudformation:[^:]*:\d{12}:stack\/([^/]+)\/.+$/.exec(stackIdOrName);
+    const stackName = arn ? arn[1] : stackIdOrName;
+    const stackId = arn ? stackIdOrName : `arn:aws:cloudformation:${this.region}:${this.account}:stack/${stackName}/${randomUUID()}`;
+    this.stacks.push({ stackId, stackName, status, createdAt: at, updatedAt: at });
+    return stackId;
+  }
+
+  stack(stackIdOrName: string): StackView | undefined {
+    const s = this.findStack(stackIdOrName);
+    return s && { stackId: s.stackId, stackName: s.stackName, status: s.status };
+  }
+
+  /**
+   * Whether `principalArn` could assume `roleArn` with `externalId`, judged on the trust
+   * policy STS currently sees: the newest version written at least `propagationDelayMs` ago.
+   * An explicit Deny wins; an Allow needs the principal, sts:AssumeRole and, when it has a
+   * Condition, nothing but `StringEquals` on `sts:ExternalId` that includes the ID.
+   * The reason never contains the external ID.
+   */
+  canAssume(roleArn: string, principalArn: string, externalId: string): AssumeResult {
+    const m = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
+    if (!m) return { ok: false, reason: `${roleArn} is not a role ARN` };
+    const [, account, name] = m;
+    const role = this.roles.get(name);
+    if (account !== this.account || !role || this.roleArn(name) !== roleArn) {
+      return { ok: false, reason: `role ${roleArn} does not exist` };
+    }
+    const cutoff = this.now() - this.propagationDelayMs;
+    const visible = [...role.history].reverse().find((h) => h.at <= cutoff);
+    const newest = role.history[role.history.length - 1];
+    const pending = visible !== newest ? ` (a trust policy written ${this.now() - newest.at} ms ago has not propagated yet)` : '';
+    if (!visible) return { ok: false, reason: `role ${roleArn} is not yet visible to STS${pending}` };
+    const verdict = evaluateTrust(visible.policy, principalArn, externalId);
+    if (verdict === 'allow') return { ok: true };
+    const why = verdict === 'deny' ? 'an explicit Deny in the trust policy applies' : 'no trust policy statement allows it with this external ID';
+    return { ok: false, reason: `${principalArn} is not authorized to perform sts:AssumeRole on ${roleArn}: ${why}${pending}` };
+  }
+
+  /** A trust checker for the Qualys simulator: Qualys's principal assuming the role. */
+  qualysTrustChecker(principalArn: string): (roleArn: string, externalId: string) => AssumeResult {
+    return (roleArn, externalId) => this.canAssume(roleArn, principalArn, externalId);
+  }
+
+  // ---- faults and inspection -------------------------------------------------------------
+
+  inject(fault: AwsFault): void {
+    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** Calls grouped by `service:Action`. */
+  callCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const c of this.calls) counts[`${c.service}:${c.action}`] = (counts[`${c.service}:${c.action}`] ?? 0) + 1;
+    return counts;
+  }
+
+  // ---- request handling --------------------------------------------------------------------
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const at = this.now();
+    const raw = await readBody(req);
+    const target = header(req, 'x-amz-target');
+    const auth = header(req, 'authorization') ?? '';
+    const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth)?.[1];
+
+    let service: AwsService | 'unknown' = 'unknown';
+    let action = '';
+    let params = new URLSearchParams();
+    let body: Record<string, unknown> = {};
+    if (target) {
+      const [prefix, op] = target.split('.');
+      service = prefix.toLowerCase() === 'secretsmanager' ? 'secretsmanager' : 'unknown';
+      action = op ?? '';
+    } else {
+      const query = new URL(req.url ?? '/', 'http://fake').searchParams;
+      params = req.method === 'POST' ? new URLSearchParams(raw) : query;
+      action = params.get('Action') ?? '';
+      service = QUERY_VERSIONS[params.get('Version') ?? ''] ?? (scope === 'iam' || scope === 'cloudformation' ? scope : 'unknown');
+    }
+    const call: AwsCall = { service, action, at, status: 0 };
+    this.calls.push(call);
+    const json = service === 'secretsmanager';
+
+    const fault = this.takeFault(service, action);
+    if (fault) {
+      if (fault.delayMs) await this.sleep(fault.delayMs);
+      if (this.stopped) return void res.destroy();
+      if (fault.reset) return void req.socket.destroy();
+      const status = fault.status ?? 400;
+      const code = fault.code ?? (json ? 'ThrottlingException' : 'Throttling');
+      return this.send(res, call, errorReply(service, new AwsError(status, code, fault.message ?? 'Rate exceeded')));
+    }
+
+    let reply: Reply;
+    try {
+      if (!/^AWS4-HMAC-SHA256 /.test(auth)) {
+        throw new AwsError(403, json ? 'MissingAuthenticationTokenException' : 'MissingAuthenticationToken', 'Missing Authentication Token');
+      }
+      if (json) {
+        try {
+          body = raw.trim() ? (JSON.parse(raw) as Record<string, unknown>) : {};
+        } catch {
+          throw new AwsError(400, 'SerializationException', 'Malformed JSON request body');
+        }
+      }
+      reply = this.dispatch(service, action, params, body);
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      reply = errorReply(service, error);
+    }
+    this.send(res, call, reply);
+  }
+
+  private dispatch(service: AwsService | 'unknown', action: string, params: URLSearchParams, body: Record<string, unknown>): Reply {
+    switch (`${service}:${action}`) {
+      case 'iam:GetRole':
+        return this.getRole(params);
+      case 'iam:UpdateAssumeRolePolicy':
+        return this.updateAssumeRolePolicy(params);
+      case 'secretsmanager:GetSecretValue':
+        return this.getSecretValue(body);
+      case 'cloudformation:DescribeStacks':
+        return this.describeStacks(params);
+      default:
+        if (service === 'secretsmanager') throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${action}`);
+        throw new AwsError(400, 'InvalidAction', `Could not find operation ${action || '(none)'} for ${service}`);
+    }
+  }
+
+  private send(res: http.ServerResponse, call: AwsCall, reply: Reply): void {
+    if (res.destroyed || res.writableEnded) return;
+    call.status = reply.status;
+    const requestId = randomUUID();
+    const body = reply.body.replace(/\{\{RequestId\}\}/g, requestId);
+    res.writeHead(reply.status, {
+      'Content-Type': reply.contentType,
+      'Content-Length': String(Buffer.byteLength(body)),
+      'x-amzn-RequestId': requestId,
+      ...reply.headers,
+    });
+    res.end(body);
+  }
+
+  private takeFault(service: AwsService | 'unknown', action: string): AwsFault | undefined {
+    const index = this.faults.findIndex(
+      (f) => (f.service === undefined || f.service === service) && (f.action === undefined || f.action === action),
+    );
+    if (index < 0) return undefined;
+    const fault = this.faults[index];
+    if (--fault.remaining <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.sleeping.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.sleeping.add(entry);
+    });
+  }
+
+  // ---- IAM -----------------------------------------------------------------------------------
+
+  private iamRole(params: URLSearchParams): RoleState {
+    const name = params.get('RoleName');
+    if (!name) {
+      throw new AwsError(400, 'ValidationError', "1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null");
+    }
+    const role = this.roles.get(name);
+    if (!role) throw new AwsError(404, 'NoSuchEntity', `The role with name ${name} cannot be found.`);
+    return role;
+  }
+
+  private getRole(params: URLSearchParams): Reply {
+    const role = this.iamRole(params);
+    const policy = role.history[role.history.length - 1].policy;
+    return xml(
+      `<GetRoleResponse xmlns="${IAM_NS}">` +
+        '<GetRoleResult><Role>' +
+        `<Path>${esc(role.path)}</Path>` +
+        `<AssumeRolePolicyDocument>${esc(encodeURIComponent(JSON.stringify(policy)))}</AssumeRolePolicyDocument>` +
+        '<MaxSessionDuration>3600</MaxSessionDuration>' +
+        `<RoleId>${role.roleId}</RoleId>` +
+        `<RoleName>${esc(role.name)}</RoleName>` +
+        `<Arn>${esc(this.roleArn(role.name))}</Arn>` +
+        `<CreateDate>${isoSeconds(role.createdAt)}</CreateDate>` +
+        '</Role></GetRoleResult>' +
+        '<ResponseMetadata><RequestId>{{RequestId}}</RequestId></ResponseMetadata>' +
+        '</GetRoleResponse>',
+    );
+  }
+
+  private updateAssumeRolePolicy(params: URLSearchParams): Reply {
+    const text = params.get('PolicyDocument');
+    if (text === null) {
+      throw new AwsError(400, 'ValidationError', "1 validation error detected: Value null at 'policyDocument' failed to satisfy constraint: Member must not be null");
+    }
+    const role = this.iamRole(params);
+    const policy = checkTrustPolicy(text);
+    const size = text.replace(/\s/g, '').length;
+    if (size > this.trustPolicySizeLimit) {
+      throw new AwsError(409, 'LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${this.trustPolicySizeLimit}`);
+    }
+    role.history.push({ at: this.now(), policy });
+    return xml(
+      `<UpdateAssumeRolePolicyResponse xmlns="${IAM_NS}">` +
+        '<ResponseMetadata><RequestId>{{RequestId}}</RequestId></ResponseMetadata>' +
+        '</UpdateAssumeRolePolicyResponse>',
+    );
+  }
+
+  private roleArn(name: string): string {
+    const role = this.roles.get(name);
+    return `arn:aws:iam::${this.account}:role${role?.path ?? '/'}${name}`;
+  }
+
+  // ---- Secrets Manager -------------------------------------------------------------------
+
+  private findSecret(secretId: string): SecretState | undefined {
+    return this.secrets.get(secretId) ?? [...this.secrets.values()].find((s) => s.arn === secretId);
+  }
+
+  private getSecretValue(body: Record<string, unknown>): Reply {
+    const id = body.SecretId;
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new AwsError(400, 'ValidationException', "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null");
+    }
+    const secret = this.findSecret(id);
+    if (this.denied.has(secret?.name ?? id)) {
+      throw new AwsError(
+        400,
+        'AccessDeniedException',
+        `User: arn:aws:sts::${this.account}:assumed-role/handler-role/handler is not authorized to perform: ` +
+          `secretsmanager:GetSecretValue on resource: ${id} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+      );
+    }
+    if (!secret) throw new AwsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    return {
+      status: 200,
+      contentType: 'application/x-amz-json-1.1',
+      body: JSON.stringify({
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: secret.versionId,
+        SecretString: secret.value,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: secret.createdAt / 1000,
+      }),
+    };
+  }
+
+  // ---- CloudFormation --------------------------------------------------------------------
+
+  /** By stack ID (deleted stacks included), or by name (live stacks only), as CloudFormation does. */
+  private findStack(stackIdOrName: string): StackState | undefined {
+    return (
+      this.stacks.find((s) => s.stackId === stackIdOrName) ??
+      this.stacks.find((s) => s.stackName === stackIdOrName && s.status !== 'DELETE_COMPLETE')
+    );
+  }
+
+  private describeStacks(params: URLSearchParams): Reply {
+    const name = params.get('StackName');
+    let stacks: StackState[];
+    if (name) {
+      const found = this.findStack(name);
+      if (!found) throw new AwsError(400, 'ValidationError', `Stack with id ${name} does not exist`);
+      stacks = [found];
+    } else {
+      stacks = this.stacks.filter((s) => s.status !== 'DELETE_COMPLETE');
+    }
+    const members = stacks
+      .map(
+        (s) =>
+          '<member>' +
+          `<StackId>${esc(s.stackId)}</StackId>` +
+          `<StackName>${esc(s.stackName)}</StackName>` +
+          `<CreationTime>${isoMillis(s.createdAt)}</CreationTime>` +
+          (s.updatedAt !== s.createdAt ? `<LastUpdatedTime>${isoMillis(s.updatedAt)}</LastUpdatedTime>` : '') +
+          `<StackStatus>${esc(s.status)}</StackStatus>` +
+          '<DisableRollback>false</DisableRollback>' +
+          '</member>',
+      )
+      .join('');
+    return xml(
+      `<DescribeStacksResponse xmlns="${CFN_NS}">` +
+        `<DescribeStacksResult><Stacks>${members}</Stacks></DescribeStacksResult>` +
+        '<ResponseMetadata><RequestId>{{RequestId}}</RequestId></ResponseMetadata>' +
+        '</DescribeStacksResponse>',
+    );
+  }
+}
+
+// ---- trust policy evaluation -------------------------------------------------------------------
+
+type Verdict = 'allow' | 'deny' | 'none';
+
+function evaluateTrust(policy: PolicyDocument, principalArn: string, externalId: string): Verdict {
+  const statements = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+  let allowed = false;
+  for (const st of statements) {
+    if (!isObject(st)) continue;
+    if (!matchesPrincipal(st.Principal, principalArn) || !matchesAssumeRole(st.Action)) continue;
+    const condition = conditionHolds(st.Condition, externalId);
+    if (condition !== true) continue;
+    if (st.Effect === 'Deny') return 'deny';
+    if (st.Effect === 'Allow') allowed = true;
+  }
+  return allowed ? 'allow' : 'none';
+}
+
+function matchesPrincipal(principal: unknown, principalArn: string): boolean {
+  if (principal === '*') return true;
+  if (!isObject(principal)) return false;
+  const aws = principal.AWS;
+  const list = Array.isArray(aws) ? aws : [aws];
+  const account = /^arn:([^:]+):(?:iam|sts)::(\d{12}):/.exec(principalArn);
+  return list.some(
+    (p) =>
+      p === principalArn ||
+      p === '*' ||
+      (account !== null && (p === account[2] || p === `arn:${account[1]}:iam::${account[2]}:root`)),
+  );
+}
+
+function matchesAssumeRole(action: unknown): boolean {
+  const list = Array.isArray(action) ? action : [action];
+  return list.some((a) => typeof a === 'string' && ['sts:assumerole', 'sts:*', '*'].includes(a.toLowerCase()));
+}
+
+/** true when there is no condition or only StringEquals on sts:ExternalId including the ID. */
+function conditionHolds(condition: unknown, externalId: string): boolean {
+  if (condition === undefined) return true;
+  if (!isObject(condition)) return false;
+  const operators = Object.keys(condition);
+  if (operators.length !== 1 || operators[0] !== 'StringEquals') return false;
+  const block = condition.StringEquals;
+  if (!isObject(block)) return false;
+  const keys = Object.keys(block);
+  if (keys.length !== 1 || keys[0].toLowerCase() !== 'sts:externalid') return false;
+  const values = block[keys[0]];
+  const list = Array.isArray(values) ? values : [values];
+  return list.includes(externalId);
+}
+
+/** IAM's checks on a trust policy document; MalformedPolicyDocument when it fails them. */
+function checkTrustPolicy(text: string): PolicyDocument {
+  const malformed = (why: string) => new AwsError(400, 'MalformedPolicyDocument', why);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw malformed('Syntax errors in policy.');
+  }
+  if (!isObject(doc)) throw malformed('Syntax errors in policy.');
+  if (typeof doc.Version !== 'string' || !POLICY_VERSIONS.includes(doc.Version)) {
+    throw malformed('The policy must contain a valid version string');
+  }
+  if (!Array.isArray(doc.Statement) || doc.Statement.length === 0) throw malformed('Syntax errors in policy.');
+  for (const st of doc.Statement) {
+    if (!isObject(st)) throw malformed('Syntax errors in policy.');
+    if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw malformed('Invalid effect in policy.');
+    if (st.Principal === undefined && st.NotPrincipal === undefined) throw malformed('AssumeRolepolicy contained an invalid principal element');
+    const badPrincipal = invalidPrincipal(st.Principal ?? st.NotPrincipal);
+    if (badPrincipal) throw malformed(`Invalid principal in policy: ${badPrincipal}`);
+    if (st.Action === undefined && st.NotAction === undefined) throw malformed('Policy statement must contain actions.');
+    if (st.Resource !== undefined) throw malformed('Has prohibited field Resource');
+  }
+  return doc as PolicyDocument;
+}
+
+const AWS_PRINCIPAL = /^(?:\*|\d{12}|arn:[a-z][a-z0-9-]*:(?:iam::\d{12}:(?:root|role\/.+|user\/.+)|sts::\d{12}:(?:assumed-role|federated-user)\/.+))$/;
+
+/** Like IAM: the principal element must name principals it recognises (returns the offender). */
+function invalidPrincipal(principal: unknown): string | undefined {
+  if (principal === '*') return undefined;
+  if (!isObject(principal) || Object.keys(principal).length === 0) return JSON.stringify(principal ?? null);
+  for (const [type, value] of Object.entries(principal)) {
+    const list = Array.isArray(value) ? value : [value];
+    if (!['AWS', 'Service', 'Federated', 'CanonicalUser'].includes(type) || list.length === 0) return `"${type}":${JSON.stringify(value)}`;
+    for (const v of list) {
+      if (typeof v !== 'string' || v.length === 0) return `"${type}":${JSON.stringify(v)}`;
+      if (type === 'AWS' && !AWS_PRINCIPAL.test(v)) return `"AWS":"${v}"`;
+    }
+  }
+  return undefined;
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+function errorReply(service: AwsService | 'unknown', error: AwsError): Reply {
+  if (service === 'secretsmanager') {
+    return {
+      status: error.status,
+      contentType: 'application/x-amz-json-1.1',
+      headers: { 'x-amzn-ErrorType': error.code },
+      body: JSON.stringify({ __type: error.code, message: error.message }),
+    };
+  }
+  const ns = service === 'cloudformation' ? CFN_NS : IAM_NS;
+  return {
+    status: error.status,
+    contentType: 'text/xml',
+    body:
+      `<ErrorResponse xmlns="${ns}">` +
+      `<Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${esc(error.code)}</Code><Message>${esc(error.message)}</Message></Error>` +
+      '<RequestId>{{RequestId}}</RequestId>' +
+      '</ErrorResponse>',
+  };
+}
+
+function xml(body: string): Reply {
+  return { status: 200, contentType: 'text/xml', body };
+}
+
+function esc(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function isoMillis(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function randomId(length: number, alphabet: 'upper' | 'mixed' = 'upper'): string {
+  const chars = alphabet === 'upper' ? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(length);
+  let out = '';
+  for (let i = 0; i < length; i++) out += chars[bytes[i] % chars.length];
+  return out;
+}

@@ -1,0 +1,931 @@
+/**
+ * A local Qualys API gateway for tests: the S3 partner-integration (VM and PC) and CIPS APIs
+ * of the Qualys "Integration with AWS S3 Bucket" guide, as strict as the guide and as
+ * unforgiving as a real service.
+ *
+ * - `POST /auth` takes form fields and answers a JWT as text; every other call needs that
+ *   JWT as a Bearer token while it lives (4 hours by default).
+ * - Bodies are checked field by field: unknown fields, wrong types, missing required fields
+ *   and name clashes are refused with the status a real service would use.
+ * - Messages are spelt `messsage` (three s), and the PUT response carries no externalId,
+ *   as the real API does.
+ * - Faults (status codes, HTML error pages, delays, dropped connections), rate limiting,
+ *   account lockout and token expiry can be switched on to exercise a client's error paths.
+ *
+ * Only node's `http` and `crypto` are used.
+ */
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type IntegrationKind = 'vm' | 'pc';
+
+export interface SimUser {
+  username: string;
+  password: string;
+}
+
+export interface TrustCheckResult {
+  ok: boolean;
+  reason?: string;
+}
+
+/** Decides whether Qualys could assume `roleArn` with `externalId` (used by validate). */
+export type TrustChecker = (roleArn: string, externalId: string) => TrustCheckResult | Promise<TrustCheckResult>;
+
+export interface SimulatorOptions {
+  /** @default [{ username: 'qualys-user', password: 'S3cr3t-P@ss' }] */
+  users?: SimUser[];
+  /** @default 71 */
+  customerId?: number;
+  /** @default 'US_POD_1' */
+  pod?: string;
+  /** @default 3068 */
+  subscriptionId?: number;
+  /** @default 4 hours */
+  tokenTtlMs?: number;
+  /** Delay before every response. @default 0 */
+  latencyMs?: number;
+  /** Requests allowed per window, per subscription; `/auth` is exempt. @default - none */
+  rateLimit?: { limit: number; windowMs: number };
+  /** Consecutive bad passwords that lock a user until `unlock()`. @default 5 */
+  lockoutAfter?: number;
+  /** @default - always ok */
+  trustChecker?: TrustChecker;
+  /** Clock for token lifetimes, rate-limit windows and timestamps. @default Date.now */
+  now?: () => number;
+}
+
+export interface Fault {
+  method?: string;
+  /** Exact path (no query string), or a pattern tested against it. */
+  path?: string | RegExp;
+  /** @default 1 */
+  times?: number;
+  /** @default 503 with `html`, else 500 with `body`, else none (normal handling after the delay) */
+  status?: number;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Answer a load balancer's HTML error page. */
+  html?: boolean;
+  /** Wait this long first. */
+  delayMs?: number;
+  /** Destroy the connection without answering. */
+  reset?: boolean;
+}
+
+export interface SimCall {
+  method: string;
+  path: string;
+  /** 0 when the connection was reset (fault) or the simulator stopped first. */
+  status: number;
+  at: number;
+  /** The parsed JSON body (or raw text); never recorded for `/auth`. */
+  body?: unknown;
+  authorization?: string;
+}
+
+export type BaseCategory = 'IG' | 'Potential' | 'Confirmed';
+
+export interface VmIntegrationDetails {
+  integrationId: number;
+  customerId: number;
+  customerUUID: string;
+  bucketName: string;
+  bucketRegion: string;
+  minSeverity: number;
+  baseCategory: BaseCategory;
+  name: string;
+  resultSectionNeeded: boolean;
+  sendVulnInfo: boolean;
+  compressData: boolean;
+  externalId: string;
+  roleArn: string;
+  integrationValidated: boolean;
+  sendAlerts: boolean;
+  errorEmails: string[];
+}
+
+export interface PcIntegrationDetails {
+  integrationId: number;
+  name: string;
+  compressData: boolean;
+  bucketName: string;
+  bucketRegion: string;
+  roleArn: string;
+  externalId: string;
+  integrationValidated: boolean;
+}
+
+export type DetailsOf<K extends IntegrationKind> = K extends 'vm' ? VmIntegrationDetails : PcIntegrationDetails;
+
+export interface CipsFilter {
+  includeEvidenceData: boolean;
+  includeFailPosture: boolean;
+  includePassPosture: boolean;
+  includeErrorPosture: boolean;
+}
+
+export interface CipsState {
+  policies: number[];
+  filter?: CipsFilter;
+}
+
+export const DEFAULT_USER: Readonly<SimUser> = { username: 'qualys-user', password: 'S3cr3t-P@ss' };
+export const MAX_CIPS_POLICIES = 100;
+
+const FILTER_FIELDS = ['includeEvidenceData', 'includeFailPosture', 'includePassPosture', 'includeErrorPosture'] as const;
+const COMMON_FIELDS = ['bucketName', 'bucketRegion', 'roleArn', 'name'] as const;
+const SETTING_FIELDS: Record<IntegrationKind, readonly string[]> = {
+  vm: ['minSeverity', 'baseCategory', 'resultSectionNeeded', 'sendVulnInfo', 'compressData', 'sendAlerts', 'errorEmails'],
+  pc: ['compressData'],
+};
+const BASE_CATEGORIES: readonly string[] = ['IG', 'Potential', 'Confirmed'];
+const ROLE_ARN = /^arn:[a-z][a-z0-9-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  contentType: string;
+  headers?: Record<string, string>;
+}
+
+interface IssuedToken {
+  jwt: string;
+  username: string;
+  issuedAt: number;
+  expired: boolean;
+  revoked: boolean;
+}
+
+interface UserState extends SimUser {
+  failures: number;
+  locked: boolean;
+}
+
+type Stored = { kind: 'vm'; details: VmIntegrationDetails } | { kind: 'pc'; details: PcIntegrationDetails };
+
+const json = (status: number, value: unknown, headers?: Record<string, string>): Reply => ({
+  status,
+  body: JSON.stringify(value),
+  contentType: 'application/json',
+  headers,
+});
+const text = (status: number, body: string): Reply => ({ status, body, contentType: 'text/plain;charset=UTF-8' });
+const messsage = (status: number, message: string, headers?: Record<string, string>): Reply => json(status, { messsage: message }, headers);
+
+export class QualysSimulator {
+  /** Every request, in arrival order. */
+  readonly calls: SimCall[] = [];
+  latencyMs: number;
+  rateLimit?: { limit: number; windowMs: number };
+  trustChecker: TrustChecker;
+  readonly customerId: number;
+  readonly customerUUID = randomUUID();
+  readonly pod: string;
+  readonly subscriptionId: number;
+  tokenTtlMs: number;
+  lockoutAfter: number;
+
+  private readonly now: () => number;
+  private readonly users = new Map<string, UserState>();
+  private readonly tokens = new Map<string, IssuedToken>();
+  private readonly signingKey = randomBytes(32);
+  private readonly store = new Map<number, Stored>();
+  private nextId = 1;
+  private readonly policies = new Set<number>();
+  private filter?: CipsFilter;
+  private cipsUpdated?: number;
+  private faults: Array<Fault & { remaining: number }> = [];
+  private hits: number[] = [];
+  private server?: http.Server;
+  private stopped = false;
+  private readonly sleeping = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+
+  constructor(opts: SimulatorOptions = {}) {
+    for (const u of opts.users ?? [DEFAULT_USER]) this.users.set(u.username, { ...u, failures: 0, locked: false });
+    this.customerId = opts.customerId ?? 71;
+    this.pod = opts.pod ?? 'US_POD_1';
+    this.subscriptionId = opts.subscriptionId ?? 3068;
+    this.tokenTtlMs = opts.tokenTtlMs ?? 4 * 60 * 60 * 1000;
+    this.latencyMs = opts.latencyMs ?? 0;
+    this.rateLimit = opts.rateLimit;
+    this.lockoutAfter = opts.lockoutAfter ?? 5;
+    this.trustChecker = opts.trustChecker ?? (() => ({ ok: true }));
+    this.now = opts.now ?? Date.now;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /** Listens on 127.0.0.1, on a free port; returns the base URL. */
+  async start(): Promise<string> {
+    if (this.server) return this.url;
+    this.stopped = false;
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify({ messsage: `Simulator error: ${(error as Error)?.message ?? String(error)}` }));
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    return this.url;
+  }
+
+  get url(): string {
+    if (!this.server) throw new Error('QualysSimulator is not started');
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** Stops listening and drops every connection (keep-alive ones too) and pending delay. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const s of this.sleeping) {
+      clearTimeout(s.timer);
+      s.resolve();
+    }
+    this.sleeping.clear();
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  // ---- fault injection and test controls ---------------------------------------------------
+
+  /** Queues a fault; faults are consumed in order by the requests they match. */
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** Every token issued so far expires at once. */
+  expireAllTokens(): void {
+    for (const t of this.tokens.values()) t.expired = true;
+  }
+
+  revokeToken(jwt: string): void {
+    const t = this.tokens.get(jwt);
+    if (t) t.revoked = true;
+  }
+
+  /** Every JWT this simulator has issued (to assert none leaks into logs). */
+  issuedTokens(): string[] {
+    return [...this.tokens.keys()];
+  }
+
+  /** Lifts the lockout of one user, or of all. */
+  unlock(username?: string): void {
+    for (const u of this.users.values()) {
+      if (username === undefined || u.username === username) {
+        u.locked = false;
+        u.failures = 0;
+      }
+    }
+  }
+
+  /** Sets (or adds) a user's password, e.g. to test a rotated secret. */
+  setPassword(username: string, password: string): void {
+    const u = this.users.get(username);
+    if (u) u.password = password;
+    else this.users.set(username, { username, password, failures: 0, locked: false });
+  }
+
+  isLocked(username: string): boolean {
+    return this.users.get(username)?.locked ?? false;
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** Calls grouped by `METHOD path`, with numeric path segments replaced by `{id}`. */
+  callCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const c of this.calls) {
+      const key = `${c.method} ${c.path.replace(/\/\d+(?=\/|$)/g, '/{id}')}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** The current details of every integration of a kind (copies). */
+  integrations<K extends IntegrationKind>(kind: K): DetailsOf<K>[] {
+    return [...this.store.values()].filter((s) => s.kind === kind).map((s) => structuredClone(s.details) as DetailsOf<K>);
+  }
+
+  integration<K extends IntegrationKind>(kind: K, id: number): DetailsOf<K> | undefined {
+    const s = this.store.get(id);
+    return s && s.kind === kind ? (structuredClone(s.details) as DetailsOf<K>) : undefined;
+  }
+
+  /** The subscription's CIPS state: policy ids (sorted) and the filter, if any. */
+  cips(): CipsState {
+    return {
+      policies: [...this.policies].sort((a, b) => a - b),
+      filter: this.filter ? { ...this.filter } : undefined,
+    };
+  }
+
+  /** Pre-creates CIPS state (no validation). */
+  seedCips(state: { policies?: number[]; filter?: CipsFilter }): void {
+    for (const p of state.policies ?? []) this.policies.add(p);
+    if (state.filter) this.filter = { ...state.filter };
+    this.cipsUpdated = this.now();
+  }
+
+  /**
+   * Pre-creates an integration without validation (e.g. one left behind by an interrupted
+   * deploy). Missing fields get the guide's defaults; returns the details.
+   */
+  seedIntegration<K extends IntegrationKind>(kind: K, partial: Partial<DetailsOf<K>> = {}): DetailsOf<K> {
+    const id = typeof partial.integrationId === 'number' ? partial.integrationId : this.nextId;
+    if (this.store.has(id)) throw new Error(`integration ${id} already exists`);
+    this.nextId = Math.max(this.nextId, id + 1);
+    const common = {
+      integrationId: id,
+      name: `seeded-${kind}-${id}`,
+      bucketName: 'seeded-findings-bucket',
+      bucketRegion: 'us-east-1',
+      roleArn: 'arn:aws:iam::123456789012:role/seeded-qualys-role',
+      compressData: true,
+      externalId: this.newExternalId(),
+      integrationValidated: false,
+    };
+    if (kind === 'vm') {
+      const details: VmIntegrationDetails = {
+        ...this.vmDefaults(),
+        ...common,
+        ...(partial as Partial<VmIntegrationDetails>),
+        integrationId: id,
+      };
+      this.store.set(id, { kind: 'vm', details: orderVm(details) });
+    } else {
+      const details: PcIntegrationDetails = { ...common, ...(partial as Partial<PcIntegrationDetails>), integrationId: id };
+      this.store.set(id, { kind: 'pc', details: orderPc(details) });
+    }
+    return this.integration(kind, id)!;
+  }
+
+  // ---- request handling --------------------------------------------------------------------
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const at = this.now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const raw = await readBody(req);
+    // The /auth body holds the password: never recorded.
+    const call: SimCall = { method, path, status: 0, at, body: path === '/auth' || raw.length === 0 ? undefined : parseOrText(raw) };
+    if (req.headers.authorization !== undefined) call.authorization = req.headers.authorization;
+    this.calls.push(call);
+
+    const fault = this.takeFault(method, path);
+    if (fault) {
+      if (fault.delayMs) await this.sleep(fault.delayMs);
+      if (this.stopped) return void res.destroy();
+      if (fault.reset) {
+        req.socket.destroy();
+        return;
+      }
+      if (fault.status !== undefined || fault.html || fault.body !== undefined) {
+        if (this.latencyMs) await this.sleep(this.latencyMs);
+        return this.send(res, call, faultReply(fault));
+      }
+    }
+
+    if (this.latencyMs) await this.sleep(this.latencyMs);
+    if (this.stopped) return void res.destroy();
+
+    let reply: Reply;
+    try {
+      reply = await this.route(req, method, path, raw);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      reply = messsage(error.status, error.message, error.headers);
+    }
+    this.send(res, call, reply);
+  }
+
+  private send(res: http.ServerResponse, call: SimCall, reply: Reply): void {
+    if (res.destroyed || res.writableEnded) return;
+    call.status = reply.status;
+    res.writeHead(reply.status, {
+      'Content-Type': reply.contentType,
+      'Content-Length': String(Buffer.byteLength(reply.body)),
+      ...reply.headers,
+    });
+    res.end(reply.body);
+  }
+
+  private takeFault(method: string, path: string): Fault | undefined {
+    const index = this.faults.findIndex(
+      (f) =>
+        (f.method === undefined || f.method.toUpperCase() === method) &&
+        (f.path === undefined || (typeof f.path === 'string' ? f.path === path : testPattern(f.path, path))),
+    );
+    if (index < 0) return undefined;
+    const fault = this.faults[index];
+    if (--fault.remaining <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.sleeping.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.sleeping.add(entry);
+    });
+  }
+
+  private async route(req: http.IncomingMessage, method: string, path: string, raw: string): Promise<Reply> {
+    if (path === '/auth') {
+      if (method !== 'POST') throw notFound(method, path);
+      return this.auth(req, raw);
+    }
+
+    let m: RegExpExecArray | null;
+    if ((m = /^\/partner-integration\/aws\/s3\/(vm|pc)$/.exec(path))) {
+      const kind = m[1] as IntegrationKind;
+      if (method === 'GET') return this.protect(req, () => json(200, this.integrations(kind)));
+      if (method === 'POST') return this.protect(req, () => this.register(kind, jsonBody(req, raw)));
+    } else if ((m = /^\/partner-integration\/aws\/s3\/([^/]+)\/(vm|pc)$/.exec(path))) {
+      const [, idText, kindText] = m;
+      const kind = kindText as IntegrationKind;
+      if (method === 'GET') return this.protect(req, () => json(200, this.found(kind, idText).details));
+      if (method === 'PUT') {
+        return this.protect(req, () => {
+          const body = jsonBody(req, raw);
+          return this.update(kind, this.found(kind, idText), body);
+        });
+      }
+      if (method === 'DELETE') {
+        return this.protect(req, () => {
+          const found = this.found(kind, idText);
+          this.store.delete(found.details.integrationId);
+          return messsage(200, `AWS S3 ${kind.toUpperCase()} integration successfully deleted.`);
+        });
+      }
+    } else if ((m = /^\/partner-integration\/aws\/s3\/([^/]+)\/(vm|pc)\/validate$/.exec(path))) {
+      const [, idText, kindText] = m;
+      const kind = kindText as IntegrationKind;
+      if (method === 'PATCH') return this.protect(req, () => this.validate(kind, this.found(kind, idText)));
+    } else if (path === '/pcas/cips/config') {
+      if (method === 'GET') return this.protect(req, () => this.getCips());
+      if (method === 'POST') return this.protect(req, () => this.createFilter(jsonBody(req, raw)));
+      if (method === 'PUT') return this.protect(req, () => this.updateFilter(jsonBody(req, raw)));
+    } else if (path === '/pcas/cips/config/policy') {
+      if (method === 'POST') return this.protect(req, () => this.addPolicies(jsonBody(req, raw)));
+      if (method === 'DELETE') return this.protect(req, () => this.removePolicies(jsonBody(req, raw)));
+    }
+    throw notFound(method, path);
+  }
+
+  // ---- /auth -------------------------------------------------------------------------------
+
+  private auth(req: http.IncomingMessage, raw: string): Reply {
+    if (mediaType(req) !== 'application/x-www-form-urlencoded') {
+      return text(415, `Unsupported Media Type: POST /auth takes application/x-www-form-urlencoded form fields`);
+    }
+    const form = new URLSearchParams(raw);
+    if (form.get('token') !== 'true') return text(400, 'Bad Request: the form field token=true is required');
+    const username = form.get('username');
+    const password = form.get('password');
+    if (!username || !password) return text(400, 'Bad Request: the form fields username and password are required');
+    const user = this.users.get(username);
+    if (!user) return text(401, 'Authentication Failure');
+    if (user.locked) {
+      return text(401, 'Authentication Failure: the account is locked after too many failed login attempts; contact your Qualys administrator');
+    }
+    if (user.password !== password) {
+      user.failures++;
+      if (user.failures >= this.lockoutAfter) user.locked = true;
+      return text(401, 'Authentication Failure');
+    }
+    user.failures = 0;
+    const issuedAt = this.now();
+    const jwt = this.sign(username, issuedAt);
+    this.tokens.set(jwt, { jwt, username, issuedAt, expired: false, revoked: false });
+    return text(200, jwt);
+  }
+
+  private sign(username: string, issuedAtMs: number): string {
+    const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const iat = Math.floor(issuedAtMs / 1000);
+    const header = enc({ alg: 'HS256', typ: 'JWT' });
+    const payload = enc({
+      sub: username,
+      iat,
+      exp: iat + Math.floor(this.tokenTtlMs / 1000),
+      jti: randomUUID(),
+      customerId: this.customerId,
+      subscriptionId: this.subscriptionId,
+    });
+    const signature = createHmac('sha256', this.signingKey).update(`${header}.${payload}`).digest('base64url');
+    return `${header}.${payload}.${signature}`;
+  }
+
+  /** Bearer-token check, then the subscription's rate limit, then the handler. */
+  private async protect(req: http.IncomingMessage, handler: () => Reply | Promise<Reply>): Promise<Reply> {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw new HttpError(401, 'Unauthorized: a Bearer token is required in the Authorization header');
+    const token = this.tokens.get(m[1]);
+    if (!token || token.revoked) throw new HttpError(401, 'Unauthorized: the token is invalid');
+    if (token.expired || this.now() - token.issuedAt > this.tokenTtlMs) {
+      throw new HttpError(401, 'Unauthorized: the token has expired; generate a new one with POST /auth');
+    }
+    const rateHeaders = this.checkRate();
+    try {
+      const reply = await handler();
+      return { ...reply, headers: { ...rateHeaders, ...reply.headers } };
+    } catch (e) {
+      throw e instanceof HttpError ? new HttpError(e.status, e.message, { ...rateHeaders, ...e.headers }) : e;
+    }
+  }
+
+  private checkRate(): Record<string, string> {
+    if (!this.rateLimit) return {};
+    const { limit, windowMs } = this.rateLimit;
+    const now = this.now();
+    this.hits = this.hits.filter((t) => t > now - windowMs);
+    const windowSec = String(Math.max(1, Math.ceil(windowMs / 1000)));
+    if (this.hits.length >= limit) {
+      const waitSec = Math.max(1, Math.ceil((this.hits[0] + windowMs - now) / 1000));
+      throw new HttpError(429, `API rate limit exceeded: ${limit} calls per ${windowSec} seconds; retry after ${waitSec} seconds`, {
+        'X-RateLimit-Limit': String(limit),
+        'X-RateLimit-Remaining': '0',
+        'X-RateLimit-Window-Sec': windowSec,
+        'X-RateLimit-ToWait-Sec': String(waitSec),
+      });
+    }
+    this.hits.push(now);
+    return {
+      'X-RateLimit-Limit': String(limit),
+      'X-RateLimit-Remaining': String(limit - this.hits.length),
+      'X-RateLimit-Window-Sec': windowSec,
+    };
+  }
+
+  // ---- S3 integrations ---------------------------------------------------------------------
+
+  private found(kind: IntegrationKind, idText: string): Stored {
+    if (!/^\d+$/.test(idText)) throw new HttpError(400, `Invalid integration id '${idText}': it must be a number`);
+    const s = this.store.get(Number(idText));
+    if (!s || s.kind !== kind) throw new HttpError(404, `AWS S3 ${kind.toUpperCase()} integration with id ${idText} not found`);
+    return s;
+  }
+
+  private register(kind: IntegrationKind, body: unknown): Reply {
+    const fields = checkFields(kind, body, 'register');
+    this.assertNameFree(kind, fields.name as string);
+    const id = this.nextId++;
+    const externalId = this.newExternalId();
+    if (kind === 'vm') {
+      const details = orderVm({
+        ...this.vmDefaults(),
+        ...(fields as Partial<VmIntegrationDetails>),
+        integrationId: id,
+        externalId,
+        integrationValidated: false,
+      } as VmIntegrationDetails);
+      if (details.sendAlerts && details.errorEmails.length === 0) {
+        throw new HttpError(400, 'errorEmails must list at least one email address when sendAlerts is true');
+      }
+      this.store.set(id, { kind, details });
+      return json(200, details);
+    }
+    const details = orderPc({ compressData: true, ...(fields as Partial<PcIntegrationDetails>), integrationId: id, externalId, integrationValidated: false } as PcIntegrationDetails);
+    this.store.set(id, { kind, details });
+    return json(200, details);
+  }
+
+  private update(kind: IntegrationKind, stored: Stored, body: unknown): Reply {
+    const fields = checkFields(kind, body, 'update');
+    this.assertNameFree(kind, fields.name as string, stored.details.integrationId);
+    const { regenerateExternalId, ...changes } = fields;
+    const next = { ...stored.details, ...changes } as VmIntegrationDetails & PcIntegrationDetails;
+    if (kind === 'vm' && next.sendAlerts && next.errorEmails.length === 0) {
+      throw new HttpError(400, 'errorEmails must list at least one email address when sendAlerts is true');
+    }
+    if (regenerateExternalId === true) next.externalId = this.newExternalId();
+    next.integrationValidated = false;
+    Object.assign(stored.details, next);
+    return messsage(200, `AWS S3 ${kind.toUpperCase()} integration successfully updated.`);
+  }
+
+  private async validate(kind: IntegrationKind, stored: Stored): Promise<Reply> {
+    const { roleArn, externalId } = stored.details;
+    const result = await this.trustChecker(roleArn, externalId);
+    if (!result.ok) {
+      return messsage(400, `Unable to assume role ${roleArn} with the provided external ID: ${result.reason ?? 'access denied'}`);
+    }
+    stored.details.integrationValidated = true;
+    return messsage(200, `AWS S3 ${kind.toUpperCase()} integration successfully validated.`);
+  }
+
+  private assertNameFree(kind: IntegrationKind, name: string, exceptId?: number): void {
+    for (const s of this.store.values()) {
+      if (s.kind === kind && s.details.name === name && s.details.integrationId !== exceptId) {
+        throw new HttpError(409, `An AWS S3 ${kind.toUpperCase()} integration named '${name}' already exists`);
+      }
+    }
+  }
+
+  private newExternalId(): string {
+    return `${this.pod}-${this.customerId}-${randomUUID()}`;
+  }
+
+  private vmDefaults(): Omit<VmIntegrationDetails, 'integrationId' | 'name' | 'bucketName' | 'bucketRegion' | 'roleArn' | 'externalId' | 'integrationValidated'> {
+    return {
+      customerId: this.customerId,
+      customerUUID: this.customerUUID,
+      minSeverity: 3,
+      baseCategory: 'Confirmed',
+      resultSectionNeeded: false,
+      sendVulnInfo: false,
+      compressData: true,
+      sendAlerts: false,
+      errorEmails: [],
+    };
+  }
+
+  // ---- CIPS --------------------------------------------------------------------------------
+
+  private getCips(): Reply {
+    if (this.policies.size === 0 && !this.filter) return messsage(404, 'No CIPS configuration found');
+    return json(200, {
+      subscriptionId: this.subscriptionId,
+      policy: [...this.policies].sort((a, b) => a - b),
+      ...(this.filter ?? {}),
+      lastUpdated: isoTime(this.cipsUpdated ?? this.now()),
+    });
+  }
+
+  private addPolicies(body: unknown): Reply {
+    const ids = policyIds(body);
+    const present = ids.filter((id) => this.policies.has(id));
+    if (present.length > 0) throw new HttpError(400, `Policy ${present.join(', ')} already added to CIPS`);
+    const total = this.policies.size + ids.length;
+    if (total > MAX_CIPS_POLICIES) {
+      throw new HttpError(400, `CIPS allows at most ${MAX_CIPS_POLICIES} policies; ${this.policies.size} are added and ${ids.length} more were requested`);
+    }
+    for (const id of ids) this.policies.add(id);
+    this.cipsUpdated = this.now();
+    return text(202, 'Policy added successfully.');
+  }
+
+  private removePolicies(body: unknown): Reply {
+    const ids = policyIds(body);
+    const missing = ids.filter((id) => !this.policies.has(id));
+    if (missing.length > 0) throw new HttpError(400, `Policy ${missing.join(', ')} not found in CIPS`);
+    for (const id of ids) this.policies.delete(id);
+    this.cipsUpdated = this.now();
+    return text(202, 'Policy deleted successfully.');
+  }
+
+  private createFilter(body: unknown): Reply {
+    const filter = filterBody(body);
+    if (this.filter) throw new HttpError(409, 'A CIPS filter configuration already exists; update it with PUT /pcas/cips/config');
+    return this.setFilter(filter);
+  }
+
+  private updateFilter(body: unknown): Reply {
+    const filter = filterBody(body);
+    if (!this.filter) throw new HttpError(404, 'No CIPS filter configuration found; create it with POST /pcas/cips/config');
+    return this.setFilter(filter);
+  }
+
+  private setFilter(filter: CipsFilter): Reply {
+    this.filter = filter;
+    this.cipsUpdated = this.now();
+    return json(200, { subscriptionId: this.subscriptionId, ...filter, lastUpdated: isoTime(this.cipsUpdated) });
+  }
+}
+
+// ---- validation ------------------------------------------------------------------------------
+
+function checkFields(kind: IntegrationKind, body: unknown, mode: 'register' | 'update'): Record<string, unknown> {
+  if (!isObject(body)) throw new HttpError(400, 'The request body must be a JSON object');
+  const allowed = new Set<string>([...COMMON_FIELDS, ...SETTING_FIELDS[kind], ...(mode === 'update' ? ['regenerateExternalId'] : [])]);
+  const errors: string[] = [];
+  const unknown = Object.keys(body).filter((k) => !allowed.has(k));
+  if (unknown.length > 0) errors.push(`unrecognized field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  const required = mode === 'register' ? COMMON_FIELDS : (['roleArn', 'name'] as const);
+  for (const field of required) if (body[field] === undefined) errors.push(`${field} is required`);
+
+  for (const [field, value] of Object.entries(body)) {
+    if (!allowed.has(field) || value === undefined) continue;
+    const problem = fieldProblem(field, value);
+    if (problem) errors.push(`${field} ${problem}`);
+  }
+  if (errors.length > 0) throw new HttpError(400, `Invalid request: ${errors.join('; ')}`);
+  return { ...body };
+}
+
+function fieldProblem(field: string, value: unknown): string | undefined {
+  switch (field) {
+    case 'name':
+      if (typeof value !== 'string') return 'must be a string';
+      if (value.trim().length === 0 || value.length > 50) return 'must be 1 to 50 characters long';
+      return undefined;
+    case 'bucketName':
+      if (typeof value !== 'string') return 'must be a string';
+      return BUCKET_NAME.test(value) ? undefined : 'must be a valid S3 bucket name';
+    case 'bucketRegion':
+      if (typeof value !== 'string') return 'must be a string';
+      return REGION.test(value) ? undefined : 'must be an AWS region such as us-east-1';
+    case 'roleArn':
+      if (typeof value !== 'string') return 'must be a string';
+      return ROLE_ARN.test(value) ? undefined : 'must be an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>)';
+    case 'minSeverity':
+      return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 5 ? undefined : 'must be an integer from 1 to 5';
+    case 'baseCategory':
+      return typeof value === 'string' && BASE_CATEGORIES.includes(value) ? undefined : 'must be one of IG, Potential, Confirmed';
+    case 'errorEmails':
+      if (!Array.isArray(value)) return 'must be an array of email addresses';
+      if (value.length > 5) return 'must list at most 5 email addresses';
+      return value.every((e) => typeof e === 'string' && EMAIL.test(e)) ? undefined : 'must hold only valid email addresses';
+    default:
+      // resultSectionNeeded, sendVulnInfo, compressData, sendAlerts, regenerateExternalId
+      return typeof value === 'boolean' ? undefined : 'must be a boolean';
+  }
+}
+
+/** The guide's CIPS body: a JSON array holding exactly one object. */
+function singleObject(body: unknown, example: string): Record<string, unknown> {
+  if (!Array.isArray(body) || body.length !== 1 || !isObject(body[0])) {
+    throw new HttpError(400, `The request body must be a JSON array holding one object, e.g. ${example}`);
+  }
+  return body[0];
+}
+
+function policyIds(body: unknown): number[] {
+  const obj = singleObject(body, '[{"policy":[4771746]}]');
+  const unknown = Object.keys(obj).filter((k) => k !== 'policy');
+  if (unknown.length > 0) throw new HttpError(400, `Invalid request: unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  const list = obj.policy;
+  if (!Array.isArray(list) || list.length === 0) throw new HttpError(400, 'Invalid request: policy must be a non-empty array of policy ids');
+  const bad = list.filter((id) => typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0);
+  if (bad.length > 0) throw new HttpError(400, `Invalid request: policy ids must be positive integers (got ${bad.map((b) => JSON.stringify(b)).join(', ')})`);
+  const ids = list as number[];
+  const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (dupes.length > 0) throw new HttpError(400, `Invalid request: policy ${[...new Set(dupes)].join(', ')} listed more than once`);
+  return ids;
+}
+
+function filterBody(body: unknown): CipsFilter {
+  const obj = singleObject(
+    body,
+    '[{"includeEvidenceData":false,"includeFailPosture":true,"includePassPosture":true,"includeErrorPosture":true}]',
+  );
+  const errors: string[] = [];
+  const unknown = Object.keys(obj).filter((k) => !(FILTER_FIELDS as readonly string[]).includes(k));
+  if (unknown.length > 0) errors.push(`unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  for (const f of FILTER_FIELDS) {
+    if (obj[f] === undefined) errors.push(`${f} is required`);
+    else if (typeof obj[f] !== 'boolean') errors.push(`${f} must be a boolean`);
+  }
+  if (errors.length > 0) throw new HttpError(400, `Invalid request: ${errors.join('; ')}`);
+  return {
+    includeEvidenceData: obj.includeEvidenceData as boolean,
+    includeFailPosture: obj.includeFailPosture as boolean,
+    includePassPosture: obj.includePassPosture as boolean,
+    includeErrorPosture: obj.includeErrorPosture as boolean,
+  };
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+function jsonBody(req: http.IncomingMessage, raw: string): unknown {
+  if (raw.trim().length === 0) throw new HttpError(400, 'Required request body is missing');
+  const type = mediaType(req);
+  if (type !== 'application/json') {
+    throw new HttpError(415, `Content-Type '${req.headers['content-type'] ?? ''}' is not supported; send application/json`);
+  }
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new HttpError(400, 'Malformed JSON request body');
+  }
+}
+
+function mediaType(req: http.IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+}
+
+function notFound(method: string, path: string): HttpError {
+  return new HttpError(404, `No handler found for ${method} ${path}`);
+}
+
+function faultReply(fault: Fault): Reply {
+  const status = fault.status ?? (fault.html ? 503 : 500);
+  const reason = http.STATUS_CODES[status] ?? 'Error';
+  if (fault.html) {
+    const body =
+      fault.body ??
+      `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n<center><h1>${status} ${reason}</h1></center>\r\n</body>\r\n</html>\r\n`;
+    return { status, body, contentType: 'text/html', headers: fault.headers };
+  }
+  if (fault.body !== undefined) {
+    const looksJson = /^\s*[[{]/.test(fault.body);
+    return { status, body: fault.body, contentType: looksJson ? 'application/json' : 'text/plain;charset=UTF-8', headers: fault.headers };
+  }
+  return messsage(status, reason, fault.headers);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseOrText(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function testPattern(pattern: RegExp, value: string): boolean {
+  pattern.lastIndex = 0;
+  return pattern.test(value);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The guide's timestamp format, e.g. 2022-11-14T06:34:26.148+00:00. */
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+00:00');
+}
+
+function orderVm(d: VmIntegrationDetails): VmIntegrationDetails {
+  return {
+    integrationId: d.integrationId,
+    customerId: d.customerId,
+    customerUUID: d.customerUUID,
+    bucketName: d.bucketName,
+    bucketRegion: d.bucketRegion,
+    minSeverity: d.minSeverity,
+    baseCategory: d.baseCategory,
+    name: d.name,
+    resultSectionNeeded: d.resultSectionNeeded,
+    sendVulnInfo: d.sendVulnInfo,
+    compressData: d.compressData,
+    externalId: d.externalId,
+    roleArn: d.roleArn,
+    integrationValidated: d.integrationValidated,
+    sendAlerts: d.sendAlerts,
+    errorEmails: [...d.errorEmails],
+  };
+}
+
+function orderPc(d: PcIntegrationDetails): PcIntegrationDetails {
+  return {
+    integrationId: d.integrationId,
+    name: d.name,
+    compressData: d.compressData,
+    bucketName: d.bucketName,
+    bucketRegion: d.bucketRegion,
+    roleArn: d.roleArn,
+    externalId: d.externalId,
+    integrationValidated: d.integrationValidated,
+  };
+}
