@@ -358,6 +358,7 @@ async function validateUntilReady(qualys: QualysClient, spec: IntegrationSpec, i
         deadline,
         clock: deps.clock,
         delayForAttempt: deps.validationDelayMs ?? scheduledDelay,
+        finalAttemptAtDeadline: true,
         isRetryable: (e) => e instanceof QualysApiError && VALIDATION_NOT_YET.has(e.status),
         onRetry: (e, attempt, delayMs) =>
           deps.log.info('not validated yet; waiting for IAM to propagate', { attempt, delayMs, answer: errorMessage(e) }),

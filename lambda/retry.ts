@@ -19,8 +19,17 @@ export interface RetryOptions {
   /** Explicit backoff for attempt n (1-based, the wait after the nth failure); overrides the exponential one. */
   readonly delayForAttempt?: (attempt: number) => number;
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /**
+   * When the next backoff would end past the deadline, make one last attempt just before the
+   * deadline instead of giving up early: for waits whose whole budget should be used.
+   * @default false
+   */
+  readonly finalAttemptAtDeadline?: boolean;
   readonly clock: Clock;
 }
+
+/** How close to the deadline a final attempt is made, leaving time for the attempt itself. */
+const FINAL_ATTEMPT_MARGIN_MS = 1000;
 
 export interface Clock {
   now(): number;
@@ -38,13 +47,19 @@ export const systemClock: Clock = {
 /** Runs `fn` until it succeeds, the error is not retryable, attempts run out or the deadline would pass. */
 export async function withRetries<T>(options: RetryOptions, fn: (attempt: number) => Promise<T>): Promise<T> {
   const { clock } = options;
+  let finalDone = false;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (error) {
       if (attempt >= options.maxAttempts || !options.isRetryable(error)) throw error;
-      const delay = backoff(options, attempt, error);
-      if (options.deadline !== undefined && clock.now() + delay >= options.deadline) throw error;
+      let delay = backoff(options, attempt, error);
+      if (options.deadline !== undefined && clock.now() + delay >= options.deadline) {
+        const untilFinal = options.deadline - FINAL_ATTEMPT_MARGIN_MS - clock.now();
+        if (!options.finalAttemptAtDeadline || finalDone || untilFinal <= 0) throw error;
+        delay = untilFinal;
+        finalDone = true;
+      }
       options.onRetry?.(error, attempt, delay);
       await clock.sleep(delay);
     }

@@ -68,6 +68,20 @@ describe('withRetries', () => {
     expect(calls).toBe(2); // waits 750, then 1500 would end past the deadline
   });
 
+  test('GIVEN finalAttemptAtDeadline WHEN the next wait would pass the deadline THEN one last attempt is made just before it', async () => {
+    const clock = new FakeClock();
+    const deadline = clock.now() + 10_000;
+    const at: number[] = [];
+    await expect(
+      withRetries(options(clock, { deadline, maxAttempts: 100, finalAttemptAtDeadline: true, delayForAttempt: () => 7000 }), async () => {
+        at.push(clock.now());
+        throw new Flaky();
+      }),
+    ).rejects.toThrow('flaky');
+    expect(at).toHaveLength(3);
+    expect(deadline - at[2]).toBe(1000);
+  });
+
   test('GIVEN attempts run out WHEN still failing THEN the error is thrown after maxAttempts', async () => {
     const clock = new FakeClock();
     let calls = 0;

@@ -1,0 +1,299 @@
+/**
+ * End to end: synthesize the real app (bin/app.ts, as `cdk synth` runs it), take the
+ * bundled handler out of the cloud assembly, and drive it through create, update, rotation
+ * and delete the way CloudFormation and the Provider framework would: against the local
+ * Qualys simulator and a local fake AWS endpoint reached through AWS_ENDPOINT_URL, with the
+ * real AWS SDK and real HTTP.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FakeAws } from '../support/fake-aws';
+import { QualysSimulator } from '../support/qualys-simulator';
+import { Handler, Resolver, Template, functionAssetDir, invoke, readTemplate, resourcesOfType } from '../support/cfn-emulator';
+
+const ROOT = path.join(__dirname, '..', '..');
+const USER = { username: 'e2e-user', password: 'e2e-Pa55word!' };
+const SECRET = 'qualys/api-credentials';
+const ENV = 'e2e';
+const STACK = `QualysS3-${ENV}`;
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const QUALYS_PRINCIPAL = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
+
+let sim: QualysSimulator;
+let aws: FakeAws;
+let gateway: string;
+let outdir: string;
+let output: string[] = [];
+let restoreStdout: () => void;
+
+/** Synthesizes the app with a configuration file, as a user would with -c config=... */
+function synth(config: unknown, name: string): { template: Template; dir: string } {
+  const dir = path.join(outdir, name);
+  const configFile = path.join(outdir, `${name}.json`);
+  fs.writeFileSync(configFile, JSON.stringify(config));
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'app.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, CDK_OUTDIR: dir, CDK_CONTEXT_JSON: JSON.stringify({ config: configFile, 'aws:cdk:enable-asset-metadata': true }) },
+    stdio: 'pipe',
+  });
+  return { template: readTemplate(dir, STACK), dir };
+}
+
+function environment(overrides: Record<string, unknown> = {}) {
+  return {
+    environments: {
+      [ENV]: {
+        account: ACCOUNT,
+        region: REGION,
+        gatewayUrl: gateway,
+        credentialsSecret: SECRET,
+        validationTimeoutSeconds: 30,
+        vm: { minSeverity: 4 },
+        pc: { policies: [2001, 2002], filter: { includeFailPosture: true, includePassPosture: false } },
+        ...overrides,
+      },
+    },
+  };
+}
+
+/** A deployed stack: what CloudFormation would have created, and the custom resources' state. */
+let deployments = 0;
+
+class Deployment {
+  readonly resolver: Resolver;
+  /** CloudFormation makes physical names unique; so does this. */
+  private readonly suffix = `d${++deployments}`;
+  readonly physicalIds = new Map<string, string>();
+  readonly properties = new Map<string, Record<string, unknown>>();
+
+  constructor(
+    public template: Template,
+    private readonly handler: Handler,
+  ) {
+    this.resolver = new Resolver({ account: ACCOUNT, region: REGION, partition: 'aws', stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK}/1`, stackName: STACK });
+  }
+
+  /** Creates the plain resources (roles in the fake IAM, the bucket's name) as CloudFormation would. */
+  createPlainResources(): void {
+    for (const [id, r] of Object.entries(this.template.Resources)) {
+      if (r.Type === 'AWS::IAM::Role') {
+        const name = `${STACK}-${id}-${this.suffix}`.slice(0, 64);
+        this.resolver.physicalIds.set(id, name);
+        this.resolver.attributes.set(`${id}.Arn`, `arn:aws:iam::${ACCOUNT}:role/${name}`);
+      }
+      if (r.Type === 'AWS::S3::Bucket') this.resolver.physicalIds.set(id, `qualyss3-e2e-findingsbucket-${this.suffix}`);
+      if (r.Type === 'AWS::Lambda::Function') this.resolver.attributes.set(`${id}.Arn`, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`);
+    }
+    for (const id of resourcesOfType(this.template, 'AWS::IAM::Role')) this.writeRole(id, true);
+  }
+
+  /** CloudFormation rewrites a role's trust policy only when its template changed. */
+  updateRoles(previous: Template): void {
+    for (const id of resourcesOfType(this.template, 'AWS::IAM::Role')) {
+      const before = JSON.stringify(previous.Resources[id]?.Properties?.AssumeRolePolicyDocument);
+      const after = JSON.stringify(this.template.Resources[id].Properties?.AssumeRolePolicyDocument);
+      if (before !== after) this.writeRole(id, false);
+    }
+  }
+
+  private writeRole(id: string, create: boolean): void {
+    const name = this.resolver.physicalIds.get(id)!;
+    const policy = this.resolver.resolve(this.template.Resources[id].Properties!.AssumeRolePolicyDocument) as object;
+    if (create) aws.createRole(name, policy);
+    else aws.setTrustPolicy(name, policy);
+  }
+
+  integrations(): string[] {
+    return resourcesOfType(this.template, 'Custom::QualysS3Integration');
+  }
+
+  async create(id: string) {
+    const props = this.resolver.resolve(this.template.Resources[id].Properties) as Record<string, unknown>;
+    const out = await invoke(this.handler, { RequestType: 'Create', StackId: this.resolver.resolve({ Ref: 'AWS::StackId' }), LogicalResourceId: id, RequestId: 'r1', ResourceType: 'Custom::QualysS3Integration', ResourceProperties: props });
+    if (out.ok) {
+      this.physicalIds.set(id, out.PhysicalResourceId);
+      this.properties.set(id, props);
+    }
+    return out;
+  }
+
+  async update(id: string) {
+    const props = this.resolver.resolve(this.template.Resources[id].Properties) as Record<string, unknown>;
+    const out = await invoke(this.handler, { RequestType: 'Update', StackId: this.resolver.resolve({ Ref: 'AWS::StackId' }), LogicalResourceId: id, RequestId: 'r2', ResourceType: 'Custom::QualysS3Integration', PhysicalResourceId: this.physicalIds.get(id), OldResourceProperties: this.properties.get(id), ResourceProperties: props });
+    if (out.ok) {
+      this.physicalIds.set(id, out.PhysicalResourceId);
+      this.properties.set(id, props);
+    }
+    return out;
+  }
+
+  async delete(id: string) {
+    return invoke(this.handler, { RequestType: 'Delete', StackId: this.resolver.resolve({ Ref: 'AWS::StackId' }), LogicalResourceId: id, RequestId: 'r3', ResourceType: 'Custom::QualysS3Integration', PhysicalResourceId: this.physicalIds.get(id), ResourceProperties: this.properties.get(id) });
+  }
+
+  roleName(kind: 'Vm' | 'Pc'): string {
+    const id = resourcesOfType(this.template, 'AWS::IAM::Role').find((r) => r.startsWith(`${kind}Role`))!;
+    return this.resolver.physicalIds.get(id)!;
+  }
+}
+
+function loadHandler(dir: string, template: Template): Handler {
+  const assetDir = functionAssetDir(dir, template, 'IntegrationProviderHandler');
+  // A fresh module instance per synthesized asset, like a fresh Lambda container.
+  const entry = path.join(assetDir, 'index.js');
+  delete require.cache[require.resolve(entry)];
+  return require(entry).handler as Handler;
+}
+
+function externalIds(roleName: string): string[] {
+  const doc = aws.role(roleName)!.trustPolicy as { Statement: Array<{ Principal?: { AWS?: string }; Condition?: { StringEquals?: Record<string, string | string[]> } }> };
+  return doc.Statement.filter((s) => s.Principal?.AWS === QUALYS_PRINCIPAL).flatMap((s) => {
+    const v = s.Condition?.StringEquals?.['sts:ExternalId'];
+    return v === undefined ? ['<none>'] : Array.isArray(v) ? v : [v];
+  });
+}
+
+beforeAll(async () => {
+  outdir = fs.mkdtempSync(path.join(ROOT, '.tmp-e2e-'));
+  aws = new FakeAws();
+  const awsUrl = await aws.start();
+  sim = new QualysSimulator({ users: [USER], trustChecker: aws.qualysTrustChecker(QUALYS_PRINCIPAL) });
+  gateway = await sim.start();
+  aws.putSecret(SECRET, JSON.stringify(USER));
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: awsUrl,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'e2e-secret-key',
+  });
+  // Capture everything the handler writes, as CloudWatch Logs would.
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    output.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  restoreStdout = () => {
+    process.stdout.write = write;
+  };
+}, 60_000);
+
+afterAll(async () => {
+  restoreStdout?.();
+  await sim?.stop();
+  await aws?.stop();
+  fs.rmSync(outdir, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  const text = output.join('');
+  expect(text).not.toContain(USER.password);
+  for (const token of sim.issuedTokens()) expect(text).not.toContain(token);
+  expect(text).not.toContain('X-Amz-Signature');
+  output = [];
+});
+
+describe('the synthesized app, deployed and destroyed', () => {
+  test('create, update, rotation, a trust-policy rewrite and delete, with VM and PC', async () => {
+    // GIVEN the app synthesized for one environment with VM and PC
+    const first = synth(environment(), 'v1');
+    const deployment = new Deployment(first.template, loadHandler(first.dir, first.template));
+    deployment.createPlainResources();
+    const [pcId, vmId] = deployment.integrations().sort();
+
+    // Before registration the roles trust Qualys only with a placeholder external ID.
+    expect(externalIds(deployment.roleName('Vm'))).toEqual(['qualys-s3-pending-registration-vm']);
+
+    // WHEN CloudFormation creates the custom resources
+    const vm = await deployment.create(vmId);
+    const pc = await deployment.create(pcId);
+
+    // THEN both integrations are registered, validated, and their roles trust only their external IDs
+    expect(vm).toMatchObject({ ok: true });
+    expect(pc).toMatchObject({ ok: true });
+    const [vmIntegration] = sim.integrations('vm');
+    const [pcIntegration] = sim.integrations('pc');
+    expect(vmIntegration).toMatchObject({ name: `qs3-${ENV}-vm-${ACCOUNT}-${REGION}`, minSeverity: 4, bucketName: 'qualyss3-e2e-findingsbucket-d1', bucketRegion: REGION, integrationValidated: true });
+    expect(pcIntegration).toMatchObject({ name: `qs3-${ENV}-pc-${ACCOUNT}-${REGION}`, integrationValidated: true });
+    expect(externalIds(deployment.roleName('Vm'))).toEqual([vmIntegration.externalId]);
+    expect(externalIds(deployment.roleName('Pc'))).toEqual([pcIntegration.externalId]);
+    expect(sim.cips()).toEqual({ policies: [2001, 2002], filter: { includeEvidenceData: false, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true } });
+
+    // WHEN the same app is deployed again unchanged THEN no Qualys call is made
+    sim.resetCalls();
+    expect(await deployment.update(vmId)).toMatchObject({ ok: true });
+    expect(await deployment.update(pcId)).toMatchObject({ ok: true });
+    expect(sim.calls).toEqual([]);
+
+    // WHEN a setting and the policy list change THEN the same integrations are updated in place
+    const second = synth(environment({ vm: { minSeverity: 2, sendVulnInfo: true }, pc: { policies: [2002, 2003], filter: { includeFailPosture: true, includePassPosture: false } } }), 'v2');
+    deployment.template = second.template;
+    expect(await deployment.update(vmId)).toMatchObject({ ok: true, PhysicalResourceId: vm.ok ? vm.PhysicalResourceId : '' });
+    expect(await deployment.update(pcId)).toMatchObject({ ok: true });
+    expect(sim.integrations('vm')).toEqual([expect.objectContaining({ integrationId: vmIntegration.integrationId, minSeverity: 2, sendVulnInfo: true, integrationValidated: true })]);
+    expect(sim.cips().policies).toEqual([2002, 2003]);
+    expect(sim.calls.filter((c) => c.method === 'POST' && c.path.startsWith('/partner-integration'))).toEqual([]);
+
+    // WHEN the external ID is rotated THEN only the new one is trusted
+    const third = synth(environment({ vm: { minSeverity: 2, sendVulnInfo: true, externalIdRotation: '2026-11-22' }, pc: { policies: [2002, 2003], filter: { includeFailPosture: true, includePassPosture: false } } }), 'v3');
+    deployment.template = third.template;
+    expect(await deployment.update(vmId)).toMatchObject({ ok: true });
+    const rotated = sim.integrations('vm')[0];
+    expect(rotated.externalId).not.toEqual(vmIntegration.externalId);
+    expect(externalIds(deployment.roleName('Vm'))).toEqual([rotated.externalId]);
+    expect(aws.canAssume(`arn:aws:iam::${ACCOUNT}:role/${deployment.roleName('Vm')}`, QUALYS_PRINCIPAL, vmIntegration.externalId!).ok).toBe(false);
+
+    // WHEN a later deploy changes the role's trust document, CloudFormation rewrites it with the
+    // placeholder; the custom resource's fingerprint property follows the document, so it gets an Update
+    const previous = deployment.template;
+    const changed = JSON.parse(JSON.stringify(previous)) as Template;
+    const roleId = resourcesOfType(changed, 'AWS::IAM::Role').find((r) => r.startsWith('VmRole'))!;
+    (changed.Resources[roleId].Properties!.AssumeRolePolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement[0].Sid = 'QualysAssume';
+    changed.Resources[vmId].Properties!.TrustPolicyFingerprint = 'changed-with-the-document';
+    deployment.template = changed;
+    deployment.updateRoles(previous);
+    expect(externalIds(deployment.roleName('Vm'))).toEqual(['qualys-s3-pending-registration-vm']);
+    expect(await deployment.update(vmId)).toMatchObject({ ok: true });
+    // THEN the custom resource puts the external ID back
+    expect(externalIds(deployment.roleName('Vm'))).toEqual([rotated.externalId]);
+
+    // WHEN the stack is destroyed THEN both integrations and the CIPS policies are gone
+    expect(await deployment.delete(vmId)).toMatchObject({ ok: true });
+    expect(await deployment.delete(pcId)).toMatchObject({ ok: true });
+    expect(sim.integrations('vm')).toEqual([]);
+    expect(sim.integrations('pc')).toEqual([]);
+    expect(sim.cips().policies).toEqual([]);
+  }, 120_000);
+
+  test('a failed create (validation never succeeds) answers in bounded time and leaves nothing in Qualys', async () => {
+    const { template, dir } = synth(environment({ pc: false }), 'fail');
+    const deployment = new Deployment(template, loadHandler(dir, template));
+    deployment.createPlainResources();
+    aws.propagationDelayMs = 10 * 60_000;
+    try {
+      const started = Date.now();
+      const out = await deployment.create(deployment.integrations()[0]);
+      expect(out.ok).toBe(false);
+      expect(Date.now() - started).toBeLessThan(45_000);
+      if (!out.ok) expect(out.reason).toMatch(/Create failed: Validation of VM integration \d+ did not succeed within 29 s \(\d attempts\).*deregistered again/);
+      expect(sim.integrations('vm')).toEqual([]);
+    } finally {
+      aws.propagationDelayMs = 0;
+    }
+  }, 90_000);
+
+  test('bad credentials fail the create with an actionable reason and register nothing', async () => {
+    aws.putSecret(SECRET, JSON.stringify({ username: USER.username, password: 'not-the-password' }));
+    try {
+      const { template, dir } = synth(environment({ pc: false }), 'badcreds');
+      const deployment = new Deployment(template, loadHandler(dir, template));
+      deployment.createPlainResources();
+      const out = await deployment.create(deployment.integrations()[0]);
+      expect(out).toMatchObject({ ok: false, reason: expect.stringMatching(/HTTP 401 to POST \/auth.*secret "qualys\/api-credentials"/) });
+      expect(sim.integrations('vm')).toEqual([]);
+    } finally {
+      aws.putSecret(SECRET, JSON.stringify(USER));
+    }
+  }, 60_000);
+});
