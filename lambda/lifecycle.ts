@@ -81,10 +81,13 @@ export interface IntegrationSpec {
 
 /**
  * Waits between validation attempts. IAM usually propagates a trust-policy change within
- * seconds, rarely more than a minute: the first attempt goes at once, the next after 7 s,
- * and then the waits grow, so that a slow propagation costs few calls and little overshoot.
+ * seconds, rarely more than a minute: the first attempt goes at once (a fast propagation
+ * costs nothing), the next after 7 s, and then the waits grow slowly, so that attempts land
+ * at about 7, 15, 24 and 34 s: a propagation of 6 s costs 2 calls, one of 30 s costs 5, and
+ * neither overshoots by more than a few seconds. Qualys rate-limits per subscription, so
+ * calls matter as much as seconds.
  */
-export const VALIDATION_SCHEDULE_MS = [7_000, 8_000, 9_000, 12_000, 15_000, 20_000, 30_000];
+export const VALIDATION_SCHEDULE_MS = [7_000, 8_000, 9_000, 10_000, 12_000, 15_000, 20_000, 30_000];
 const scheduledDelay = (attempt: number): number =>
   VALIDATION_SCHEDULE_MS[Math.min(attempt - 1, VALIDATION_SCHEDULE_MS.length - 1)];
 

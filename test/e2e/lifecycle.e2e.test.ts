@@ -5,21 +5,19 @@
  * Qualys simulator and a local fake AWS endpoint reached through AWS_ENDPOINT_URL, with the
  * real AWS SDK and real HTTP.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeAws } from '../support/fake-aws';
 import { QualysSimulator } from '../support/qualys-simulator';
-import { Handler, Resolver, Template, functionAssetDir, invoke, readTemplate, resourcesOfType } from '../support/cfn-emulator';
+import { Template, resourcesOfType } from '../support/cfn-emulator';
+import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler as loadHandler, synthApp, trustedExternalIds } from '../support/deployment';
 
-const ROOT = path.join(__dirname, '..', '..');
 const USER = { username: 'e2e-user', password: 'e2e-Pa55word!' };
 const SECRET = 'qualys/api-credentials';
 const ENV = 'e2e';
 const STACK = `QualysS3-${ENV}`;
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
-const QUALYS_PRINCIPAL = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
 
 let sim: QualysSimulator;
 let aws: FakeAws;
@@ -28,18 +26,9 @@ let outdir: string;
 let output: string[] = [];
 let restoreStdout: () => void;
 
-/** Synthesizes the app with a configuration file, as a user would with -c config=... */
-function synth(config: unknown, name: string): { template: Template; dir: string } {
-  const dir = path.join(outdir, name);
-  const configFile = path.join(outdir, `${name}.json`);
-  fs.writeFileSync(configFile, JSON.stringify(config));
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'app.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, CDK_OUTDIR: dir, CDK_CONTEXT_JSON: JSON.stringify({ config: configFile, 'aws:cdk:enable-asset-metadata': true }) },
-    stdio: 'pipe',
-  });
-  return { template: readTemplate(dir, STACK), dir };
-}
+const synth = (config: unknown, name: string) => synthApp(config, path.join(outdir, name), STACK);
+const target = () => ({ aws, stackName: STACK, account: ACCOUNT, region: REGION });
+const externalIds = (roleName: string) => trustedExternalIds(aws, roleName);
 
 function environment(overrides: Record<string, unknown> = {}) {
   return {
@@ -56,103 +45,6 @@ function environment(overrides: Record<string, unknown> = {}) {
       },
     },
   };
-}
-
-/** A deployed stack: what CloudFormation would have created, and the custom resources' state. */
-let deployments = 0;
-
-class Deployment {
-  readonly resolver: Resolver;
-  /** CloudFormation makes physical names unique; so does this. */
-  private readonly suffix = `d${++deployments}`;
-  readonly physicalIds = new Map<string, string>();
-  readonly properties = new Map<string, Record<string, unknown>>();
-
-  constructor(
-    public template: Template,
-    private readonly handler: Handler,
-  ) {
-    this.resolver = new Resolver({ account: ACCOUNT, region: REGION, partition: 'aws', stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK}/1`, stackName: STACK });
-  }
-
-  /** Creates the plain resources (roles in the fake IAM, the bucket's name) as CloudFormation would. */
-  createPlainResources(): void {
-    for (const [id, r] of Object.entries(this.template.Resources)) {
-      if (r.Type === 'AWS::IAM::Role') {
-        const name = `${STACK}-${id}-${this.suffix}`.slice(0, 64);
-        this.resolver.physicalIds.set(id, name);
-        this.resolver.attributes.set(`${id}.Arn`, `arn:aws:iam::${ACCOUNT}:role/${name}`);
-      }
-      if (r.Type === 'AWS::S3::Bucket') this.resolver.physicalIds.set(id, `qualyss3-e2e-findingsbucket-${this.suffix}`);
-      if (r.Type === 'AWS::Lambda::Function') this.resolver.attributes.set(`${id}.Arn`, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`);
-    }
-    for (const id of resourcesOfType(this.template, 'AWS::IAM::Role')) this.writeRole(id, true);
-  }
-
-  /** CloudFormation rewrites a role's trust policy only when its template changed. */
-  updateRoles(previous: Template): void {
-    for (const id of resourcesOfType(this.template, 'AWS::IAM::Role')) {
-      const before = JSON.stringify(previous.Resources[id]?.Properties?.AssumeRolePolicyDocument);
-      const after = JSON.stringify(this.template.Resources[id].Properties?.AssumeRolePolicyDocument);
-      if (before !== after) this.writeRole(id, false);
-    }
-  }
-
-  private writeRole(id: string, create: boolean): void {
-    const name = this.resolver.physicalIds.get(id)!;
-    const policy = this.resolver.resolve(this.template.Resources[id].Properties!.AssumeRolePolicyDocument) as object;
-    if (create) aws.createRole(name, policy);
-    else aws.setTrustPolicy(name, policy);
-  }
-
-  integrations(): string[] {
-    return resourcesOfType(this.template, 'Custom::QualysS3Integration');
-  }
-
-  async create(id: string) {
-    const props = this.resolver.resolve(this.template.Resources[id].Properties) as Record<string, unknown>;
-    const out = await invoke(this.handler, { RequestType: 'Create', StackId: this.resolver.resolve({ Ref: 'AWS::StackId' }), LogicalResourceId: id, RequestId: 'r1', ResourceType: 'Custom::QualysS3Integration', ResourceProperties: props });
-    if (out.ok) {
-      this.physicalIds.set(id, out.PhysicalResourceId);
-      this.properties.set(id, props);
-    }
-    return out;
-  }
-
-  async update(id: string) {
-    const props = this.resolver.resolve(this.template.Resources[id].Properties) as Record<string, unknown>;
-    const out = await invoke(this.handler, { RequestType: 'Update', StackId: this.resolver.resolve({ Ref: 'AWS::StackId' }), LogicalResourceId: id, RequestId: 'r2', ResourceType: 'Custom::QualysS3Integration', PhysicalResourceId: this.physicalIds.get(id), OldResourceProperties: this.properties.get(id), ResourceProperties: props });
-    if (out.ok) {
-      this.physicalIds.set(id, out.PhysicalResourceId);
-      this.properties.set(id, props);
-    }
-    return out;
-  }
-
-  async delete(id: string) {
-    return invoke(this.handler, { RequestType: 'Delete', StackId: this.resolver.resolve({ Ref: 'AWS::StackId' }), LogicalResourceId: id, RequestId: 'r3', ResourceType: 'Custom::QualysS3Integration', PhysicalResourceId: this.physicalIds.get(id), ResourceProperties: this.properties.get(id) });
-  }
-
-  roleName(kind: 'Vm' | 'Pc'): string {
-    const id = resourcesOfType(this.template, 'AWS::IAM::Role').find((r) => r.startsWith(`${kind}Role`))!;
-    return this.resolver.physicalIds.get(id)!;
-  }
-}
-
-function loadHandler(dir: string, template: Template): Handler {
-  const assetDir = functionAssetDir(dir, template, 'IntegrationProviderHandler');
-  // A fresh module instance per synthesized asset, like a fresh Lambda container.
-  const entry = path.join(assetDir, 'index.js');
-  delete require.cache[require.resolve(entry)];
-  return require(entry).handler as Handler;
-}
-
-function externalIds(roleName: string): string[] {
-  const doc = aws.role(roleName)!.trustPolicy as { Statement: Array<{ Principal?: { AWS?: string }; Condition?: { StringEquals?: Record<string, string | string[]> } }> };
-  return doc.Statement.filter((s) => s.Principal?.AWS === QUALYS_PRINCIPAL).flatMap((s) => {
-    const v = s.Condition?.StringEquals?.['sts:ExternalId'];
-    return v === undefined ? ['<none>'] : Array.isArray(v) ? v : [v];
-  });
 }
 
 beforeAll(async () => {
@@ -198,7 +90,7 @@ describe('the synthesized app, deployed and destroyed', () => {
   test('create, update, rotation, a trust-policy rewrite and delete, with VM and PC', async () => {
     // GIVEN the app synthesized for one environment with VM and PC
     const first = synth(environment(), 'v1');
-    const deployment = new Deployment(first.template, loadHandler(first.dir, first.template));
+    const deployment = new Deployment(first.template, loadHandler(first.dir, first.template), target());
     deployment.createPlainResources();
     const [pcId, vmId] = deployment.integrations().sort();
 
@@ -214,7 +106,7 @@ describe('the synthesized app, deployed and destroyed', () => {
     expect(pc).toMatchObject({ ok: true });
     const [vmIntegration] = sim.integrations('vm');
     const [pcIntegration] = sim.integrations('pc');
-    expect(vmIntegration).toMatchObject({ name: `qs3-${ENV}-vm-${ACCOUNT}-${REGION}`, minSeverity: 4, bucketName: 'qualyss3-e2e-findingsbucket-d1', bucketRegion: REGION, integrationValidated: true });
+    expect(vmIntegration).toMatchObject({ name: `qs3-${ENV}-vm-${ACCOUNT}-${REGION}`, minSeverity: 4, bucketName: deployment.bucketName, bucketRegion: REGION, integrationValidated: true });
     expect(pcIntegration).toMatchObject({ name: `qs3-${ENV}-pc-${ACCOUNT}-${REGION}`, integrationValidated: true });
     expect(externalIds(deployment.roleName('Vm'))).toEqual([vmIntegration.externalId]);
     expect(externalIds(deployment.roleName('Pc'))).toEqual([pcIntegration.externalId]);
@@ -268,7 +160,7 @@ describe('the synthesized app, deployed and destroyed', () => {
 
   test('a failed create (validation never succeeds) answers in bounded time and leaves nothing in Qualys', async () => {
     const { template, dir } = synth(environment({ pc: false }), 'fail');
-    const deployment = new Deployment(template, loadHandler(dir, template));
+    const deployment = new Deployment(template, loadHandler(dir, template), target());
     deployment.createPlainResources();
     aws.propagationDelayMs = 10 * 60_000;
     try {
@@ -287,7 +179,7 @@ describe('the synthesized app, deployed and destroyed', () => {
     aws.putSecret(SECRET, JSON.stringify({ username: USER.username, password: 'not-the-password' }));
     try {
       const { template, dir } = synth(environment({ pc: false }), 'badcreds');
-      const deployment = new Deployment(template, loadHandler(dir, template));
+      const deployment = new Deployment(template, loadHandler(dir, template), target());
       deployment.createPlainResources();
       const out = await deployment.create(deployment.integrations()[0]);
       expect(out).toMatchObject({ ok: false, reason: expect.stringMatching(/HTTP 401 to POST \/auth.*secret "qualys\/api-credentials"/) });
