@@ -1,10 +1,12 @@
 /**
  * The AWS calls the handler makes, each behind a small interface so that the lifecycle
- * can be tested with fakes. The SDK clients are created lazily, on first use.
+ * can be tested with fakes. The SDK modules are loaded and the clients created on first
+ * use: a cold start that needs none of them (an update with nothing to do) loads none, and
+ * the CloudFormation client is loaded only for the rare delete that needs it.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretError, TrustPolicyError } from './errors';
 import { QualysCredentials } from './qualys-client';
 import { PolicyDocument, parsePolicy } from './trust-policy';
@@ -26,10 +28,24 @@ export interface StackStatusReader {
 
 const SDK_RETRY = { maxAttempts: 5 };
 
-export function sdkSecretReader(client = lazy(() => new SecretsManagerClient(SDK_RETRY))): SecretReader {
+/**
+ * The SDK modules, required on first use. A plain require, not import(): the bundle is
+ * CommonJS, and import() would send Node through the SDK's ES-module build, several times
+ * slower to load.
+ */
+const sdk = {
+  secretsManager: () => require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager'),
+  iam: () => require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam'),
+  cloudFormation: () => require('@aws-sdk/client-cloudformation') as typeof import('@aws-sdk/client-cloudformation'),
+};
+
+export function sdkSecretReader(
+  client = lazy(async (): Promise<SecretsManagerClient> => new (sdk.secretsManager().SecretsManagerClient)(SDK_RETRY)),
+): SecretReader {
   return {
     async read(secretId) {
-      const out = await client().send(new GetSecretValueCommand({ SecretId: secretId }));
+      const { GetSecretValueCommand } = sdk.secretsManager();
+      const out = await (await client()).send(new GetSecretValueCommand({ SecretId: secretId }));
       if (out.SecretString === undefined) {
         throw new SecretError(`Secret "${secretId}" has no SecretString; store {"username":"...","password":"..."} as a string secret`);
       }
@@ -38,26 +54,33 @@ export function sdkSecretReader(client = lazy(() => new SecretsManagerClient(SDK
   };
 }
 
-export function sdkRoleTrustStore(client = lazy(() => new IAMClient(SDK_RETRY))): RoleTrustStore {
+export function sdkRoleTrustStore(
+  client = lazy(async (): Promise<IAMClient> => new (sdk.iam().IAMClient)(SDK_RETRY)),
+): RoleTrustStore {
   return {
     async read(roleName) {
-      const out = await client().send(new GetRoleCommand({ RoleName: roleName }));
+      const { GetRoleCommand } = sdk.iam();
+      const out = await (await client()).send(new GetRoleCommand({ RoleName: roleName }));
       const encoded = out.Role?.AssumeRolePolicyDocument;
       if (!encoded) throw new TrustPolicyError(`Role ${roleName} has no trust policy`);
       // IAM returns the document URL-encoded.
       return parsePolicy(decodeURIComponent(encoded));
     },
     async write(roleName, policy) {
-      await client().send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(policy) }));
+      const { UpdateAssumeRolePolicyCommand } = sdk.iam();
+      await (await client()).send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(policy) }));
     },
   };
 }
 
-export function sdkStackStatusReader(client = lazy(() => new CloudFormationClient(SDK_RETRY))): StackStatusReader {
+export function sdkStackStatusReader(
+  client = lazy(async (): Promise<CloudFormationClient> => new (sdk.cloudFormation().CloudFormationClient)(SDK_RETRY)),
+): StackStatusReader {
   return {
     async status(stackId) {
       try {
-        const out = await client().send(new DescribeStacksCommand({ StackName: stackId }));
+        const { DescribeStacksCommand } = sdk.cloudFormation();
+        const out = await (await client()).send(new DescribeStacksCommand({ StackName: stackId }));
         return out.Stacks?.[0]?.StackStatus;
       } catch {
         return undefined;
@@ -106,7 +129,8 @@ export async function readCredentials(secrets: SecretReader, secretId: string): 
   return { username: record.username as string, password: record.password as string };
 }
 
-function lazy<T>(make: () => T): () => T {
-  let value: T | undefined;
+/** One value, made on first use and reused (a promise, so concurrent first uses share it). */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
   return () => (value ??= make());
 }

@@ -3,7 +3,6 @@
  * the Lambda uses undici, with a per-request timeout so that a stalled gateway cannot
  * hold the custom resource past its deadline.
  */
-import { request } from 'undici';
 
 export interface HttpRequest {
   readonly method: string;
@@ -22,8 +21,10 @@ export type HttpTransport = (req: HttpRequest) => Promise<HttpResponse>;
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/** undici, loaded on the first request: an event that needs no Qualys call never pays for it. */
 export function undiciTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): HttpTransport {
   return async (req) => {
+    const { request } = require('undici') as typeof import('undici');
     const res = await request(req.url, {
       method: req.method as 'GET',
       headers: req.headers,
