@@ -64,6 +64,8 @@ export const LIMITS = {
   minValidationTimeoutSeconds: 30,
   maxValidationTimeoutSeconds: 720,
   maxErrorEmails: 5,
+  /** AWS allows 50 user tags per resource. */
+  maxTags: 50,
   /** The longest AWS region name (us-isof-south-1), to check default names of region-agnostic stacks. */
   longestRegionLength: 15,
 } as const;
@@ -291,7 +293,7 @@ export function parseConfig(raw: unknown, source?: string): QualysS3Config {
     const env = parseEnvironment(problems, envName, envs);
     if (env) environments.push(env);
   }
-  checkNameCollisions(problems, environments);
+  checkAcrossEnvironments(problems, environments);
   if (problems.length > 0) throw new ConfigError(problems, source);
   return { environments };
 }
@@ -314,7 +316,7 @@ function parseEnvironment(problems: string[], envName: string, envs: Reader): En
     describe: 'an AWS region name such as "us-east-1"',
   });
   const gatewayUrl = parseGateway(env);
-  const credentialsSecret = parseSecretId(env);
+  const credentialsSecret = parseSecretId(env, region);
   const qualysAwsAccountId =
     env.string('qualysAwsAccountId', { pattern: /^\d{12}$/, describe: 'a 12-digit AWS account ID' }) ??
     DEFAULTS.qualysAwsAccountId;
@@ -405,7 +407,7 @@ export function gatewayUrlProblem(value: string): string | undefined {
   return 'it must use https (plain http is allowed only for a loopback test server such as http://127.0.0.1:8080)';
 }
 
-function parseSecretId(env: Reader): string | undefined {
+function parseSecretId(env: Reader, region: string | undefined): string | undefined {
   if (!env.has('credentialsSecret')) {
     env.problem(
       'credentialsSecret',
@@ -425,6 +427,15 @@ function parseSecretId(env: Reader): string | undefined {
       `is not a secret name or ARN (${value.length} characters, not shown); it must be a secret name ` +
         '(letters, digits and /_+=.@-) or a full secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>); ' +
         'never put the credentials themselves here',
+    );
+    return undefined;
+  }
+  const arnRegion = isArn ? value.split(':')[3] : undefined;
+  if (arnRegion && region && arnRegion !== region) {
+    env.problem(
+      'credentialsSecret',
+      `is a secret in region ${arnRegion}, but the stack deploys to ${region}; the handler reads the secret in its own ` +
+        'region, so create (or replicate) the secret there and name it here',
     );
     return undefined;
   }
@@ -457,14 +468,33 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** The characters AWS accepts in tag keys and values (IAM, S3 and Lambda alike). */
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
 function parseTags(env: Reader): Record<string, string> {
   const tags = env.object('tags');
   if (!tags) return {};
+  const keys = Object.keys(env.get('tags') as object);
+  if (keys.length > LIMITS.maxTags) {
+    env.problem('tags', `holds ${keys.length} tags; AWS resources take at most ${LIMITS.maxTags}`);
+  }
   const out: Record<string, string> = {};
-  for (const key of Object.keys(env.get('tags') as object)) {
+  for (const key of keys) {
     const value = tags.get(key);
-    if (typeof value !== 'string' || key.length > 128 || value.length > 256 || key.startsWith('aws:')) {
-      tags.problem(key, `must map a tag key (at most 128 characters, not starting with "aws:") to a string of at most 256 characters, got ${show(value)}`);
+    const fits =
+      typeof value === 'string' &&
+      key.length >= 1 &&
+      key.length <= 128 &&
+      value.length <= 256 &&
+      !key.toLowerCase().startsWith('aws:') &&
+      TAG_CHARACTERS.test(key) &&
+      TAG_CHARACTERS.test(value);
+    if (!fits) {
+      tags.problem(
+        key,
+        `must map a tag key (1 to 128 characters, not starting with "aws:") to a string of at most 256 characters, ` +
+          `both of letters, digits, spaces and _ . : / = + - @ only; got ${show(value)}`,
+      );
       continue;
     }
     out[key] = value;
@@ -483,6 +513,10 @@ function parseIntegration<T>(env: Reader, kind: IntegrationKind, parse: (r: Read
 function parseCommon(r: Reader): IntegrationCommon {
   const name = r.string('name', { maxLength: MAX_INTEGRATION_NAME_LENGTH });
   if (name !== undefined && /[\u0000-\u001f\u007f]/.test(name)) r.problem('name', 'must not contain control characters');
+  // Qualys refuses blank names, and a name it trims would no longer match ours on the next lookup.
+  if (name !== undefined && name.trim() !== name) {
+    r.problem('name', `is ${show(name)}; it must not be blank or start or end with spaces`);
+  }
   const rotation = r.get('externalIdRotation');
   let externalIdRotation = '';
   if (rotation !== undefined) {
@@ -500,7 +534,7 @@ function parseVm(r: Reader): VmConfig {
   const d = DEFAULTS.vm;
   const sendAlerts = r.boolean('sendAlerts', d.sendAlerts);
   const errorEmails = parseEmails(r);
-  if (sendAlerts && errorEmails.length === 0) {
+  if (sendAlerts && errorEmails?.length === 0) {
     r.problem('errorEmails', 'is empty while "sendAlerts" is true; list 1 to 5 addresses to receive the alerts');
   }
   return {
@@ -512,22 +546,23 @@ function parseVm(r: Reader): VmConfig {
       sendVulnInfo: r.boolean('sendVulnInfo', d.sendVulnInfo),
       compressData: r.boolean('compressData', d.compressData),
       sendAlerts,
-      errorEmails,
+      errorEmails: errorEmails ?? [],
     },
   };
 }
 
-function parseEmails(r: Reader): string[] {
+/** The addresses, or undefined when the field has a problem (already reported). */
+function parseEmails(r: Reader): string[] | undefined {
   const value = r.get('errorEmails');
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.length > LIMITS.maxErrorEmails) {
     r.problem('errorEmails', `must be a list of at most ${LIMITS.maxErrorEmails} email addresses, got ${show(value)}`);
-    return [];
+    return undefined;
   }
   const bad = value.filter((e) => typeof e !== 'string' || !/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(e));
   if (bad.length > 0) {
     r.problem('errorEmails', `holds ${bad.map(show).join(', ')}, which ${bad.length === 1 ? 'is not an email address' : 'are not email addresses'}`);
-    return [];
+    return undefined;
   }
   return value as string[];
 }
@@ -602,24 +637,91 @@ function checkNameLength(
   }
 }
 
-/** Two environments that talk to one gateway must not claim one integration name. */
-function checkNameCollisions(problems: string[], environments: readonly EnvironmentConfig[]): void {
-  const seen = new Map<string, string>();
+/**
+ * What environments must not share: an integration name on one gateway (explicit, or the
+ * default name of another environment, which that environment would adopt as its own), a
+ * bucket name (S3 names are global), and, on one Qualys subscription, the CIPS filter and
+ * the 100-policy budget (both are subscription-wide).
+ */
+function checkAcrossEnvironments(problems: string[], environments: readonly EnvironmentConfig[]): void {
+  const names = new Map<string, { envName: string; explicit: boolean }>();
+  const buckets = new Map<string, string>();
   for (const env of environments) {
     for (const kind of ['vm', 'pc'] as const) {
-      const name = env[kind]?.name;
+      const integration = env[kind];
+      if (!integration) continue;
+      const explicit = integration.name !== undefined;
+      const name =
+        integration.name ??
+        (env.account && env.region ? defaultIntegrationName(env.envName, kind, env.account, env.region) : undefined);
       if (name === undefined) continue;
       const key = `${new URL(env.gatewayUrl).origin} ${kind} ${name}`;
-      const other = seen.get(key);
+      const other = names.get(key);
       if (other) {
+        const [field, owner] = explicit ? [env.envName, other] : [other.envName, { envName: env.envName, explicit }];
         problems.push(
-          `"qualys.environments.${env.envName}.${kind}.name" is "${name}", the same as environment "${other}" on the same gateway; ` +
-            'give each environment its own integration name',
+          `"qualys.environments.${field}.${kind}.name" is "${name}", the ${owner.explicit ? 'same as' : 'default name of'} ` +
+            `environment "${owner.envName}" on the same gateway; give each environment its own integration name`,
         );
       }
-      seen.set(key, env.envName);
+      names.set(key, { envName: env.envName, explicit });
+    }
+    const bucketName = env.bucket.bucketName;
+    if (bucketName !== undefined) {
+      const other = buckets.get(bucketName);
+      if (other) {
+        problems.push(
+          `"qualys.environments.${env.envName}.bucket.bucketName" is "${bucketName}", the same as environment "${other}"; ` +
+            'bucket names are global, so give each environment its own bucket (or leave bucketName out)',
+        );
+      }
+      buckets.set(bucketName, env.envName);
     }
   }
+  checkSharedSubscriptions(problems, environments);
+}
+
+/**
+ * Environments on one gateway with one credentials secret use one Qualys subscription, whose
+ * CIPS filter and policy list they share: conflicting filters would overwrite each other on
+ * every deploy, and the policies together must fit CIPS's limit.
+ */
+function checkSharedSubscriptions(problems: string[], environments: readonly EnvironmentConfig[]): void {
+  const groups = new Map<string, EnvironmentConfig[]>();
+  for (const env of environments) {
+    if (!env.pc) continue;
+    const key = subscriptionKey(env);
+    groups.set(key, [...(groups.get(key) ?? []), env]);
+  }
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const withFilter = group.filter((e) => e.pc?.filter);
+    const [first] = withFilter;
+    for (const env of withFilter.slice(1)) {
+      if (JSON.stringify(env.pc?.filter) !== JSON.stringify(first.pc?.filter)) {
+        problems.push(
+          `"qualys.environments.${env.envName}.pc.filter" differs from environment "${first.envName}"'s, and both use one ` +
+            'Qualys subscription (same gateway and credentials), whose CIPS filter is subscription-wide; ' +
+            'configure the same filter in both, or the filter in one of them only',
+        );
+      }
+    }
+    const policies = new Set(group.flatMap((e) => e.pc?.policies ?? []));
+    if (policies.size > MAX_CIPS_POLICIES) {
+      problems.push(
+        `environments ${group.map((e) => `"${e.envName}"`).join(', ')} share one Qualys subscription and together ` +
+          `configure ${policies.size} CIPS policies; CIPS accepts at most ${MAX_CIPS_POLICIES} per subscription`,
+      );
+    }
+  }
+}
+
+/** Environments with equal keys authenticate as the same Qualys user on the same platform. */
+export function subscriptionKey(env: Pick<EnvironmentConfig, 'gatewayUrl' | 'credentialsSecret' | 'account' | 'region'>): string {
+  const secret = env.credentialsSecret.startsWith('arn:')
+    ? env.credentialsSecret
+    : `${env.account ?? '*'}/${env.region ?? '*'}/${env.credentialsSecret}`;
+  return `${new URL(env.gatewayUrl).origin} ${secret}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -18,13 +18,23 @@ export function loadConfig(scope: { node: Node }): QualysS3Config {
         'no configuration found: add a "qualys" object to the "context" of cdk.json, or pass a file with -c config=<path>',
       ]);
     }
-    return parseConfig(typeof raw === 'string' ? JSON.parse(raw) : raw, 'the "qualys" context (cdk.json)');
+    const source = 'the "qualys" context (cdk.json)';
+    return parseConfig(typeof raw === 'string' ? parseContextJson(raw, source) : raw, source);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`\n${error.message}\n\n`);
       process.exit(1);
     }
     throw error;
+  }
+}
+
+/** `-c qualys='{...}'` arrives as a string. */
+function parseContextJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`the "qualys" context value is not valid JSON: ${(error as Error).message}`], source);
   }
 }
 
