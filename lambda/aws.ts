@@ -7,23 +7,50 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretError, TrustPolicyError } from './errors';
+import { IntegrationError, SecretError, TrustPolicyError } from './errors';
 import { QualysCredentials } from './qualys-client';
 import { PolicyDocument, parsePolicy } from './trust-policy';
 
+/** Per-call options: a signal that ends a call AWS does not answer in time. */
+export interface AwsCallOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface SecretReader {
   /** The SecretString of a secret. */
-  read(secretId: string): Promise<string>;
+  read(secretId: string, options?: AwsCallOptions): Promise<string>;
 }
 
 export interface RoleTrustStore {
-  read(roleName: string): Promise<PolicyDocument>;
-  write(roleName: string, policy: PolicyDocument): Promise<void>;
+  read(roleName: string, options?: AwsCallOptions): Promise<PolicyDocument>;
+  write(roleName: string, policy: PolicyDocument, options?: AwsCallOptions): Promise<void>;
 }
 
 export interface StackStatusReader {
   /** The stack's status, e.g. "ROLLBACK_IN_PROGRESS"; undefined when it cannot be read. */
-  status(stackId: string): Promise<string | undefined>;
+  status(stackId: string, options?: AwsCallOptions): Promise<string | undefined>;
+}
+
+/**
+ * A signal for one AWS call: the SDK sets no time limit of its own, and a call that hangs
+ * must not keep the handler from cleaning up and answering CloudFormation.
+ */
+export function awsCallSignal(deadline: number, now: number): AbortSignal {
+  return AbortSignal.timeout(Math.min(AWS_CALL_MAX_MS, Math.max(AWS_CALL_MIN_MS, deadline - now)));
+}
+const AWS_CALL_MAX_MS = 30_000;
+const AWS_CALL_MIN_MS = 2_000;
+
+/** Runs one SDK call; a call ended by its signal becomes an error that says which call did not answer. */
+async function sdkCall<T>(what: string, options: AwsCallOptions | undefined, call: (abortSignal?: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    return await call(options?.signal);
+  } catch (error) {
+    if (options?.signal?.aborted) {
+      throw new IntegrationError(`${what} failed: AWS did not answer in time; deploy again, or check the AWS Health Dashboard`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 const SDK_RETRY = { maxAttempts: 5 };
@@ -43,9 +70,11 @@ export function sdkSecretReader(
   client = lazy(async (): Promise<SecretsManagerClient> => new (sdk.secretsManager().SecretsManagerClient)(SDK_RETRY)),
 ): SecretReader {
   return {
-    async read(secretId) {
+    async read(secretId, options) {
       const { GetSecretValueCommand } = sdk.secretsManager();
-      const out = await (await client()).send(new GetSecretValueCommand({ SecretId: secretId }));
+      const out = await sdkCall(`Reading secret "${secretId}"`, options, async (abortSignal) =>
+        (await client()).send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal }),
+      );
       if (out.SecretString === undefined) {
         throw new SecretError(`Secret "${secretId}" has no SecretString; store {"username":"...","password":"..."} as a string secret`);
       }
@@ -58,17 +87,21 @@ export function sdkRoleTrustStore(
   client = lazy(async (): Promise<IAMClient> => new (sdk.iam().IAMClient)(SDK_RETRY)),
 ): RoleTrustStore {
   return {
-    async read(roleName) {
+    async read(roleName, options) {
       const { GetRoleCommand } = sdk.iam();
-      const out = await (await client()).send(new GetRoleCommand({ RoleName: roleName }));
+      const out = await sdkCall(`Reading the trust policy of role ${roleName} (iam:GetRole)`, options, async (abortSignal) =>
+        (await client()).send(new GetRoleCommand({ RoleName: roleName }), { abortSignal }),
+      );
       const encoded = out.Role?.AssumeRolePolicyDocument;
       if (!encoded) throw new TrustPolicyError(`Role ${roleName} has no trust policy`);
       // IAM returns the document URL-encoded.
       return parsePolicy(decodeURIComponent(encoded));
     },
-    async write(roleName, policy) {
+    async write(roleName, policy, options) {
       const { UpdateAssumeRolePolicyCommand } = sdk.iam();
-      await (await client()).send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(policy) }));
+      await sdkCall(`Updating the trust policy of role ${roleName} (iam:UpdateAssumeRolePolicy)`, options, async (abortSignal) =>
+        (await client()).send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(policy) }), { abortSignal }),
+      );
     },
   };
 }
@@ -77,10 +110,10 @@ export function sdkStackStatusReader(
   client = lazy(async (): Promise<CloudFormationClient> => new (sdk.cloudFormation().CloudFormationClient)(SDK_RETRY)),
 ): StackStatusReader {
   return {
-    async status(stackId) {
+    async status(stackId, options) {
       try {
         const { DescribeStacksCommand } = sdk.cloudFormation();
-        const out = await (await client()).send(new DescribeStacksCommand({ StackName: stackId }));
+        const out = await (await client()).send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: options?.signal });
         return out.Stacks?.[0]?.StackStatus;
       } catch {
         return undefined;
@@ -93,12 +126,12 @@ export function sdkStackStatusReader(
  * Reads and checks the Qualys credentials. Errors name the secret and what is wrong with
  * it, never its value.
  */
-export async function readCredentials(secrets: SecretReader, secretId: string): Promise<QualysCredentials> {
+export async function readCredentials(secrets: SecretReader, secretId: string, options?: AwsCallOptions): Promise<QualysCredentials> {
   let text: string;
   try {
-    text = await secrets.read(secretId);
+    text = await secrets.read(secretId, options);
   } catch (error) {
-    if (error instanceof SecretError) throw error;
+    if (error instanceof SecretError || error instanceof IntegrationError) throw error;
     const name = (error as { name?: string }).name ?? 'Error';
     const hint =
       name === 'ResourceNotFoundException'

@@ -13,6 +13,7 @@
  *          nothing from Qualys makes no Qualys call.
  * Delete:  DELETE the integration (404 counts as done) and remove its CIPS policies.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   Attr,
@@ -25,7 +26,7 @@ import {
   Prop,
   VmSettings,
 } from './contract';
-import { RoleTrustStore, SecretReader, StackStatusReader, readCredentials } from './aws';
+import { RoleTrustStore, SecretReader, StackStatusReader, awsCallSignal, readCredentials } from './aws';
 import {
   AdoptionRefusedError,
   IntegrationError,
@@ -126,9 +127,9 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
   const existing = (await qualys.listIntegrations(spec.kind)).find((i) => i.name === spec.name);
   let details: IntegrationDetails;
   let registered = false;
-  let foreign = false;
+  let adoptedFrom: Record<string, unknown> | undefined;
   if (existing) {
-    foreign = !belongsToThisStack(existing, spec);
+    const foreign = !belongsToThisStack(existing, spec);
     if (foreign && !spec.adoptExisting) {
       throw new AdoptionRefusedError(
         `A ${spec.kind.toUpperCase()} integration named "${spec.name}" already exists in Qualys (ID ${existing.integrationId}, ` +
@@ -136,8 +137,13 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
           `To take it over, set "${spec.kind}.adoptExisting": true for this environment; otherwise choose another "${spec.kind}.name".`,
       );
     }
+    // A foreign integration is put back as it was if this create, or the stack's create, fails.
+    if (foreign) adoptedFrom = originalBody(spec.kind, existing);
     deps.log.info('adopting the existing integration', { integrationId: existing.integrationId, name: spec.name, foreign });
-    details = await adopt(qualys, spec, existing, deps);
+    const adopted = await adopt(qualys, spec, existing, deps);
+    details = adopted.details;
+    registered = adopted.registered;
+    if (registered) adoptedFrom = undefined;
   } else {
     details = await qualys.register(spec.kind, integrationBody(spec));
     registered = true;
@@ -145,17 +151,16 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
   }
 
   const id = details.integrationId;
-  const cipsAdded: number[] = [];
+  const cips: CipsOutcome = { added: [], keptPolicies: [] };
   try {
     const externalId = details.externalId ?? (await readExternalId(qualys, spec, id));
     await applyExternalId(spec, externalId, deps);
     await validateUntilReady(qualys, spec, id, deps);
-    if (spec.kind === 'pc') await syncCips(qualys, spec.cips, [], deps, cipsAdded);
+    if (spec.kind === 'pc') await syncCips(qualys, spec.cips, [], [], deps, cips);
   } catch (error) {
-    if (!registered) throw error;
-    throw await undoRegistration(qualys, spec, id, cipsAdded, error, deps);
+    throw await undoCreate(qualys, spec, { id, registered, adoptedFrom, cipsAdded: cips.added }, error, deps);
   }
-  return result(spec, id, foreign);
+  return result(spec, id, { adoptedFrom, keptPolicies: cips.keptPolicies }, registered ? false : adoptedFrom !== undefined, deps);
 }
 
 /** An integration of the configured name is ours when it carries our default name or points at our role or bucket. */
@@ -168,45 +173,79 @@ async function adopt(
   spec: IntegrationSpec,
   existing: IntegrationDetails,
   deps: LifecycleDeps,
-): Promise<IntegrationDetails> {
+): Promise<{ details: IntegrationDetails; registered: boolean }> {
   const updated = await qualys.update(spec.kind, existing.integrationId, { ...integrationBody(spec), regenerateExternalId: false });
   if (!updated) {
     deps.log.warn('the integration to adopt vanished; registering a new one', { integrationId: existing.integrationId });
-    return qualys.register(spec.kind, integrationBody(spec));
+    return { details: await qualys.register(spec.kind, integrationBody(spec)), registered: true };
   }
   const details = await qualys.getIntegration(spec.kind, existing.integrationId);
   if (!details) throw new IntegrationError(`Integration ${existing.integrationId} vanished while it was being adopted; deploy again`);
-  return details;
+  return { details, registered: false };
+}
+
+/** The register/update fields of an integration as Qualys reported them, to put it back later. */
+function originalBody(kind: IntegrationKind, existing: IntegrationDetails): Record<string, unknown> {
+  const fields = ['name', 'bucketName', 'bucketRegion', 'roleArn', ...Object.keys(kind === 'vm' ? DEFAULT_VM_FIELDS : DEFAULT_PC_FIELDS)];
+  return Object.fromEntries(fields.filter((f) => existing[f] !== undefined).map((f) => [f, existing[f]]));
+}
+const DEFAULT_VM_FIELDS: Record<keyof VmSettings, true> = {
+  minSeverity: true,
+  baseCategory: true,
+  resultSectionNeeded: true,
+  sendVulnInfo: true,
+  compressData: true,
+  sendAlerts: true,
+  errorEmails: true,
+};
+const DEFAULT_PC_FIELDS: Record<keyof PcSettings, true> = { compressData: true };
+
+/** Puts an adopted foreign integration back as it was before this stack changed it. */
+async function restoreAdopted(qualys: QualysClient, spec: IntegrationSpec, id: string, original: Record<string, unknown>, deps: LifecycleDeps): Promise<void> {
+  const found = await qualys.update(spec.kind, id, { ...original, regenerateExternalId: false });
+  deps.log.info(found ? 'put the adopted integration back as it was' : 'the adopted integration is gone; nothing to put back', { integrationId: id });
 }
 
 /**
- * Deregisters an integration this create registered, so that a failed create leaves nothing
- * behind in Qualys, and returns the error to report.
+ * Undoes what a failed create did, so that it leaves nothing behind in Qualys: deregisters an
+ * integration it registered, puts back an adopted foreign one, and removes the CIPS policies
+ * it added. Returns the error to report, naming anything that could not be undone.
  */
-async function undoRegistration(
+async function undoCreate(
   qualys: QualysClient,
   spec: IntegrationSpec,
-  id: string,
-  cipsAdded: readonly number[],
+  done: { id: string; registered: boolean; adoptedFrom?: Record<string, unknown>; cipsAdded: readonly number[] },
   cause: unknown,
   deps: LifecycleDeps,
 ): Promise<Error> {
-  deps.log.warn('create failed; deregistering the integration it registered', { integrationId: id, error: errorMessage(cause) });
+  const { id } = done;
+  deps.log.warn('create failed; undoing it', { integrationId: id, registered: done.registered, error: errorMessage(cause) });
+  const undone: string[] = [];
   const leftovers: string[] = [];
-  try {
-    await qualys.delete(spec.kind, id);
-  } catch (error) {
-    leftovers.push(`integration ${id} could not be deregistered (${errorMessage(error)}); delete it in Qualys by hand`);
-  }
-  if (cipsAdded.length > 0) {
+  if (done.registered) {
     try {
-      await qualys.removeCipsPolicies(cipsAdded);
+      await qualys.delete(spec.kind, id);
+      undone.push(`The ${spec.kind.toUpperCase()} integration it had registered (ID ${id}) was deregistered again.`);
     } catch (error) {
-      leftovers.push(`CIPS policies ${cipsAdded.join(', ')} could not be removed (${errorMessage(error)})`);
+      leftovers.push(`integration ${id} could not be deregistered (${errorMessage(error)}); delete it in Qualys by hand`);
+    }
+  } else if (done.adoptedFrom) {
+    try {
+      await restoreAdopted(qualys, spec, id, done.adoptedFrom, deps);
+      undone.push(`The adopted integration ${id} was put back as it was.`);
+    } catch (error) {
+      leftovers.push(`adopted integration ${id} could not be put back as it was (${errorMessage(error)})`);
     }
   }
-  const tail = leftovers.length === 0 ? ` The ${spec.kind.toUpperCase()} integration it had registered (ID ${id}) was deregistered again.` : ` Also: ${leftovers.join('; ')}.`;
-  return new IntegrationError(`${errorMessage(cause)}${tail}`, { cause });
+  if (done.cipsAdded.length > 0) {
+    try {
+      await qualys.removeCipsPolicies(done.cipsAdded);
+    } catch (error) {
+      leftovers.push(`CIPS policies ${done.cipsAdded.join(', ')} could not be removed (${errorMessage(error)})`);
+    }
+  }
+  const tail = [...undone, ...(leftovers.length > 0 ? [`Also: ${leftovers.join('; ')}.`] : [])].join(' ');
+  return new IntegrationError(`${errorMessage(cause)}${tail ? ` ${tail}` : ''}`, { cause });
 }
 
 // ---- update -------------------------------------------------------------------------------
@@ -232,7 +271,7 @@ async function update(
   const cipsChanged = spec.kind === 'pc' && JSON.stringify(old.cips) !== JSON.stringify(spec.cips);
   if (!settingsChanged && !rotate && !trustReset && !cipsChanged) {
     deps.log.info('nothing to change in Qualys', { integrationId: id });
-    return result(spec, id, current.foreign);
+    return sameResource(spec, physicalId, id);
   }
 
   const qualys = await connect(spec, deps);
@@ -251,8 +290,8 @@ async function update(
       await validateUntilReady(qualys, spec, id, deps);
     }
   }
-  if (cipsChanged) await syncCips(qualys, spec.cips, old.cips.policies, deps);
-  return result(spec, id, current.foreign);
+  if (cipsChanged) await syncCips(qualys, spec.cips, old.cips.policies, current.record.keptPolicies ?? [], deps);
+  return sameResource(spec, physicalId, id);
 }
 
 async function reregister(spec: IntegrationSpec, goneId: string, deps: LifecycleDeps): Promise<LifecycleResult> {
@@ -268,45 +307,59 @@ async function remove(spec: IntegrationSpec, physicalId: string, stackId: string
   const current = parsePhysicalId(physicalId);
   if (!current) return;
   if (current.foreign) {
-    // An adopted integration existed before this stack: a rollback must not delete it.
-    const status = await deps.stacks.status(stackId);
+    // An adopted integration existed before this stack: a rollback must not delete it, and
+    // puts it back as it was, since the role and bucket it now points at are rolled back too.
+    const status = await deps.stacks.status(stackId, awsCall(deps));
     if (status === undefined || status.includes('ROLLBACK')) {
       deps.log.warn('leaving the adopted integration in place: the stack is rolling back (or its status is unknown)', {
         integrationId: current.id,
         stackStatus: status ?? 'unknown',
       });
+      if (current.record.adoptedFrom) {
+        const qualys = await connect(spec, deps);
+        await restoreAdopted(qualys, spec, current.id, current.record.adoptedFrom, deps);
+        if (spec.kind === 'pc' && spec.cips.policies.length > 0) await releaseCipsPolicies(qualys, spec, current, deps);
+      }
       return;
     }
   }
   const qualys = await connect(spec, deps);
   const outcome = await qualys.delete(spec.kind, current.id);
   deps.log.info(outcome === 'deleted' ? 'deleted' : 'already gone from Qualys', { integrationId: current.id });
-  if (spec.kind === 'pc' && spec.cips.policies.length > 0) await releaseCipsPolicies(qualys, spec, current.id, deps);
+  if (spec.kind === 'pc' && spec.cips.policies.length > 0) await releaseCipsPolicies(qualys, spec, current, deps);
 }
 
 /**
- * CIPS policies belong to the whole subscription. They are removed only when no other PC
- * integration is left to use them: another environment may need the same policies.
+ * CIPS policies belong to the whole subscription. A resource removes only the policies it put
+ * there (never one that was in CIPS before it was created), and only when no other PC
+ * integration is left that may use them: another environment may rely on the same policies.
  */
-async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, id: string, deps: LifecycleDeps): Promise<void> {
-  const others = (await qualys.listIntegrations('pc')).filter((i) => i.integrationId !== id);
+async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, current: PhysicalId, deps: LifecycleDeps): Promise<void> {
+  if (current.record.incomplete) {
+    deps.log.warn('keeping the CIPS policies: this resource did not record which ones it added', { policies: spec.cips.policies });
+    return;
+  }
+  const kept = new Set(current.record.keptPolicies ?? []);
+  const ours = spec.cips.policies.filter((p) => !kept.has(p));
+  if (ours.length === 0) return;
+  const others = (await qualys.listIntegrations('pc')).filter((i) => i.integrationId !== current.id);
   if (others.length > 0) {
     deps.log.warn('keeping the CIPS policies: other PC integrations of this subscription may use them', {
-      policies: spec.cips.policies,
+      policies: ours,
       otherIntegrations: others.map((o) => o.name ?? o.integrationId),
     });
     return;
   }
   const present = new Set((await qualys.getCipsConfig()).policies);
-  const toRemove = spec.cips.policies.filter((p) => present.has(p));
+  const toRemove = ours.filter((p) => present.has(p));
   if (toRemove.length > 0) await qualys.removeCipsPolicies(toRemove);
-  deps.log.info('removed CIPS policies', { policies: toRemove });
+  deps.log.info('removed CIPS policies', { policies: toRemove, kept: [...kept] });
 }
 
 // ---- shared steps -------------------------------------------------------------------------
 
 async function connect(spec: IntegrationSpec, deps: LifecycleDeps): Promise<QualysClient> {
-  const credentials = await readCredentials(deps.secrets, spec.secretId);
+  const credentials = await readCredentials(deps.secrets, spec.secretId, awsCall(deps));
   return new QualysClient({
     gatewayUrl: spec.gatewayUrl,
     credentials,
@@ -317,6 +370,10 @@ async function connect(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Qual
     deadline: deps.deadline,
     tokenCache: deps.tokenCache,
   });
+}
+
+function awsCall(deps: LifecycleDeps): { signal: AbortSignal } {
+  return { signal: awsCallSignal(deps.deadline, deps.clock.now()) };
 }
 
 async function readExternalId(qualys: QualysClient, spec: IntegrationSpec, id: string): Promise<string> {
@@ -337,10 +394,10 @@ function requireExternalId(details: IntegrationDetails, spec: IntegrationSpec): 
 
 /** Makes the role trust Qualys with exactly this external ID; true when the policy changed. */
 async function applyExternalId(spec: IntegrationSpec, externalId: string, deps: LifecycleDeps): Promise<boolean> {
-  const policy = await deps.trust.read(spec.roleName);
+  const policy = await deps.trust.read(spec.roleName, awsCall(deps));
   const next = withExternalIds(policy, spec.principalArn, [externalId]);
   if (samePolicy(policy, next)) return false;
-  await deps.trust.write(spec.roleName, next);
+  await deps.trust.write(spec.roleName, next, awsCall(deps));
   deps.log.info('trust policy updated', {
     roleName: spec.roleName,
     replacedExternalIds: externalIdsFor(policy, spec.principalArn).length,
@@ -391,18 +448,33 @@ async function validateUntilReady(qualys: QualysClient, spec: IntegrationSpec, i
  * updates the filter. Records the policies it added in `added` as soon as they are added, so
  * that a failure later on can remove them again.
  */
+/** What syncCips did: the policies it added, and the configured ones that were there already. */
+interface CipsOutcome {
+  readonly added: number[];
+  readonly keptPolicies: number[];
+}
+
+/**
+ * Brings the subscription's CIPS policies and filter to the configured state. Adds what is
+ * missing, removes what this resource managed before and no longer wants (but never a policy
+ * that was in CIPS before this resource was created), and creates or updates the filter.
+ * Records the policies it adds in `outcome` as soon as they are added, so that a failure later
+ * on can remove them again.
+ */
 async function syncCips(
   qualys: QualysClient,
   desired: CipsSettings,
   previouslyManaged: readonly number[],
+  keptPolicies: readonly number[],
   deps: LifecycleDeps,
-  added: number[] = [],
+  outcome: CipsOutcome = { added: [], keptPolicies: [] },
 ): Promise<void> {
   if (desired.policies.length === 0 && previouslyManaged.length === 0 && !desired.filter) return;
   const current = await qualys.getCipsConfig();
   const present = new Set(current.policies);
   const toAdd = desired.policies.filter((p) => !present.has(p));
-  const toRemove = previouslyManaged.filter((p) => present.has(p) && !desired.policies.includes(p));
+  outcome.keptPolicies.push(...desired.policies.filter((p) => present.has(p)));
+  const toRemove = previouslyManaged.filter((p) => present.has(p) && !desired.policies.includes(p) && !keptPolicies.includes(p));
   const total = present.size + toAdd.length - toRemove.length;
   if (total > MAX_CIPS_POLICIES) {
     throw new IntegrationError(
@@ -413,7 +485,7 @@ async function syncCips(
   if (toRemove.length > 0) await qualys.removeCipsPolicies(toRemove);
   if (toAdd.length > 0) {
     await qualys.addCipsPolicies(toAdd);
-    added.push(...toAdd);
+    outcome.added.push(...toAdd);
   }
   if (desired.filter) {
     if (!current.filter) await qualys.createCipsFilter(desired.filter);
@@ -439,17 +511,75 @@ function integrationBody(spec: IntegrationSpec): Record<string, unknown> & { nam
   };
 }
 
-function result(spec: IntegrationSpec, id: string, foreign: boolean): LifecycleResult {
-  return {
-    PhysicalResourceId: `${spec.kind}:${id}${foreign ? ADOPTED_SUFFIX : ''}`,
-    Data: { [Attr.IntegrationId]: id, [Attr.IntegrationName]: spec.name },
-  };
+/**
+ * What a resource must remember from its create until its delete. CloudFormation's Update and
+ * Delete events carry only the physical ID and the template's properties, so the record
+ * travels in the physical ID, which stays the same for the resource's life.
+ */
+export interface CreateRecord {
+  /** An adopted foreign integration's fields before this stack changed them. */
+  readonly adoptedFrom?: Record<string, unknown>;
+  /** Configured CIPS policies that were in CIPS before this resource's create: never removed by it. */
+  readonly keptPolicies?: readonly number[];
+  /** The record did not fit the physical ID: no CIPS policy is removed and nothing is put back. */
+  readonly incomplete?: boolean;
 }
 
-export function parsePhysicalId(physicalId: string | undefined): { kind: IntegrationKind; id: string; foreign: boolean } | undefined {
-  const match = /^(vm|pc):([^:]+)(:adopted)?$/.exec(physicalId ?? '');
+export interface PhysicalId {
+  readonly kind: IntegrationKind;
+  readonly id: string;
+  readonly foreign: boolean;
+  readonly record: CreateRecord;
+}
+
+/** CloudFormation's limit on a physical ID is 1 KB. */
+const MAX_PHYSICAL_ID_LENGTH = 1000;
+
+/**
+ * The physical ID names the integration and the gateway that holds it: IDs are numbered per
+ * platform, so without the gateway a move to another platform that happened to hand out the
+ * same ID would look like no replacement to CloudFormation, which would then never delete
+ * the integration on the old platform.
+ */
+function result(spec: IntegrationSpec, id: string, record: CreateRecord, foreign: boolean, deps: LifecycleDeps): LifecycleResult {
+  const base = `${spec.kind}:${id}@${new URL(spec.gatewayUrl).host}${foreign ? ADOPTED_SUFFIX : ''}`;
+  const compact: CreateRecord = {
+    ...(record.adoptedFrom ? { adoptedFrom: record.adoptedFrom } : {}),
+    ...(record.keptPolicies?.length ? { keptPolicies: record.keptPolicies } : {}),
+  };
+  let physicalId = Object.keys(compact).length === 0 ? base : `${base}~${encodeRecord(compact)}`;
+  if (physicalId.length > MAX_PHYSICAL_ID_LENGTH) {
+    deps.log.warn('the create record does not fit the physical ID; this resource will remove no CIPS policy and put nothing back', {
+      integrationId: id,
+    });
+    physicalId = `${base}~${encodeRecord({ incomplete: true })}`;
+  }
+  return { PhysicalResourceId: physicalId, Data: { [Attr.IntegrationId]: id, [Attr.IntegrationName]: spec.name } };
+}
+
+/** The same resource after an update: same physical ID (so no replacement), current attributes. */
+function sameResource(spec: IntegrationSpec, physicalId: string, id: string): LifecycleResult {
+  return { PhysicalResourceId: physicalId, Data: { [Attr.IntegrationId]: id, [Attr.IntegrationName]: spec.name } };
+}
+
+function encodeRecord(record: CreateRecord): string {
+  return deflateRawSync(JSON.stringify(record)).toString('base64url');
+}
+
+function decodeRecord(text: string | undefined): CreateRecord {
+  if (!text) return {};
+  try {
+    const parsed = JSON.parse(inflateRawSync(Buffer.from(text, 'base64url')).toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as CreateRecord) : { incomplete: true };
+  } catch {
+    return { incomplete: true };
+  }
+}
+
+export function parsePhysicalId(physicalId: string | undefined): PhysicalId | undefined {
+  const match = /^(vm|pc):([^:@~]+)(?:@[^\s~]+?)?(:adopted)?(?:~([A-Za-z0-9_-]+))?$/.exec(physicalId ?? '');
   if (!match) return undefined;
-  return { kind: match[1] as IntegrationKind, id: match[2], foreign: match[3] !== undefined };
+  return { kind: match[1] as IntegrationKind, id: match[2], foreign: match[3] !== undefined, record: decodeRecord(match[4]) };
 }
 
 // ---- properties ---------------------------------------------------------------------------

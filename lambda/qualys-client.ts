@@ -318,8 +318,20 @@ export class QualysClient {
           );
         }
       }
-      if ((res.status >= 200 && res.status < 300) || opts.passStatuses?.includes(res.status)) return res;
+      if (res.status >= 200 && res.status < 300) return res;
+      if (opts.passStatuses?.includes(res.status) && !isHtml(res)) return res;
       const message = qualysMessage(res);
+      if (res.status === 404 && isHtml(res)) {
+        // A 404 page from a load balancer or proxy says nothing about the integration: "not
+        // found" is believed only when Qualys itself says it.
+        throw new QualysApiError(
+          opts.step,
+          opts.method,
+          opts.path,
+          404,
+          `${message ? `${message}: ` : ''}an HTML error page, not an answer from the Qualys API; check that the gateway URL is the API gateway and that no proxy rewrites the request`,
+        );
+      }
       if (res.status === 403) {
         throw new QualysApiError(
           opts.step,
@@ -434,6 +446,11 @@ export function qualysMessage(res: HttpResponse): string {
     }
   }
   return stripToText(res.body);
+}
+
+/** An HTML page (a load balancer's or proxy's), not an API answer. */
+function isHtml(res: HttpResponse): boolean {
+  return /text\/html/i.test(header(res, 'content-type') ?? '') || /^\s*<(!doctype|html)/i.test(res.body);
 }
 
 function stripToText(body: string): string {

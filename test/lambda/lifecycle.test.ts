@@ -5,7 +5,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Prop } from '../../lambda/contract';
 import { undiciTransport } from '../../lambda/http';
-import { LifecycleDeps, VALIDATION_SCHEDULE_MS, onEvent } from '../../lambda/lifecycle';
+import { LifecycleDeps, VALIDATION_SCHEDULE_MS, onEvent, parsePhysicalId } from '../../lambda/lifecycle';
 import { externalIdsFor } from '../../lambda/trust-policy';
 import { QualysSimulator } from '../support/qualys-simulator';
 import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from '../support/lambda-fakes';
@@ -147,7 +147,7 @@ describe('create', () => {
     const out = await onEvent(createEvent(props('vm')), world.deps);
 
     const [integration] = world.sim.integrations('vm');
-    expect(out.PhysicalResourceId).toBe(`vm:${integration.integrationId}`);
+    expect(out.PhysicalResourceId).toBe(`vm:${integration.integrationId}@${new URL(world.gateway).host}`);
     expect(out.Data).toEqual({ IntegrationId: String(integration.integrationId), IntegrationName: 'qs3-dev-vm-123456789012-us-east-1' });
     expect(calls('POST', '/partner-integration/aws/s3/vm')[0].body).toEqual({
       name: 'qs3-dev-vm-123456789012-us-east-1',
@@ -234,7 +234,7 @@ describe('existing integrations of the same name', () => {
   test('GIVEN a leftover with this environment\'s default name WHEN created THEN it is adopted, not duplicated', async () => {
     const leftover = world.sim.seedIntegration('vm', { name: 'qs3-dev-vm-123456789012-us-east-1', bucketName: 'old', roleArn: 'arn:aws:iam::123456789012:role/old' });
     const out = await onEvent(createEvent(props('vm')), world.deps);
-    expect(out.PhysicalResourceId).toBe(`vm:${leftover.integrationId}`);
+    expect(out.PhysicalResourceId).toBe(`vm:${leftover.integrationId}@${new URL(world.gateway).host}`);
     expect(calls('POST', '/partner-integration/aws/s3/vm')).toHaveLength(0);
     const [integration] = world.sim.integrations('vm');
     expect(integration).toMatchObject({ bucketName: 'findings-bucket', roleArn: 'arn:aws:iam::123456789012:role/vm-role', integrationValidated: true });
@@ -253,11 +253,14 @@ describe('existing integrations of the same name', () => {
     world.sim.seedIntegration('vm', { name: 'shared-name', bucketName: 'someone-elses', roleArn: 'arn:aws:iam::999999999999:role/x' });
     const p = props('vm', { [Prop.IntegrationName]: 'shared-name', [Prop.AdoptExisting]: 'true' });
     const out = await onEvent(createEvent(p), world.deps);
-    expect(out.PhysicalResourceId).toMatch(/^vm:\d+:adopted$/);
+    // The physical ID carries the adopted integration's original fields, to put them back.
+    expect(out.PhysicalResourceId).toMatch(/^vm:\d+@127\.0\.0\.1:\d+:adopted~[A-Za-z0-9_-]+$/);
 
     world.stacks.value = 'ROLLBACK_IN_PROGRESS';
     await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
-    expect(world.sim.integrations('vm')).toHaveLength(1);
+    expect(world.sim.integrations('vm')).toEqual([
+      expect.objectContaining({ name: 'shared-name', bucketName: 'someone-elses', roleArn: 'arn:aws:iam::999999999999:role/x' }),
+    ]);
 
     world.stacks.value = 'DELETE_IN_PROGRESS';
     await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
@@ -363,5 +366,32 @@ describe('delete', () => {
   test('GIVEN a physical ID that never named an integration WHEN deleted THEN nothing is called', async () => {
     await onEvent(deleteEvent('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', {}), world.deps);
     expect(world.sim.calls).toEqual([]);
+  });
+});
+
+describe('physical IDs', () => {
+  test('GIVEN a physical ID of the earlier form (no gateway, no record) WHEN parsed THEN it still names the integration', () => {
+    expect(parsePhysicalId('vm:42')).toEqual({ kind: 'vm', id: '42', foreign: false, record: {} });
+  });
+
+  test('GIVEN a record that is not ours (tampered or truncated) WHEN parsed THEN it counts as incomplete, so nothing is removed on its strength', () => {
+    expect(parsePhysicalId('pc:7@gateway.qg1.apps.qualys.com~not-a-record')?.record).toEqual({ incomplete: true });
+  });
+
+  test('GIVEN more kept CIPS policies than fit the 1 KB physical ID WHEN created THEN the record says incomplete and the delete removes no policy', async () => {
+    // Large, irregular IDs, which compress badly.
+    let seed = 12345;
+    const many = Array.from({ length: 100 }, () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return 4_000_000_000_000_000 + seed * 2_000_003;
+    });
+    world.sim.seedCips({ policies: many });
+    const p = props('pc', { [Prop.Cips]: JSON.stringify({ policies: many }) });
+    const out = await onEvent(createEvent(p), world.deps);
+    expect(out.PhysicalResourceId.length).toBeLessThanOrEqual(1000);
+    expect(parsePhysicalId(out.PhysicalResourceId)?.record).toEqual({ incomplete: true });
+    world.stacks.value = 'DELETE_IN_PROGRESS';
+    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    expect(world.sim.cips().policies).toHaveLength(100);
   });
 });
