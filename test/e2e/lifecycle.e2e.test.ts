@@ -188,4 +188,57 @@ describe('the synthesized app, deployed and destroyed', () => {
       aws.putSecret(SECRET, JSON.stringify(USER));
     }
   }, 60_000);
+
+  test('faults: a missing or malformed secret, 503 and 429 bursts, an expired token, and existing integrations of the same name', async () => {
+    const { template, dir } = synth(environment({ pc: false }), 'faults');
+    const deployment = new Deployment(template, loadHandler(dir, template), target());
+    deployment.createPlainResources();
+    const vmId = deployment.integrations()[0];
+    try {
+      // A missing secret: the reason names it and says what to do; nothing is registered.
+      aws.deleteSecret(SECRET);
+      expect(await deployment.create(vmId)).toMatchObject({ ok: false, reason: expect.stringMatching(/secret "qualys\/api-credentials" failed: it does not exist.*README/) });
+      // A malformed secret: the reason explains the format and never echoes the value.
+      aws.putSecret(SECRET, 'just-the-password-1234');
+      const malformed = await deployment.create(vmId);
+      expect(malformed).toMatchObject({ ok: false, reason: expect.stringMatching(/is not JSON; its SecretString must be \{"username":"...","password":"..."\}/) });
+      expect(JSON.stringify(malformed)).not.toContain('just-the-password-1234');
+      expect(sim.integrations('vm')).toEqual([]);
+      aws.putSecret(SECRET, JSON.stringify(USER));
+
+      // 503 (HTML) and 429 bursts are retried, honouring Retry-After; one integration results.
+      sim.inject({ method: 'POST', path: '/auth', status: 503, html: true, times: 2 });
+      sim.inject({ method: 'GET', path: '/partner-integration/aws/s3/vm', status: 429, headers: { 'Retry-After': '1' }, times: 2 });
+      sim.inject({ method: 'PATCH', path: /\/validate$/, status: 502, html: true, times: 1 });
+      const created = await deployment.create(vmId);
+      expect(created).toMatchObject({ ok: true });
+      expect(sim.integrations('vm')).toEqual([expect.objectContaining({ integrationValidated: true })]);
+
+      // An expired token: the handler re-authenticates once and the delete goes through.
+      sim.expireAllTokens();
+      sim.resetCalls();
+      expect(await deployment.delete(vmId)).toMatchObject({ ok: true });
+      expect(sim.calls.filter((c) => c.path === '/auth')).toHaveLength(1);
+      expect(sim.integrations('vm')).toEqual([]);
+
+      // A leftover of an interrupted deploy (this environment's default name) is adopted, not duplicated.
+      const leftover = sim.seedIntegration('vm', { name: `qs3-${ENV}-vm-${ACCOUNT}-${REGION}`, roleArn: `arn:aws:iam::${ACCOUNT}:role/gone` });
+      sim.resetCalls();
+      expect(await deployment.create(vmId)).toMatchObject({ ok: true, PhysicalResourceId: expect.stringMatching(new RegExp(`^vm:${leftover.integrationId}@`)) });
+      expect(sim.calls.filter((c) => c.method === 'POST' && c.path === '/partner-integration/aws/s3/vm')).toEqual([]);
+      expect(sim.integrations('vm')).toEqual([expect.objectContaining({ integrationId: leftover.integrationId, bucketName: deployment.bucketName, integrationValidated: true })]);
+      expect(await deployment.delete(vmId)).toMatchObject({ ok: true });
+    } finally {
+      aws.putSecret(SECRET, JSON.stringify(USER));
+    }
+
+    // Someone else's integration of the configured name is refused, named, and left alone.
+    const named = synth(environment({ pc: false, vm: { name: 'e2e-shared-name' } }), 'foreign');
+    const other = new Deployment(named.template, loadHandler(named.dir, named.template), target());
+    other.createPlainResources();
+    const foreign = sim.seedIntegration('vm', { name: 'e2e-shared-name', bucketName: 'someone-elses-bucket', roleArn: 'arn:aws:iam::999999999999:role/theirs' });
+    const refused = await other.create(other.integrations()[0]);
+    expect(refused).toMatchObject({ ok: false, reason: expect.stringMatching(new RegExp(`named "e2e-shared-name" already exists in Qualys \\(ID ${foreign.integrationId}.*adoptExisting`)) });
+    expect(sim.integrations('vm')).toEqual([expect.objectContaining({ integrationId: foreign.integrationId, bucketName: 'someone-elses-bucket' })]);
+  }, 120_000);
 });
