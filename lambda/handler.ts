@@ -18,6 +18,9 @@ import { systemClock } from './retry';
  */
 export const CLEANUP_RESERVE_MS = 90_000;
 
+/** Time kept back from the Lambda's own timeout for the answer itself, after any cleanup. */
+export const ANSWER_RESERVE_MS = 10_000;
+
 type Handler = (event: CloudFormationCustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<LifecycleResult>;
 
 type DepsFactory = (context: Pick<Context, 'getRemainingTimeInMillis'>, log: Logger) => LifecycleDeps;
@@ -31,11 +34,13 @@ export const defaultDeps: DepsFactory = (context, log) => {
     stacks: sdkStackStatusReader(),
     transport: undiciTransport(),
   };
+  const remaining = context.getRemainingTimeInMillis();
   return {
     ...clients,
     log,
     clock: systemClock,
-    deadline: Date.now() + Math.max(0, context.getRemainingTimeInMillis() - CLEANUP_RESERVE_MS),
+    deadline: Date.now() + Math.max(0, remaining - CLEANUP_RESERVE_MS),
+    cleanupDeadline: Date.now() + Math.max(0, remaining - ANSWER_RESERVE_MS),
   };
 };
 

@@ -9,6 +9,8 @@ export interface HttpRequest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** This request's time limit, when shorter than the transport's own. */
+  readonly timeoutMs?: number;
 }
 
 export interface HttpResponse {
@@ -25,13 +27,14 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export function undiciTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): HttpTransport {
   return async (req) => {
     const { request } = require('undici') as typeof import('undici');
+    const limit = Math.min(timeoutMs, req.timeoutMs ?? timeoutMs);
     const res = await request(req.url, {
       method: req.method as 'GET',
       headers: req.headers,
       body: req.body,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: limit,
+      bodyTimeout: limit,
+      signal: AbortSignal.timeout(limit),
     });
     return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
   };

@@ -47,8 +47,14 @@ export interface LifecycleDeps {
   readonly transport: HttpTransport;
   readonly log: Logger;
   readonly clock: Clock;
-  /** Epoch ms by which all work, cleanup included, must be done. */
+  /** Epoch ms after which no new step or retry of the work starts. */
   readonly deadline: number;
+  /**
+   * Epoch ms by which undoing a failed create must be done: the time kept back after
+   * `deadline` is for this, so that a rate-limited cleanup can still wait and retry.
+   * @default - `deadline` plus CLEANUP_WINDOW_MS
+   */
+  readonly cleanupDeadline?: number;
   /** @default - the Lambda-wide cache, reused while the Lambda is warm */
   readonly tokenCache?: ConstructorParameters<typeof QualysClient>[0]['tokenCache'];
   /** Wait before validation attempt n+1, in ms. @default VALIDATION_SCHEDULE_MS */
@@ -99,6 +105,9 @@ const scheduledDelay = (attempt: number): number =>
 const VALIDATION_NOT_YET = new Set([400, 409, 412, 422, 424]);
 
 const ADOPTED_SUFFIX = ':adopted';
+
+/** How long undoing a failed create may take past the work deadline, when not told. */
+export const CLEANUP_WINDOW_MS = 75_000;
 
 export async function onEvent(event: CloudFormationCustomResourceEvent, deps: LifecycleDeps): Promise<LifecycleResult> {
   if (event.RequestType === 'Delete' && !parsePhysicalId(event.PhysicalResourceId)) {
@@ -158,7 +167,10 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
     await validateUntilReady(qualys, spec, id, deps);
     if (spec.kind === 'pc') await syncCips(qualys, spec.cips, [], [], deps, cips);
   } catch (error) {
-    throw await undoCreate(qualys, spec, { id, registered, adoptedFrom, cipsAdded: cips.added }, error, deps);
+    // Undoing gets the time kept back after the work deadline, so that it may wait out a rate limit.
+    const cleanupDeadline = deps.cleanupDeadline ?? deps.deadline + CLEANUP_WINDOW_MS;
+    const cleanup = qualys.withDeadlines(cleanupDeadline, cleanupDeadline);
+    throw await undoCreate(cleanup, spec, { id, registered, adoptedFrom, cipsAdded: cips.added }, error, deps);
   }
   return result(spec, id, { adoptedFrom, keptPolicies: cips.keptPolicies }, registered ? false : adoptedFrom !== undefined, deps);
 }
@@ -207,9 +219,10 @@ async function restoreAdopted(qualys: QualysClient, spec: IntegrationSpec, id: s
 }
 
 /**
- * Undoes what a failed create did, so that it leaves nothing behind in Qualys: deregisters an
- * integration it registered, puts back an adopted foreign one, and removes the CIPS policies
- * it added. Returns the error to report, naming anything that could not be undone.
+ * Undoes what a failed create did, so that it leaves nothing behind in Qualys: puts back an
+ * adopted foreign integration, deregisters any other (registered now, or this environment's
+ * own leftover, for which no Delete would ever come), and removes the CIPS policies it added.
+ * Returns the error to report, naming anything that could not be undone.
  */
 async function undoCreate(
   qualys: QualysClient,
@@ -222,14 +235,16 @@ async function undoCreate(
   deps.log.warn('create failed; undoing it', { integrationId: id, registered: done.registered, error: errorMessage(cause) });
   const undone: string[] = [];
   const leftovers: string[] = [];
-  if (done.registered) {
+  if (!done.adoptedFrom) {
     try {
       await qualys.delete(spec.kind, id);
-      undone.push(`The ${spec.kind.toUpperCase()} integration it had registered (ID ${id}) was deregistered again.`);
+      undone.push(
+        `The ${spec.kind.toUpperCase()} integration it had ${done.registered ? 'registered' : 'taken over from an earlier deploy of this environment'} (ID ${id}) was deregistered again.`,
+      );
     } catch (error) {
       leftovers.push(`integration ${id} could not be deregistered (${errorMessage(error)}); delete it in Qualys by hand`);
     }
-  } else if (done.adoptedFrom) {
+  } else {
     try {
       await restoreAdopted(qualys, spec, id, done.adoptedFrom, deps);
       undone.push(`The adopted integration ${id} was put back as it was.`);
@@ -290,7 +305,7 @@ async function update(
       await validateUntilReady(qualys, spec, id, deps);
     }
   }
-  if (cipsChanged) await syncCips(qualys, spec.cips, old.cips.policies, current.record.keptPolicies ?? [], deps);
+  if (cipsChanged) await syncCips(qualys, spec.cips, old.cips.policies, current.record.keptPolicies ?? [], deps, undefined, id);
   return sameResource(spec, physicalId, id);
 }
 
@@ -342,11 +357,11 @@ async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, 
   const kept = new Set(current.record.keptPolicies ?? []);
   const ours = spec.cips.policies.filter((p) => !kept.has(p));
   if (ours.length === 0) return;
-  const others = (await qualys.listIntegrations('pc')).filter((i) => i.integrationId !== current.id);
+  const others = await otherPcIntegrations(qualys, current.id);
   if (others.length > 0) {
     deps.log.warn('keeping the CIPS policies: other PC integrations of this subscription may use them', {
       policies: ours,
-      otherIntegrations: others.map((o) => o.name ?? o.integrationId),
+      otherIntegrations: others,
     });
     return;
   }
@@ -357,6 +372,11 @@ async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, 
 }
 
 // ---- shared steps -------------------------------------------------------------------------
+
+/** The names of the subscription's other PC integrations, which may rely on the same CIPS policies. */
+async function otherPcIntegrations(qualys: QualysClient, id: string): Promise<string[]> {
+  return (await qualys.listIntegrations('pc')).filter((i) => i.integrationId !== id).map((o) => o.name ?? o.integrationId);
+}
 
 async function connect(spec: IntegrationSpec, deps: LifecycleDeps): Promise<QualysClient> {
   const credentials = await readCredentials(deps.secrets, spec.secretId, awsCall(deps));
@@ -468,13 +488,24 @@ async function syncCips(
   keptPolicies: readonly number[],
   deps: LifecycleDeps,
   outcome: CipsOutcome = { added: [], keptPolicies: [] },
+  integrationId?: string,
 ): Promise<void> {
   if (desired.policies.length === 0 && previouslyManaged.length === 0 && !desired.filter) return;
   const current = await qualys.getCipsConfig();
   const present = new Set(current.policies);
   const toAdd = desired.policies.filter((p) => !present.has(p));
   outcome.keptPolicies.push(...desired.policies.filter((p) => present.has(p)));
-  const toRemove = previouslyManaged.filter((p) => present.has(p) && !desired.policies.includes(p) && !keptPolicies.includes(p));
+  let toRemove = previouslyManaged.filter((p) => present.has(p) && !desired.policies.includes(p) && !keptPolicies.includes(p));
+  if (toRemove.length > 0 && integrationId !== undefined) {
+    const others = await otherPcIntegrations(qualys, integrationId);
+    if (others.length > 0) {
+      deps.log.warn('keeping dropped CIPS policies: other PC integrations of this subscription may use them', {
+        policies: toRemove,
+        otherIntegrations: others,
+      });
+      toRemove = [];
+    }
+  }
   const total = present.size + toAdd.length - toRemove.length;
   if (total > MAX_CIPS_POLICIES) {
     throw new IntegrationError(

@@ -69,6 +69,11 @@ export interface QualysClientOptions {
   readonly clock?: Clock;
   /** No retry starts after this epoch-millisecond time. @default - none */
   readonly deadline?: number;
+  /**
+   * Epoch-millisecond time no request may run past (its time limit is cut to fit).
+   * @default - each request has the transport's own limit
+   */
+  readonly requestDeadline?: number;
   /** @default 6 */
   readonly maxAttempts?: number;
   /** @default sharedTokenCache */
@@ -99,6 +104,11 @@ export class QualysClient {
     const passwordHash = createHash('sha256').update(options.credentials.password).digest('hex').slice(0, 16);
     this.cacheKey = `${this.gatewayUrl}|${options.credentials.username}|${passwordHash}`;
     options.log.addSecret(options.credentials.password);
+  }
+
+  /** The same client (credentials, token cache) with other deadlines, for cleanup after the work deadline. */
+  withDeadlines(deadline: number, requestDeadline?: number): QualysClient {
+    return new QualysClient({ ...this.options, deadline, requestDeadline });
   }
 
   // ---- S3 integrations -------------------------------------------------------------------
@@ -379,11 +389,13 @@ export class QualysClient {
     let res: HttpResponse;
     const started = this.clock.now();
     try {
+      const { requestDeadline } = this.options;
       res = await this.options.transport({
         method,
         url: `${this.gatewayUrl}${path}`,
         headers: { 'User-Agent': 'qualys-s3-cdk', ...parts.headers },
         body: parts.body,
+        timeoutMs: requestDeadline === undefined ? undefined : Math.max(MIN_REQUEST_MS, requestDeadline - this.clock.now()),
       });
     } catch (error) {
       throw new QualysNetworkError(step, method, path, describeNetworkError(error), { cause: error });
@@ -410,6 +422,9 @@ function filterBody(filter: CipsFilter): CipsFilter {
 }
 
 const AUTH_STEP = 'Authenticate with Qualys';
+
+/** The shortest time limit a request gets, however near its deadline. */
+const MIN_REQUEST_MS = 1000;
 
 function isAuthStep(error: unknown): boolean {
   return (error instanceof QualysApiError || error instanceof QualysNetworkError) && error.step === AUTH_STEP;

@@ -230,3 +230,19 @@ describe('responses', () => {
     expect(JSON.parse(s.requests[2].body!)).toEqual([{ policy: [2] }]);
   });
 });
+
+describe('deadlines', () => {
+  test('GIVEN a cleanup client with a request deadline 5 s away WHEN it calls THEN each request is limited to what is left, never past the deadline', async () => {
+    const s = scripted(auth(jwt(1_700_000_000 + 4 * 3600)), () => json(200, []));
+    const { qualys, clock } = client(s.transport);
+    const cleanup = qualys.withDeadlines(clock.now() + 5_000, clock.now() + 5_000);
+    await cleanup.listIntegrations('vm');
+    expect(s.requests.map((r) => r.timeoutMs)).toEqual([5_000, 5_000]);
+  });
+
+  test('GIVEN a client without a request deadline WHEN it calls THEN the transport keeps its own time limit', async () => {
+    const s = scripted(auth(jwt(1_700_000_000 + 4 * 3600)), () => json(200, []));
+    await client(s.transport).qualys.listIntegrations('vm');
+    expect(s.requests.map((r) => r.timeoutMs)).toEqual([undefined, undefined]);
+  });
+});
