@@ -152,6 +152,7 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
     const adopted = await adopt(qualys, spec, existing, deps);
     details = adopted.details;
     registered = adopted.registered;
+    // It vanished and was registered anew: nothing foreign to put back.
     if (registered) adoptedFrom = undefined;
   } else {
     details = await qualys.register(spec.kind, integrationBody(spec));
@@ -172,7 +173,7 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
     const cleanup = qualys.withDeadlines(cleanupDeadline, cleanupDeadline);
     throw await undoCreate(cleanup, spec, { id, registered, adoptedFrom, cipsAdded: cips.added }, error, deps);
   }
-  return result(spec, id, { adoptedFrom, keptPolicies: cips.keptPolicies }, registered ? false : adoptedFrom !== undefined, deps);
+  return result(spec, id, { adoptedFrom, keptPolicies: cips.keptPolicies }, adoptedFrom !== undefined, deps);
 }
 
 /** An integration of the configured name is ours when it carries our default name or points at our role or bucket. */
@@ -198,10 +199,10 @@ async function adopt(
 
 /** The register/update fields of an integration as Qualys reported them, to put it back later. */
 function originalBody(kind: IntegrationKind, existing: IntegrationDetails): Record<string, unknown> {
-  const fields = ['name', 'bucketName', 'bucketRegion', 'roleArn', ...Object.keys(kind === 'vm' ? DEFAULT_VM_FIELDS : DEFAULT_PC_FIELDS)];
+  const fields = ['name', 'bucketName', 'bucketRegion', 'roleArn', ...Object.keys(kind === 'vm' ? VM_SETTING_FIELDS : PC_SETTING_FIELDS)];
   return Object.fromEntries(fields.filter((f) => existing[f] !== undefined).map((f) => [f, existing[f]]));
 }
-const DEFAULT_VM_FIELDS: Record<keyof VmSettings, true> = {
+const VM_SETTING_FIELDS: Record<keyof VmSettings, true> = {
   minSeverity: true,
   baseCategory: true,
   resultSectionNeeded: true,
@@ -210,7 +211,7 @@ const DEFAULT_VM_FIELDS: Record<keyof VmSettings, true> = {
   sendAlerts: true,
   errorEmails: true,
 };
-const DEFAULT_PC_FIELDS: Record<keyof PcSettings, true> = { compressData: true };
+const PC_SETTING_FIELDS: Record<keyof PcSettings, true> = { compressData: true };
 
 /** Puts an adopted foreign integration back as it was before this stack changed it. */
 async function restoreAdopted(qualys: QualysClient, spec: IntegrationSpec, id: string, original: Record<string, unknown>, deps: LifecycleDeps): Promise<void> {
