@@ -23,21 +23,44 @@ export type HttpTransport = (req: HttpRequest) => Promise<HttpResponse>;
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+export interface TransportOptions {
+  /**
+   * An HTTP(S) proxy for every request.
+   * @default - the proxy the environment names (HTTPS_PROXY / HTTP_PROXY, honouring NO_PROXY), if any
+   */
+  readonly proxyUrl?: string;
+}
+
 /** undici, loaded on the first request: an event that needs no Qualys call never pays for it. */
-export function undiciTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): HttpTransport {
+export function undiciTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, options: TransportOptions = {}): HttpTransport {
+  let dispatcher: import('undici').Dispatcher | undefined;
+  let chosen = false;
   return async (req) => {
-    const { request } = require('undici') as typeof import('undici');
+    const undici = require('undici') as typeof import('undici');
+    if (!chosen) {
+      dispatcher = options.proxyUrl
+        ? new undici.ProxyAgent(options.proxyUrl)
+        : proxyInEnvironment()
+          ? new undici.EnvHttpProxyAgent()
+          : undefined;
+      chosen = true;
+    }
     const limit = Math.min(timeoutMs, req.timeoutMs ?? timeoutMs);
-    const res = await request(req.url, {
+    const res = await undici.request(req.url, {
       method: req.method as 'GET',
       headers: req.headers,
       body: req.body,
       headersTimeout: limit,
       bodyTimeout: limit,
       signal: AbortSignal.timeout(limit),
+      dispatcher,
     });
     return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
   };
+}
+
+function proxyInEnvironment(): boolean {
+  return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((name) => Boolean(process.env[name]));
 }
 
 export function header(res: HttpResponse, name: string): string | undefined {
