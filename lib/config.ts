@@ -115,6 +115,8 @@ export interface EnvironmentConfig {
   readonly validationTimeoutSeconds: number;
   readonly logRetentionDays: number;
   readonly tags: Readonly<Record<string, string>>;
+  /** An HTTP(S) proxy the handler reaches Qualys through; undefined: direct. */
+  readonly proxyUrl?: string;
 }
 
 export interface QualysS3Config {
@@ -153,6 +155,7 @@ const ENV_KEYS = [
   'validationTimeoutSeconds',
   'logRetentionDays',
   'tags',
+  'proxyUrl',
 ] as const;
 const BUCKET_KEYS = ['bucketName', 'retainOnDelete'] as const;
 const VM_KEYS = [
@@ -329,6 +332,7 @@ function parseEnvironment(problems: string[], envName: string, envs: Reader): En
   );
   const logRetentionDays = env.oneOf('logRetentionDays', DEFAULTS.logRetentionDays as number, LOG_RETENTION_DAYS);
   const tags = parseTags(env);
+  const proxyUrl = parseProxyUrl(env);
 
   const vm = parseIntegration(env, 'vm', (r) => parseVm(r));
   const pc = parseIntegration(env, 'pc', (r) => parsePc(r));
@@ -356,6 +360,7 @@ function parseEnvironment(problems: string[], envName: string, envs: Reader): En
     validationTimeoutSeconds,
     logRetentionDays,
     tags,
+    proxyUrl,
   };
 }
 
@@ -405,6 +410,31 @@ export function gatewayUrlProblem(value: string): string | undefined {
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
   if (url.protocol === 'http:' && loopback) return undefined;
   return 'it must use https (plain http is allowed only for a loopback test server such as http://127.0.0.1:8080)';
+}
+
+function parseProxyUrl(env: Reader): string | undefined {
+  const value = env.string('proxyUrl');
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const problem = !url
+    ? 'it must be an absolute URL such as "http://proxy.example.com:3128"'
+    : url.username || url.password
+      ? 'it must not carry credentials (they would be written into the template); use a proxy that admits the handler by its network'
+      : !['http:', 'https:'].includes(url.protocol)
+        ? 'it must use http or https'
+        : url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')
+          ? 'it must be the proxy\'s base URL, with no path, query or fragment'
+          : undefined;
+  if (problem) {
+    env.problem('proxyUrl', `is ${show(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@'))}; ${problem}`);
+    return undefined;
+  }
+  return value.replace(/\/+$/, '');
 }
 
 function parseSecretId(env: Reader, region: string | undefined): string | undefined {

@@ -15,6 +15,11 @@ export interface IntegrationProviderProps {
   readonly credentialsSecret: string;
   /** Retention of the functions' log groups, in days. */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * An HTTP(S) proxy the handler reaches Qualys through.
+   * @default - direct
+   */
+  readonly proxyUrl?: string;
 }
 
 /**
@@ -66,6 +71,8 @@ export class IntegrationProvider extends Construct {
       logGroup: handlerLogs,
       loggingFormat: lambda.LoggingFormat.TEXT,
       description: 'Qualys S3 integration custom resource (register, validate, update, deregister)',
+      // The handler's HTTP client honours these (and NO_PROXY) for its calls to Qualys.
+      environment: props.proxyUrl ? { HTTPS_PROXY: props.proxyUrl, HTTP_PROXY: props.proxyUrl } : undefined,
       projectRoot: path.join(__dirname, '..'),
       depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
       bundling: {

@@ -31,6 +31,7 @@ export class QualysS3Stack extends Stack {
     const provider = new IntegrationProvider(this, 'IntegrationProvider', {
       credentialsSecret: config.credentialsSecret,
       logRetention: config.logRetentionDays as logs.RetentionDays,
+      proxyUrl: config.proxyUrl,
     });
     new CfnOutput(this, 'BucketName', { value: findings.bucket.bucketName, description: 'The bucket Qualys writes findings into' });
 

@@ -413,7 +413,7 @@ describe('parseConfig: unknown and misspelt fields', () => {
   test('GIVEN a field unlike any known one WHEN parsed THEN it is rejected without a hint, listing the allowed fields', () => {
     expect(problemsOfEnv(validEnv({ colour: 'blue' }))).toEqual([
       '"qualys.environments.dev.colour" is not a known field; allowed: account, region, gatewayUrl, platform, credentialsSecret, ' +
-        'qualysAwsAccountId, bucket, vm, pc, validationTimeoutSeconds, logRetentionDays, tags',
+        'qualysAwsAccountId, bucket, vm, pc, validationTimeoutSeconds, logRetentionDays, tags, proxyUrl',
     ]);
   });
 
@@ -626,5 +626,28 @@ describe('parseConfig: integration name collisions', () => {
       ['us', 'https://gateway.qg1.apps.qualys.com', 'shared'],
       ['eu', 'https://gateway.qg1.apps.qualys.eu', 'shared'],
     ]);
+  });
+});
+
+describe('parseConfig: proxyUrl', () => {
+  test('GIVEN no proxyUrl WHEN parsed THEN the handler goes direct (undefined)', () => {
+    expect(parseEnv(validEnv()).proxyUrl).toBeUndefined();
+  });
+
+  test('GIVEN an http proxy with a trailing slash WHEN parsed THEN it is kept without the slash', () => {
+    expect(parseEnv(validEnv({ proxyUrl: 'http://proxy.corp.example:3128/' })).proxyUrl).toBe('http://proxy.corp.example:3128');
+  });
+
+  test.each([
+    ['credentials in the URL', 'http://alice:hunter2@proxy.corp.example:3128', /must not carry credentials/],
+    ['another scheme', 'socks5://proxy.corp.example:1080', /must use http or https/],
+    ['a path', 'http://proxy.corp.example:3128/pac', /no path, query or fragment/],
+    ['not a URL', 'the corporate proxy', /absolute URL/],
+    ['a host and port without a scheme', 'proxy.corp.example:3128', /must use http or https/],
+  ])('GIVEN %s WHEN parsed THEN it is rejected naming the field', (_what, proxyUrl, message) => {
+    const [problem] = problemsOfEnv(validEnv({ proxyUrl }));
+    expect(problem).toMatch(/^"qualys\.environments\.dev\.proxyUrl" is /);
+    expect(problem).toMatch(message);
+    expect(problem).not.toContain('hunter2');
   });
 });

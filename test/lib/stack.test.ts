@@ -726,3 +726,18 @@ describe('bin/app.ts', () => {
     expect(written).toEqual([]);
   });
 });
+
+describe('proxy', () => {
+  test('GIVEN a proxyUrl WHEN synthesized THEN the handler gets it as HTTPS_PROXY and HTTP_PROXY, which its HTTP client honours', () => {
+    const template = synth({ ...VM_ONLY, proxyUrl: 'http://proxy.corp.example:3128' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('Qualys S3 integration custom resource'),
+      Environment: { Variables: { HTTPS_PROXY: 'http://proxy.corp.example:3128', HTTP_PROXY: 'http://proxy.corp.example:3128' } },
+    });
+  });
+
+  test('GIVEN no proxyUrl WHEN synthesized THEN the handler has no proxy variables', () => {
+    const [, handler] = resources(synth(VM_ONLY), 'AWS::Lambda::Function').find(([, r]) => /Qualys S3 integration custom resource/.test(r.Properties.Description ?? ''))!;
+    expect(handler.Properties.Environment?.Variables?.HTTPS_PROXY).toBeUndefined();
+  });
+});
