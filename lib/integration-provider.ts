@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -100,6 +100,13 @@ export class IntegrationProvider extends Construct {
       frameworkOnEventRole: frameworkRole,
     });
     this.serviceToken = provider.serviceToken;
+    const handlerId = Stack.of(this).resolve(Stack.of(this).getLogicalId(this.handler.node.defaultChild as CfnResource));
+    Validations.of(frameworkRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${handlerId}.Arn>:*]`,
+      reason:
+        'aws-cdk-lib\'s Provider framework may invoke the handler function and its versions (<handler ARN>:*); ' +
+        'the wildcard covers versions of that one function only',
+    });
   }
 
   /** Lets the handler read and rewrite this role's trust policy (and no other role's). */
