@@ -117,6 +117,15 @@ export interface EnvironmentConfig {
   readonly tags: Readonly<Record<string, string>>;
   /** An HTTP(S) proxy the handler reaches Qualys through; undefined: direct. */
   readonly proxyUrl?: string;
+  /** Where the handler runs; undefined: Lambda's own network. */
+  readonly vpc?: VpcConfig;
+}
+
+/** An existing VPC the handler Lambda is placed in, for accounts whose egress must pass their own network. */
+export interface VpcConfig {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
 }
 
 export interface QualysS3Config {
@@ -156,7 +165,9 @@ const ENV_KEYS = [
   'logRetentionDays',
   'tags',
   'proxyUrl',
+  'vpc',
 ] as const;
+const VPC_KEYS = ['vpcId', 'subnetIds', 'securityGroupIds'] as const;
 const BUCKET_KEYS = ['bucketName', 'retainOnDelete'] as const;
 const VM_KEYS = [
   'name',
@@ -333,6 +344,7 @@ function parseEnvironment(problems: string[], envName: string, envs: Reader): En
   const logRetentionDays = env.oneOf('logRetentionDays', DEFAULTS.logRetentionDays as number, LOG_RETENTION_DAYS);
   const tags = parseTags(env);
   const proxyUrl = parseProxyUrl(env);
+  const vpc = parseVpc(env);
 
   const vm = parseIntegration(env, 'vm', (r) => parseVm(r));
   const pc = parseIntegration(env, 'pc', (r) => parsePc(r));
@@ -361,6 +373,7 @@ function parseEnvironment(problems: string[], envName: string, envs: Reader): En
     logRetentionDays,
     tags,
     proxyUrl,
+    vpc,
   };
 }
 
@@ -410,6 +423,32 @@ export function gatewayUrlProblem(value: string): string | undefined {
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
   if (url.protocol === 'http:' && loopback) return undefined;
   return 'it must use https (plain http is allowed only for a loopback test server such as http://127.0.0.1:8080)';
+}
+
+function parseVpc(env: Reader): VpcConfig | undefined {
+  const vpc = env.object('vpc');
+  if (!vpc) return undefined;
+  vpc.rejectUnknown(VPC_KEYS);
+  const vpcId = vpc.string('vpcId', { pattern: /^vpc-[0-9a-f]{8,17}$/, describe: 'a VPC ID such as "vpc-0a1b2c3d4e5f67890"' });
+  if (!vpc.has('vpcId')) vpc.problem('vpcId', 'is missing; name the VPC the handler should run in');
+  const subnetIds = idList(vpc, 'subnetIds', /^subnet-[0-9a-f]{8,17}$/, 'subnet IDs such as "subnet-0a1b2c3d4e5f67890"', 16);
+  const securityGroupIds = idList(vpc, 'securityGroupIds', /^sg-[0-9a-f]{8,17}$/, 'security group IDs such as "sg-0a1b2c3d4e5f67890"', 5);
+  if (!vpcId || !subnetIds || !securityGroupIds) return undefined;
+  return { vpcId, subnetIds, securityGroupIds };
+}
+
+function idList(r: Reader, key: string, pattern: RegExp, describe: string, max: number): string[] | undefined {
+  const value = r.get(key);
+  if (!Array.isArray(value) || value.length === 0 || value.length > max) {
+    r.problem(key, `must list 1 to ${max} ${describe}, got ${show(value)}`);
+    return undefined;
+  }
+  const bad = value.filter((v) => typeof v !== 'string' || !pattern.test(v));
+  if (bad.length > 0) {
+    r.problem(key, `holds ${bad.map(show).join(', ')}; it must list ${describe}`);
+    return undefined;
+  }
+  return [...new Set(value as string[])];
 }
 
 function parseProxyUrl(env: Reader): string | undefined {

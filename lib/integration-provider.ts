@@ -1,11 +1,13 @@
 import * as path from 'node:path';
-import { ArnFormat, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import type { VpcConfig } from './config';
 
 /** The handler's own timeout: under the Provider framework's 15 minutes, so the framework always answers. */
 export const HANDLER_TIMEOUT = Duration.minutes(14);
@@ -20,6 +22,12 @@ export interface IntegrationProviderProps {
    * @default - direct
    */
   readonly proxyUrl?: string;
+  /**
+   * An existing VPC to run the handler in (its subnets need a route to the Qualys gateway and
+   * to the IAM and Secrets Manager APIs: NAT, a proxy, or VPC endpoints).
+   * @default - Lambda's own network
+   */
+  readonly vpc?: VpcConfig;
 }
 
 /**
@@ -60,7 +68,10 @@ export class IntegrationProvider extends Construct {
       }),
     );
 
+    const placement = props.vpc ? this.placeInVpc(props.vpc) : {};
+
     this.handler = new NodejsFunction(this, 'Handler', {
+      ...placement,
       entry: path.join(__dirname, '..', 'lambda', 'handler.ts'),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -107,6 +118,38 @@ export class IntegrationProvider extends Construct {
         'aws-cdk-lib\'s Provider framework may invoke the handler function and its versions (<handler ARN>:*); ' +
         'the wildcard covers versions of that one function only',
     });
+  }
+
+  /**
+   * The handler's VPC placement, and the network-interface permissions Lambda needs for it. They
+   * are granted inline rather than by the AWS managed VPC-access policy, so that the role holds
+   * nothing else; Lambda creates the interfaces before their IDs exist, so they cannot be named.
+   */
+  private placeInVpc(vpc: VpcConfig): Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
+    const statement = new iam.PolicyStatement({
+      sid: 'ManageOwnNetworkInterfaces',
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
+    });
+    this.handlerRole.addToPolicy(statement);
+    Validations.of(this.handlerRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Lambda creates and deletes the network interfaces of a VPC function with its execution role before their IDs exist, ' +
+        'and the Describe actions take no resource; these are the actions of AWSLambdaVPCAccessExecutionRole, granted inline',
+    });
+    return {
+      vpc: ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: vpc.vpcId, availabilityZones: Fn.getAzs() }),
+      vpcSubnets: { subnets: vpc.subnetIds.map((id, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}`, id)) },
+      securityGroups: vpc.securityGroupIds.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id, { mutable: false })),
+    };
   }
 
   /** Lets the handler read and rewrite this role's trust policy (and no other role's). */

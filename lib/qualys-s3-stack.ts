@@ -32,6 +32,7 @@ export class QualysS3Stack extends Stack {
       credentialsSecret: config.credentialsSecret,
       logRetention: config.logRetentionDays as logs.RetentionDays,
       proxyUrl: config.proxyUrl,
+      vpc: config.vpc,
     });
     new CfnOutput(this, 'BucketName', { value: findings.bucket.bucketName, description: 'The bucket Qualys writes findings into' });
 

@@ -413,7 +413,7 @@ describe('parseConfig: unknown and misspelt fields', () => {
   test('GIVEN a field unlike any known one WHEN parsed THEN it is rejected without a hint, listing the allowed fields', () => {
     expect(problemsOfEnv(validEnv({ colour: 'blue' }))).toEqual([
       '"qualys.environments.dev.colour" is not a known field; allowed: account, region, gatewayUrl, platform, credentialsSecret, ' +
-        'qualysAwsAccountId, bucket, vm, pc, validationTimeoutSeconds, logRetentionDays, tags, proxyUrl',
+        'qualysAwsAccountId, bucket, vm, pc, validationTimeoutSeconds, logRetentionDays, tags, proxyUrl, vpc',
     ]);
   });
 
@@ -649,5 +649,24 @@ describe('parseConfig: proxyUrl', () => {
     expect(problem).toMatch(/^"qualys\.environments\.dev\.proxyUrl" is /);
     expect(problem).toMatch(message);
     expect(problem).not.toContain('hunter2');
+  });
+});
+
+describe('parseConfig: vpc', () => {
+  const VPC = { vpcId: 'vpc-0a1b2c3d4e5f67890', subnetIds: ['subnet-0a1b2c3d4e5f67890', 'subnet-1a1b2c3d4e5f67890'], securityGroupIds: ['sg-0a1b2c3d4e5f67890'] };
+
+  test('GIVEN a VPC with subnets and security groups WHEN parsed THEN it is kept', () => {
+    expect(parseEnv(validEnv({ vpc: VPC })).vpc).toEqual(VPC);
+  });
+
+  test.each([
+    ['a malformed vpcId', { ...VPC, vpcId: 'my-vpc' }, /"qualys\.environments\.dev\.vpc\.vpcId" is "my-vpc"; it must be a VPC ID/],
+    ['no vpcId', { subnetIds: VPC.subnetIds, securityGroupIds: VPC.securityGroupIds }, /"qualys\.environments\.dev\.vpc\.vpcId" is missing/],
+    ['no subnets', { ...VPC, subnetIds: [] }, /"qualys\.environments\.dev\.vpc\.subnetIds" must list 1 to 16 subnet IDs/],
+    ['a bad subnet', { ...VPC, subnetIds: ['subnet-xyz'] }, /"qualys\.environments\.dev\.vpc\.subnetIds" holds "subnet-xyz"/],
+    ['six security groups', { ...VPC, securityGroupIds: Array.from({ length: 6 }, (_, i) => `sg-0a1b2c3d4e5f6789${i}`) }, /securityGroupIds" must list 1 to 5/],
+    ['a misspelt field', { ...VPC, subnets: [] }, /"qualys\.environments\.dev\.vpc\.subnets" is not a known field \(did you mean "subnetIds"\?\)/],
+  ])('GIVEN %s WHEN parsed THEN the field is named', (_what, vpc, message) => {
+    expect(problemsOfEnv(validEnv({ vpc }))).toEqual([expect.stringMatching(message)]);
   });
 });

@@ -24,6 +24,7 @@ const BASE = { platform: 'US1', credentialsSecret: 'qualys/api-credentials' };
 const CONFIGS: Array<[string, Record<string, unknown>, { account?: string; region?: string }?]> = [
   ['VM only, defaults', { ...BASE, vm: {} }],
   ['VM and PC, bucket not retained, a proxy', { ...BASE, vm: {}, pc: { policies: [1], filter: {} }, bucket: { retainOnDelete: false }, proxyUrl: 'http://proxy.example:3128' }],
+  ['VM in a VPC', { ...BASE, vm: {}, vpc: { vpcId: 'vpc-0a1b2c3d4e5f67890', subnetIds: ['subnet-0a1b2c3d4e5f67890'], securityGroupIds: ['sg-0a1b2c3d4e5f67890'] } }],
   ['PC only, explicit account and region', { ...BASE, pc: {}, account: '123456789012', region: 'eu-west-1', bucket: { bucketName: 'acme-qualys-findings' } }, { account: '123456789012', region: 'eu-west-1' }],
 ];
 

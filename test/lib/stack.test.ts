@@ -741,3 +741,33 @@ describe('proxy', () => {
     expect(handler.Properties.Environment?.Variables?.HTTPS_PROXY).toBeUndefined();
   });
 });
+
+describe('VPC placement', () => {
+  const VPC = { vpcId: 'vpc-0a1b2c3d4e5f67890', subnetIds: ['subnet-0a1b2c3d4e5f67890', 'subnet-1a1b2c3d4e5f67890'], securityGroupIds: ['sg-0a1b2c3d4e5f67890'] };
+
+  test('GIVEN a vpc WHEN synthesized THEN the handler runs in those subnets with those security groups', () => {
+    synth({ ...VM_ONLY, vpc: VPC }).hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('Qualys S3 integration custom resource'),
+      VpcConfig: { SubnetIds: VPC.subnetIds, SecurityGroupIds: VPC.securityGroupIds },
+    });
+  });
+
+  test('GIVEN a vpc WHEN synthesized THEN the handler role gets the network-interface actions inline, and no AWS managed policy', () => {
+    const template = synth({ ...VM_ONLY, vpc: VPC });
+    const statements = resources(template, 'AWS::IAM::Policy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]);
+    const eni = statements.filter((s) => s.Sid === 'ManageOwnNetworkInterfaces');
+    expect(eni).toEqual([expect.objectContaining({ Resource: '*', Action: expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface']) })]);
+    // Only these actions may have a * resource.
+    expect(statements.filter((s) => s.Resource === '*' && s.Sid !== 'ManageOwnNetworkInterfaces')).toEqual([]);
+    for (const [, role] of resources(template, 'AWS::IAM::Role')) {
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toContain('AWSLambdaVPCAccessExecutionRole');
+    }
+  });
+
+  test('GIVEN no vpc WHEN synthesized THEN the handler has no VpcConfig and no network-interface permission', () => {
+    const template = synth(VM_ONLY);
+    const [, handler] = resources(template, 'AWS::Lambda::Function').find(([, r]) => /Qualys S3 integration custom resource/.test(r.Properties.Description ?? ''))!;
+    expect(handler.Properties.VpcConfig).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toContain('ec2:CreateNetworkInterface');
+  });
+});
