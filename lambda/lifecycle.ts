@@ -166,7 +166,7 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
     const externalId = details.externalId ?? (await readExternalId(qualys, spec, id));
     await applyExternalId(spec, externalId, deps);
     await validateUntilReady(qualys, spec, id, deps);
-    if (spec.kind === 'pc') await syncCips(qualys, spec.cips, [], [], deps, cips);
+    if (spec.kind === 'pc') await syncCips(qualys, spec.cips, deps, { outcome: cips });
   } catch (error) {
     // Undoing gets the time kept back after the work deadline, so that it may wait out a rate limit.
     const cleanupDeadline = deps.cleanupDeadline ?? deps.deadline + CLEANUP_WINDOW_MS;
@@ -306,7 +306,13 @@ async function update(
       await validateUntilReady(qualys, spec, id, deps);
     }
   }
-  if (cipsChanged) await syncCips(qualys, spec.cips, old.cips.policies, current.record.keptPolicies ?? [], deps, undefined, id);
+  if (cipsChanged) {
+    await syncCips(qualys, spec.cips, deps, {
+      previouslyManaged: old.cips.policies,
+      keptPolicies: current.record.keptPolicies,
+      integrationId: id,
+    });
+  }
   return sameResource(spec, physicalId, id);
 }
 
@@ -463,12 +469,6 @@ async function validateUntilReady(qualys: QualysClient, spec: IntegrationSpec, i
   }
 }
 
-/**
- * Brings the subscription's CIPS policies and filter to the configured state. Adds what is
- * missing, removes what this resource managed before and no longer wants, and creates or
- * updates the filter. Records the policies it added in `added` as soon as they are added, so
- * that a failure later on can remove them again.
- */
 /** What syncCips did: the policies it added, and the configured ones that were there already. */
 interface CipsOutcome {
   readonly added: number[];
@@ -485,12 +485,18 @@ interface CipsOutcome {
 async function syncCips(
   qualys: QualysClient,
   desired: CipsSettings,
-  previouslyManaged: readonly number[],
-  keptPolicies: readonly number[],
   deps: LifecycleDeps,
-  outcome: CipsOutcome = { added: [], keptPolicies: [] },
-  integrationId?: string,
+  options: {
+    /** The policies the previous configuration listed (on update). */
+    readonly previouslyManaged?: readonly number[];
+    /** Policies that were in CIPS before this resource's create. */
+    readonly keptPolicies?: readonly number[];
+    /** This resource's integration, on update: dropped policies stay while another PC integration remains. */
+    readonly integrationId?: string;
+    readonly outcome?: CipsOutcome;
+  } = {},
 ): Promise<void> {
+  const { previouslyManaged = [], keptPolicies = [], integrationId, outcome = { added: [], keptPolicies: [] } } = options;
   if (desired.policies.length === 0 && previouslyManaged.length === 0 && !desired.filter) return;
   const current = await qualys.getCipsConfig();
   const present = new Set(current.policies);
