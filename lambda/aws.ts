@@ -131,7 +131,8 @@ export async function readCredentials(secrets: SecretReader, secretId: string, o
   try {
     text = await secrets.read(secretId, options);
   } catch (error) {
-    if (error instanceof SecretError || error instanceof IntegrationError) throw error;
+    // Already in words a person can act on (a SecretError, or a call that did not answer in time).
+    if (error instanceof IntegrationError) throw error;
     const name = (error as { name?: string }).name ?? 'Error';
     const hint =
       name === 'ResourceNotFoundException'
