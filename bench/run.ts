@@ -20,10 +20,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Template, functionAssetDir } from '../test/support/cfn-emulator';
-import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler, synthApp } from '../test/support/deployment';
-import { FakeAws } from '../test/support/fake-aws';
-import { QualysSimulator } from '../test/support/qualys-simulator';
+import { Template, functionAssetDir } from '../sim/cfn-emulator';
+import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler, synthApp } from '../sim/deployment';
+import { FakeAws } from '../sim/fake-aws';
+import { QualysSimulator } from '../sim/qualys-simulator';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SLOW_RUNS = Number(process.env.BENCH_SLOW_RUNS ?? 3);

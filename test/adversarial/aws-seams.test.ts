@@ -9,9 +9,9 @@ import { Prop } from '../../lambda/contract';
 import { undiciTransport } from '../../lambda/http';
 import { LifecycleDeps, onEvent } from '../../lambda/lifecycle';
 import { systemClock } from '../../lambda/retry';
-import { FakeAws } from '../support/fake-aws';
+import { FakeAws } from '../../sim/fake-aws';
 import { memoryLogger } from '../support/lambda-fakes';
-import { QualysSimulator } from '../support/qualys-simulator';
+import { QualysSimulator } from '../../sim/qualys-simulator';
 import { QUALYS, SECRET_ID, USER, pendingTrust } from './harness';
 
 const ACCOUNT = '123456789012';

@@ -8,7 +8,7 @@ import { HttpRequest, HttpResponse, HttpTransport, undiciTransport } from '../..
 import { LifecycleDeps } from '../../lambda/lifecycle';
 import { externalIdsFor } from '../../lambda/trust-policy';
 import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from '../support/lambda-fakes';
-import { QualysSimulator } from '../support/qualys-simulator';
+import { QualysSimulator } from '../../sim/qualys-simulator';
 
 export const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
 export const USER = { username: 'adv-user', password: 'Adv3rs4rial-P@ss%&=+' };

@@ -7,7 +7,7 @@
  */
 import { Prop } from '../../lambda/contract';
 import { onEvent } from '../../lambda/lifecycle';
-import { QualysSimulator } from '../support/qualys-simulator';
+import { QualysSimulator } from '../../sim/qualys-simulator';
 import {
   SECRET_ID,
   USER,

@@ -6,7 +6,7 @@
  */
 import { Prop } from '../../lambda/contract';
 import { onEvent } from '../../lambda/lifecycle';
-import { QualysSimulator } from '../support/qualys-simulator';
+import { QualysSimulator } from '../../sim/qualys-simulator';
 import { USER, World, assertNoSecretsIn, callsTo, createEvent, makeWorld, pendingTrust, props, trustedIds, updateEvent } from './harness';
 
 let world: World;

@@ -7,10 +7,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FakeAws } from '../support/fake-aws';
-import { QualysSimulator } from '../support/qualys-simulator';
-import { Template, resourcesOfType } from '../support/cfn-emulator';
-import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler as loadHandler, synthApp, trustedExternalIds } from '../support/deployment';
+import { FakeAws } from '../../sim/fake-aws';
+import { QualysSimulator } from '../../sim/qualys-simulator';
+import { Template, resourcesOfType } from '../../sim/cfn-emulator';
+import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler as loadHandler, synthApp, trustedExternalIds } from '../../sim/deployment';
 
 const USER = { username: 'e2e-user', password: 'e2e-Pa55word!' };
 const SECRET = 'qualys/api-credentials';

@@ -1,6 +1,6 @@
 import { undiciTransport } from '../../lambda/http';
 import { ConnectProxy } from '../support/connect-proxy';
-import { QualysSimulator } from '../support/qualys-simulator';
+import { QualysSimulator } from '../../sim/qualys-simulator';
 
 let sim: QualysSimulator;
 let gateway: string;

@@ -7,7 +7,7 @@ import { Prop } from '../../lambda/contract';
 import { undiciTransport } from '../../lambda/http';
 import { LifecycleDeps, VALIDATION_SCHEDULE_MS, onEvent, parsePhysicalId } from '../../lambda/lifecycle';
 import { externalIdsFor } from '../../lambda/trust-policy';
-import { QualysSimulator } from '../support/qualys-simulator';
+import { QualysSimulator } from '../../sim/qualys-simulator';
 import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from '../support/lambda-fakes';
 
 const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';

@@ -2,8 +2,8 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { request } from 'undici';
-import { FakeAws } from './fake-aws';
-import { QualysSimulator } from './qualys-simulator';
+import { FakeAws } from '../../sim/fake-aws';
+import { QualysSimulator } from '../../sim/qualys-simulator';
 
 const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
 const EXTERNAL_ID = 'US_POD_1-71-36da0dcf-43d7-4014-82a7-47ce22a0db57';

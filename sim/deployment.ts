@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Handler, Resolver, Template, functionAssetDir, invoke, readTemplate, resourcesOfType } from './cfn-emulator';
 import { FakeAws } from './fake-aws';
 
-export const ROOT = path.join(__dirname, '..', '..');
+export const ROOT = path.join(__dirname, '..');
 export const QUALYS_PRINCIPAL = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
 
 /**

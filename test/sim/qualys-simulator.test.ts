@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { DEFAULT_USER, QualysSimulator, SimulatorOptions } from './qualys-simulator';
+import { DEFAULT_USER, QualysSimulator, SimulatorOptions } from '../../sim/qualys-simulator';
 
 interface Res {
   status: number;
