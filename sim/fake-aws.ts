@@ -2,9 +2,12 @@
  * A local AWS endpoint for the real AWS SDK v3 clients (point them at it with `endpoint`
  * or AWS_ENDPOINT_URL): just the calls the integration handler makes.
  *
- * - IAM `GetRole` / `UpdateAssumeRolePolicy` and CloudFormation `DescribeStacks` speak the
- *   awsQuery protocol (form-encoded POST with `Action=`, XML answers in the real shapes).
+ * - IAM `GetRole` / `UpdateAssumeRolePolicy` / `ListRoles`, CloudFormation `DescribeStacks`
+ *   and STS `GetCallerIdentity` speak the awsQuery protocol (form-encoded POST with `Action=`,
+ *   XML answers in the real shapes).
  * - Secrets Manager `GetSecretValue` speaks awsJson1_1 (`X-Amz-Target`).
+ * - S3 `ListObjectsV2` speaks restXml, path-style (`GET /<bucket>?list-type=2`), with real
+ *   pagination (continuation tokens) and delimiters; objects are put with {@link FakeAws.putObject}.
  * - Every request must be SigV4-signed (`Authorization: AWS4-HMAC-SHA256 ...`); the signature
  *   itself is not checked.
  * - IAM is eventually consistent: `canAssume` evaluates the trust policy version that has had
@@ -16,7 +19,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type AwsService = 'iam' | 'secretsmanager' | 'cloudformation';
+export type AwsService = 'iam' | 'secretsmanager' | 'cloudformation' | 's3' | 'sts';
 
 export interface FakeAwsOptions {
   /** @default '123456789012' */
@@ -81,6 +84,13 @@ export interface StackView {
   stackId: string;
   stackName: string;
   status: string;
+  outputs: Record<string, string>;
+}
+
+export interface ObjectView {
+  key: string;
+  size: number;
+  lastModified: number;
 }
 
 interface RoleState {
@@ -105,6 +115,7 @@ interface StackState {
   status: string;
   createdAt: number;
   updatedAt: number;
+  outputs: Record<string, string>;
 }
 
 interface Reply {
@@ -116,7 +127,9 @@ interface Reply {
 
 const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const CFN_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
-const QUERY_VERSIONS: Record<string, AwsService> = { '2010-05-08': 'iam', '2010-05-15': 'cloudformation' };
+const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+const QUERY_VERSIONS: Record<string, AwsService> = { '2010-05-08': 'iam', '2010-05-15': 'cloudformation', '2011-06-15': 'sts' };
 const POLICY_VERSIONS = ['2012-10-17', '2008-10-17'];
 
 class AwsError extends Error {
@@ -142,6 +155,9 @@ export class FakeAws {
   private readonly secrets = new Map<string, SecretState>();
   private readonly denied = new Set<string>();
   private readonly stacks: StackState[] = [];
+  private readonly buckets = new Map<string, Map<string, ObjectView>>();
+  /** The identity GetCallerIdentity answers with. */
+  callerArn: string;
   private faults: Array<AwsFault & { remaining: number }> = [];
   private server?: http.Server;
   private stopped = false;
@@ -152,6 +168,7 @@ export class FakeAws {
     this.region = opts.region ?? 'us-east-1';
     this.propagationDelayMs = opts.propagationDelayMs ?? 0;
     this.now = opts.now ?? Date.now;
+    this.callerArn = `arn:aws:iam::${this.account}:user/operator`;
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -289,13 +306,39 @@ export class FakeAws {
     const arn = /^arn:[^:]+:cloudformation:[^:]*:\d{12}:stack\/([^/]+)\/.+$/.exec(stackIdOrName);
     const stackName = arn ? arn[1] : stackIdOrName;
     const stackId = arn ? stackIdOrName : `arn:aws:cloudformation:${this.region}:${this.account}:stack/${stackName}/${randomUUID()}`;
-    this.stacks.push({ stackId, stackName, status, createdAt: at, updatedAt: at });
+    this.stacks.push({ stackId, stackName, status, createdAt: at, updatedAt: at, outputs: {} });
     return stackId;
+  }
+
+  /** Replaces a stack's outputs (as a deploy would); the stack must exist. */
+  setStackOutputs(stackIdOrName: string, outputs: Record<string, string>): void {
+    const found = this.findStack(stackIdOrName);
+    if (!found) throw new Error(`FakeAws: no stack ${stackIdOrName}`);
+    found.outputs = { ...outputs };
   }
 
   stack(stackIdOrName: string): StackView | undefined {
     const s = this.findStack(stackIdOrName);
-    return s && { stackId: s.stackId, stackName: s.stackName, status: s.status };
+    return s && { stackId: s.stackId, stackName: s.stackName, status: s.status, outputs: { ...s.outputs } };
+  }
+
+  /** Creates an empty bucket (no-op when it exists). */
+  createBucket(name: string): void {
+    if (!this.buckets.has(name)) this.buckets.set(name, new Map());
+  }
+
+  deleteBucket(name: string): void {
+    this.buckets.delete(name);
+  }
+
+  /** Writes an object (as Qualys would), creating the bucket when needed. */
+  putObject(bucket: string, key: string, opts: { size?: number; lastModified?: number } = {}): void {
+    this.createBucket(bucket);
+    this.buckets.get(bucket)!.set(key, { key, size: opts.size ?? 1024, lastModified: opts.lastModified ?? this.now() });
+  }
+
+  objects(bucket: string): ObjectView[] {
+    return [...(this.buckets.get(bucket)?.values() ?? [])].map((o) => ({ ...o })).sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
   /**
@@ -367,11 +410,17 @@ export class FakeAws {
       const [prefix, op] = target.split('.');
       service = prefix.toLowerCase() === 'secretsmanager' ? 'secretsmanager' : 'unknown';
       action = op ?? '';
+    } else if (scope === 's3') {
+      service = 's3';
+      const url = new URL(req.url ?? '/', 'http://fake');
+      params = url.searchParams;
+      action = req.method === 'GET' && params.get('list-type') === '2' ? 'ListObjectsV2' : `${req.method} ${url.pathname}`;
+      params.set('Bucket', decodeURIComponent(url.pathname.split('/')[1] ?? ''));
     } else {
       const query = new URL(req.url ?? '/', 'http://fake').searchParams;
       params = req.method === 'POST' ? new URLSearchParams(raw) : query;
       action = params.get('Action') ?? '';
-      service = QUERY_VERSIONS[params.get('Version') ?? ''] ?? (scope === 'iam' || scope === 'cloudformation' ? scope : 'unknown');
+      service = QUERY_VERSIONS[params.get('Version') ?? ''] ?? (scope === 'iam' || scope === 'cloudformation' || scope === 'sts' ? scope : 'unknown');
     }
     const call: AwsCall = { service, action, at, status: 0 };
     this.calls.push(call);
@@ -417,8 +466,15 @@ export class FakeAws {
         return this.getSecretValue(body);
       case 'cloudformation:DescribeStacks':
         return this.describeStacks(params);
+      case 'iam:ListRoles':
+        return this.listRoles(params);
+      case 'sts:GetCallerIdentity':
+        return this.getCallerIdentity();
+      case 's3:ListObjectsV2':
+        return this.listObjectsV2(params);
       default:
         if (service === 'secretsmanager') throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${action}`);
+        if (service === 's3') throw new AwsError(501, 'NotImplemented', `FakeAws implements no S3 operation ${action}`);
         throw new AwsError(400, 'InvalidAction', `Could not find operation ${action || '(none)'} for ${service}`);
     }
   }
@@ -510,6 +566,119 @@ export class FakeAws {
     );
   }
 
+  private listRoles(params: URLSearchParams): Reply {
+    const max = Number(params.get('MaxItems') ?? '100');
+    if (!Number.isInteger(max) || max < 1 || max > 1000) {
+      throw new AwsError(400, 'ValidationError', `1 validation error detected: Value '${params.get('MaxItems')}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`);
+    }
+    const names = [...this.roles.keys()].sort();
+    const marker = params.get('Marker');
+    const start = marker ? names.findIndex((n) => n > Buffer.from(marker, 'base64url').toString('utf8')) : 0;
+    const page = start < 0 ? [] : names.slice(start, start + max);
+    const truncated = start >= 0 && start + max < names.length;
+    const members = page
+      .map((name) => {
+        const role = this.roles.get(name)!;
+        const policy = role.history[role.history.length - 1].policy;
+        return (
+          '<member>' +
+          `<Path>${esc(role.path)}</Path>` +
+          `<AssumeRolePolicyDocument>${esc(encodeURIComponent(JSON.stringify(policy)))}</AssumeRolePolicyDocument>` +
+          '<MaxSessionDuration>3600</MaxSessionDuration>' +
+          `<RoleId>${role.roleId}</RoleId>` +
+          `<RoleName>${esc(name)}</RoleName>` +
+          `<Arn>${esc(this.roleArn(name))}</Arn>` +
+          `<CreateDate>${isoSeconds(role.createdAt)}</CreateDate>` +
+          '</member>'
+        );
+      })
+      .join('');
+    return xml(
+      `<ListRolesResponse xmlns="${IAM_NS}">` +
+        `<ListRolesResult><IsTruncated>${truncated}</IsTruncated>` +
+        (truncated ? `<Marker>${Buffer.from(page[page.length - 1]).toString('base64url')}</Marker>` : '') +
+        `<Roles>${members}</Roles></ListRolesResult>` +
+        '<ResponseMetadata><RequestId>{{RequestId}}</RequestId></ResponseMetadata>' +
+        '</ListRolesResponse>',
+    );
+  }
+
+  // ---- STS -------------------------------------------------------------------------------
+
+  private getCallerIdentity(): Reply {
+    return xml(
+      `<GetCallerIdentityResponse xmlns="${STS_NS}">` +
+        `<GetCallerIdentityResult><Arn>${esc(this.callerArn)}</Arn><UserId>AIDAFAKEOPERATOR</UserId><Account>${this.account}</Account></GetCallerIdentityResult>` +
+        '<ResponseMetadata><RequestId>{{RequestId}}</RequestId></ResponseMetadata>' +
+        '</GetCallerIdentityResponse>',
+    );
+  }
+
+  // ---- S3 --------------------------------------------------------------------------------
+
+  private listObjectsV2(params: URLSearchParams): Reply {
+    const bucket = params.get('Bucket') ?? '';
+    const objects = this.buckets.get(bucket);
+    if (!objects) throw new AwsError(404, 'NoSuchBucket', 'The specified bucket does not exist');
+    if (this.denied.has(`s3:${bucket}`)) throw new AwsError(403, 'AccessDenied', 'Access Denied');
+    const prefix = params.get('prefix') ?? '';
+    const delimiter = params.get('delimiter') ?? '';
+    const maxKeys = Math.min(1000, Number(params.get('max-keys') ?? '1000'));
+    const token = params.get('continuation-token');
+    const after = token ? Buffer.from(token, 'base64url').toString('utf8') : params.get('start-after') ?? '';
+    // Keys and common prefixes in one sorted stream, as S3 pages them.
+    const entries: Array<{ key: string; object?: ObjectView }> = [];
+    const seenPrefixes = new Set<string>();
+    for (const key of [...objects.keys()].sort()) {
+      if (!key.startsWith(prefix)) continue;
+      const rest = key.slice(prefix.length);
+      const cut = delimiter ? rest.indexOf(delimiter) : -1;
+      if (cut >= 0) {
+        const common = prefix + rest.slice(0, cut + delimiter.length);
+        if (!seenPrefixes.has(common)) {
+          seenPrefixes.add(common);
+          entries.push({ key: common });
+        }
+      } else {
+        entries.push({ key, object: objects.get(key) });
+      }
+    }
+    const remaining = entries.filter((e) => e.key > after);
+    const page = remaining.slice(0, maxKeys);
+    const truncated = remaining.length > page.length;
+    const contents = page
+      .filter((e) => e.object)
+      .map(
+        (e) =>
+          '<Contents>' +
+          `<Key>${esc(e.key)}</Key><LastModified>${isoMillis(e.object!.lastModified)}</LastModified>` +
+          `<ETag>&quot;${randomId(32).toLowerCase()}&quot;</ETag><Size>${e.object!.size}</Size><StorageClass>STANDARD</StorageClass>` +
+          '</Contents>',
+      )
+      .join('');
+    const common = page
+      .filter((e) => !e.object)
+      .map((e) => `<CommonPrefixes><Prefix>${esc(e.key)}</Prefix></CommonPrefixes>`)
+      .join('');
+    return xml(
+      '<?xml version="1.0" encoding="UTF-8"?>' +
+        `<ListBucketResult xmlns="${S3_NS}"><Name>${esc(bucket)}</Name><Prefix>${esc(prefix)}</Prefix>` +
+        `<KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>` +
+        (delimiter ? `<Delimiter>${esc(delimiter)}</Delimiter>` : '') +
+        `<IsTruncated>${truncated}</IsTruncated>` +
+        (token ? `<ContinuationToken>${esc(token)}</ContinuationToken>` : '') +
+        (truncated ? `<NextContinuationToken>${Buffer.from(page[page.length - 1].key).toString('base64url')}</NextContinuationToken>` : '') +
+        contents +
+        common +
+        '</ListBucketResult>',
+    );
+  }
+
+  /** ListObjectsV2 on this bucket answers AccessDenied from now on. */
+  denyBucket(bucket: string): void {
+    this.denied.add(`s3:${bucket}`);
+  }
+
   private roleArn(name: string): string {
     const role = this.roles.get(name);
     return `arn:aws:iam::${this.account}:role${role?.path ?? '/'}${name}`;
@@ -580,6 +749,13 @@ export class FakeAws {
           (s.updatedAt !== s.createdAt ? `<LastUpdatedTime>${isoMillis(s.updatedAt)}</LastUpdatedTime>` : '') +
           `<StackStatus>${esc(s.status)}</StackStatus>` +
           '<DisableRollback>false</DisableRollback>' +
+          (Object.keys(s.outputs).length
+            ? '<Outputs>' +
+              Object.entries(s.outputs)
+                .map(([k, v]) => `<member><OutputKey>${esc(k)}</OutputKey><OutputValue>${esc(v)}</OutputValue></member>`)
+                .join('') +
+              '</Outputs>'
+            : '') +
           '</member>',
       )
       .join('');
@@ -698,7 +874,14 @@ function errorReply(service: AwsService | 'unknown', error: AwsError): Reply {
       body: JSON.stringify({ __type: error.code, message: error.message }),
     };
   }
-  const ns = service === 'cloudformation' ? CFN_NS : IAM_NS;
+  if (service === 's3') {
+    return {
+      status: error.status,
+      contentType: 'application/xml',
+      body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${esc(error.code)}</Code><Message>${esc(error.message)}</Message><RequestId>{{RequestId}}</RequestId></Error>`,
+    };
+  }
+  const ns = service === 'cloudformation' ? CFN_NS : service === 'sts' ? STS_NS : IAM_NS;
   return {
     status: error.status,
     contentType: 'text/xml',
