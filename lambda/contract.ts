@@ -83,6 +83,13 @@ export const MAX_INTEGRATION_NAME_LENGTH = 50;
 /** The Qualys CIPS limit on policies per subscription. */
 export const MAX_CIPS_POLICIES = 100;
 
+/** The role in Qualys's AWS account that assumes customer roles. */
+export const QUALYS_ASSUMING_ROLE_NAME = 'QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
+
+export function qualysPrincipalArn(qualysAwsAccountId: string): string {
+  return `arn:aws:iam::${qualysAwsAccountId}:role/${QUALYS_ASSUMING_ROLE_NAME}`;
+}
+
 /** Prefix of every integration name this app generates; lets operators spot them. */
 export const DEFAULT_NAME_PREFIX = 'qs3';
 

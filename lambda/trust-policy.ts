@@ -104,3 +104,26 @@ function canonical(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/**
+ * The statements that let `principalArn` assume the role with no `sts:ExternalId` condition,
+ * counting the broader grants that also admit it: its account's ID or root, and `*`.
+ * Used by the operator CLI to find roles open to the confused-deputy problem.
+ */
+export function statementsWithoutExternalId(doc: PolicyDocument, principalArn: string): Statement[] {
+  const account = /^arn:([^:]+):(?:iam|sts)::(\d{12}):/.exec(principalArn);
+  const admits = (p: unknown) =>
+    p === '*' || p === principalArn || (account !== null && (p === account[2] || p === `arn:${account[1]}:iam::${account[2]}:root`));
+  return doc.Statement.filter((statement) => {
+    if (statement.Effect !== 'Allow') return false;
+    const principal = statement.Principal as { AWS?: unknown } | string | undefined;
+    const aws = typeof principal === 'object' && principal !== null ? principal.AWS : principal;
+    if (!(Array.isArray(aws) ? aws : [aws]).some(admits)) return false;
+    const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+    if (!actions.some((a) => typeof a === 'string' && ['sts:assumerole', 'sts:*', '*'].includes(a.toLowerCase()))) return false;
+    const guarded = Object.values(statement.Condition ?? {}).some(
+      (block) => typeof block === 'object' && block !== null && Object.keys(block).some((k) => k.toLowerCase() === 'sts:externalid'),
+    );
+    return !guarded;
+  });
+}

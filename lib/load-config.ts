@@ -12,14 +12,7 @@ export function loadConfig(scope: { node: Node }): QualysS3Config {
   const file = scope.node.tryGetContext('config') as string | undefined;
   try {
     if (file) return parseConfig(readJson(file), `configuration file ${file}`);
-    const raw = scope.node.tryGetContext('qualys');
-    if (raw === undefined) {
-      throw new ConfigError([
-        'no configuration found: add a "qualys" object to the "context" of cdk.json, or pass a file with -c config=<path>',
-      ]);
-    }
-    const source = 'the "qualys" context (cdk.json)';
-    return parseConfig(typeof raw === 'string' ? parseContextJson(raw, source) : raw, source);
+    return parseContextValue(scope.node.tryGetContext('qualys'));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`\n${error.message}\n\n`);
@@ -27,6 +20,33 @@ export function loadConfig(scope: { node: Node }): QualysS3Config {
     }
     throw error;
   }
+}
+
+/**
+ * The same configuration, read outside CDK (the operator CLI): the file given, otherwise the
+ * `qualys` context of the cdk.json in `dir`. Throws {@link ConfigError}.
+ */
+export function readConfig(options: { file?: string; dir: string }): QualysS3Config {
+  const raw = readRawConfig(options);
+  return options.file ? parseConfig(raw, `configuration file ${options.file}`) : parseContextValue(raw);
+}
+
+/** The configuration's JSON as written, before validation and defaults (see {@link readConfig}). */
+export function readRawConfig(options: { file?: string; dir: string }): unknown {
+  if (options.file) return readJson(path.resolve(options.dir, options.file));
+  const project = readJson(path.join(options.dir, 'cdk.json')) as { context?: Record<string, unknown> } | null;
+  const raw = project?.context?.qualys;
+  return typeof raw === 'string' ? parseContextJson(raw, 'the "qualys" context (cdk.json)') : raw;
+}
+
+function parseContextValue(raw: unknown): QualysS3Config {
+  if (raw === undefined) {
+    throw new ConfigError([
+      'no configuration found: add a "qualys" object to the "context" of cdk.json, or pass a file with -c config=<path> (--config <path> for qualys-s3)',
+    ]);
+  }
+  const source = 'the "qualys" context (cdk.json)';
+  return parseConfig(typeof raw === 'string' ? parseContextJson(raw, source) : raw, source);
 }
 
 /** `-c qualys='{...}'` arrives as a string. */

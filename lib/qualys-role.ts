@@ -1,9 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { IntegrationKind, PENDING_EXTERNAL_ID_PREFIX } from '../lambda/contract';
+import { IntegrationKind, PENDING_EXTERNAL_ID_PREFIX, QUALYS_ASSUMING_ROLE_NAME } from '../lambda/contract';
 
-export const QUALYS_ASSUMING_ROLE_NAME = 'QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
+export { QUALYS_ASSUMING_ROLE_NAME };
 
 export interface QualysAccessRoleProps {
   /** The integration this role serves. */

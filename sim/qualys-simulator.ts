@@ -20,9 +20,14 @@ import type { AddressInfo } from 'node:net';
 
 export type IntegrationKind = 'vm' | 'pc';
 
+/** What a user's role may or may not use: the S3 integration APIs of each kind, and CIPS. */
+export type ApiArea = 's3-vm' | 's3-pc' | 'cips';
+
 export interface SimUser {
   username: string;
   password: string;
+  /** Areas this user's role lacks; their calls answer 403. @default - none */
+  denied?: ApiArea[];
 }
 
 export interface TrustCheckResult {
@@ -54,6 +59,11 @@ export interface SimulatorOptions {
   trustChecker?: TrustChecker;
   /** Clock for token lifetimes, rate-limit windows and timestamps. @default Date.now */
   now?: () => number;
+  /**
+   * Called after a successful validation, as Qualys then writes its test file to the bucket.
+   * @default - nothing
+   */
+  onValidated?: (kind: IntegrationKind, details: { bucketName: string; bucketRegion: string; roleArn: string }) => void;
 }
 
 export interface Fault {
@@ -193,6 +203,7 @@ export class QualysSimulator {
   latencyMs: number;
   rateLimit?: { limit: number; windowMs: number };
   trustChecker: TrustChecker;
+  onValidated?: SimulatorOptions['onValidated'];
   readonly customerId: number;
   readonly customerUUID = randomUUID();
   readonly pod: string;
@@ -225,6 +236,7 @@ export class QualysSimulator {
     this.rateLimit = opts.rateLimit;
     this.lockoutAfter = opts.lockoutAfter ?? 5;
     this.trustChecker = opts.trustChecker ?? (() => ({ ok: true }));
+    this.onValidated = opts.onValidated;
     this.now = opts.now ?? Date.now;
   }
 
@@ -478,36 +490,36 @@ export class QualysSimulator {
     let m: RegExpExecArray | null;
     if ((m = /^\/partner-integration\/aws\/s3\/(vm|pc)$/.exec(path))) {
       const kind = m[1] as IntegrationKind;
-      if (method === 'GET') return this.protect(req, () => json(200, this.integrations(kind)));
-      if (method === 'POST') return this.protect(req, () => this.register(kind, jsonBody(req, raw)));
+      if (method === 'GET') return this.protect(req, () => json(200, this.integrations(kind)), `s3-${kind}`);
+      if (method === 'POST') return this.protect(req, () => this.register(kind, jsonBody(req, raw)), `s3-${kind}`);
     } else if ((m = /^\/partner-integration\/aws\/s3\/([^/]+)\/(vm|pc)$/.exec(path))) {
       const [, idText, kindText] = m;
       const kind = kindText as IntegrationKind;
-      if (method === 'GET') return this.protect(req, () => json(200, this.found(kind, idText).details));
+      if (method === 'GET') return this.protect(req, () => json(200, this.found(kind, idText).details), `s3-${kind}`);
       if (method === 'PUT') {
         return this.protect(req, () => {
           const body = jsonBody(req, raw);
           return this.update(kind, this.found(kind, idText), body);
-        });
+        }, `s3-${kind}`);
       }
       if (method === 'DELETE') {
         return this.protect(req, () => {
           const found = this.found(kind, idText);
           this.store.delete(found.details.integrationId);
           return messsage(200, `AWS S3 ${kind.toUpperCase()} integration successfully deleted.`);
-        });
+        }, `s3-${kind}`);
       }
     } else if ((m = /^\/partner-integration\/aws\/s3\/([^/]+)\/(vm|pc)\/validate$/.exec(path))) {
       const [, idText, kindText] = m;
       const kind = kindText as IntegrationKind;
-      if (method === 'PATCH') return this.protect(req, () => this.validate(kind, this.found(kind, idText)));
+      if (method === 'PATCH') return this.protect(req, () => this.validate(kind, this.found(kind, idText)), `s3-${kind}`);
     } else if (path === '/pcas/cips/config') {
-      if (method === 'GET') return this.protect(req, () => this.getCips());
-      if (method === 'POST') return this.protect(req, () => this.createFilter(jsonBody(req, raw)));
-      if (method === 'PUT') return this.protect(req, () => this.updateFilter(jsonBody(req, raw)));
+      if (method === 'GET') return this.protect(req, () => this.getCips(), 'cips');
+      if (method === 'POST') return this.protect(req, () => this.createFilter(jsonBody(req, raw)), 'cips');
+      if (method === 'PUT') return this.protect(req, () => this.updateFilter(jsonBody(req, raw)), 'cips');
     } else if (path === '/pcas/cips/config/policy') {
-      if (method === 'POST') return this.protect(req, () => this.addPolicies(jsonBody(req, raw)));
-      if (method === 'DELETE') return this.protect(req, () => this.removePolicies(jsonBody(req, raw)));
+      if (method === 'POST') return this.protect(req, () => this.addPolicies(jsonBody(req, raw)), 'cips');
+      if (method === 'DELETE') return this.protect(req, () => this.removePolicies(jsonBody(req, raw)), 'cips');
     }
     throw notFound(method, path);
   }
@@ -557,7 +569,7 @@ export class QualysSimulator {
   }
 
   /** Bearer-token check, then the subscription's rate limit, then the handler. */
-  private async protect(req: http.IncomingMessage, handler: () => Reply | Promise<Reply>): Promise<Reply> {
+  private async protect(req: http.IncomingMessage, handler: () => Reply | Promise<Reply>, area: ApiArea): Promise<Reply> {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) throw new HttpError(401, 'Unauthorized: a Bearer token is required in the Authorization header');
@@ -565,6 +577,9 @@ export class QualysSimulator {
     if (!token || token.revoked) throw new HttpError(401, 'Unauthorized: the token is invalid');
     if (token.expired || this.now() - token.issuedAt > this.tokenTtlMs) {
       throw new HttpError(401, 'Unauthorized: the token has expired; generate a new one with POST /auth');
+    }
+    if (this.users.get(token.username)?.denied?.includes(area)) {
+      throw new HttpError(403, `Forbidden: user ${token.username} has no permission for this API`);
     }
     const rateHeaders = this.checkRate();
     try {
@@ -652,6 +667,7 @@ export class QualysSimulator {
       return messsage(400, `Unable to assume role ${roleArn} with the provided external ID: ${result.reason ?? 'access denied'}`);
     }
     stored.details.integrationValidated = true;
+    this.onValidated?.(kind, { bucketName: stored.details.bucketName, bucketRegion: stored.details.bucketRegion, roleArn });
     return messsage(200, `AWS S3 ${kind.toUpperCase()} integration successfully validated.`);
   }
 

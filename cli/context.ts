@@ -1,0 +1,61 @@
+/**
+ * What every command works with: the environment's configuration, the user's AWS access in
+ * the environment's region, and the Qualys client the Lambda uses (same module: auth, token
+ * handling, retries, endpoints), built from the credentials in the environment's secret.
+ */
+import { readCredentials } from '../lambda/aws';
+import { SecretError } from '../lambda/errors';
+import { undiciTransport } from '../lambda/http';
+import { Logger } from '../lambda/log';
+import { QualysClient, QualysCredentials } from '../lambda/qualys-client';
+import { EnvironmentConfig, QualysS3Config } from '../lib/config';
+import { Checklist } from './checklist';
+import { OperatorAws } from './operator-aws';
+
+export interface CommandContext {
+  readonly config: QualysS3Config;
+  readonly env: EnvironmentConfig;
+  /** The environment's region, configured or from the SDK chain; undefined when neither names one. */
+  readonly region?: string;
+  /** Undefined when no region could be resolved. */
+  readonly aws?: OperatorAws;
+  readonly checklist: Checklist;
+  /** Shows a long step's progress (retries, pages) to a person; silent under --json. */
+  readonly progress: (text: string) => void;
+  /** Every Qualys call, for --verbose. */
+  readonly trace: (line: string) => void;
+  readonly now: () => number;
+}
+
+/** Qualys calls from the CLI give up sooner than the Lambda's: a person is waiting. */
+const REQUEST_TIMEOUT_MS = 15_000;
+const QUALYS_BUDGET_MS = 60_000;
+
+export async function credentialsOf(ctx: CommandContext): Promise<QualysCredentials> {
+  if (!ctx.aws) throw new SecretError('No AWS region: set "region" for this environment, or AWS_REGION / a profile region');
+  return readCredentials(ctx.aws.secrets, ctx.env.credentialsSecret, { signal: AbortSignal.timeout(20_000) });
+}
+
+/**
+ * The shared Qualys client. It honours HTTPS_PROXY / NO_PROXY of the CLI's own environment;
+ * the environment's `proxyUrl` is the Lambda's network path and is not used from here.
+ */
+export function qualysClient(ctx: CommandContext, credentials: QualysCredentials): QualysClient {
+  const log = new Logger((line) => {
+    ctx.trace(line);
+    const entry = JSON.parse(line) as { message?: string; step?: string; attempt?: number; delayMs?: number; error?: string };
+    if (entry.message === 'retrying') {
+      ctx.progress(`${entry.step}: attempt ${entry.attempt} failed (${entry.error}); retrying in ${Math.round((entry.delayMs ?? 0) / 100) / 10} s`);
+    }
+  });
+  return new QualysClient({
+    gatewayUrl: ctx.env.gatewayUrl,
+    credentials,
+    credentialsSource: `secret "${ctx.env.credentialsSecret}"`,
+    transport: undiciTransport(REQUEST_TIMEOUT_MS),
+    log,
+    deadline: ctx.now() + QUALYS_BUDGET_MS,
+    maxAttempts: 3,
+    tokenCache: new Map(),
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * `qualys-s3 preflight <env>`: everything a first deploy needs, checked before it. Reads
+ * only; changes nothing in AWS or Qualys.
+ */
+import { IntegrationKind, MAX_CIPS_POLICIES, defaultIntegrationName } from '../lambda/contract';
+import { QualysApiError, errorMessage } from '../lambda/errors';
+import { IntegrationDetails } from '../lambda/qualys-client';
+import { PcConfig, VmConfig } from '../lib/config';
+import { fail, pass, warn } from './checklist';
+import { CommandContext } from './context';
+import { checkIdentity, checkSecretAndLogin } from './common-checks';
+
+
+export async function preflight(ctx: CommandContext): Promise<void> {
+  const { env, checklist } = ctx;
+  const kinds = configuredKinds(ctx);
+
+  await checklist.check('config', 'configuration', async () =>
+    pass(`environment "${env.envName}" is valid: ${kinds.map((k) => k.toUpperCase()).join(' + ')} on ${env.gatewayUrl}`),
+  );
+
+  const account = await checkIdentity(ctx);
+
+  await checklist.check('bucket-region', 'bucket region', async () => {
+    if (!ctx.region) {
+      return fail('no region: the environment names none and the AWS SDK chain has none', 'set "region" for this environment (or AWS_REGION)');
+    }
+    const source = env.region ? 'the environment\'s "region"' : 'AWS_REGION / your profile (the environment names no region)';
+    const secretRegion = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(env.credentialsSecret)?.[1];
+    if (secretRegion && secretRegion !== ctx.region) {
+      return fail(`the stack deploys to ${ctx.region} but the secret is in ${secretRegion}`, 'keep the secret in the stack\'s region, or set "region" to match');
+    }
+    return pass(`${ctx.region}, from ${source}: the bucket is created there and registered with bucketRegion ${ctx.region}`, { region: ctx.region });
+  });
+
+  const qualys = await checkSecretAndLogin(ctx);
+
+  const existing = new Map<IntegrationKind, IntegrationDetails[]>();
+  for (const kind of kinds) {
+    const id = `api-${kind}`;
+    const title = `${kind.toUpperCase()} integration API`;
+    if (!qualys) {
+      checklist.skip(id, title, 'needs a Qualys login');
+      continue;
+    }
+    const api = qualys;
+    await checklist.check(id, title, async () => {
+      try {
+        const list = await api.listIntegrations(kind);
+        existing.set(kind, list);
+        return pass(`GET /partner-integration/aws/s3/${kind} allowed (${list.length} integration${list.length === 1 ? '' : 's'} in the subscription)`);
+      } catch (error) {
+        return apiRefusal(error, `the user may not use the AWS S3 ${kind.toUpperCase()} integration API`);
+      }
+    });
+  }
+
+  const pc = env.pc;
+  if (pc && (pc.policies.length > 0 || pc.filter)) {
+    if (!qualys) {
+      checklist.skip('cips', 'CIPS configuration', 'needs a Qualys login');
+    } else {
+      const api = qualys;
+      await checklist.check('cips', 'CIPS configuration', async () => {
+        let cips;
+        try {
+          cips = await api.getCipsConfig();
+        } catch (error) {
+          return apiRefusal(error, 'the user may not read the CIPS configuration (GET /pcas/cips/config)');
+        }
+        const present = pc.policies.filter((p) => cips.policies.includes(p));
+        const union = new Set([...cips.policies, ...pc.policies]);
+        const details = { current: cips.policies, configured: pc.policies, alreadyPresent: present, filter: cips.filter ?? null };
+        if (union.size > MAX_CIPS_POLICIES) {
+          return fail(
+            `CIPS would hold ${union.size} policies (${cips.policies.length} now + ${pc.policies.length - present.length} new); Qualys allows ${MAX_CIPS_POLICIES}`,
+            'remove policies from "pc.policies" or from CIPS first',
+            details,
+          );
+        }
+        return pass(
+          `GET /pcas/cips/config allowed: ${cips.policies.length} polic${cips.policies.length === 1 ? 'y' : 'ies'} now, ` +
+            `${present.length} of the ${pc.policies.length} configured already there; filter ${cips.filter ? 'set' : 'not set'}`,
+          details,
+        );
+      });
+    }
+  }
+
+  for (const kind of kinds) {
+    const integration = (kind === 'vm' ? env.vm : env.pc) as VmConfig | PcConfig;
+    const id = `existing-${kind}`;
+    const title = `existing ${kind.toUpperCase()} integration`;
+    const list = existing.get(kind);
+    if (!list) {
+      checklist.skip(id, title, `needs the ${kind.toUpperCase()} integration API`);
+      continue;
+    }
+    await checklist.check(id, title, async () => {
+      const defaultName = ctx.region && (env.account ?? account) ? defaultIntegrationName(env.envName, kind, (env.account ?? account)!, ctx.region) : undefined;
+      const name = integration.name ?? defaultName;
+      if (!name) return warn('cannot tell the default name without an account and region', 'set "account" and "region" for the environment');
+      const found = list.find((i) => i.name === name);
+      if (!found) return pass(`none named "${name}": a new one will be registered`, { name });
+      const facts = `ID ${found.integrationId}, bucket ${found.bucketName ?? '?'} in ${found.bucketRegion ?? '?'}, ${found.integrationValidated ? 'validated' : 'not validated'}`;
+      const moves = found.bucketRegion && ctx.region && found.bucketRegion !== ctx.region ? `; its bucketRegion will change from ${found.bucketRegion} to ${ctx.region}` : '';
+      const details = { name, integrationId: found.integrationId, bucketName: found.bucketName, bucketRegion: found.bucketRegion };
+      if (name === defaultName) {
+        return warn(`"${name}" exists (${facts}): this environment's default name, so the deploy adopts it${moves}`, 'nothing to do if it is a leftover of this environment', details);
+      }
+      if (integration.adoptExisting) {
+        return warn(`"${name}" exists (${facts}): the deploy takes it over (adoptExisting)${moves}`, 'make sure nobody else relies on it', details);
+      }
+      return fail(
+        `"${name}" exists (${facts}) and "${kind}.adoptExisting" is false: the deploy would refuse it`,
+        `set "${kind}.adoptExisting": true to take it over, or choose another "${kind}.name"`,
+        details,
+      );
+    });
+  }
+}
+
+export function configuredKinds(ctx: CommandContext): IntegrationKind[] {
+  return [...(ctx.env.vm ? ['vm' as const] : []), ...(ctx.env.pc ? ['pc' as const] : [])];
+}
+
+export function apiRefusal(error: unknown, what: string) {
+  if (error instanceof QualysApiError && (error.status === 401 || error.status === 403)) {
+    return fail(`${what}: HTTP ${error.status}${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`, 'ask your Qualys administrator to grant the user API access to CloudView/TotalCloud connectors and CIPS');
+  }
+  return fail(errorMessage(error), 'run again; if it persists, check status.qualys.com');
+}

@@ -1,0 +1,303 @@
+/**
+ * `qualys-s3 status <env>`: after a deploy, is the integration what the configuration and the
+ * stack say, does the role trust Qualys only with the current external ID, and do findings
+ * arrive? Reads only.
+ */
+import { DEFAULT_NAME_PREFIX, INTEGRATION_KINDS, IntegrationKind, qualysPrincipalArn } from '../lambda/contract';
+import { IntegrationDetails, QualysClient } from '../lambda/qualys-client';
+import { externalIdsFor, statementsWithoutExternalId } from '../lambda/trust-policy';
+import { PcConfig, stackName } from '../lib/config';
+import { CheckOutcome, fail, pass, warn } from './checklist';
+import { CommandContext } from './context';
+import { checkIdentity, checkSecretAndLogin } from './common-checks';
+import { ObjectInfo, OperatorAws, StackInfo } from './operator-aws';
+import { apiRefusal, configuredKinds } from './preflight';
+
+/** Where Qualys writes each kind's data (the guide's "View Findings on AWS S3 Console"). */
+export const DATA_PREFIXES: Readonly<Record<IntegrationKind, readonly string[]>> = {
+  vm: ['qualys_vm_findings/', 'findings/'],
+  pc: ['qualys_pc_posture_info/'],
+};
+/** Qualys writes this at validation, at the top of the bucket or under a data prefix. */
+export const TEST_FILE_PREFIX = 'test-file';
+/** Data older than this is reported as a warning: Qualys sends at least daily once scans run. */
+export const STALE_AFTER_MS = 26 * 3600_000;
+
+const LABEL: Record<IntegrationKind, string> = { vm: 'Vm', pc: 'Pc' };
+
+export async function status(ctx: CommandContext): Promise<void> {
+  const { env, checklist } = ctx;
+  const kinds = configuredKinds(ctx);
+  await checklist.check('config', 'configuration', async () => pass(`environment "${env.envName}" is valid`));
+  const account = await checkIdentity(ctx);
+
+  let stack: StackInfo | undefined;
+  const name = stackName(env.envName);
+  if (!ctx.aws || !account) {
+    checklist.skip('stack', 'deployed stack', 'needs working AWS credentials');
+  } else {
+    const aws = ctx.aws;
+    await checklist.check('stack', 'deployed stack', async () => {
+      const found = await aws.stack(name);
+      if (!found) return fail(`no stack ${name} in ${aws.region}`, `deploy it: npx cdk deploy ${name}`);
+      stack = found;
+      const details = { stackName: name, status: found.status, outputs: found.outputs };
+      if (/_IN_PROGRESS$/.test(found.status)) return warn(`${name} is ${found.status}`, 'run status again when the stack operation has finished', details);
+      if (/FAILED|ROLLBACK/.test(found.status)) return fail(`${name} is ${found.status}`, 'see the stack events in the CloudFormation console, fix the cause and deploy again', details);
+      return pass(`${name} is ${found.status}`, details);
+    });
+  }
+
+  const qualys = await checkSecretAndLogin(ctx);
+  const region = stack ? regionOfStack(stack) : ctx.region;
+  const bucket = stack?.outputs.BucketName;
+
+  for (const kind of kinds) {
+    const title = kind.toUpperCase();
+    const integrationId = stack?.outputs[`${LABEL[kind]}IntegrationId`];
+    const roleArn = stack?.outputs[`${LABEL[kind]}RoleArn`];
+    let details: IntegrationDetails | undefined;
+
+    if (!qualys || !stack) {
+      for (const what of ['integration', 'registration', 'trust', 'data']) checklist.skip(`${kind}-${what}`, `${title} ${what}`, 'needs the stack and a Qualys login');
+      continue;
+    }
+    const api: QualysClient = qualys;
+    await checklist.check(`${kind}-integration`, `${title} integration`, async () => {
+      if (!integrationId) return fail(`the stack has no ${LABEL[kind]}IntegrationId output`, `deploy the current version: npx cdk deploy ${name}`);
+      try {
+        details = await api.getIntegration(kind, integrationId);
+      } catch (error) {
+        return apiRefusal(error, `reading ${title} integration ${integrationId}`);
+      }
+      if (!details) {
+        return fail(`ID ${integrationId} no longer exists in Qualys`, `it was deleted outside CloudFormation: change "${kind}.externalIdRotation" and deploy, or destroy and deploy the stack`, { integrationId });
+      }
+      const facts = { integrationId, name: details.name, integrationValidated: details.integrationValidated === true };
+      if (details.integrationValidated !== true) {
+        return fail(`ID ${integrationId} "${details.name}" is not validated: Qualys does not send data`, `deploy again (the deploy validates), or see the Troubleshooting section of the README`, facts);
+      }
+      return pass(`ID ${integrationId} "${details.name}", validated`, facts);
+    });
+
+    if (!details) {
+      for (const what of ['registration', 'trust', 'data']) checklist.skip(`${kind}-${what}`, `${title} ${what}`, `needs the ${title} integration`);
+      continue;
+    }
+    const registered = details;
+    await checklist.check(`${kind}-registration`, `${title} bucket, region, role`, async () =>
+      compareRegistration(ctx, kind, registered, { bucket, region, roleArn, name: stack!.outputs[`${LABEL[kind]}IntegrationName`] }),
+    );
+    await checklist.check(`${kind}-trust`, `${title} role trust policy`, async () => checkTrust(ctx, registered, roleArn));
+    if (!bucket) checklist.skip(`${kind}-data`, `${title} data in the bucket`, 'the stack has no BucketName output');
+    else await checklist.check(`${kind}-data`, `${title} data in the bucket`, async () => checkData(ctx.aws!, bucket, kind, ctx.now()));
+  }
+
+  if (bucket && ctx.aws && kinds.length) {
+    const aws = ctx.aws;
+    await checklist.check('test-file', 'validation test file', async () => checkTestFile(aws, bucket, kinds, ctx.now()));
+  }
+
+  if (ctx.aws && account) {
+    const aws = ctx.aws;
+    await checklist.check('open-trust', 'roles trusting Qualys', async () => checkOpenTrust(ctx, aws));
+  }
+
+  if (env.pc && (env.pc.policies.length > 0 || env.pc.filter)) {
+    if (!qualys) checklist.skip('cips', 'CIPS policies and filter', 'needs a Qualys login');
+    else await checklist.check('cips', 'CIPS policies and filter', async () => checkCips(qualys, env.pc!));
+  }
+
+  if (!qualys) checklist.skip('orphans', 'orphaned integrations', 'needs a Qualys login');
+  else await checklist.check('orphans', 'orphaned integrations', async () => checkOrphans(ctx, qualys));
+}
+
+function regionOfStack(stack: StackInfo): string | undefined {
+  return /^arn:[^:]+:cloudformation:([^:]+):/.exec(stack.stackId)?.[1];
+}
+
+function compareRegistration(
+  ctx: CommandContext,
+  kind: IntegrationKind,
+  details: IntegrationDetails,
+  expected: { bucket?: string; region?: string; roleArn?: string; name?: string },
+): CheckOutcome {
+  const configuredBucket = ctx.env.bucket.bucketName;
+  const configuredName = (kind === 'vm' ? ctx.env.vm : ctx.env.pc)?.name;
+  const mismatches: string[] = [];
+  const compare = (field: string, actual: unknown, want: string | undefined, source: string) => {
+    if (want !== undefined && actual !== want) mismatches.push(`${field} is ${JSON.stringify(actual ?? null)}, ${source} says ${want}`);
+  };
+  compare('bucketName', details.bucketName, expected.bucket, 'the stack');
+  compare('bucketName', details.bucketName, configuredBucket, 'the configuration');
+  compare('bucketRegion', details.bucketRegion, expected.region, 'the stack');
+  compare('bucketRegion', details.bucketRegion, ctx.env.region, 'the configuration');
+  compare('roleArn', details.roleArn, expected.roleArn, 'the stack');
+  compare('name', details.name, expected.name, 'the stack');
+  compare('name', details.name, configuredName, 'the configuration');
+  const facts = { bucketName: details.bucketName, bucketRegion: details.bucketRegion, roleArn: details.roleArn };
+  if (mismatches.length) {
+    return fail(
+      `Qualys's registration differs: ${mismatches.join('; ')}`,
+      'it was changed in Qualys, or the configuration changed since the last deploy: deploy again (cdk deploy) to make them match',
+      { ...facts, mismatches },
+    );
+  }
+  return pass(`${details.bucketName} in ${details.bucketRegion}, role ${details.roleArn}: as deployed`, facts);
+}
+
+async function checkTrust(ctx: CommandContext, details: IntegrationDetails, roleArn: string | undefined): Promise<CheckOutcome> {
+  const principal = qualysPrincipalArn(ctx.env.qualysAwsAccountId);
+  const arn = roleArn ?? details.roleArn;
+  if (!arn) return fail('no role ARN in the stack or in Qualys', 'deploy again');
+  const roleName = arn.split('/').pop()!;
+  const role = await ctx.aws!.role(roleName);
+  if (!role) return fail(`role ${roleName} does not exist`, 'it was deleted outside CloudFormation: deploy again to recreate it');
+  const open = statementsWithoutExternalId(role.trustPolicy, principal);
+  if (open.length) {
+    return fail(
+      `${roleName} lets Qualys assume it without an external ID (${open.length} statement${open.length === 1 ? '' : 's'})`,
+      'remove those statements (IAM console > Roles > Trust relationships), or deploy again to restore the stack\'s trust policy',
+      { openStatements: open.length },
+    );
+  }
+  const trusted = externalIdsFor(role.trustPolicy, principal);
+  const current = details.externalId;
+  if (!current) return warn(`${roleName} trusts ${trusted.length} external ID(s); Qualys did not return the integration's`, 'check the integration in the Qualys UI');
+  const shown = mask(current);
+  if (!trusted.includes(current)) {
+    return fail(
+      `${roleName} does not trust the integration's current external ID ${shown}: Qualys cannot assume it`,
+      'deploy again: the deploy writes the current external ID into the trust policy',
+      { trusted: trusted.map(mask), current: shown },
+    );
+  }
+  const stale = trusted.filter((id) => id !== current);
+  if (stale.length) {
+    return warn(`${roleName} trusts ${shown} and ${stale.length} other external ID(s)`, 'an earlier rotation left old IDs: deploy again to drop them', {
+      trusted: trusted.map(mask),
+      current: shown,
+    });
+  }
+  return pass(`${roleName} trusts Qualys only with external ID ${shown}`, { current: shown });
+}
+
+async function checkData(aws: OperatorAws, bucket: string, kind: IntegrationKind, now: number): Promise<CheckOutcome> {
+  let newest: ObjectInfo | undefined;
+  for (const root of DATA_PREFIXES[kind]) {
+    const found = await newestUnder(aws, bucket, root);
+    if (found && (!newest || found.lastModified > newest.lastModified)) newest = found;
+  }
+  const where = DATA_PREFIXES[kind].join(' or ');
+  if (!newest) {
+    return warn(`nothing under ${where} yet`, `Qualys writes after its next ${kind === 'vm' ? 'vulnerability' : 'posture'} data run; if none arrives within a day, check the integration in the Qualys UI`, {
+      newest: null,
+    });
+  }
+  const age = now - newest.lastModified;
+  const facts = { newest: { key: newest.key, lastModified: new Date(newest.lastModified).toISOString(), ageSeconds: Math.round(age / 1000) } };
+  if (age > STALE_AFTER_MS) {
+    return warn(`newest is ${newest.key}, ${formatAge(age)} old`, 'findings have stopped arriving: check that the integration is validated and that scans run', facts);
+  }
+  return pass(`newest is ${newest.key}, ${formatAge(age)} old`, facts);
+}
+
+/** The newest object under a data prefix: date folders (YYYY-MM-DD/) are listed newest first, the rest in full. */
+async function newestUnder(aws: OperatorAws, bucket: string, root: string): Promise<ObjectInfo | undefined> {
+  const top = await aws.list(bucket, { prefix: root, delimiter: '/' });
+  let candidates: ObjectInfo[] = [...top.objects];
+  const dated = top.prefixes.filter((p) => /\d{4}-\d{2}-\d{2}\/$/.test(p)).sort();
+  const other = top.prefixes.filter((p) => !dated.includes(p));
+  if (dated.length) candidates.push(...(await aws.list(bucket, { prefix: dated[dated.length - 1] })).objects);
+  for (const prefix of other) candidates.push(...(await aws.list(bucket, { prefix, maxPages: 5 })).objects);
+  candidates = candidates.filter((o) => !o.key.slice(o.key.lastIndexOf('/') + 1).startsWith(TEST_FILE_PREFIX));
+  return candidates.reduce<ObjectInfo | undefined>((a, b) => (!a || b.lastModified > a.lastModified ? b : a), undefined);
+}
+
+async function checkTestFile(aws: OperatorAws, bucket: string, kinds: readonly IntegrationKind[], now: number): Promise<CheckOutcome> {
+  const prefixes = ['', ...kinds.flatMap((k) => DATA_PREFIXES[k])].map((p) => `${p}${TEST_FILE_PREFIX}`);
+  const found: ObjectInfo[] = [];
+  for (const prefix of prefixes) found.push(...(await aws.list(bucket, { prefix, maxPages: 1 })).objects);
+  if (!found.length) {
+    return fail(
+      `no ${TEST_FILE_PREFIX}.gz / .json in ${bucket}: Qualys has not written to the bucket`,
+      'Qualys writes it when it validates the integration: check the role\'s s3:PutObject policy on the bucket and deploy again to validate',
+    );
+  }
+  const newest = found.reduce((a, b) => (b.lastModified > a.lastModified ? b : a));
+  return pass(`${newest.key}, written ${formatAge(now - newest.lastModified)} ago`, { key: newest.key, lastModified: new Date(newest.lastModified).toISOString() });
+}
+
+async function checkOpenTrust(ctx: CommandContext, aws: OperatorAws): Promise<CheckOutcome> {
+  const principal = qualysPrincipalArn(ctx.env.qualysAwsAccountId);
+  const open: string[] = [];
+  let scanned = 0;
+  for await (const role of aws.roles()) {
+    scanned++;
+    if (statementsWithoutExternalId(role.trustPolicy, principal).length) open.push(role.name);
+  }
+  if (open.length) {
+    return fail(
+      `${open.length} role(s) trust Qualys's principal without an external ID: ${open.join(', ')}`,
+      'add an sts:ExternalId condition to those trust policies or delete the roles: an integration of any Qualys customer could assume them',
+      { roles: open, scanned },
+    );
+  }
+  return pass(`none of the ${scanned} roles in the account trusts Qualys without an external ID`, { scanned });
+}
+
+async function checkCips(qualys: QualysClient, pc: PcConfig): Promise<CheckOutcome> {
+  const cips = await qualys.getCipsConfig();
+  const missing = pc.policies.filter((p) => !cips.policies.includes(p));
+  const extra = cips.policies.filter((p) => !pc.policies.includes(p));
+  const filterDiffers = pc.filter && JSON.stringify(sortKeys(cips.filter ?? {})) !== JSON.stringify(sortKeys(pc.filter));
+  const facts = { policies: cips.policies, configured: pc.policies, missing, filter: cips.filter ?? null, configuredFilter: pc.filter ?? null };
+  const problems: string[] = [];
+  if (missing.length) problems.push(`polic${missing.length === 1 ? 'y' : 'ies'} ${missing.join(', ')} missing from CIPS`);
+  if (filterDiffers) problems.push(`the filter is ${JSON.stringify(cips.filter ?? null)}, the configuration says ${JSON.stringify(pc.filter)}`);
+  if (problems.length) return fail(problems.join('; '), 'they were changed in Qualys: deploy again (cdk deploy) to restore them', facts);
+  const others = extra.length ? `; ${extra.length} more from elsewhere` : '';
+  return pass(`all ${pc.policies.length} configured policies in CIPS${others}; filter ${pc.filter ? 'as configured' : 'not managed'}`, facts);
+}
+
+/** Names this app generates: qs3-<env>-<kind>-<account>-<region>. */
+const GENERATED_NAME = new RegExp(`^${DEFAULT_NAME_PREFIX}-(.+)-(vm|pc)-(\\d{12})-([a-z]{2}(?:-[a-z]+)+-\\d+)$`);
+
+async function checkOrphans(ctx: CommandContext, qualys: QualysClient): Promise<CheckOutcome> {
+  const orphans: Array<{ kind: IntegrationKind; integrationId: string; name: string }> = [];
+  for (const kind of INTEGRATION_KINDS) {
+    for (const i of await qualys.listIntegrations(kind)) {
+      const m = GENERATED_NAME.exec(i.name ?? '');
+      if (!m) continue;
+      const [, envName, , account, region] = m;
+      const owner = ctx.config.environments.find(
+        (e) => e.envName === envName && (!e.account || e.account === account) && (!e.region || e.region === region),
+      );
+      if (!owner) orphans.push({ kind, integrationId: i.integrationId, name: i.name! });
+    }
+  }
+  if (orphans.length) {
+    return fail(
+      `${orphans.length} integration(s) named like this app's belong to no configured environment: ${orphans.map((o) => `${o.name} (${o.kind.toUpperCase()} ${o.integrationId})`).join(', ')}`,
+      'if their stacks are gone, delete them in the Qualys UI (or DELETE /partner-integration/aws/s3/{id}/{vm|pc}); if not, add their environments to this configuration',
+      { orphans },
+    );
+  }
+  return pass('none: every integration named like this app\'s belongs to a configured environment', { orphans });
+}
+
+function mask(externalId: string): string {
+  return externalId.length > 12 ? `${externalId.slice(0, 8)}…${externalId.slice(-4)}` : externalId;
+}
+
+function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} days`;
+}
+
+function sortKeys(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
