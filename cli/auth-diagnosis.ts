@@ -8,7 +8,9 @@ import { CheckOutcome, fail } from './checklist';
 export function diagnoseAuthFailure(error: unknown, gatewayUrl: string, secretId: string): CheckOutcome {
   const message = errorMessage(error);
   if (error instanceof QualysAuthError) {
-    if (/lock/i.test(message)) {
+    // What the gateway said, not the client's own advice (which mentions locked accounts too).
+    const answer = /to POST \/auth \((.*)\)\. Check /.exec(message)?.[1] ?? '';
+    if (/lock/i.test(answer)) {
       return fail(
         'account locked: Qualys refuses this user after too many failed logins',
         'ask your Qualys administrator to unlock the user (Users > Edit > Unlock), then check the password in the secret before trying again',

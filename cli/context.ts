@@ -25,6 +25,8 @@ export interface CommandContext {
   /** Every Qualys call, for --verbose. */
   readonly trace: (line: string) => void;
   readonly now: () => number;
+  /** Per Qualys request. @default 15 s */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Qualys calls from the CLI give up sooner than the Lambda's: a person is waiting. */
@@ -43,7 +45,12 @@ export async function credentialsOf(ctx: CommandContext): Promise<QualysCredenti
 export function qualysClient(ctx: CommandContext, credentials: QualysCredentials): QualysClient {
   const log = new Logger((line) => {
     ctx.trace(line);
-    const entry = JSON.parse(line) as { message?: string; step?: string; attempt?: number; delayMs?: number; error?: string };
+    let entry: { message?: string; step?: string; attempt?: number; delayMs?: number; error?: string };
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      return;
+    }
     if (entry.message === 'retrying') {
       ctx.progress(`${entry.step}: attempt ${entry.attempt} failed (${entry.error}); retrying in ${Math.round((entry.delayMs ?? 0) / 100) / 10} s`);
     }
@@ -52,9 +59,9 @@ export function qualysClient(ctx: CommandContext, credentials: QualysCredentials
     gatewayUrl: ctx.env.gatewayUrl,
     credentials,
     credentialsSource: `secret "${ctx.env.credentialsSecret}"`,
-    transport: undiciTransport(REQUEST_TIMEOUT_MS),
+    transport: undiciTransport(ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
     log,
-    deadline: ctx.now() + QUALYS_BUDGET_MS,
+    deadline: ctx.now() + Math.max(QUALYS_BUDGET_MS, 3 * (ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS)),
     maxAttempts: 3,
     tokenCache: new Map(),
   });

@@ -40,6 +40,7 @@ Options:
   --config <file>   configuration file (default: the "qualys" context of ./cdk.json)
   --json            machine-readable output on stdout
   --verbose         every Qualys call (redacted) on stderr
+  --timeout <s>     seconds to wait for each Qualys answer (default 15)
   -h, --help        this text
 
 envName may be left out when the configuration has exactly one environment.
@@ -58,6 +59,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         config: { type: 'string' },
         json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -75,6 +77,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (!commandName) throw new UsageError('no command given');
     if (!COMMANDS.includes(commandName as Command)) throw new UsageError(`unknown command "${commandName}"; use one of ${COMMANDS.join(', ')}`);
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (values.timeout !== undefined && !/^\d+$/.test(values.timeout)) throw new UsageError(`--timeout takes whole seconds, e.g. --timeout 30 (got "${values.timeout}")`);
+    if (values.timeout !== undefined && (Number(values.timeout) < 1 || Number(values.timeout) > 300)) throw new UsageError('--timeout must be between 1 and 300 seconds');
   } catch (error) {
     return usageError(io, json, (error as Error).message);
   }
@@ -87,7 +91,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     env = pickEnvironment(config, envArg);
   } catch (error) {
     if (error instanceof ConfigError) return configError(io, json, command, error);
-    if (error instanceof UsageError) return usageError(io, json, error.message, command);
+    if (error instanceof UsageError) return usageError(io, json, error.message, command, false);
     throw error;
   }
 
@@ -126,6 +130,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     aws: region ? sdkOperatorAws(region) : undefined,
     checklist,
     progress,
+    requestTimeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
     trace: values.verbose && !json ? (line) => io.stderr(`${line}\n`) : () => {},
     now,
   };
@@ -156,9 +161,9 @@ function pickEnvironment(config: QualysS3Config, envName: string | undefined): E
   return env;
 }
 
-function usageError(io: CliIO, json: boolean, message: string, command?: string): number {
+function usageError(io: CliIO, json: boolean, message: string, command?: string, showUsage = true): number {
   if (json) io.stdout(`${JSON.stringify({ command: command ?? null, ok: false, exitCode: EXIT.usage, error: { type: 'usage', message } }, null, 2)}\n`);
-  else io.stderr(`qualys-s3: ${message}\n\n${USAGE}\n`);
+  else io.stderr(`qualys-s3: ${message}\n${showUsage ? `\n${USAGE}\n` : ''}`);
   return EXIT.usage;
 }
 
