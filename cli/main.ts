@@ -41,6 +41,7 @@ Options:
   --json            machine-readable output on stdout
   --verbose         every Qualys call (redacted) on stderr
   --timeout <s>     seconds to wait for each Qualys answer (default 15)
+  --iam-delay <s>   rehearse: seconds the fake IAM takes to propagate a trust policy (default 4)
   -h, --help        this text
 
 envName may be left out when the configuration has exactly one environment.
@@ -60,6 +61,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         timeout: { type: 'string' },
+        'iam-delay': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -78,6 +80,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (!COMMANDS.includes(commandName as Command)) throw new UsageError(`unknown command "${commandName}"; use one of ${COMMANDS.join(', ')}`);
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (values.timeout !== undefined && !/^\d+$/.test(values.timeout)) throw new UsageError(`--timeout takes whole seconds, e.g. --timeout 30 (got "${values.timeout}")`);
+    if (values['iam-delay'] !== undefined && !/^\d+$/.test(values['iam-delay'])) throw new UsageError(`--iam-delay takes whole seconds, e.g. --iam-delay 10 (got "${values['iam-delay']}")`);
     if (values.timeout !== undefined && (Number(values.timeout) < 1 || Number(values.timeout) > 300)) throw new UsageError('--timeout must be between 1 and 300 seconds');
   } catch (error) {
     return usageError(io, json, (error as Error).message);
@@ -106,7 +109,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
   if (command === 'rehearse') {
     if (!json) io.stdout(`qualys-s3 rehearse ${env.envName}: a local run of the real handler; nothing leaves this machine\n\n`);
-    const report = await rehearse({ config, env, cwd: io.cwd, configFile: values.config, print: json ? () => {} : (line) => io.stdout(`${line}\n`), progress, now });
+    const report = await rehearse({ config, env, cwd: io.cwd, configFile: values.config, propagationDelayMs: values['iam-delay'] === undefined ? undefined : Number(values['iam-delay']) * 1000, print: json ? () => {} : (line) => io.stdout(`${line}\n`), progress, now });
     clearProgress();
     if (json) io.stdout(`${JSON.stringify({ command, envName: env.envName, ok: report.ok, exitCode: report.ok ? 0 : 1, steps: report.steps }, null, 2)}\n`);
     return report.ok ? EXIT.ok : EXIT.failed;

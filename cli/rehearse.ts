@@ -73,8 +73,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     print(`  Qualys simulator  ${gateway} (stands in for ${env.gatewayUrl})`);
     print(`  fake AWS          ${awsUrl}: account ${account}, ${region}; IAM shows Qualys a new trust policy after ${(opts.propagationDelayMs ?? 4000) / 1000} s`);
     print(`  secret            "${secretName}" holding a simulator user`);
-    const raw = rehearsalConfig(opts, { gateway, account, region, secretName });
-    const dropped = ['proxyUrl', 'vpc'].filter((k) => k in (raw.environments[env.envName] as object));
+    const { raw, dropped } = rehearsalConfig(opts, { gateway, account, region, secretName });
     if (dropped.length) print(`  left out          ${dropped.join(', ')}: the handler runs on this machine`);
     print('');
 
@@ -195,17 +194,14 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
 function rehearsalConfig(
   opts: RehearsalOptions,
   local: { gateway: string; account: string; region: string; secretName: string },
-): { environments: Record<string, unknown> } {
-  const raw = readRawConfig({ file: opts.configFile, dir: opts.cwd }) as { environments?: Record<string, Record<string, unknown>> };
-  const written = { ...(raw.environments?.[opts.env.envName] ?? {}) };
-  delete written.platform;
-  delete written.proxyUrl;
-  delete written.vpc;
-  return {
-    environments: {
-      [opts.env.envName]: { ...written, gatewayUrl: local.gateway, account: local.account, region: local.region, credentialsSecret: local.secretName },
-    },
-  };
+): { raw: { environments: Record<string, unknown> }; dropped: string[] } {
+  const all = readRawConfig({ file: opts.configFile, dir: opts.cwd }) as { environments?: Record<string, Record<string, unknown>> };
+  const written = { ...(all.environments?.[opts.env.envName] ?? {}) };
+  // The handler runs on this machine: the Lambda's network path does not apply.
+  const dropped = ['proxyUrl', 'vpc'].filter((key) => key in written);
+  for (const key of ['platform', ...dropped]) delete written[key];
+  const env = { ...written, gatewayUrl: local.gateway, account: local.account, region: local.region, credentialsSecret: local.secretName };
+  return { raw: { environments: { [opts.env.envName]: env } }, dropped };
 }
 
 type Template = Deployment['template'];

@@ -1,0 +1,139 @@
+/**
+ * `qualys-s3 status` against AWS faults and missing pieces; and one real process (`--json`).
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { STACK, USER, World, check, expectNoSecrets, expectWellFormed } from './harness';
+
+let w: World;
+beforeEach(async () => {
+  w = await new World().start();
+});
+afterEach(async () => {
+  await w.stop();
+});
+
+async function status(file = w.config()) {
+  const out = await w.json(['status', 'dev', '--config', file]);
+  expectWellFormed(out.doc);
+  expectNoSecrets(w, out.run);
+  expect(out.run.stderr).toBe('');
+  return out;
+}
+
+it('no deployed stack: fails with what to do, exit 1', async () => {
+  const { code, doc } = await status();
+  const c = check(doc, 'stack');
+  expect(c.status).toBe('fail');
+  expect(c.remedy).toMatch(/deploy/);
+  expect(code).toBe(1);
+});
+
+it('stack in ROLLBACK_COMPLETE fails', async () => {
+  w.deployed();
+  w.aws.setStackStatus(STACK, 'ROLLBACK_COMPLETE');
+  const { code, doc } = await status();
+  expect(check(doc, 'stack').status).toBe('fail');
+  expect(code).toBe(1);
+});
+
+it('CloudFormation access denied: stack check fails with the error, exit 1', async () => {
+  w.deployed();
+  w.aws.inject({ service: 'cloudformation', action: 'DescribeStacks', status: 403, code: 'AccessDenied', message: 'User is not authorized to perform cloudformation:DescribeStacks', times: 10 });
+  const { code, doc } = await status();
+  const c = check(doc, 'stack');
+  expect(c.status).toBe('fail');
+  expect(c.value).toMatch(/not authorized|AccessDenied/);
+  expect(code).toBe(1);
+});
+
+it('IAM GetRole denied: the trust check fails (not pass), exit 1', async () => {
+  w.deployed();
+  w.aws.inject({ service: 'iam', action: 'GetRole', status: 403, code: 'AccessDenied', message: 'not authorized to perform iam:GetRole', times: 10 });
+  const { code, doc } = await status();
+  expect(check(doc, 'vm-trust').status).toBe('fail');
+  expect(code).toBe(1);
+});
+
+it('IAM ListRoles denied: open-trust fails, the other checks still run', async () => {
+  w.deployed();
+  w.aws.inject({ service: 'iam', action: 'ListRoles', status: 403, code: 'AccessDenied', message: 'not authorized to perform iam:ListRoles', times: 10 });
+  const { code, doc } = await status();
+  expect(check(doc, 'open-trust').status).toBe('fail');
+  expect(check(doc, 'orphans').status).toBe('pass');
+  expect(code).toBe(1);
+});
+
+it('S3 listing denied on the bucket: the data check fails, exit 1', async () => {
+  const d = w.deployed();
+  w.aws.denyBucket(d.bucket);
+  const { code, doc } = await status();
+  expect(check(doc, 'vm-data').status).toBe('fail');
+  expect(code).toBe(1);
+});
+
+it('no validation test file in the bucket fails', async () => {
+  const d = w.deployed();
+  w.aws.deleteBucket(d.bucket);
+  w.aws.createBucket(d.bucket);
+  const { code, doc } = await status();
+  expect(check(doc, 'test-file').status).toBe('fail');
+  expect(code).toBe(1);
+});
+
+it('data stopped arriving: newest object age is reported', async () => {
+  const d = w.deployed();
+  w.aws.deleteBucket(d.bucket);
+  const now = Date.now();
+  w.aws.putObject(d.bucket, 'test-file.gz', { lastModified: now - 10 * 86400_000 });
+  w.aws.putObject(d.bucket, 'findings/2025-12-01/old.json.gz', { lastModified: now - 9 * 86400_000 });
+  const { doc } = await status();
+  const c = check(doc, 'vm-data');
+  expect(c.status).not.toBe('pass');
+  expect(c.value).toContain('findings/2025-12-01/old.json.gz');
+  expect(c.value).toMatch(/9 days/);
+});
+
+it('integration deleted in Qualys (stack still names it) fails', async () => {
+  const d = w.deployed();
+  const token = await (await fetch(`${w.gateway}/auth`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: USER.username, password: USER.password, token: 'true' }).toString(),
+  })).text();
+  const del = await fetch(`${w.gateway}/partner-integration/aws/s3/${d.ids.vm}/vm`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+  expect(del.ok).toBe(true);
+  const { code, doc } = await status();
+  expect(check(doc, 'vm-integration').status).toBe('fail');
+  expect(code).toBe(1);
+});
+
+it('gateway down during status: Qualys checks fail/skip, exit 1, still one JSON document', async () => {
+  w.deployed();
+  await w.sim.stop();
+  const { code, doc } = await status();
+  expect(check(doc, 'qualys-auth').status).toBe('fail');
+  expect(code).toBe(1);
+});
+
+it('a real process: `node bin/qualys-s3.js status dev --json` prints only JSON on stdout, exit code matches', async () => {
+  w.deployed();
+  const file = w.config();
+  const root = path.resolve(__dirname, '../..');
+  const child = spawn(process.execPath, [path.join(root, 'bin/qualys-s3.js'), 'status', 'dev', '--json', '--config', file], {
+    cwd: w.dir,
+    env: { ...process.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b) => (stdout += b));
+  child.stderr.on('data', (b) => (stderr += b));
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+  const doc = JSON.parse(stdout);
+  expectWellFormed(doc);
+  expect(code).toBe(doc.exitCode);
+  expect(code).toBe(0);
+  expect(stderr).toBe('');
+  for (const s of w.secrets()) expect(stdout + stderr).not.toContain(s);
+}, 30_000);

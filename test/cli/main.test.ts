@@ -1,0 +1,105 @@
+/**
+ * The command line itself: arguments, configuration errors and exit statuses, in-process and
+ * through the installed bin.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../../cli/main';
+import { ROOT } from '../../sim/deployment';
+import { ENV, World } from './harness';
+
+let world: World;
+beforeAll(async () => {
+  world = await new World().start();
+});
+afterAll(async () => {
+  await world.stop();
+});
+
+describe('usage errors exit 2', () => {
+  test.each([
+    [[], 'no command given'],
+    [['deploy', ENV], 'unknown command "deploy"'],
+    [['preflight', ENV, 'extra'], 'unexpected argument "extra"'],
+    [['preflight', ENV, '--colour'], "Unknown option '--colour'"],
+    [['preflight', ENV, '--timeout', 'soon'], '--timeout takes whole seconds'],
+  ])('GIVEN %j WHEN run THEN it exits 2 with the problem and the usage on stderr', async (args, problem) => {
+    const out = await world.run(args as string[]);
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toContain(problem);
+    expect(out.stderr).toContain('Usage: qualys-s3 <command>');
+  });
+
+  test('GIVEN an environment the configuration does not have WHEN run THEN it exits 2 and lists the ones it has', async () => {
+    const out = await world.run(['status', 'qa', '--config', world.config()]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('no environment "qa" in the configuration; it has prod');
+  });
+
+  test('GIVEN --json and a usage error THEN stdout is one JSON document saying so', async () => {
+    const out = await world.run(['preflight', 'qa', '--config', world.config(), '--json']);
+    expect(out.code).toBe(2);
+    expect(JSON.parse(out.stdout)).toEqual({ command: 'preflight', ok: false, exitCode: 2, error: { type: 'usage', message: expect.stringContaining('no environment "qa"') } });
+  });
+
+  test('GIVEN --help THEN the usage is printed and it exits 0', async () => {
+    const out = await world.run(['--help']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('preflight <env>');
+  });
+});
+
+describe('configuration errors exit 2, with the same validation as synth', () => {
+  test('GIVEN an invalid configuration WHEN preflight runs THEN it exits 2 with every problem, as synth reports them', async () => {
+    const file = path.join(world.dir, 'bad.json');
+    fs.writeFileSync(file, JSON.stringify({ environments: { [ENV]: { platform: 'US9', credentialsSecret: '', vm: { minSeverity: 7 } } } }));
+    const out = await world.run(['preflight', ENV, '--config', file]);
+    expect(out.code).toBe(2);
+    expect(out.stdout).toMatch(/✖ configuration\s+3 problem\(s\)/);
+    expect(out.stderr).toContain('"qualys.environments.prod.platform" is "US9"');
+    expect(out.stderr).toContain('"qualys.environments.prod.vm.minSeverity" must be a whole number from 1 to 5');
+
+    const json = await world.run(['preflight', ENV, '--config', file, '--json']);
+    const doc = JSON.parse(json.stdout);
+    expect(doc).toMatchObject({ command: 'preflight', ok: false, exitCode: 2, error: { type: 'configuration' } });
+    expect(doc.error.problems).toHaveLength(3);
+  });
+
+  test('GIVEN a configuration file that is not JSON or does not exist THEN it exits 2 and says which file', async () => {
+    const file = path.join(world.dir, 'broken.json');
+    fs.writeFileSync(file, '{ environments: ');
+    expect((await world.run(['status', ENV, '--config', file])).stderr).toContain('is not valid JSON');
+    const missing = await world.run(['status', ENV, '--config', 'nowhere.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read');
+  });
+
+  test('GIVEN no --config WHEN run in a folder with cdk.json THEN its "qualys" context is the configuration, and one environment needs no name', async () => {
+    fs.writeFileSync(path.join(world.dir, 'cdk.json'), JSON.stringify({ app: 'x', context: { qualys: JSON.parse(fs.readFileSync(world.config(), 'utf8')) } }));
+    const { code, doc } = await world.json(['preflight']);
+    expect(code).toBe(0);
+    expect(doc.envName).toBe(ENV);
+  });
+});
+
+describe('the installed command', () => {
+  test('GIVEN the package bin WHEN run as a process THEN it runs the CLI and exits with its status', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    const bin = path.join(ROOT, pkg.bin['qualys-s3']);
+    const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: qualys-s3');
+    const bad = spawnSync(process.execPath, [bin, 'preflight', 'nope'], { encoding: 'utf8', cwd: ROOT });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('no environment "nope"');
+  });
+
+  test('GIVEN main WHEN called with an io object THEN it writes only through it', async () => {
+    const lines: string[] = [];
+    const code = await main(['--help'], { stdout: (t) => lines.push(t), stderr: (t) => lines.push(t), cwd: world.dir });
+    expect(code).toBe(0);
+    expect(lines.join('')).toContain('rehearse');
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * `qualys-s3 rehearse`: the newcomer's first command. It must synthesize the real app and run
+ * the real bundled handler through the whole lifecycle on this machine, and say what happened.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../../cli/main';
+import { ROOT } from '../../sim/deployment';
+
+async function run(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: ROOT });
+  return { code, stdout, stderr };
+}
+
+test('GIVEN the project\'s cdk.json WHEN rehearse runs THEN create, redeploy, update, rotation and delete all succeed, printed step by step with each validate attempt', async () => {
+  const before = fs.readdirSync(ROOT);
+  const out = await run(['rehearse', 'example', '--iam-delay', '1']);
+  expect(out.code).toBe(0);
+  const text = out.stdout;
+  for (const step of ['▶ synth', '▶ create VmIntegration', '▶ create PcIntegration', '▶ redeploy VmIntegration', '▶ update VmIntegration', '▶ rotate PcIntegration', '▶ delete VmIntegration']) {
+    expect(text).toContain(step);
+  }
+  // The trust policy before and after registration: the placeholder, then the real external ID.
+  expect(text).toMatch(/trust before\s+Qualys with external ID qualys-s3-pending-registration-vm \(placeholder until registration\)/);
+  expect(text).toMatch(/trust after\s+Qualys with external ID US_POD_1…\w{4}/);
+  // IAM takes a second to propagate: the first validation fails and is retried.
+  expect(text).toMatch(/validate #1\s+not yet \(.*not (yet visible to STS|authorized to perform sts:AssumeRole).*\); next try in/);
+  expect(text).toMatch(/Qualys\s+PATCH\s+\/partner-integration\/aws\/s3\/\d+\/vm\/validate → HTTP 200/);
+  expect(text).toMatch(/registered\s+VM \d+ "qs3-example-vm-123456789012-us-east-1"/);
+  expect(text).toMatch(/redeploy VmIntegration\w+: cdk deploy again, nothing changed[\s\S]*?✔ CloudFormation gets SUCCESS \(0 Qualys calls/);
+  expect(text).toMatch(/external ID\s+US_POD_1…(\w{4}) → US_POD_1…(?!\1)\w{4}/);
+  expect(text).toContain('▶ after destroy: no integration left in Qualys');
+  expect(text).toMatch(/Summary: 12\/12 steps succeeded in [\d.]+ s; \d+ Qualys calls, 10 validate attempts\./);
+  expect(text).not.toContain('Rehearsal-Only-Pa55');
+  expect(text).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+  // It leaves nothing behind in the project, and restores the environment it changed.
+  expect(fs.readdirSync(ROOT)).toEqual(before);
+  expect(process.env.AWS_ENDPOINT_URL).toBeUndefined();
+}, 120_000);
+
+test('GIVEN --json WHEN rehearse runs THEN stdout is one document with every step', async () => {
+  const out = await run(['rehearse', 'example', '--json', '--iam-delay', '0']);
+  expect(out.code).toBe(0);
+  const doc = JSON.parse(out.stdout);
+  expect(doc).toMatchObject({ command: 'rehearse', envName: 'example', ok: true, exitCode: 0 });
+  expect(doc.steps.map((s: { step: string }) => s.step)).toEqual([
+    'synth', 'create', 'create', 'redeploy', 'redeploy', 'update', 'update', 'rotate', 'rotate', 'delete', 'delete', 'cleanup',
+  ]);
+  for (const s of doc.steps) expect(s).toEqual(expect.objectContaining({ ok: true, durationMs: expect.any(Number), qualysCalls: expect.any(Number) }));
+}, 120_000);
+
+test('GIVEN a configuration with a proxy and a VPC WHEN rehearse runs THEN it leaves them out (the handler runs here) and says so', async () => {
+  const file = path.join(ROOT, '.tmp-rehearse-config.json');
+  fs.writeFileSync(file, JSON.stringify({
+    environments: {
+      corp: {
+        platform: 'EU1', credentialsSecret: 'qualys/api', proxyUrl: 'http://proxy.corp.example:3128',
+        vpc: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] },
+        vm: {},
+      },
+    },
+  }));
+  try {
+    const out = await run(['rehearse', '--config', file, '--iam-delay', '0']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('left out          proxyUrl, vpc: the handler runs on this machine');
+    expect(out.stdout).toMatch(/Summary: 7\/7 steps succeeded/);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}, 120_000);
