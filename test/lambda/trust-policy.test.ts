@@ -1,5 +1,5 @@
 import { TrustPolicyError } from '../../lambda/errors';
-import { PolicyDocument, externalIdsFor, parsePolicy, samePolicy, withExternalIds } from '../../lambda/trust-policy';
+import { PolicyDocument, externalIdsFor, parsePolicy, samePolicy, statementsWithoutExternalId, withExternalIds } from '../../lambda/trust-policy';
 
 const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
 
@@ -82,5 +82,38 @@ describe('parsePolicy and samePolicy', () => {
     const b = JSON.parse(JSON.stringify({ Statement: a.Statement, Version: a.Version }));
     expect(samePolicy(a, b)).toBe(true);
     expect(samePolicy(a, withExternalIds(a, QUALYS, ['other']))).toBe(false);
+  });
+});
+
+describe('statementsWithoutExternalId', () => {
+  const doc = (statements: object[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements as PolicyDocument['Statement'] });
+  const allow = (principal: unknown, extra: object = {}) => ({ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole', ...extra });
+
+  test.each([
+    ['the Qualys role itself', { AWS: QUALYS }],
+    ['the Qualys account ID', { AWS: '805950163170' }],
+    ['the Qualys account root', { AWS: 'arn:aws:iam::805950163170:root' }],
+    ['any AWS principal', { AWS: '*' }],
+    ['everyone', '*'],
+    ['a list including the Qualys role', { AWS: ['arn:aws:iam::111111111111:root', QUALYS] }],
+  ])('GIVEN a statement admitting %s without a condition THEN it is found', (_what, principal) => {
+    expect(statementsWithoutExternalId(doc([allow(principal)]), QUALYS)).toHaveLength(1);
+  });
+
+  test('GIVEN statements that require an external ID, deny, or admit someone else THEN none is found', () => {
+    const policy = doc([
+      allow({ AWS: QUALYS }, { Condition: { StringEquals: { 'sts:ExternalId': 'US_POD_1-71-x' } } }),
+      allow({ AWS: '805950163170' }, { Condition: { StringLike: { 'STS:EXTERNALID': 'US_POD_1-*' } } }),
+      { Effect: 'Deny', Principal: { AWS: QUALYS }, Action: 'sts:AssumeRole' },
+      allow({ AWS: 'arn:aws:iam::111111111111:root' }),
+      allow({ Service: 'lambda.amazonaws.com' }),
+      allow({ AWS: QUALYS }, { Action: 'sts:TagSession' }),
+    ]);
+    expect(statementsWithoutExternalId(policy, QUALYS)).toEqual([]);
+  });
+
+  test('GIVEN a condition on something other than the external ID THEN the statement is still open', () => {
+    const policy = doc([allow({ AWS: QUALYS }, { Condition: { Bool: { 'aws:SecureTransport': 'true' } } })]);
+    expect(statementsWithoutExternalId(policy, QUALYS)).toHaveLength(1);
   });
 });

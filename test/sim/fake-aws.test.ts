@@ -433,3 +433,63 @@ describe('faults and the call log', () => {
     expect(aws.calls).toEqual([]);
   });
 });
+
+describe('operator reads: S3 listing, STS identity, IAM role listing, stack outputs', () => {
+  // Loaded here only: the handler never makes these calls.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const s3sdk = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const stssdk = require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
+  const { ListRolesCommand } = require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
+
+  test('GIVEN objects in date folders WHEN listed with a delimiter and small pages THEN common prefixes come page by page, as S3 pages them', async () => {
+    const s3 = new s3sdk.S3Client(config());
+    for (const day of ['2026-11-20', '2026-11-21', '2026-11-22']) aws.putObject('b', `qualys_pc_posture_info/${day}/x.gz`);
+    aws.putObject('b', 'qualys_pc_posture_info/loose.gz');
+    const first = await s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'b', Prefix: 'qualys_pc_posture_info/', Delimiter: '/', MaxKeys: 2 }));
+    expect(first.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['qualys_pc_posture_info/2026-11-20/', 'qualys_pc_posture_info/2026-11-21/']);
+    expect(first.IsTruncated).toBe(true);
+    const second = await s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'b', Prefix: 'qualys_pc_posture_info/', Delimiter: '/', ContinuationToken: first.NextContinuationToken }));
+    expect(second.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['qualys_pc_posture_info/2026-11-22/']);
+    expect(second.Contents?.map((c) => c.Key)).toEqual(['qualys_pc_posture_info/loose.gz']);
+    expect(second.IsTruncated).toBe(false);
+    s3.destroy();
+  });
+
+  test('GIVEN a missing or denied bucket WHEN listed THEN NoSuchBucket (404) or AccessDenied (403)', async () => {
+    const s3 = new s3sdk.S3Client(config());
+    expect(await rejection(s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'nope' })))).toMatchObject({ name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } });
+    aws.createBucket('locked');
+    aws.denyBucket('locked');
+    expect(await rejection(s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'locked' })))).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    s3.destroy();
+  });
+
+  test('GIVEN an account WHEN GetCallerIdentity THEN its account and caller ARN', async () => {
+    const sts = new stssdk.STSClient(config());
+    expect(await sts.send(new stssdk.GetCallerIdentityCommand({}))).toMatchObject({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/operator' });
+    sts.destroy();
+  });
+
+  test('GIVEN three roles WHEN listed one per page THEN each comes once with its decoded-able trust policy', async () => {
+    for (const name of ['c', 'a', 'b']) aws.createRole(name, withExternalId());
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await iam.send(new ListRolesCommand({ MaxItems: 1, Marker: marker }));
+      for (const r of page.Roles ?? []) {
+        names.push(r.RoleName!);
+        expect(JSON.parse(decodeURIComponent(r.AssumeRolePolicyDocument!))).toEqual(withExternalId());
+      }
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    expect(names).toEqual(['a', 'b', 'c']);
+  });
+
+  test('GIVEN a stack with outputs WHEN described THEN the outputs come back', async () => {
+    aws.setStackStatus('S', 'CREATE_COMPLETE');
+    aws.setStackOutputs('S', { BucketName: 'b', VmIntegrationId: '7' });
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: 'S' }));
+    expect(out.Stacks?.[0].Outputs).toEqual([{ OutputKey: 'BucketName', OutputValue: 'b' }, { OutputKey: 'VmIntegrationId', OutputValue: '7' }]);
+  });
+});
