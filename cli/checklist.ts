@@ -40,6 +40,8 @@ export class Checklist {
   constructor(
     private readonly sink: ChecklistSink,
     private readonly now: () => number = Date.now,
+    /** Applied to everything a check reports: a gateway may echo what it was sent. */
+    private readonly redact: (text: string) => string = (text) => text,
   ) {}
 
   /** Runs a check; a thrown error becomes a failure with `remedyOnError`. */
@@ -73,7 +75,13 @@ export class Checklist {
     return counts;
   }
 
-  private record(result: CheckResult): CheckResult {
+  private record(raw: CheckResult): CheckResult {
+    const result: CheckResult = {
+      ...raw,
+      value: this.redact(raw.value),
+      ...(raw.remedy !== undefined ? { remedy: this.redact(raw.remedy) } : {}),
+      ...(raw.details !== undefined ? { details: JSON.parse(this.redact(JSON.stringify(raw.details))) as Record<string, unknown> } : {}),
+    };
     this.results.push(result);
     this.sink.result(result);
     return result;

@@ -22,9 +22,9 @@ export interface CommandContext {
   readonly checklist: Checklist;
   /** Shows a long step's progress (retries, pages) to a person; silent under --json. */
   readonly progress: (text: string) => void;
-  /** Every Qualys call, for --verbose. */
-  readonly trace: (line: string) => void;
   readonly now: () => number;
+  /** The one logger: the Qualys client registers the password and each token with it, and every output line is redacted by it. */
+  readonly log: Logger;
   /** Per Qualys request. @default 15 s */
   readonly requestTimeoutMs?: number;
 }
@@ -43,8 +43,22 @@ export async function credentialsOf(ctx: CommandContext): Promise<QualysCredenti
  * the environment's `proxyUrl` is the Lambda's network path and is not used from here.
  */
 export function qualysClient(ctx: CommandContext, credentials: QualysCredentials): QualysClient {
-  const log = new Logger((line) => {
-    ctx.trace(line);
+  return new QualysClient({
+    gatewayUrl: ctx.env.gatewayUrl,
+    credentials,
+    credentialsSource: `secret "${ctx.env.credentialsSecret}"`,
+    transport: undiciTransport(ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+    log: ctx.log,
+    deadline: ctx.now() + Math.max(QUALYS_BUDGET_MS, 3 * (ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS)),
+    maxAttempts: 3,
+    tokenCache: new Map(),
+  });
+}
+
+/** The CLI's logger: every line to --verbose, and retries as progress. */
+export function operatorLogger(trace: (line: string) => void, progress: (text: string) => void): Logger {
+  return new Logger((line) => {
+    trace(line);
     let entry: { message?: string; step?: string; attempt?: number; delayMs?: number; error?: string };
     try {
       entry = JSON.parse(line);
@@ -52,17 +66,7 @@ export function qualysClient(ctx: CommandContext, credentials: QualysCredentials
       return;
     }
     if (entry.message === 'retrying') {
-      ctx.progress(`${entry.step}: attempt ${entry.attempt} failed (${entry.error}); retrying in ${Math.round((entry.delayMs ?? 0) / 100) / 10} s`);
+      progress(`${entry.step}: attempt ${entry.attempt} failed (${entry.error}); retrying in ${Math.round((entry.delayMs ?? 0) / 100) / 10} s`);
     }
-  });
-  return new QualysClient({
-    gatewayUrl: ctx.env.gatewayUrl,
-    credentials,
-    credentialsSource: `secret "${ctx.env.credentialsSecret}"`,
-    transport: undiciTransport(ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
-    log,
-    deadline: ctx.now() + Math.max(QUALYS_BUDGET_MS, 3 * (ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS)),
-    maxAttempts: 3,
-    tokenCache: new Map(),
   });
 }

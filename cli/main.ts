@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, EnvironmentConfig, QualysS3Config } from '../lib/config';
 import { readConfig } from '../lib/load-config';
 import { CheckResult, Checklist, formatResult, formatSummary } from './checklist';
-import { CommandContext } from './context';
+import { CommandContext, operatorLogger } from './context';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
 import { preflight } from './preflight';
 import { rehearse } from './rehearse';
@@ -98,8 +98,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     throw error;
   }
 
-  const progress = (text: string) => {
+  // Until the logger exists nothing secret is known; then it redacts progress lines too.
+  let redact = (text: string) => text;
+  const progress = (raw: string) => {
     if (json) return;
+    const text = redact(raw);
     if (io.interactive) io.stderr(`\r\x1b[K  … ${text}`);
     else if (!/ \.\.\.$/.test(text)) io.stderr(`  … ${text}\n`);
   };
@@ -115,6 +118,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return report.ok ? EXIT.ok : EXIT.failed;
   }
 
+  const trace = values.verbose && !json ? (line: string) => io.stderr(`${line}\n`) : () => {};
+  const log = operatorLogger(trace, progress);
+  redact = (text) => log.redact(text);
   const checklist = new Checklist(
     {
       progress,
@@ -124,6 +130,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       },
     },
     now,
+    (text) => log.redact(text),
   );
   const region = await resolveRegion(env.region);
   const ctx: CommandContext = {
@@ -134,7 +141,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     checklist,
     progress,
     requestTimeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
-    trace: values.verbose && !json ? (line) => io.stderr(`${line}\n`) : () => {},
+    log,
     now,
   };
   if (!json) io.stdout(`qualys-s3 ${command} ${env.envName}${region ? ` (${region})` : ''}\n\n`);

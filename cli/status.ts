@@ -4,6 +4,7 @@
  * arrive? Reads only.
  */
 import { DEFAULT_NAME_PREFIX, INTEGRATION_KINDS, IntegrationKind, qualysPrincipalArn } from '../lambda/contract';
+import { QualysApiError } from '../lambda/errors';
 import { IntegrationDetails, QualysClient } from '../lambda/qualys-client';
 import { externalIdsFor, statementsWithoutExternalId } from '../lambda/trust-policy';
 import { PcConfig, stackName } from '../lib/config';
@@ -265,8 +266,21 @@ const GENERATED_NAME = new RegExp(`^${DEFAULT_NAME_PREFIX}-(.+)-(vm|pc)-(\\d{12}
 
 async function checkOrphans(ctx: CommandContext, qualys: QualysClient): Promise<CheckOutcome> {
   const orphans: Array<{ kind: IntegrationKind; integrationId: string; name: string }> = [];
+  const unreadable: string[] = [];
+  const configured = configuredKinds(ctx);
   for (const kind of INTEGRATION_KINDS) {
-    for (const i of await qualys.listIntegrations(kind)) {
+    let list: IntegrationDetails[];
+    try {
+      list = await qualys.listIntegrations(kind);
+    } catch (error) {
+      // A kind this environment does not use may be closed to its user: not this environment's failure.
+      if (!configured.includes(kind) && error instanceof QualysApiError && (error.status === 401 || error.status === 403)) {
+        unreadable.push(kind.toUpperCase());
+        continue;
+      }
+      throw error;
+    }
+    for (const i of list) {
       const m = GENERATED_NAME.exec(i.name ?? '');
       if (!m) continue;
       const [, envName, , account, region] = m;
@@ -283,7 +297,8 @@ async function checkOrphans(ctx: CommandContext, qualys: QualysClient): Promise<
       { orphans },
     );
   }
-  return pass('none: every integration named like this app\'s belongs to a configured environment', { orphans });
+  const unchecked = unreadable.length ? ` (${unreadable.join(', ')} not readable by this user, not checked)` : '';
+  return pass(`none: every integration named like this app's belongs to a configured environment${unchecked}`, { orphans, unchecked: unreadable });
 }
 
 function mask(externalId: string): string {

@@ -121,9 +121,26 @@ export function statementsWithoutExternalId(doc: PolicyDocument, principalArn: s
     if (!(Array.isArray(aws) ? aws : [aws]).some(admits)) return false;
     const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
     if (!actions.some((a) => typeof a === 'string' && ['sts:assumerole', 'sts:*', '*'].includes(a.toLowerCase()))) return false;
-    const guarded = Object.values(statement.Condition ?? {}).some(
-      (block) => typeof block === 'object' && block !== null && Object.keys(block).some((k) => k.toLowerCase() === 'sts:externalid'),
-    );
-    return !guarded;
+    return !requiresExternalId(statement.Condition);
+  });
+}
+
+/**
+ * Whether a condition pins `sts:ExternalId` to concrete values: StringEquals, or StringLike
+ * without wildcards. `StringLike "*"`, an `...IfExists` operator (true when the key is absent)
+ * or a negated operator admit callers without the ID.
+ */
+function requiresExternalId(condition: Statement['Condition']): boolean {
+  return Object.entries(condition ?? {}).some(([operator, block]) => {
+    if (operator !== 'StringEquals' && operator !== 'StringLike') return false;
+    if (typeof block !== 'object' || block === null) return false;
+    return Object.entries(block).some(([key, value]) => {
+      if (key.toLowerCase() !== 'sts:externalid') return false;
+      const values = Array.isArray(value) ? value : [value];
+      return (
+        values.length > 0 &&
+        values.every((v) => typeof v === 'string' && v.length > 0 && (operator === 'StringEquals' || !/[*?]/.test(v)))
+      );
+    });
   });
 }

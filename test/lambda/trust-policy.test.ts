@@ -103,13 +103,23 @@ describe('statementsWithoutExternalId', () => {
   test('GIVEN statements that require an external ID, deny, or admit someone else THEN none is found', () => {
     const policy = doc([
       allow({ AWS: QUALYS }, { Condition: { StringEquals: { 'sts:ExternalId': 'US_POD_1-71-x' } } }),
-      allow({ AWS: '805950163170' }, { Condition: { StringLike: { 'STS:EXTERNALID': 'US_POD_1-*' } } }),
+      allow({ AWS: '805950163170' }, { Condition: { StringLike: { 'STS:EXTERNALID': 'US_POD_1-71-36da0dcf' } } }),
       { Effect: 'Deny', Principal: { AWS: QUALYS }, Action: 'sts:AssumeRole' },
       allow({ AWS: 'arn:aws:iam::111111111111:root' }),
       allow({ Service: 'lambda.amazonaws.com' }),
       allow({ AWS: QUALYS }, { Action: 'sts:TagSession' }),
     ]);
     expect(statementsWithoutExternalId(policy, QUALYS)).toEqual([]);
+  });
+
+  test.each([
+    ['StringLike "*"', { StringLike: { 'sts:ExternalId': '*' } }],
+    ['StringLike with a wildcard (any customer of the pod)', { StringLike: { 'sts:ExternalId': 'US_POD_1-*' } }],
+    ['StringEqualsIfExists (true when no ID is sent)', { StringEqualsIfExists: { 'sts:ExternalId': 'US_POD_1-71-x' } }],
+    ['StringNotEquals', { StringNotEquals: { 'sts:ExternalId': 'US_POD_1-71-x' } }],
+    ['an empty list', { StringEquals: { 'sts:ExternalId': [] } }],
+  ])('GIVEN an external-ID condition that admits any caller (%s) THEN the statement is open', (_what, condition) => {
+    expect(statementsWithoutExternalId(doc([allow({ AWS: QUALYS }, { Condition: condition })]), QUALYS)).toHaveLength(1);
   });
 
   test('GIVEN a condition on something other than the external ID THEN the statement is still open', () => {
