@@ -103,3 +103,8 @@ export function formatSummary(counts: Record<CheckStatus, number>): string {
   if (counts.skip) parts.push(`${counts.skip} skipped`);
   return parts.join(', ');
 }
+
+/** An external ID shortened for output: enough to tell two apart, not the whole value. */
+export function shortExternalId(externalId: string): string {
+  return externalId.length > 12 ? `${externalId.slice(0, 8)}…${externalId.slice(-4)}` : externalId;
+}

@@ -11,6 +11,7 @@ import { PENDING_EXTERNAL_ID_PREFIX, Prop, qualysPrincipalArn } from '../lambda/
 import { errorMessage } from '../lambda/errors';
 import { EnvironmentConfig, QualysS3Config, stackName } from '../lib/config';
 import { readRawConfig } from '../lib/load-config';
+import { shortExternalId } from './checklist';
 import { Deployment, ROOT, loadBundledHandler, synthApp, trustedExternalIds } from '../sim/deployment';
 import { FakeAws } from '../sim/fake-aws';
 import { QualysSimulator } from '../sim/qualys-simulator';
@@ -259,5 +260,5 @@ function summarize(entry: Record<string, unknown>): string {
 
 function mask(externalId: string): string {
   if (externalId.startsWith(PENDING_EXTERNAL_ID_PREFIX)) return `${externalId} (placeholder until registration)`;
-  return externalId.length > 12 ? `${externalId.slice(0, 8)}…${externalId.slice(-4)}` : externalId;
+  return shortExternalId(externalId);
 }

@@ -8,7 +8,7 @@ import { QualysApiError } from '../lambda/errors';
 import { IntegrationDetails, QualysClient } from '../lambda/qualys-client';
 import { externalIdsFor, statementsWithoutExternalId } from '../lambda/trust-policy';
 import { PcConfig, stackName } from '../lib/config';
-import { CheckOutcome, fail, pass, warn } from './checklist';
+import { CheckOutcome, fail, pass, shortExternalId, warn } from './checklist';
 import { CommandContext } from './context';
 import { checkIdentity, checkSecretAndLogin } from './common-checks';
 import { ObjectInfo, OperatorAws, StackInfo } from './operator-aws';
@@ -165,18 +165,18 @@ async function checkTrust(ctx: CommandContext, details: IntegrationDetails, role
   const trusted = externalIdsFor(role.trustPolicy, principal);
   const current = details.externalId;
   if (!current) return warn(`${roleName} trusts ${trusted.length} external ID(s); Qualys did not return the integration's`, 'check the integration in the Qualys UI');
-  const shown = mask(current);
+  const shown = shortExternalId(current);
   if (!trusted.includes(current)) {
     return fail(
       `${roleName} does not trust the integration's current external ID ${shown}: Qualys cannot assume it`,
       'deploy again: the deploy writes the current external ID into the trust policy',
-      { trusted: trusted.map(mask), current: shown },
+      { trusted: trusted.map(shortExternalId), current: shown },
     );
   }
   const stale = trusted.filter((id) => id !== current);
   if (stale.length) {
     return warn(`${roleName} trusts ${shown} and ${stale.length} other external ID(s)`, 'an earlier rotation left old IDs: deploy again to drop them', {
-      trusted: trusted.map(mask),
+      trusted: trusted.map(shortExternalId),
       current: shown,
     });
   }
@@ -299,10 +299,6 @@ async function checkOrphans(ctx: CommandContext, qualys: QualysClient): Promise<
   }
   const unchecked = unreadable.length ? ` (${unreadable.join(', ')} not readable by this user, not checked)` : '';
   return pass(`none: every integration named like this app's belongs to a configured environment${unchecked}`, { orphans, unchecked: unreadable });
-}
-
-function mask(externalId: string): string {
-  return externalId.length > 12 ? `${externalId.slice(0, 8)}…${externalId.slice(-4)}` : externalId;
 }
 
 function formatAge(ms: number): string {

@@ -17,7 +17,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackServer } from './loopback-server';
 
 export type AwsService = 'iam' | 'secretsmanager' | 'cloudformation' | 's3' | 'sts';
 
@@ -143,6 +143,7 @@ class AwsError extends Error {
 }
 
 export class FakeAws {
+  private readonly server = new LoopbackServer('FakeAws', (req, res) => this.handle(req, res), (message) => ({ contentType: 'text/plain', body: message }));
   readonly account: string;
   readonly region: string;
   propagationDelayMs: number;
@@ -159,9 +160,6 @@ export class FakeAws {
   /** The identity GetCallerIdentity answers with. */
   callerArn: string;
   private faults: Array<AwsFault & { remaining: number }> = [];
-  private server?: http.Server;
-  private stopped = false;
-  private readonly sleeping = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   constructor(opts: FakeAwsOptions = {}) {
     this.account = opts.account ?? '123456789012';
@@ -173,48 +171,20 @@ export class FakeAws {
 
   // ---- lifecycle -------------------------------------------------------------------------
 
-  async start(): Promise<string> {
-    if (this.server) return this.url;
-    this.stopped = false;
-    const server = http.createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent && !res.destroyed) {
-          res.writeHead(500, { 'Content-Type': 'text/plain' });
-          res.end(`FakeAws error: ${(error as Error)?.message ?? String(error)}`);
-        }
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.server = server;
-    return this.url;
+  /** Listens on 127.0.0.1, on a free port; returns the base URL. */
+  start(): Promise<string> {
+    return this.server.start();
   }
 
   get url(): string {
-    if (!this.server) throw new Error('FakeAws is not started');
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    return this.server.url;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    for (const s of this.sleeping) {
-      clearTimeout(s.timer);
-      s.resolve();
-    }
-    this.sleeping.clear();
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+  /** Stops listening and drops every connection (keep-alive ones too) and pending delay. */
+  stop(): Promise<void> {
+    return this.server.stop();
   }
+
 
   // ---- state -----------------------------------------------------------------------------
 
@@ -428,8 +398,8 @@ export class FakeAws {
 
     const fault = this.takeFault(service, action);
     if (fault) {
-      if (fault.delayMs) await this.sleep(fault.delayMs);
-      if (this.stopped) return void res.destroy();
+      if (fault.delayMs) await this.server.sleep(fault.delayMs);
+      if (this.server.stopped) return void res.destroy();
       if (fault.reset) return void req.socket.destroy();
       const status = fault.status ?? 400;
       const code = fault.code ?? (json ? 'ThrottlingException' : 'Throttling');
@@ -501,19 +471,6 @@ export class FakeAws {
     const fault = this.faults[index];
     if (--fault.remaining <= 0) this.faults.splice(index, 1);
     return fault;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const entry = {
-        timer: setTimeout(() => {
-          this.sleeping.delete(entry);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      this.sleeping.add(entry);
-    });
   }
 
   // ---- IAM -----------------------------------------------------------------------------------

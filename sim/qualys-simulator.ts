@@ -16,7 +16,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackServer } from './loopback-server';
 
 export type IntegrationKind = 'vm' | 'pc';
 
@@ -198,6 +198,7 @@ const text = (status: number, body: string): Reply => ({ status, body, contentTy
 const messsage = (status: number, message: string, headers?: Record<string, string>): Reply => json(status, { messsage: message }, headers);
 
 export class QualysSimulator {
+  private readonly server = new LoopbackServer('QualysSimulator', (req, res) => this.handle(req, res), (message) => ({ contentType: 'application/json', body: JSON.stringify({ messsage: message }) }));
   /** Every request, in arrival order. */
   readonly calls: SimCall[] = [];
   latencyMs: number;
@@ -222,9 +223,6 @@ export class QualysSimulator {
   private cipsUpdated?: number;
   private faults: Array<Fault & { remaining: number }> = [];
   private hits: number[] = [];
-  private server?: http.Server;
-  private stopped = false;
-  private readonly sleeping = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   constructor(opts: SimulatorOptions = {}) {
     for (const u of opts.users ?? [DEFAULT_USER]) this.users.set(u.username, { ...u, failures: 0, locked: false });
@@ -243,49 +241,19 @@ export class QualysSimulator {
   // ---- lifecycle -------------------------------------------------------------------------
 
   /** Listens on 127.0.0.1, on a free port; returns the base URL. */
-  async start(): Promise<string> {
-    if (this.server) return this.url;
-    this.stopped = false;
-    const server = http.createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent && !res.destroyed) {
-          res.writeHead(500, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ messsage: `Simulator error: ${(error as Error)?.message ?? String(error)}` }));
-        }
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.server = server;
-    return this.url;
+  start(): Promise<string> {
+    return this.server.start();
   }
 
   get url(): string {
-    if (!this.server) throw new Error('QualysSimulator is not started');
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    return this.server.url;
   }
 
   /** Stops listening and drops every connection (keep-alive ones too) and pending delay. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    for (const s of this.sleeping) {
-      clearTimeout(s.timer);
-      s.resolve();
-    }
-    this.sleeping.clear();
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+  stop(): Promise<void> {
+    return this.server.stop();
   }
+
 
   // ---- fault injection and test controls ---------------------------------------------------
 
@@ -420,20 +388,20 @@ export class QualysSimulator {
 
     const fault = this.takeFault(method, path);
     if (fault) {
-      if (fault.delayMs) await this.sleep(fault.delayMs);
-      if (this.stopped) return void res.destroy();
+      if (fault.delayMs) await this.server.sleep(fault.delayMs);
+      if (this.server.stopped) return void res.destroy();
       if (fault.reset) {
         req.socket.destroy();
         return;
       }
       if (fault.status !== undefined || fault.html || fault.body !== undefined) {
-        if (this.latencyMs) await this.sleep(this.latencyMs);
+        if (this.latencyMs) await this.server.sleep(this.latencyMs);
         return this.send(res, call, faultReply(fault));
       }
     }
 
-    if (this.latencyMs) await this.sleep(this.latencyMs);
-    if (this.stopped) return void res.destroy();
+    if (this.latencyMs) await this.server.sleep(this.latencyMs);
+    if (this.server.stopped) return void res.destroy();
 
     let reply: Reply;
     try {
@@ -466,19 +434,6 @@ export class QualysSimulator {
     const fault = this.faults[index];
     if (--fault.remaining <= 0) this.faults.splice(index, 1);
     return fault;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const entry = {
-        timer: setTimeout(() => {
-          this.sleeping.delete(entry);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      this.sleeping.add(entry);
-    });
   }
 
   private async route(req: http.IncomingMessage, method: string, path: string, raw: string): Promise<Reply> {
