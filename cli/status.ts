@@ -203,16 +203,22 @@ async function checkData(aws: OperatorAws, bucket: string, kind: IntegrationKind
   return pass(`newest is ${newest.key}, ${formatAge(age)} old`, facts);
 }
 
-/** The newest object under a data prefix: date folders (YYYY-MM-DD/) are listed newest first, the rest in full. */
-async function newestUnder(aws: OperatorAws, bucket: string, root: string): Promise<ObjectInfo | undefined> {
-  const top = await aws.list(bucket, { prefix: root, delimiter: '/' });
-  let candidates: ObjectInfo[] = [...top.objects];
-  const dated = top.prefixes.filter((p) => /\d{4}-\d{2}-\d{2}\/$/.test(p)).sort();
-  const other = top.prefixes.filter((p) => !dated.includes(p));
+/**
+ * The newest object under a data prefix. Qualys writes into date folders (YYYY-MM-DD/), so only
+ * the newest date folder is read in full; other folders (e.g. findings/, vuln_info/) are
+ * searched the same way, two levels deep. Test files do not count as data.
+ */
+async function newestUnder(aws: OperatorAws, bucket: string, prefix: string, depth = 0): Promise<ObjectInfo | undefined> {
+  const level = await aws.list(bucket, { prefix, delimiter: '/' });
+  const candidates: Array<ObjectInfo | undefined> = [...level.objects];
+  const dated = level.prefixes.filter((p) => /\d{4}-\d{2}-\d{2}\/$/.test(p)).sort();
   if (dated.length) candidates.push(...(await aws.list(bucket, { prefix: dated[dated.length - 1] })).objects);
-  for (const prefix of other) candidates.push(...(await aws.list(bucket, { prefix, maxPages: 5 })).objects);
-  candidates = candidates.filter((o) => !o.key.slice(o.key.lastIndexOf('/') + 1).startsWith(TEST_FILE_PREFIX));
-  return candidates.reduce<ObjectInfo | undefined>((a, b) => (!a || b.lastModified > a.lastModified ? b : a), undefined);
+  if (depth < 2) {
+    for (const folder of level.prefixes.filter((p) => !dated.includes(p))) candidates.push(await newestUnder(aws, bucket, folder, depth + 1));
+  }
+  return candidates
+    .filter((o): o is ObjectInfo => o !== undefined && !o.key.slice(o.key.lastIndexOf('/') + 1).startsWith(TEST_FILE_PREFIX))
+    .reduce<ObjectInfo | undefined>((a, b) => (!a || b.lastModified > a.lastModified ? b : a), undefined);
 }
 
 async function checkTestFile(aws: OperatorAws, bucket: string, kinds: readonly IntegrationKind[], now: number): Promise<CheckOutcome> {
@@ -234,7 +240,7 @@ async function checkOpenTrust(ctx: CommandContext, aws: OperatorAws): Promise<Ch
   const open: string[] = [];
   let scanned = 0;
   for await (const role of aws.roles()) {
-    scanned++;
+    if (++scanned % 500 === 0) ctx.progress(`roles trusting Qualys: ${scanned} roles read`);
     if (statementsWithoutExternalId(role.trustPolicy, principal).length) open.push(role.name);
   }
   if (open.length) {

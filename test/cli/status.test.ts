@@ -221,3 +221,20 @@ async function token(w: World): Promise<string> {
   });
   return res.text();
 }
+
+describe('finding the newest data', () => {
+  test('GIVEN VM data nested as the guide shows it (qualys_vm_findings/findings/<date>/, vuln_info/vm) and more than 5,000 older objects WHEN status runs THEN the newest object of the newest day is found', async () => {
+    const deployed = world.deployed({ kinds: ['vm'] });
+    world.aws.deleteBucket(deployed.bucket);
+    world.aws.putObject(deployed.bucket, 'test-file.gz');
+    const now = Date.now();
+    for (let day = 1; day <= 40; day++) {
+      const date = new Date(Date.UTC(2026, 9, 1) + day * 86400_000).toISOString().slice(0, 10);
+      for (let i = 0; i < 160; i++) world.aws.putObject(deployed.bucket, `qualys_vm_findings/findings/${date}/${String(i).padStart(3, '0')}.json.gz`, { lastModified: now - (41 - day) * 86400_000 - i * 1000 });
+    }
+    world.aws.putObject(deployed.bucket, 'qualys_vm_findings/findings/2026-11-10/999.json.gz', { lastModified: now - 90 * 60_000 });
+    world.aws.putObject(deployed.bucket, 'qualys_vm_findings/vuln_info/vm/kb.json.gz', { lastModified: now - 3 * 86400_000 });
+    const { doc } = await world.json(['status', ENV, '--config', world.config({ pc: undefined })]);
+    expect(check(doc, 'vm-data')).toMatchObject({ status: 'pass', value: 'newest is qualys_vm_findings/findings/2026-11-10/999.json.gz, 90 min old' });
+  });
+});
