@@ -137,7 +137,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     config,
     env,
     region,
-    aws: region ? sdkOperatorAws(region) : undefined,
+    aws: region ? sdkOperatorAws(region, (what) => progress(`${what} (AWS throttled or dropped the call; retrying)`)) : undefined,
     checklist,
     progress,
     requestTimeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
@@ -151,9 +151,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const counts = checklist.counts();
   const exitCode = checklist.failed ? EXIT.failed : EXIT.ok;
   if (json) {
-    io.stdout(
-      `${JSON.stringify({ command, envName: env.envName, region: region ?? null, ok: exitCode === 0, exitCode, summary: counts, checks: checklist.results }, null, 2)}\n`,
-    );
+    // Redacted again as a whole: a check that ran before the password was known cannot have been.
+    const doc = { command, envName: env.envName, region: region ?? null, ok: exitCode === 0, exitCode, summary: counts, checks: checklist.results };
+    io.stdout(`${log.redact(JSON.stringify(doc, null, 2))}\n`);
   } else {
     io.stdout(`\n${formatSummary(counts)}${exitCode === 0 ? '' : ': fix the ✖ lines and run again'}\n`);
   }

@@ -63,13 +63,18 @@ export async function resolveRegion(configured: string | undefined): Promise<str
   }
 }
 
-export function sdkOperatorAws(region: string): OperatorAws {
+/**
+ * @param onRetry told of each retry the SDK makes (throttling, a dropped connection), which it
+ *   otherwise makes silently
+ */
+export function sdkOperatorAws(region: string, onRetry: (what: string) => void = () => {}): OperatorAws {
   const options = { ...SDK_OPTIONS, region };
   const sts = new STSClient(options);
   const iam = new IAMClient(options);
   const cfn = new CloudFormationClient(options);
   const s3 = new S3Client(options);
   const secretsManager = new SecretsManagerClient(options);
+  for (const client of [sts, iam, cfn, s3, secretsManager]) reportRetries(client, onRetry);
   const signal = () => ({ abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
 
   return {
@@ -136,6 +141,19 @@ export function sdkOperatorAws(region: string): OperatorAws {
       return { objects, prefixes };
     },
   };
+}
+
+/** Every attempt after the first passes here, after the SDK's retry step. */
+function reportRetries(client: { middlewareStack: { addRelativeTo: Function } }, onRetry: (what: string) => void): void {
+  client.middlewareStack.addRelativeTo(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) =>
+      async (args: { request?: { headers?: Record<string, string> } }) => {
+        const attempt = /attempt=(\d+)/.exec(args.request?.headers?.['amz-sdk-request'] ?? '')?.[1];
+        if (attempt && Number(attempt) > 1) onRetry(`${context.commandName ?? 'AWS call'}: attempt ${attempt}`);
+        return next(args);
+      },
+    { relation: 'after', toMiddleware: 'retryMiddleware', name: 'operatorRetryProgress' },
+  );
 }
 
 function toRole(role: { RoleName?: string; Arn?: string; AssumeRolePolicyDocument?: string } | undefined): RoleInfo | undefined {

@@ -21,6 +21,8 @@ export const DATA_PREFIXES: Readonly<Record<IntegrationKind, readonly string[]>>
 };
 /** Qualys writes this at validation, at the top of the bucket or under a data prefix. */
 export const TEST_FILE_PREFIX = 'test-file';
+/** How many of the newest date folders are read for the newest object. */
+export const DATE_FOLDERS_READ = 3;
 /** Data older than this is reported as a warning: Qualys sends at least daily once scans run. */
 export const STALE_AFTER_MS = 26 * 3600_000;
 
@@ -86,17 +88,23 @@ export async function status(ctx: CommandContext): Promise<void> {
       continue;
     }
     const registered = details;
+    const missing = [...(bucket ? [] : ['BucketName']), ...(roleArn ? [] : [`${LABEL[kind]}RoleArn`])];
     await checklist.check(`${kind}-registration`, `${title} bucket, region, role`, async () =>
-      compareRegistration(ctx, kind, registered, { bucket, region, roleArn, name: stack!.outputs[`${LABEL[kind]}IntegrationName`] }),
+      missing.length
+        ? fail(`the stack has no ${missing.join(' or ')} output to compare Qualys's registration with`, `deploy the current version of the app: npx cdk deploy ${name}`)
+        : compareRegistration(ctx, kind, registered, { bucket, region, roleArn, name: stack!.outputs[`${LABEL[kind]}IntegrationName`] }),
     );
-    await checklist.check(`${kind}-trust`, `${title} role trust policy`, async () => checkTrust(ctx, registered, roleArn));
+    if (!roleArn) checklist.skip(`${kind}-trust`, `${title} role trust policy`, `the stack has no ${LABEL[kind]}RoleArn output`);
+    else await checklist.check(`${kind}-trust`, `${title} role trust policy`, async () => checkTrust(ctx, registered, roleArn));
     if (!bucket) checklist.skip(`${kind}-data`, `${title} data in the bucket`, 'the stack has no BucketName output');
     else await checklist.check(`${kind}-data`, `${title} data in the bucket`, async () => checkData(ctx.aws!, bucket, kind, ctx.now()));
   }
 
-  if (bucket && ctx.aws && kinds.length) {
+  if (ctx.aws && kinds.length) {
     const aws = ctx.aws;
-    await checklist.check('test-file', 'validation test file', async () => checkTestFile(aws, bucket, kinds, ctx.now()));
+    if (!stack) checklist.skip('test-file', 'validation test file', 'needs the deployed stack');
+    else if (!bucket) checklist.skip('test-file', 'validation test file', 'the stack has no BucketName output');
+    else await checklist.check('test-file', 'validation test file', async () => checkTestFile(aws, bucket, kinds, ctx.now()));
   }
 
   if (ctx.aws && account) {
@@ -147,11 +155,9 @@ function compareRegistration(
   return pass(`${details.bucketName} in ${details.bucketRegion}, role ${details.roleArn}: as deployed`, facts);
 }
 
-async function checkTrust(ctx: CommandContext, details: IntegrationDetails, roleArn: string | undefined): Promise<CheckOutcome> {
+async function checkTrust(ctx: CommandContext, details: IntegrationDetails, roleArn: string): Promise<CheckOutcome> {
   const principal = qualysPrincipalArn(ctx.env.qualysAwsAccountId);
-  const arn = roleArn ?? details.roleArn;
-  if (!arn) return fail('no role ARN in the stack or in Qualys', 'deploy again');
-  const roleName = arn.split('/').pop()!;
+  const roleName = roleArn.split('/').pop()!;
   const role = await ctx.aws!.role(roleName);
   if (!role) return fail(`role ${roleName} does not exist`, 'it was deleted outside CloudFormation: deploy again to recreate it');
   const open = statementsWithoutExternalId(role.trustPolicy, principal);
@@ -204,15 +210,16 @@ async function checkData(aws: OperatorAws, bucket: string, kind: IntegrationKind
 }
 
 /**
- * The newest object under a data prefix. Qualys writes into date folders (YYYY-MM-DD/), so only
- * the newest date folder is read in full; other folders (e.g. findings/, vuln_info/) are
+ * The newest object under a data prefix. Qualys writes into date folders (YYYY-MM-DD/): the
+ * newest few are read in full (a late batch can land in the previous day's folder; reading all
+ * of a years-old bucket would take minutes); other folders (e.g. findings/, vuln_info/) are
  * searched the same way, two levels deep. Test files do not count as data.
  */
 async function newestUnder(aws: OperatorAws, bucket: string, prefix: string, depth = 0): Promise<ObjectInfo | undefined> {
   const level = await aws.list(bucket, { prefix, delimiter: '/' });
   const candidates: Array<ObjectInfo | undefined> = [...level.objects];
   const dated = level.prefixes.filter((p) => /\d{4}-\d{2}-\d{2}\/$/.test(p)).sort();
-  if (dated.length) candidates.push(...(await aws.list(bucket, { prefix: dated[dated.length - 1] })).objects);
+  for (const folder of dated.slice(-DATE_FOLDERS_READ)) candidates.push(...(await aws.list(bucket, { prefix: folder })).objects);
   if (depth < 2) {
     for (const folder of level.prefixes.filter((p) => !dated.includes(p))) candidates.push(await newestUnder(aws, bucket, folder, depth + 1));
   }
@@ -290,9 +297,10 @@ async function checkOrphans(ctx: CommandContext, qualys: QualysClient): Promise<
       const m = GENERATED_NAME.exec(i.name ?? '');
       if (!m) continue;
       const [, envName, , account, region] = m;
-      const owner = ctx.config.environments.find(
-        (e) => e.envName === envName && (!e.account || e.account === account) && (!e.region || e.region === region),
-      );
+      // Named explicitly by a configured environment, or by default for one.
+      const owner =
+        ctx.config.environments.find((e) => (kind === 'vm' ? e.vm : e.pc)?.name === i.name) ??
+        ctx.config.environments.find((e) => e.envName === envName && (kind === 'vm' ? e.vm : e.pc) !== undefined && (!e.account || e.account === account) && (!e.region || e.region === region));
       if (!owner) orphans.push({ kind, integrationId: i.integrationId, name: i.name! });
     }
   }

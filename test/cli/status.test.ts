@@ -238,3 +238,20 @@ describe('finding the newest data', () => {
     expect(check(doc, 'vm-data')).toMatchObject({ status: 'pass', value: 'newest is qualys_vm_findings/findings/2026-11-10/999.json.gz, 90 min old' });
   });
 });
+
+describe('orphans and the configuration', () => {
+  test('GIVEN an environment that dropped PC WHEN its old PC integration is still registered THEN it is an orphan, and its VM one is not', async () => {
+    world.deployed({ kinds: ['vm'] });
+    world.sim.seedIntegration('pc', { name: `qs3-${ENV}-pc-${ACCOUNT}-${REGION}` });
+    const { doc } = await world.json(['status', ENV, '--config', world.config({ pc: undefined })]);
+    expect(check(doc, 'orphans')).toMatchObject({ status: 'fail', details: { orphans: [expect.objectContaining({ kind: 'pc', name: `qs3-${ENV}-pc-${ACCOUNT}-${REGION}` })] } });
+  });
+
+  test('GIVEN an integration named like the app\'s but named explicitly by a configured environment THEN it is not an orphan', async () => {
+    world.deployed();
+    world.sim.seedIntegration('vm', { name: `qs3-legacy-vm-${ACCOUNT}-${REGION}` });
+    const other = { account: ACCOUNT, region: REGION, gatewayUrl: world.gateway, credentialsSecret: 'qualys/api-credentials', vm: { name: `qs3-legacy-vm-${ACCOUNT}-${REGION}`, adoptExisting: true } };
+    const { doc } = await world.json(['status', ENV, '--config', world.config({}, { dev: other })]);
+    expect(check(doc, 'orphans')).toMatchObject({ status: 'pass' });
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * `qualys-s3 preflight` against connection resets and rate limiting: each failure in its own
+ * words, bounded attempts ("each call is tried up to 3 times"), one JSON document.
+ */
+import { World, check } from '../adversarial-cli/harness';
+import { expectConsistent } from './util';
+
+let w: World;
+afterEach(async () => {
+  await w?.stop();
+});
+
+it('the gateway resets every POST /auth: a network failure (not bad credentials, not a lockout), at most 3 attempts, exit 1', async () => {
+  w = await new World().start();
+  w.sim.inject({ path: '/auth', reset: true, times: 50 });
+  const out = await w.json(['preflight', 'dev', '--config', w.config()]);
+  const doc = expectConsistent(w, out);
+  const c = check(doc, 'qualys-auth');
+  expect(c.status).toBe('fail');
+  expect(c.value).not.toMatch(/bad credentials|locked|401/i);
+  expect(w.sim.calls.filter((x) => x.path === '/auth').length).toBeLessThanOrEqual(3);
+  for (const id of ['api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc']) expect(check(doc, id).status).toBe('skip');
+  expect(out.code).toBe(1);
+}, 40_000);
+
+it('rate limited GETs during preflight (429 + X-RateLimit-ToWait-Sec) are waited out: every check passes, exit 0', async () => {
+  w = await new World({ sim: { rateLimit: { limit: 1, windowMs: 1000 } } }).start();
+  const out = await w.json(['preflight', 'dev', '--config', w.config()]);
+  const doc = expectConsistent(w, out);
+  expect(w.sim.calls.some((x) => x.status === 429)).toBe(true);
+  expect(doc.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.value}`)).toEqual([]);
+  expect(out.code).toBe(0);
+}, 40_000);
+
+it('Secrets Manager resets the connection once: retried, the secret check passes', async () => {
+  w = await new World().start();
+  w.aws.inject({ service: 'secretsmanager', action: 'GetSecretValue', reset: true, times: 1 });
+  const out = await w.json(['preflight', 'dev', '--config', w.config()]);
+  expectConsistent(w, out);
+  expect(check(out.doc, 'secret').status).toBe('pass');
+  expect(out.code).toBe(0);
+}, 30_000);
