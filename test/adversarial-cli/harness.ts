@@ -10,6 +10,7 @@ import { main } from '../../cli/main';
 import { qualysPrincipalArn } from '../../lambda/contract';
 import { FakeAws, FakeAwsOptions } from '../../sim/fake-aws';
 import { QualysSimulator, SimUser, SimulatorOptions } from '../../sim/qualys-simulator';
+import { trustPolicy } from '../cli/harness';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -181,20 +182,8 @@ export interface Deployed {
   externalIds: Partial<Record<'vm' | 'pc', string>>;
 }
 
-export function trustPolicy(externalIds: string[], extra: object[] = []): object {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: QUALYS_PRINCIPAL },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'sts:ExternalId': externalIds.length === 1 ? externalIds[0] : externalIds } },
-      },
-      ...extra,
-    ],
-  };
-}
+/** The same trust policy the author's CLI tests use (Qualys with these external IDs). */
+export { trustPolicy };
 
 export function check(doc: JsonReport, id: string): JsonCheck {
   const found = doc.checks.find((c) => c.id === id);
