@@ -1,4 +1,6 @@
-/** The checks both commands start with: whose AWS credentials, the secret, the Qualys login. */
+/** What both commands share: the first checks (whose AWS credentials, the secret, the Qualys login) and their helpers. */
+import { IntegrationKind } from '../lambda/contract';
+import { QualysApiError, errorMessage } from '../lambda/errors';
 import { QualysClient, QualysCredentials } from '../lambda/qualys-client';
 import { diagnoseAuthFailure } from './auth-diagnosis';
 import { fail, pass } from './checklist';
@@ -64,4 +66,15 @@ export async function checkSecretAndLogin(ctx: CommandContext): Promise<QualysCl
     return pass(`${env.gatewayUrl} issued a token in ${ctx.now() - started} ms`);
   });
   return result.status === 'pass' ? client : undefined;
+}
+
+export function configuredKinds(ctx: CommandContext): IntegrationKind[] {
+  return [...(ctx.env.vm ? ['vm' as const] : []), ...(ctx.env.pc ? ['pc' as const] : [])];
+}
+
+export function apiRefusal(error: unknown, what: string) {
+  if (error instanceof QualysApiError && (error.status === 401 || error.status === 403)) {
+    return fail(`${what}: HTTP ${error.status}${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`, 'ask your Qualys administrator to grant the user API access to CloudView/TotalCloud connectors and CIPS');
+  }
+  return fail(errorMessage(error), 'run again; if it persists, check status.qualys.com');
 }

@@ -3,12 +3,11 @@
  * only; changes nothing in AWS or Qualys.
  */
 import { IntegrationKind, MAX_CIPS_POLICIES, defaultIntegrationName } from '../lambda/contract';
-import { QualysApiError, errorMessage } from '../lambda/errors';
 import { IntegrationDetails } from '../lambda/qualys-client';
 import { PcConfig, VmConfig } from '../lib/config';
 import { fail, pass, warn } from './checklist';
 import { CommandContext } from './context';
-import { checkIdentity, checkSecretAndLogin } from './common-checks';
+import { apiRefusal, checkIdentity, checkSecretAndLogin, configuredKinds } from './common-checks';
 
 
 export async function preflight(ctx: CommandContext): Promise<void> {
@@ -118,15 +117,4 @@ export async function preflight(ctx: CommandContext): Promise<void> {
       );
     });
   }
-}
-
-export function configuredKinds(ctx: CommandContext): IntegrationKind[] {
-  return [...(ctx.env.vm ? ['vm' as const] : []), ...(ctx.env.pc ? ['pc' as const] : [])];
-}
-
-export function apiRefusal(error: unknown, what: string) {
-  if (error instanceof QualysApiError && (error.status === 401 || error.status === 403)) {
-    return fail(`${what}: HTTP ${error.status}${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`, 'ask your Qualys administrator to grant the user API access to CloudView/TotalCloud connectors and CIPS');
-  }
-  return fail(errorMessage(error), 'run again; if it persists, check status.qualys.com');
 }

@@ -10,9 +10,8 @@ import { externalIdsFor, statementsWithoutExternalId } from '../lambda/trust-pol
 import { PcConfig, stackName } from '../lib/config';
 import { CheckOutcome, fail, pass, shortExternalId, warn } from './checklist';
 import { CommandContext } from './context';
-import { checkIdentity, checkSecretAndLogin } from './common-checks';
+import { apiRefusal, checkIdentity, checkSecretAndLogin, configuredKinds } from './common-checks';
 import { ObjectInfo, OperatorAws, StackInfo } from './operator-aws';
-import { apiRefusal, configuredKinds } from './preflight';
 
 /** Where Qualys writes each kind's data (the guide's "View Findings on AWS S3 Console"). */
 export const DATA_PREFIXES: Readonly<Record<IntegrationKind, readonly string[]>> = {
