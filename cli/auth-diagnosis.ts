@@ -9,8 +9,7 @@ export function diagnoseAuthFailure(error: unknown, gatewayUrl: string, secretId
   const message = errorMessage(error);
   if (error instanceof QualysAuthError) {
     // What the gateway said, not the client's own advice (which mentions locked accounts too).
-    const answer = /to POST \/auth \((.*)\)\. Check /.exec(message)?.[1] ?? '';
-    if (/lock/i.test(answer)) {
+    if (/lock/i.test(error.gatewayAnswer)) {
       return fail(
         'account locked: Qualys refuses this user after too many failed logins',
         'ask your Qualys administrator to unlock the user (Users > Edit > Unlock), then check the password in the secret before trying again',

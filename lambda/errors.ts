@@ -43,7 +43,15 @@ export class QualysNetworkError extends IntegrationError {
 }
 
 /** Qualys refused the credentials. */
-export class QualysAuthError extends IntegrationError {}
+export class QualysAuthError extends IntegrationError {
+  constructor(
+    message: string,
+    /** What the gateway said when it refused (its words, e.g. that the account is locked); empty when it said nothing. */
+    readonly gatewayAnswer = '',
+  ) {
+    super(message);
+  }
+}
 
 /** The credentials secret is missing, unreadable or malformed. */
 export class SecretError extends IntegrationError {}

@@ -293,6 +293,7 @@ export class QualysClient {
         `Authenticate with Qualys failed: the gateway answered HTTP ${res.status} to POST /auth${detail ? ` (${detail})` : ''}. ` +
           `Check the username and password in ${this.options.credentialsSource}, that the user has API access, ` +
           'that the account is not locked, and that the gateway URL matches your Qualys platform.',
+        detail,
       );
     }
     if (res.status < 200 || res.status >= 300) {
