@@ -96,10 +96,21 @@ describe('the installed command', () => {
     expect(bad.stderr).toContain('no environment "nope"');
   });
 
-  test('GIVEN main WHEN called with an io object THEN it writes only through it', async () => {
+  test('GIVEN main WHEN called with an io object THEN it writes only through it, even for checks that fail', async () => {
     const lines: string[] = [];
-    const code = await main(['--help'], { stdout: (t) => lines.push(t), stderr: (t) => lines.push(t), cwd: world.dir });
-    expect(code).toBe(0);
-    expect(lines.join('')).toContain('rehearse');
+    const stdout = jest.spyOn(process.stdout, 'write');
+    const stderr = jest.spyOn(process.stderr, 'write');
+    try {
+      world.aws.deleteSecret('qualys/api-credentials');
+      const code = await main(['preflight', ENV, '--config', world.config()], { stdout: (t) => lines.push(t), stderr: (t) => lines.push(t), cwd: world.dir });
+      expect(code).toBe(1);
+      expect(lines.join('')).toMatch(/✖ credentials secret/);
+      expect(stdout).not.toHaveBeenCalled();
+      expect(stderr).not.toHaveBeenCalled();
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+      world.aws.putSecret('qualys/api-credentials', JSON.stringify({ username: 'cli-user', password: 'Cli-Pa55word-7xQ' }));
+    }
   });
 });
