@@ -67,6 +67,13 @@ export async function preflight(ctx: CommandContext): Promise<void> {
         } catch (error) {
           return apiRefusal(error, 'the user may not read the CIPS configuration (GET /pcas/cips/config)');
         }
+        if (!cips.readable) {
+          return warn(
+            `GET /pcas/cips/config allowed, but its answer could not be read (${cips.reading})`,
+            'a deploy then adds the configured policies, removes none, and refuses to set "pc.filter"; report the answer\'s shape to the project',
+            { reading: cips.reading },
+          );
+        }
         const present = pc.policies.filter((p) => cips.policies.includes(p));
         const union = new Set([...cips.policies, ...pc.policies]);
         const details = { current: cips.policies, configured: pc.policies, alreadyPresent: present, filter: cips.filter ?? null };

@@ -261,6 +261,11 @@ async function checkOpenTrust(ctx: CommandContext, aws: OperatorAws): Promise<Ch
 
 async function checkCips(qualys: QualysClient, pc: PcConfig): Promise<CheckOutcome> {
   const cips = await qualys.getCipsConfig();
+  if (!cips.readable) {
+    return warn(`the CIPS configuration's answer could not be read (${cips.reading})`, 'check the policies and the filter in the Qualys UI', {
+      reading: cips.reading,
+    });
+  }
   const missing = pc.policies.filter((p) => !cips.policies.includes(p));
   const extra = cips.policies.filter((p) => !pc.policies.includes(p));
   const filterDiffers = pc.filter && JSON.stringify(sortKeys(cips.filter ?? {})) !== JSON.stringify(sortKeys(pc.filter));
@@ -300,7 +305,7 @@ async function checkOrphans(ctx: CommandContext, qualys: QualysClient): Promise<
       const owner =
         ctx.config.environments.find((e) => (kind === 'vm' ? e.vm : e.pc)?.name === i.name) ??
         ctx.config.environments.find((e) => e.envName === envName && (kind === 'vm' ? e.vm : e.pc) !== undefined && (!e.account || e.account === account) && (!e.region || e.region === region));
-      if (!owner) orphans.push({ kind, integrationId: i.integrationId, name: i.name! });
+      if (!owner) orphans.push({ kind, integrationId: i.integrationId ?? 'ID not reported', name: i.name! });
     }
   }
   if (orphans.length) {

@@ -62,6 +62,9 @@ export class PropertiesError extends IntegrationError {}
 /** An integration of the configured name exists and does not evidently belong to this stack. */
 export class AdoptionRefusedError extends IntegrationError {}
 
+/** Qualys answered in a shape no reading of the guide allows: nothing is done on it. */
+export class UnreadableAnswerError extends IntegrationError {}
+
 /** The role's trust policy cannot be edited safely. */
 export class TrustPolicyError extends IntegrationError {}
 

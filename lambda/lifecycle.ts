@@ -17,11 +17,13 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   Attr,
+  CipsFilter,
   CipsSettings,
   INTEGRATION_KINDS,
   IntegrationKind,
   MAX_CIPS_POLICIES,
   MAX_INTEGRATION_NAME_LENGTH,
+  PENDING_EXTERNAL_ID_PREFIX,
   PcSettings,
   Prop,
   VmSettings,
@@ -32,6 +34,7 @@ import {
   IntegrationError,
   PropertiesError,
   QualysApiError,
+  UnreadableAnswerError,
   errorMessage,
 } from './errors';
 import { HttpTransport } from './http';
@@ -87,22 +90,43 @@ export interface IntegrationSpec {
 }
 
 /**
- * Waits between validation attempts. IAM usually propagates a trust-policy change within
- * seconds, rarely more than a minute: the first attempt goes at once (a fast propagation
- * costs nothing), the next after 7 s, and then the waits grow slowly, so that attempts land
- * at about 7, 15, 24 and 34 s: a propagation of 6 s costs 2 calls, one of 30 s costs 5, and
- * neither overshoots by more than a few seconds. Qualys rate-limits per subscription, so
- * calls matter as much as seconds.
+ * When validation attempts are made, in ms after the trust policy was written. IAM takes from
+ * a few seconds to over half a minute to propagate a trust-policy change, and no one delay is
+ * typical, so the attempts grow geometrically: the first at once, the next at 3 s, then each
+ * 32% later than the one before (at most 30 s apart). Whatever the delay D from 3 to 45 s,
+ * the first attempt after it comes at most 32% of D late (15% on average), in about 9 calls
+ * on average: Qualys rate-limits per subscription, so calls matter as much as seconds.
  */
-export const VALIDATION_SCHEDULE_MS = [7_000, 8_000, 9_000, 10_000, 12_000, 15_000, 20_000, 30_000];
-const scheduledDelay = (attempt: number): number =>
-  VALIDATION_SCHEDULE_MS[Math.min(attempt - 1, VALIDATION_SCHEDULE_MS.length - 1)];
+export function validationAttemptAt(attempt: number): number {
+  let at = 0;
+  for (let n = 1; n <= attempt; n++) at = n === 1 ? VALIDATION_FIRST_WAIT_MS : at + Math.min(at * (VALIDATION_GROWTH - 1), VALIDATION_MAX_STEP_MS);
+  return Math.round(at);
+}
+export const VALIDATION_FIRST_WAIT_MS = 3_000;
+export const VALIDATION_GROWTH = 1.32;
+export const VALIDATION_MAX_STEP_MS = 30_000;
 
 /**
- * Validation answers that mean "not yet": Qualys could not assume the role or write the test
- * file, which is what IAM propagation looks like from its side.
+ * Validation answers that mean "not yet", since the guide documents no failure: Qualys could
+ * not assume the role or write the test file, which is what IAM propagation looks like from
+ * its side. Any 4xx but 401 (handled by the client), 403 (permission) and 404 (gone); 429 and
+ * 5xx; and a 2xx that says it failed. (A dropped connection is retried by the client itself.)
  */
-const VALIDATION_NOT_YET = new Set([400, 409, 412, 422, 424]);
+function isNotYet(error: unknown): boolean {
+  if (error instanceof NotValidatedYet) return true;
+  if (!(error instanceof QualysApiError)) return false;
+  return error.status === 429 || error.status >= 500 || (error.status >= 400 && ![401, 403, 404].includes(error.status));
+}
+
+/** A validation answer that did not say yes. */
+class NotValidatedYet extends IntegrationError {
+  constructor(
+    readonly status: number,
+    readonly qualysMessage: string,
+  ) {
+    super(`Qualys answered HTTP ${status}${qualysMessage ? `: ${qualysMessage}` : ''}`);
+  }
+}
 
 const ADOPTED_SUFFIX = ':adopted';
 
@@ -122,7 +146,7 @@ export async function onEvent(event: CloudFormationCustomResourceEvent, deps: Li
     case 'Create':
       return create(spec, deps);
     case 'Update':
-      return update(parseProperties(event.OldResourceProperties), spec, event.PhysicalResourceId, deps);
+      return update(parseProperties(event.OldResourceProperties), spec, event.PhysicalResourceId, event.StackId, deps);
     case 'Delete':
       await remove(spec, event.PhysicalResourceId, event.StackId, deps);
       return { PhysicalResourceId: event.PhysicalResourceId, Data: {} };
@@ -133,29 +157,42 @@ export async function onEvent(event: CloudFormationCustomResourceEvent, deps: Li
 
 async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<LifecycleResult> {
   const qualys = await connect(spec, deps);
-  const existing = (await qualys.listIntegrations(spec.kind)).find((i) => i.name === spec.name);
-  let details: IntegrationDetails;
+  const listed = await qualys.listIntegrations(spec.kind);
+  const existing = listed.find((i) => i.name === spec.name);
+  let details: IntegrationDetails & { integrationId: string };
   let registered = false;
+  let foreign = false;
   let adoptedFrom: Record<string, unknown> | undefined;
   if (existing) {
-    const foreign = !belongsToThisStack(existing, spec);
+    foreign = !belongsToThisStack(existing, spec);
+    const where = `${existing.integrationId ? `ID ${existing.integrationId}, ` : ''}bucket ${existing.bucketName ?? '?'}, role ${existing.roleArn ?? '?'}`;
     if (foreign && !spec.adoptExisting) {
       throw new AdoptionRefusedError(
-        `A ${spec.kind.toUpperCase()} integration named "${spec.name}" already exists in Qualys (ID ${existing.integrationId}, ` +
-          `bucket ${existing.bucketName ?? '?'}, role ${existing.roleArn ?? '?'}) and does not point at this stack's bucket or role. ` +
+        `A ${spec.kind.toUpperCase()} integration named "${spec.name}" already exists in Qualys (${where}) and does not point at this stack's bucket or role. ` +
           `To take it over, set "${spec.kind}.adoptExisting": true for this environment; otherwise choose another "${spec.kind}.name".`,
+      );
+    }
+    if (existing.integrationId === undefined) {
+      // Registering again would make a duplicate (or clash on the name): stop, changing nothing.
+      throw new IntegrationError(
+        `A ${spec.kind.toUpperCase()} integration named "${spec.name}" already exists in Qualys (${where}), but Qualys did not report its ID, ` +
+          'so it can be neither adopted nor replaced from here. Nothing was changed. Delete it in the Qualys UI and deploy again, ' +
+          `or choose another "${spec.kind}.name".`,
       );
     }
     // A foreign integration is put back as it was if this create, or the stack's create, fails.
     if (foreign) adoptedFrom = originalBody(spec.kind, existing);
     deps.log.info('adopting the existing integration', { integrationId: existing.integrationId, name: spec.name, foreign });
-    const adopted = await adopt(qualys, spec, existing, deps);
+    const adopted = await adopt(qualys, spec, { ...existing, integrationId: existing.integrationId }, deps);
     details = adopted.details;
     registered = adopted.registered;
     // It vanished and was registered anew: nothing foreign to put back.
-    if (registered) adoptedFrom = undefined;
+    if (registered) {
+      adoptedFrom = undefined;
+      foreign = false;
+    }
   } else {
-    details = await qualys.register(spec.kind, integrationBody(spec));
+    details = await registerOrExplain(qualys, spec, listed);
     registered = true;
     deps.log.info('registered', { kind: spec.kind, integrationId: details.integrationId, name: spec.name });
   }
@@ -163,7 +200,9 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
   const id = details.integrationId;
   const cips: CipsOutcome = { added: [], keptPolicies: [] };
   try {
-    const externalId = details.externalId ?? (await readExternalId(qualys, spec, id));
+    let known = details;
+    if (spec.kind === 'pc' && registered) known = await putPcSettings(qualys, spec, known);
+    const externalId = await learnExternalId(qualys, spec, known, { mayRegenerate: !foreign }, deps);
     await applyExternalId(spec, externalId, deps);
     await validateUntilReady(qualys, spec, id, deps);
     if (spec.kind === 'pc') await syncCips(qualys, spec.cips, deps, { outcome: cips });
@@ -176,6 +215,51 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
   return result(spec, id, { adoptedFrom, keptPolicies: cips.keptPolicies }, adoptedFrom !== undefined, deps);
 }
 
+/**
+ * Registers, sending only the fields the guide documents for the kind. A refusal while the
+ * subscription already holds another integration of the kind may mean the subscription takes
+ * only one (the guide's wording allows that): the error then names it and the choices.
+ */
+async function registerOrExplain(
+  qualys: QualysClient,
+  spec: IntegrationSpec,
+  listed: readonly IntegrationDetails[],
+): Promise<IntegrationDetails & { integrationId: string }> {
+  try {
+    return await qualys.register(spec.kind, registerBody(spec));
+  } catch (error) {
+    const others = listed.filter((i) => i.name !== spec.name);
+    const refused = error instanceof QualysApiError && error.status >= 400 && error.status < 500 && ![401, 403, 429].includes(error.status);
+    if (!refused || others.length === 0) throw error;
+    const kind = spec.kind.toUpperCase();
+    const named = others.map((o) => `"${o.name ?? '?'}"${o.integrationId ? ` (ID ${o.integrationId})` : ''} for bucket ${o.bucketName ?? '?'}`).join(', ');
+    throw new IntegrationError(
+      `Qualys refused to register the ${kind} integration "${spec.name}" (HTTP ${error.status}: ${error.qualysMessage}). ` +
+        `This subscription already holds the ${kind} integration ${named}, and it may allow only one ${kind} integration. ` +
+        `Nothing was changed. Either adopt it (set "${spec.kind}.name" to its name and "${spec.kind}.adoptExisting": true; ` +
+        'it is then pointed at this stack\'s bucket and role), or onboard this environment with another Qualys subscription.',
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * PC register takes only bucket, region, role and name (l.673-679); compressData is set with
+ * a PUT afterwards when it differs from what Qualys holds (the guide's default is true).
+ */
+async function putPcSettings(
+  qualys: QualysClient,
+  spec: IntegrationSpec,
+  details: IntegrationDetails & { integrationId: string },
+): Promise<IntegrationDetails & { integrationId: string }> {
+  const wanted = (spec.settings as PcSettings).compressData;
+  const held = details.compressData ?? (await qualys.getIntegration('pc', details.integrationId))?.compressData ?? true;
+  if (held === wanted) return details;
+  const out = await qualys.update('pc', details.integrationId, { ...integrationBody(spec), regenerateExternalId: false });
+  if (!out.found) throw new IntegrationError(`PC integration ${details.integrationId} vanished right after it was registered; deploy again`);
+  return { ...details, compressData: wanted, externalId: details.externalId ?? out.externalId };
+}
+
 /** An integration of the configured name is ours when it carries our default name or points at our role or bucket. */
 function belongsToThisStack(existing: IntegrationDetails, spec: IntegrationSpec): boolean {
   return existing.name === spec.defaultName || existing.roleArn === spec.roleArn || existing.bucketName === spec.bucketName;
@@ -184,17 +268,20 @@ function belongsToThisStack(existing: IntegrationDetails, spec: IntegrationSpec)
 async function adopt(
   qualys: QualysClient,
   spec: IntegrationSpec,
-  existing: IntegrationDetails,
+  existing: IntegrationDetails & { integrationId: string },
   deps: LifecycleDeps,
-): Promise<{ details: IntegrationDetails; registered: boolean }> {
+): Promise<{ details: IntegrationDetails & { integrationId: string }; registered: boolean }> {
   const updated = await qualys.update(spec.kind, existing.integrationId, { ...integrationBody(spec), regenerateExternalId: false });
-  if (!updated) {
+  if (!updated.found) {
     deps.log.warn('the integration to adopt vanished; registering a new one', { integrationId: existing.integrationId });
-    return { details: await qualys.register(spec.kind, integrationBody(spec)), registered: true };
+    return { details: await qualys.register(spec.kind, registerBody(spec)), registered: true };
   }
   const details = await qualys.getIntegration(spec.kind, existing.integrationId);
   if (!details) throw new IntegrationError(`Integration ${existing.integrationId} vanished while it was being adopted; deploy again`);
-  return { details, registered: false };
+  return {
+    details: { ...details, integrationId: existing.integrationId, externalId: updated.externalId ?? details.externalId ?? existing.externalId },
+    registered: false,
+  };
 }
 
 /** The register/update fields of an integration as Qualys reported them, to put it back later. */
@@ -215,7 +302,7 @@ const PC_SETTING_FIELDS: Record<keyof PcSettings, true> = { compressData: true }
 
 /** Puts an adopted foreign integration back as it was before this stack changed it. */
 async function restoreAdopted(qualys: QualysClient, spec: IntegrationSpec, id: string, original: Record<string, unknown>, deps: LifecycleDeps): Promise<void> {
-  const found = await qualys.update(spec.kind, id, { ...original, regenerateExternalId: false });
+  const { found } = await qualys.update(spec.kind, id, { ...original, regenerateExternalId: false });
   deps.log.info(found ? 'put the adopted integration back as it was' : 'the adopted integration is gone; nothing to put back', { integrationId: id });
 }
 
@@ -270,6 +357,7 @@ async function update(
   old: IntegrationSpec,
   spec: IntegrationSpec,
   physicalId: string,
+  stackId: string,
   deps: LifecycleDeps,
 ): Promise<LifecycleResult> {
   const current = parsePhysicalId(physicalId);
@@ -290,20 +378,40 @@ async function update(
     return sameResource(spec, physicalId, id);
   }
 
+  // A rollback cannot bring an old external ID back (Qualys only ever makes new ones), and a
+  // rollback that fails leaves the stack in UPDATE_ROLLBACK_FAILED: so a rollback regenerates
+  // nothing and reports a validation that does not succeed as a warning, not a failure.
+  const rollingBack = rotate || trustReset ? await isRollingBack(stackId, deps) : false;
+  const regenerate = rotate && !rollingBack;
   const qualys = await connect(spec, deps);
+  let answeredExternalId: string | undefined;
+  if (regenerate) {
+    const probe = await ensureRotationIsLearnable(qualys, spec, id);
+    if (probe === 'gone') return reregister(spec, id, deps);
+  }
   if (settingsChanged || rotate) {
-    const found = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: rotate });
-    if (!found) return reregister(spec, id, deps);
-    deps.log.info('updated', { integrationId: id, settingsChanged, rotatedExternalId: rotate });
+    const out = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: regenerate });
+    if (!out.found) return reregister(spec, id, deps);
+    answeredExternalId = out.externalId;
+    deps.log.info('updated', { integrationId: id, settingsChanged, rotatedExternalId: regenerate });
   }
   if (settingsChanged || rotate || trustReset) {
-    // The PUT response carries no externalId: read it back.
     const details = await qualys.getIntegration(spec.kind, id);
     if (!details) return reregister(spec, id, deps);
-    const externalId = requireExternalId(details, spec);
+    const known = { ...details, integrationId: id, externalId: answeredExternalId ?? details.externalId };
+    // After a regeneration the role still holds the old ID: it must not be taken for the new one.
+    const externalId = await learnExternalId(qualys, spec, known, { mayRegenerate: false, trustPolicyHoldsIt: !regenerate }, deps);
     const trustChanged = await applyExternalId(spec, externalId, deps);
     if (settingsChanged || rotate || trustChanged || details.integrationValidated === false) {
-      await validateUntilReady(qualys, spec, id, deps);
+      try {
+        await validateUntilReady(qualys, spec, id, deps);
+      } catch (error) {
+        if (!rollingBack) throw error;
+        deps.log.warn('the rollback could not validate the integration; run "qualys-s3 status" and deploy again', {
+          integrationId: id,
+          error: errorMessage(error),
+        });
+      }
     }
   }
   if (cipsChanged) {
@@ -311,9 +419,41 @@ async function update(
       previouslyManaged: old.cips.policies,
       keptPolicies: current.record.keptPolicies,
       integrationId: id,
+      spec,
     });
   }
   return sameResource(spec, physicalId, id);
+}
+
+async function isRollingBack(stackId: string, deps: LifecycleDeps): Promise<boolean> {
+  try {
+    return (await deps.stacks.status(stackId, awsCall(deps)))?.includes('ROLLBACK') ?? false;
+  } catch (error) {
+    deps.log.warn('could not read the stack status; treating this update as a forward one', { error: errorMessage(error) });
+    return false;
+  }
+}
+
+/**
+ * Before an external ID is regenerated, makes sure the new one can be learned: from a GET,
+ * or else from the PUT answer (the guide's appendix says it arrives there). Where neither
+ * carries an external ID, the rotation would leave the role unable to trust the new one: it
+ * fails before anything changed.
+ */
+async function ensureRotationIsLearnable(qualys: QualysClient, spec: IntegrationSpec, id: string): Promise<'ok' | 'gone'> {
+  const details = await qualys.getIntegration(spec.kind, id);
+  if (!details) return 'gone';
+  if (details.externalId) return 'ok';
+  // A PUT of the settings about to be applied anyway shows whether PUT answers carry the ID.
+  const probe = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: false });
+  if (!probe.found) return 'gone';
+  if (probe.externalId) return 'ok';
+  throw new IntegrationError(
+    `The external ID of ${spec.kind.toUpperCase()} integration ${id} was not rotated: Qualys reports it neither in the integration's details ` +
+      'nor in the answer to an update, so the new one could not be written into the role\'s trust policy, and Qualys would be locked out. ' +
+      `Nothing was rotated. Put "${spec.kind}.externalIdRotation" back to its previous value and deploy; to rotate anyway, destroy and deploy ` +
+      'the stack (a new registration brings a new external ID).',
+  );
 }
 
 async function reregister(spec: IntegrationSpec, goneId: string, deps: LifecycleDeps): Promise<LifecycleResult> {
@@ -364,7 +504,7 @@ async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, 
   const kept = new Set(current.record.keptPolicies ?? []);
   const ours = spec.cips.policies.filter((p) => !kept.has(p));
   if (ours.length === 0) return;
-  const others = await otherPcIntegrations(qualys, current.id);
+  const others = await otherPcIntegrationsOrUnknown(qualys, current.id, spec, deps);
   if (others.length > 0) {
     deps.log.warn('keeping the CIPS policies: other PC integrations of this subscription may use them', {
       policies: ours,
@@ -372,7 +512,12 @@ async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, 
     });
     return;
   }
-  const present = new Set((await qualys.getCipsConfig()).policies);
+  const config = await qualys.getCipsConfig();
+  if (!config.readable) {
+    deps.log.warn('keeping the CIPS policies: the CIPS configuration could not be read', { policies: ours, reading: config.reading });
+    return;
+  }
+  const present = new Set(config.policies);
   const toRemove = ours.filter((p) => present.has(p));
   if (toRemove.length > 0) await qualys.removeCipsPolicies(toRemove);
   deps.log.info('removed CIPS policies', { policies: toRemove, kept: [...kept] });
@@ -380,9 +525,24 @@ async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, 
 
 // ---- shared steps -------------------------------------------------------------------------
 
-/** The names of the subscription's other PC integrations, which may rely on the same CIPS policies. */
-async function otherPcIntegrations(qualys: QualysClient, id: string): Promise<string[]> {
-  return (await qualys.listIntegrations('pc')).filter((i) => i.integrationId !== id).map((o) => o.name ?? o.integrationId);
+/**
+ * The names of the subscription's other PC integrations, which may rely on the same CIPS
+ * policies. An entry without an ID is this one when it is what this one is (its name).
+ */
+async function otherPcIntegrations(qualys: QualysClient, id: string, spec: IntegrationSpec): Promise<string[]> {
+  const isThis = (i: IntegrationDetails) => (i.integrationId !== undefined ? i.integrationId === id : i.name === spec.name);
+  return (await qualys.listIntegrations('pc')).filter((i) => !isThis(i)).map((o) => o.name ?? o.integrationId ?? '?');
+}
+
+/** As otherPcIntegrations, but a list that cannot be read counts as "others may be there". */
+async function otherPcIntegrationsOrUnknown(qualys: QualysClient, id: string, spec: IntegrationSpec, deps: LifecycleDeps): Promise<string[]> {
+  try {
+    return await otherPcIntegrations(qualys, id, spec);
+  } catch (error) {
+    if (!(error instanceof UnreadableAnswerError)) throw error;
+    deps.log.warn('the PC integration list could not be read; assuming others may use the CIPS policies', { error: errorMessage(error) });
+    return ['(unknown: the list could not be read)'];
+  }
 }
 
 async function connect(spec: IntegrationSpec, deps: LifecycleDeps): Promise<QualysClient> {
@@ -403,20 +563,46 @@ function awsCall(deps: LifecycleDeps): { signal: AbortSignal } {
   return { signal: awsCallSignal(deps.deadline, deps.clock.now()) };
 }
 
-async function readExternalId(qualys: QualysClient, spec: IntegrationSpec, id: string): Promise<string> {
+/**
+ * The integration's current external ID, from every source there is, in order: what the
+ * register or PUT answer said (already in `known`), a GET, and the role's live trust policy
+ * (the handler wrote it there; not after a regeneration, when it holds the old one). Where
+ * none has it, an integration of our own may regenerate it and take the PUT answer's.
+ */
+async function learnExternalId(
+  qualys: QualysClient,
+  spec: IntegrationSpec,
+  known: IntegrationDetails & { integrationId: string },
+  options: { readonly mayRegenerate: boolean; readonly trustPolicyHoldsIt?: boolean },
+  deps: LifecycleDeps,
+): Promise<string> {
+  const id = known.integrationId;
+  if (known.externalId) return known.externalId;
   const details = await qualys.getIntegration(spec.kind, id);
-  if (!details) throw new IntegrationError(`Integration ${id} vanished right after it was registered; deploy again`);
-  return requireExternalId(details, spec);
-}
-
-function requireExternalId(details: IntegrationDetails, spec: IntegrationSpec): string {
-  if (typeof details.externalId !== 'string' || details.externalId.length === 0) {
-    throw new IntegrationError(
-      `Qualys reported no externalId for ${spec.kind.toUpperCase()} integration ${details.integrationId}; ` +
-        'without it the role cannot be opened to Qualys safely. Contact Qualys Support.',
+  if (!details) throw new IntegrationError(`Integration ${id} vanished from Qualys while it was being set up; deploy again`);
+  if (details.externalId) return details.externalId;
+  if (options.trustPolicyHoldsIt !== false) {
+    const trusted = externalIdsFor(await deps.trust.read(spec.roleName, awsCall(deps)), spec.principalArn).filter(
+      (e) => !e.startsWith(PENDING_EXTERNAL_ID_PREFIX),
     );
+    if (trusted.length === 1) {
+      deps.log.info('Qualys did not report the external ID; using the one the role already trusts', { integrationId: id });
+      return trusted[0];
+    }
   }
-  return details.externalId;
+  if (options.mayRegenerate) {
+    const out = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: true });
+    if (out.externalId) {
+      deps.log.info('Qualys did not report the external ID; regenerated it and took the new one from the answer', { integrationId: id });
+      return out.externalId;
+    }
+  }
+  throw new IntegrationError(
+    `Qualys reported no external ID for ${spec.kind.toUpperCase()} integration ${id} (not in the register or update answer, not in its details` +
+      `${options.trustPolicyHoldsIt !== false ? ', and the role trusts none yet' : ''}); without it the role cannot be opened to Qualys safely. ` +
+      'Regenerate it in the Qualys UI or with the "Update an Integration" API (regenerateExternalId: true), add it to the role\'s trust policy, ' +
+      'and deploy again; or contact Qualys Support.',
+  );
 }
 
 /** Makes the role trust Qualys with exactly this external ID; true when the policy changed. */
@@ -432,9 +618,15 @@ async function applyExternalId(spec: IntegrationSpec, externalId: string, deps: 
   return true;
 }
 
+/**
+ * Validates until Qualys says yes, the window ends, or an answer says it never will (401,
+ * 403, 404). A yes is an answer that says so, or an unclear 2xx followed by a read-back that
+ * shows `integrationValidated: true`: a 200 is not enough by itself.
+ */
 async function validateUntilReady(qualys: QualysClient, spec: IntegrationSpec, id: string, deps: LifecycleDeps): Promise<void> {
   const started = deps.clock.now();
   const deadline = Math.min(started + spec.validationTimeoutMs, deps.deadline);
+  const delayFor = deps.validationDelayMs ?? ((attempt: number) => Math.max(0, started + validationAttemptAt(attempt) - deps.clock.now()));
   let attempts = 0;
   try {
     const message = await withRetries(
@@ -444,24 +636,33 @@ async function validateUntilReady(qualys: QualysClient, spec: IntegrationSpec, i
         maxDelayMs: 0,
         deadline,
         clock: deps.clock,
-        delayForAttempt: deps.validationDelayMs ?? scheduledDelay,
+        delayForAttempt: delayFor,
+        jitterRatio: 0.02,
         finalAttemptAtDeadline: true,
-        isRetryable: (e) => e instanceof QualysApiError && VALIDATION_NOT_YET.has(e.status),
+        isRetryable: isNotYet,
+        requestedDelayMs: (e) => (e instanceof QualysApiError ? e.retryAfterMs : undefined),
         onRetry: (e, attempt, delayMs) =>
           deps.log.info('not validated yet; waiting for IAM to propagate', { attempt, delayMs, answer: errorMessage(e) }),
       },
-      () => {
+      async () => {
         attempts++;
-        return qualys.validate(spec.kind, id);
+        const answer = await qualys.validate(spec.kind, id);
+        if (answer.verdict === 'validated') return answer.message;
+        if (answer.verdict === 'unclear' && (await qualys.getIntegration(spec.kind, id))?.integrationValidated === true) return answer.message;
+        throw new NotValidatedYet(answer.status, answer.message);
       },
     );
     deps.log.info('validated', { integrationId: id, attempts, ms: deps.clock.now() - started, message });
   } catch (error) {
-    if (!(error instanceof QualysApiError && VALIDATION_NOT_YET.has(error.status))) throw error;
+    if (!isNotYet(error)) throw error;
     const seconds = Math.round((deps.clock.now() - started) / 1000);
+    const last =
+      error instanceof NotValidatedYet || error instanceof QualysApiError
+        ? `HTTP ${error.status} ${error.qualysMessage || '(no message)'}`
+        : errorMessage(error);
     throw new IntegrationError(
       `Validation of ${spec.kind.toUpperCase()} integration ${id} did not succeed within ${seconds} s (${attempts} attempts); ` +
-        `Qualys's last answer: HTTP ${error.status} ${error.qualysMessage}. Check that role ${spec.roleArn} trusts ` +
+        `Qualys's last answer: ${last}. Check that role ${spec.roleArn} trusts ` +
         `${spec.principalArn} with the integration's external ID and may put objects into bucket ${spec.bucketName}; ` +
         'if IAM is slow today, raise "validationTimeoutSeconds" and deploy again.',
       { cause: error },
@@ -493,18 +694,37 @@ async function syncCips(
     readonly keptPolicies?: readonly number[];
     /** This resource's integration, on update: dropped policies stay while another PC integration remains. */
     readonly integrationId?: string;
+    readonly spec?: IntegrationSpec;
     readonly outcome?: CipsOutcome;
   } = {},
 ): Promise<void> {
-  const { previouslyManaged = [], keptPolicies = [], integrationId, outcome = { added: [], keptPolicies: [] } } = options;
+  const { previouslyManaged = [], keptPolicies = [], integrationId, spec, outcome = { added: [], keptPolicies: [] } } = options;
   if (desired.policies.length === 0 && previouslyManaged.length === 0 && !desired.filter) return;
   const current = await qualys.getCipsConfig();
+  if (!current.readable) {
+    // Act on nothing that could not be read: no removal, no filter written over one unseen.
+    if (desired.filter) {
+      throw new IntegrationError(
+        `The CIPS configuration Qualys answered could not be read (${current.reading}), so the configured "pc.filter" was not applied: ` +
+          'it would overwrite a subscription-wide filter this tool cannot see. Remove "pc.filter" to leave the filter to the Qualys UI, ' +
+          'and report the answer\'s shape to the project.',
+      );
+    }
+    if (desired.policies.length > 0) await qualys.addCipsPolicies(desired.policies);
+    // Whether they were there before is unknown: count them as kept, so this resource never removes them.
+    outcome.keptPolicies.push(...desired.policies);
+    deps.log.warn('the CIPS configuration could not be read: added the configured policies, removed none', {
+      reading: current.reading,
+      keptDropped: previouslyManaged.filter((p) => !desired.policies.includes(p)),
+    });
+    return;
+  }
   const present = new Set(current.policies);
   const toAdd = desired.policies.filter((p) => !present.has(p));
   outcome.keptPolicies.push(...desired.policies.filter((p) => present.has(p)));
   let toRemove = previouslyManaged.filter((p) => present.has(p) && !desired.policies.includes(p) && !keptPolicies.includes(p));
-  if (toRemove.length > 0 && integrationId !== undefined) {
-    const others = await otherPcIntegrations(qualys, integrationId);
+  if (toRemove.length > 0 && integrationId !== undefined && spec) {
+    const others = await otherPcIntegrationsOrUnknown(qualys, integrationId, spec, deps);
     if (others.length > 0) {
       deps.log.warn('keeping dropped CIPS policies: other PC integrations of this subscription may use them', {
         policies: toRemove,
@@ -526,7 +746,7 @@ async function syncCips(
     outcome.added.push(...toAdd);
   }
   if (desired.filter) {
-    if (!current.filter) await qualys.createCipsFilter(desired.filter);
+    if (!current.filter) await createOrUpdateFilter(qualys, desired.filter);
     else if (JSON.stringify(sortKeys(current.filter)) !== JSON.stringify(sortKeys(desired.filter))) {
       await qualys.updateCipsFilter(desired.filter);
     }
@@ -534,11 +754,27 @@ async function syncCips(
   deps.log.info('CIPS in the configured state', { added: toAdd, removed: toRemove, filter: desired.filter ? 'managed' : 'untouched' });
 }
 
+/** No filter was read: create one, or update it when Qualys says one exists after all. */
+async function createOrUpdateFilter(qualys: QualysClient, filter: CipsFilter): Promise<void> {
+  try {
+    await qualys.createCipsFilter(filter);
+  } catch (error) {
+    if (!(error instanceof QualysApiError && error.status === 409)) throw error;
+    await qualys.updateCipsFilter(filter);
+  }
+}
+
 function sortKeys(o: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** The register/update body, in the guide's field names. */
+/** The register body: PC takes only the four fields the guide lists (l.673-679). */
+function registerBody(spec: IntegrationSpec): Record<string, unknown> & { name: string } {
+  if (spec.kind === 'vm') return integrationBody(spec);
+  return { name: spec.name, bucketName: spec.bucketName, bucketRegion: spec.bucketRegion, roleArn: spec.roleArn };
+}
+
+/** The update body (and VM's register body), in the guide's field names. */
 function integrationBody(spec: IntegrationSpec): Record<string, unknown> & { name: string } {
   return {
     name: spec.name,

@@ -6,15 +6,31 @@
  *   on an expired token re-authenticates once.
  * - Retries: 429 and 5xx (HTML error pages included) and network failures are retried with
  *   jittered backoff, honouring `X-RateLimit-ToWait-Sec` and `Retry-After`.
- * - Quirks: responses say `messsage` (three s); the PUT response carries no externalId.
+ * - Quirks: responses say `messsage` (three s). Where the guide shows an answer in more than
+ *   one shape, or none, `qualys-answers.ts` reads every shape it allows, and `readings`
+ *   records which one this gateway used.
  */
 import { createHash } from 'node:crypto';
 import { CipsFilter, IntegrationKind } from './contract';
+import {
+  CipsReading,
+  IntegrationDetails,
+  IntegrationPage,
+  ValidationVerdict,
+  readCipsConfig,
+  readDetails,
+  readDetailsAnswer,
+  readExternalId,
+  readIntegrationPage,
+  readValidationAnswer,
+  saysAlreadyPresent,
+} from './qualys-answers';
 import {
   IntegrationError,
   QualysApiError,
   QualysAuthError,
   QualysNetworkError,
+  UnreadableAnswerError,
   errorMessage,
 } from './errors';
 import { HttpResponse, HttpTransport, header } from './http';
@@ -26,21 +42,23 @@ export interface QualysCredentials {
   readonly password: string;
 }
 
-/** An integration as Qualys reports it (GET, and the register response). */
-export interface IntegrationDetails {
-  readonly integrationId: string;
-  readonly name?: string;
-  readonly bucketName?: string;
-  readonly bucketRegion?: string;
-  readonly roleArn?: string;
+export type { CipsReading, IntegrationDetails } from './qualys-answers';
+
+/** An integration with the ID Qualys gave it. */
+export type RegisteredIntegration = IntegrationDetails & { readonly integrationId: string };
+
+/** What a PUT did: whether Qualys still knew the integration, and the external ID its answer carried. */
+export interface UpdateOutcome {
+  readonly found: boolean;
+  /** The guide's appendix: "Note down the externalId received in the API Response". */
   readonly externalId?: string;
-  readonly integrationValidated?: boolean;
-  readonly [field: string]: unknown;
 }
 
-export interface CipsConfig {
-  readonly policies: readonly number[];
-  readonly filter?: CipsFilter;
+/** One validation attempt's answer, read: Qualys's words and what they mean. */
+export interface ValidationAnswer {
+  readonly status: number;
+  readonly verdict: ValidationVerdict;
+  readonly message: string;
 }
 
 interface CachedToken {
@@ -89,6 +107,10 @@ interface CallOptions {
   readonly passStatuses?: readonly number[];
   /** Retry 5xx and network errors. False for calls that must not run twice. @default true */
   readonly retryServerErrors?: boolean;
+  /** Retry 429. False where the caller paces its own attempts (validation). @default true */
+  readonly retryRateLimit?: boolean;
+  /** Retry network errors. @default retryServerErrors */
+  readonly retryNetworkErrors?: boolean;
 }
 
 export class QualysClient {
@@ -113,46 +135,105 @@ export class QualysClient {
 
   // ---- S3 integrations -------------------------------------------------------------------
 
+  /**
+   * Every integration of a kind. The answer may be a bare array, one object (the guide's
+   * sample), a wrapper or Spring-style pages; pages are followed to the end. An answer of no
+   * known shape is an error, never an empty list: acting on a list misread as empty could
+   * register a duplicate or remove CIPS policies another integration uses.
+   */
   async listIntegrations(kind: IntegrationKind): Promise<IntegrationDetails[]> {
-    const res = await this.call({
-      step: `List ${label(kind)} integrations`,
-      method: 'GET',
-      path: `/partner-integration/aws/s3/${kind}`,
-      passStatuses: [204, 404],
-    });
-    if (res.status === 204 || res.status === 404 || res.body.trim() === '') return [];
-    const body = parseJson(res.body);
-    const items = Array.isArray(body)
-      ? body
-      : isObject(body) && Array.isArray(body.data)
-        ? body.data
-        : isObject(body) && (body.integrationId !== undefined || body.id !== undefined)
-          ? [body]
-          : [];
-    return items.filter(isObject).map(toDetails).filter((d): d is IntegrationDetails => d !== undefined);
+    const path = `/partner-integration/aws/s3/${kind}`;
+    const step = `List ${label(kind)} integrations`;
+    const found = new Map<string, IntegrationDetails>();
+    const collect = (page: IntegrationPage): number => {
+      let added = 0;
+      for (const entry of page.entries) {
+        const key = identityKey(entry);
+        if (!found.has(key)) added++;
+        found.set(key, entry);
+      }
+      return added;
+    };
+    let page = await this.listPage(step, path);
+    collect(page);
+    this.noteReading(`${label(kind)} list`, page.reading);
+    // The paging parameters are not in the guide; Qualys's other APIs take pageNo/pageSize,
+    // counting from 0 or 1. Ask for the page after the one the answer says it was; a service
+    // counting from 1 answers that with the first page again, and the next ask corrects it.
+    let base = 0;
+    for (let pages = 1; page.page.more; pages++) {
+      if (pages >= MAX_LIST_PAGES) {
+        throw new UnreadableAnswerError(`${step} failed: Qualys kept answering "more pages" after ${MAX_LIST_PAGES} pages`);
+      }
+      const index = page.page.index ?? pages - 1;
+      const nextPath = page.page.link
+        ? this.sameGatewayPath(step, page.page.link)
+        : `${path}?pageNo=${index + 1 + base}${page.page.size ? `&pageSize=${page.page.size}` : ''}`;
+      const next = await this.listPage(step, nextPath);
+      const added = collect(next);
+      const samePageAgain = next.page.index !== undefined ? next.page.index === page.page.index : added === 0 && next.entries.length > 0;
+      if (!page.page.link && samePageAgain) {
+        if (base === 1) throw new UnreadableAnswerError(`${step} failed: Qualys answered the same page for pageNo ${index + 1} and ${index + 2}`);
+        base = 1;
+        this.noteReading(`${label(kind)} list`, `${page.reading}, pageNo counted from 1`);
+        continue;
+      }
+      page = next;
+    }
+    return [...found.values()];
+  }
+
+  private async listPage(step: string, path: string): Promise<IntegrationPage> {
+    const res = await this.call({ step, method: 'GET', path, passStatuses: [204, 404] });
+    if (res.status === 204 || res.status === 404 || res.body.trim() === '') {
+      return { entries: [], reading: res.status === 200 ? 'an empty answer' : `HTTP ${res.status} for none`, page: { more: false } };
+    }
+    const page = readIntegrationPage(parseJson(res.body));
+    if (!page) {
+      throw new UnreadableAnswerError(
+        `${step} failed: Qualys answered HTTP ${res.status} with a list this tool cannot read (${describeShape(res.body)}). ` +
+          'Nothing was changed. Please report the answer\'s shape (without its values) to the project.',
+      );
+    }
+    return page;
+  }
+
+  /** A next-page link is followed only on the configured gateway: the token goes nowhere else. */
+  private sameGatewayPath(step: string, link: string): string {
+    const url = new URL(link, `${this.gatewayUrl}/`);
+    if (url.origin !== new URL(this.gatewayUrl).origin) {
+      throw new UnreadableAnswerError(`${step} failed: Qualys's next-page link points at ${url.origin}, not at the configured gateway`);
+    }
+    return `${url.pathname}${url.search}`;
   }
 
   async getIntegration(kind: IntegrationKind, id: string): Promise<IntegrationDetails | undefined> {
+    const step = `Read ${label(kind)} integration ${id}`;
     const res = await this.call({
-      step: `Read ${label(kind)} integration ${id}`,
+      step,
       method: 'GET',
       path: `/partner-integration/aws/s3/${encodeURIComponent(id)}/${kind}`,
       passStatuses: [404],
     });
     if (res.status === 404) return undefined;
-    const body = parseJson(res.body);
-    const details = isObject(body) ? toDetails({ integrationId: id, ...body }) : undefined;
-    if (!details) throw new IntegrationError(`Read ${label(kind)} integration ${id} failed: Qualys answered with no integration details`);
+    const object = readDetailsAnswer(parseJson(res.body));
+    if (!object) throw new UnreadableAnswerError(`${step} failed: Qualys answered with no integration details (${describeShape(res.body)})`);
+    // The guide's PC sample carries no ID: the one asked for is the one answered.
+    const details = readDetails({ ...object, integrationId: object.integrationId ?? id });
+    this.noteReading(`${label(kind)} details`, details.externalId ? 'with its external ID' : 'without an external ID');
     return details;
   }
 
   /**
    * Registers an integration. A POST is not safe to repeat blindly: when the gateway fails
    * after it may have acted (5xx, dropped connection), the integration list is checked for
-   * the name before trying again, so a retry never registers a duplicate.
+   * the name before trying again, so a retry never registers a duplicate. The answer is not
+   * documented (l.403): when it names no ID, the list is asked for the new integration.
    */
-  async register(kind: IntegrationKind, body: Record<string, unknown> & { name: string }): Promise<IntegrationDetails> {
+  async register(kind: IntegrationKind, body: Record<string, unknown> & { name: string }): Promise<RegisteredIntegration> {
     const step = `Register the ${label(kind)} integration "${body.name}"`;
+    const byName = async (): Promise<IntegrationDetails | undefined> =>
+      (await this.listIntegrations(kind)).find((i) => i.name === body.name);
     return withRetries(
       {
         maxAttempts: this.options.maxAttempts ?? 6,
@@ -166,10 +247,10 @@ export class QualysClient {
       },
       async (attempt) => {
         if (attempt > 1) {
-          const existing = (await this.listIntegrations(kind)).find((i) => i.name === body.name);
+          const existing = await byName();
           if (existing) {
-            this.options.log.info('the failed registration had gone through; using it', { integrationId: existing.integrationId });
-            return existing;
+            this.options.log.info('the failed registration had gone through; using it', { integrationId: existing.integrationId ?? 'not reported' });
+            return requireId(step, existing);
           }
         }
         const res = await this.call({
@@ -179,92 +260,149 @@ export class QualysClient {
           json: body,
           retryServerErrors: false,
         });
-        const parsed = parseJson(res.body);
-        const details = isObject(parsed) ? toDetails(parsed) : undefined;
-        if (!details) {
-          throw new IntegrationError(`${step} failed: Qualys answered HTTP ${res.status} without an integration ID`);
+        const answered = readDetailsAnswer(parseJson(res.body));
+        if (answered?.integrationId) {
+          this.noteReading(`${label(kind)} register answer`, answered.externalId ? 'ID and external ID' : 'ID only');
+          return requireId(step, answered);
         }
-        return details;
+        this.noteReading(`${label(kind)} register answer`, 'no ID');
+        const listed = await byName();
+        if (!listed) {
+          throw new IntegrationError(
+            `${step}: Qualys answered HTTP ${res.status} without an integration ID, and no integration of that name is listed. ` +
+              'Check the Qualys UI for it before you deploy again.',
+          );
+        }
+        return requireId(step, { ...listed, externalId: listed.externalId ?? answered?.externalId });
       },
     );
   }
 
-  /** Updates an integration in place; false when Qualys no longer knows it (404). */
-  async update(kind: IntegrationKind, id: string, body: Record<string, unknown>): Promise<boolean> {
-    const res = await this.call({
-      step: `Update ${label(kind)} integration ${id}`,
-      method: 'PUT',
-      path: `/partner-integration/aws/s3/${encodeURIComponent(id)}/${kind}`,
-      json: body,
-      passStatuses: [404],
-    });
-    return res.status !== 404;
+  /**
+   * Updates an integration in place. `found` is false when Qualys no longer knows it (404);
+   * the answer's external ID is kept, as the guide's appendix says the new one arrives there.
+   */
+  async update(kind: IntegrationKind, id: string, body: Record<string, unknown>): Promise<UpdateOutcome> {
+    const step = `Update ${label(kind)} integration ${id}`;
+    const path = `/partner-integration/aws/s3/${encodeURIComponent(id)}/${kind}`;
+    const res = await this.call({ step, method: 'PUT', path, json: body, passStatuses: [404] });
+    if (res.status === 404) return { found: false };
+    this.refuseFailureIn2xx(step, 'PUT', path, res);
+    const externalId = readExternalId(parseJson(res.body));
+    this.noteReading(`${label(kind)} update answer`, externalId ? 'with the external ID' : 'a message only');
+    return { found: true, externalId };
   }
 
-  /** One validation attempt; throws QualysApiError when Qualys cannot yet use the role. */
-  async validate(kind: IntegrationKind, id: string): Promise<string> {
+  /**
+   * One validation attempt, read: never thrown for an answer that means "not yet" in any of
+   * the ways the guide leaves open (a 2xx that says it failed, any 4xx but 401/403/404, 429,
+   * 5xx, a dropped connection); the caller decides, with a read-back when the answer is unclear.
+   */
+  async validate(kind: IntegrationKind, id: string): Promise<ValidationAnswer> {
+    const step = `Validate ${label(kind)} integration ${id}`;
+    const path = `/partner-integration/aws/s3/${encodeURIComponent(id)}/${kind}/validate`;
+    // 5xx and 429 go back to the caller, which paces validation attempts itself.
     const res = await this.call({
-      step: `Validate ${label(kind)} integration ${id}`,
+      step,
       method: 'PATCH',
-      path: `/partner-integration/aws/s3/${encodeURIComponent(id)}/${kind}/validate`,
+      path,
+      passStatuses: VALIDATION_ANSWERS,
+      retryServerErrors: false,
+      retryRateLimit: false,
+      retryNetworkErrors: true,
     });
-    return qualysMessage(res);
+    const message = qualysMessage(res);
+    if (res.status >= 200 && res.status < 300) {
+      return { status: res.status, verdict: readValidationAnswer(parseJson(res.body), res.body), message };
+    }
+    // A 403 about the role is Qualys failing to assume it; any other 403 is the user's permission.
+    if (res.status === 403 && !/\b(assume|role|trust|external ?id|sts)\b/i.test(message)) {
+      throw new QualysApiError(step, 'PATCH', path, 403, `${message}${message ? '. ' : ''}${NO_PERMISSION}`);
+    }
+    return { status: res.status, verdict: 'failed', message };
   }
 
   /** Deletes an integration; "absent" when Qualys no longer knows it. */
   async delete(kind: IntegrationKind, id: string): Promise<'deleted' | 'absent'> {
-    const res = await this.call({
-      step: `Delete ${label(kind)} integration ${id}`,
-      method: 'DELETE',
-      path: `/partner-integration/aws/s3/${encodeURIComponent(id)}/${kind}`,
-      passStatuses: [404],
-    });
-    return res.status === 404 ? 'absent' : 'deleted';
+    const step = `Delete ${label(kind)} integration ${id}`;
+    const path = `/partner-integration/aws/s3/${encodeURIComponent(id)}/${kind}`;
+    const res = await this.call({ step, method: 'DELETE', path, passStatuses: [404] });
+    if (res.status === 404) return 'absent';
+    this.refuseFailureIn2xx(step, 'DELETE', path, res);
+    return 'deleted';
   }
 
   // ---- CIPS (subscription-wide) ---------------------------------------------------------
 
-  async getCipsConfig(): Promise<CipsConfig> {
-    const res = await this.call({ step: 'Read the CIPS configuration', method: 'GET', path: '/pcas/cips/config', passStatuses: [204, 404] });
-    if (res.status === 204 || res.status === 404 || res.body.trim() === '') return { policies: [] };
-    const raw = parseJson(res.body);
-    const body = Array.isArray(raw) ? raw[0] : raw;
-    if (!isObject(body)) return { policies: [] };
-    const list = body.policy ?? body.policies ?? body.policyIds;
-    const policies = Array.isArray(list) ? list.map(Number).filter((n) => Number.isSafeInteger(n)) : [];
-    const hasFilter = ['includeEvidenceData', 'includeFailPosture', 'includePassPosture', 'includeErrorPosture'].every(
-      (k) => typeof body[k] === 'boolean',
-    );
-    const filter = hasFilter
-      ? {
-          includeEvidenceData: body.includeEvidenceData as boolean,
-          includeFailPosture: body.includeFailPosture as boolean,
-          includePassPosture: body.includePassPosture as boolean,
-          includeErrorPosture: body.includeErrorPosture as boolean,
-        }
-      : undefined;
-    return { policies, filter };
+  /** The subscription's CIPS policies and filter, or `readable: false` for an answer of no known shape. */
+  async getCipsConfig(): Promise<CipsReading> {
+    const res = await this.call({ step: 'Read the CIPS configuration', method: 'GET', path: CIPS_CONFIG, passStatuses: [204, 404] });
+    const reading: CipsReading =
+      res.status === 204 || res.status === 404 || res.body.trim() === ''
+        ? { readable: true, policies: [], reading: `HTTP ${res.status} for none` }
+        : readCipsConfig(parseJson(res.body) ?? res.body);
+    this.noteReading('CIPS configuration', reading.readable ? reading.reading : `unreadable: ${reading.reading}`);
+    return reading;
   }
 
+  /** Adds policies; one Qualys says is there already counts as added. */
   async addCipsPolicies(policies: readonly number[]): Promise<void> {
-    await this.call({ step: `Add CIPS policies ${policies.join(', ')}`, method: 'POST', path: '/pcas/cips/config/policy', json: [{ policy: policies }] });
+    try {
+      await this.call({ step: `Add CIPS policies ${policies.join(', ')}`, method: 'POST', path: CIPS_POLICY, json: [{ policy: policies }] });
+    } catch (error) {
+      if (error instanceof QualysApiError && error.status >= 400 && error.status < 500 && saysAlreadyPresent(error.qualysMessage)) {
+        this.options.log.info('CIPS says the policies are there already', { policies, answer: error.qualysMessage });
+        return;
+      }
+      throw error;
+    }
   }
 
+  /**
+   * Removes policies. The guide names two paths for this (table: `/pcas/cips/config/policy`,
+   * curl: `/pcas/cips/config`): the documented one first, the other when it is not there.
+   */
   async removeCipsPolicies(policies: readonly number[]): Promise<void> {
-    await this.call({
-      step: `Remove CIPS policies ${policies.join(', ')}`,
-      method: 'DELETE',
-      path: '/pcas/cips/config/policy',
-      json: [{ policy: policies }],
-    });
+    const step = `Remove CIPS policies ${policies.join(', ')}`;
+    const json = [{ policy: policies }];
+    const res = await this.call({ step, method: 'DELETE', path: CIPS_POLICY, json, passStatuses: [404, 405] });
+    if (res.status !== 404 && res.status !== 405) return;
+    const other = await this.call({ step, method: 'DELETE', path: CIPS_CONFIG, json, passStatuses: [404, 405] });
+    if (other.status !== 404 && other.status !== 405) {
+      this.noteReading('CIPS delete path', CIPS_CONFIG);
+      return;
+    }
+    // Neither path took it: believe "not there" only when a read-back shows the policies gone.
+    const after = await this.getCipsConfig();
+    if (after.readable && policies.every((p) => !after.policies.includes(p))) return;
+    throw new QualysApiError(step, 'DELETE', CIPS_POLICY, res.status, qualysMessage(res));
   }
 
   async createCipsFilter(filter: CipsFilter): Promise<void> {
-    await this.call({ step: 'Create the CIPS posture filter', method: 'POST', path: '/pcas/cips/config', json: [filterBody(filter)] });
+    await this.call({ step: 'Create the CIPS posture filter', method: 'POST', path: CIPS_CONFIG, json: [filterBody(filter)] });
   }
 
   async updateCipsFilter(filter: CipsFilter): Promise<void> {
-    await this.call({ step: 'Update the CIPS posture filter', method: 'PUT', path: '/pcas/cips/config', json: [filterBody(filter)] });
+    await this.call({ step: 'Update the CIPS posture filter', method: 'PUT', path: CIPS_CONFIG, json: [filterBody(filter)] });
+  }
+
+  // ---- what this gateway answered -------------------------------------------------------
+
+  /** The reading met per answer ("PC details": "without an external ID"), for operators. */
+  readonly readings = new Map<string, string>();
+
+  private noteReading(topic: string, reading: string): void {
+    if (this.readings.get(topic) === reading) return;
+    this.readings.set(topic, reading);
+    this.options.log.info('qualys reading', { topic, reading });
+  }
+
+  /** A 2xx whose own words say it failed did not do what was asked. */
+  private refuseFailureIn2xx(step: string, method: string, path: string, res: HttpResponse): void {
+    const message = qualysMessage(res);
+    if (/\b(fail|failed|failure|unable|cannot|could not|error|invalid|denied)\b/i.test(message) && !/\bsuccess/i.test(message)) {
+      throw new QualysApiError(step, method, path, res.status, `${message} (a ${res.status} answer whose message says it failed)`);
+    }
   }
 
   // ---- transport -------------------------------------------------------------------------
@@ -312,9 +450,13 @@ export class QualysClient {
 
   private async call(opts: CallOptions): Promise<HttpResponse> {
     const retryServerErrors = opts.retryServerErrors ?? true;
+    const retryRateLimit = opts.retryRateLimit ?? true;
+    const retryNetworkErrors = opts.retryNetworkErrors ?? retryServerErrors;
     // Authentication retries on its own; retrying it again here would multiply the attempts.
     const isRetryable = (e: unknown) =>
-      !isAuthStep(e) && (retryServerErrors ? isTransient(e) : e instanceof QualysApiError && e.status === 429);
+      !isAuthStep(e) &&
+      ((e instanceof QualysNetworkError && retryNetworkErrors) ||
+        (e instanceof QualysApiError && (e.status === 429 ? retryRateLimit : e.retryable && retryServerErrors)));
     return this.retrying(opts.step, isRetryable, async () => {
       const jwt = await this.token();
       let res = await this.send(opts.step, opts.method, opts.path, this.requestParts(jwt, opts.json));
@@ -349,8 +491,7 @@ export class QualysClient {
           opts.method,
           opts.path,
           403,
-          `${message}${message ? '. ' : ''}The Qualys user lacks permission: it needs API access, the Manager or Unit Manager role, ` +
-            'and (for PC) the CIPS service enabled by Qualys Support.',
+          `${message}${message ? '. ' : ''}${NO_PERMISSION}`,
         );
       }
       throw new QualysApiError(opts.step, opts.method, opts.path, res.status, message, requestedDelayFrom(res));
@@ -358,7 +499,9 @@ export class QualysClient {
   }
 
   private requestParts(jwt: string, json: unknown): { headers: Record<string, string>; body?: string } {
-    const headers: Record<string, string> = { Authorization: `Bearer ${jwt}`, Accept: 'application/json' };
+    // The CIPS endpoints answer text ("Policy added successfully.") and the guide's curl sends
+    // `accept: */*`: an Accept of JSON alone could be refused with 406 there.
+    const headers: Record<string, string> = { Authorization: `Bearer ${jwt}`, Accept: ACCEPT };
     if (json === undefined) return { headers };
     headers['Content-Type'] = 'application/json';
     return { headers, body: JSON.stringify(json) };
@@ -423,6 +566,46 @@ function filterBody(filter: CipsFilter): CipsFilter {
 }
 
 const AUTH_STEP = 'Authenticate with Qualys';
+
+const NO_PERMISSION =
+  'The Qualys user lacks permission: it needs API access, the Manager or Unit Manager role, and (for PC) the CIPS service enabled by Qualys Support.';
+
+/** Validation answers read rather than raised: every 4xx but 401 (renewed) and 404 (gone). */
+const VALIDATION_ANSWERS = Array.from({ length: 100 }, (_, i) => 400 + i).filter((s) => s !== 401 && s !== 404 && s !== 429);
+
+const ACCEPT = 'application/json, text/plain;q=0.9, */*;q=0.8';
+const CIPS_CONFIG = '/pcas/cips/config';
+const CIPS_POLICY = '/pcas/cips/config/policy';
+
+/** Pages of one list followed at the most: far beyond any subscription, short of a loop. */
+const MAX_LIST_PAGES = 100;
+
+/** How list entries are told apart across pages: the ID, or what the integration is when there is none. */
+function identityKey(entry: IntegrationDetails): string {
+  return entry.integrationId !== undefined
+    ? `id:${entry.integrationId}`
+    : `what:${entry.name ?? ''}|${entry.roleArn ?? ''}|${entry.bucketName ?? ''}`;
+}
+
+/** An integration this client must address by ID: without one, nothing can be done to it. */
+function requireId(step: string, details: IntegrationDetails): RegisteredIntegration {
+  if (details.integrationId === undefined) {
+    throw new IntegrationError(
+      `${step}: the integration "${details.name ?? '?'}" exists in Qualys, but Qualys did not report its ID, so it cannot be ` +
+        'managed from here. Delete it in the Qualys UI (or ask Qualys Support for its ID) and deploy again.',
+    );
+  }
+  return details as RegisteredIntegration;
+}
+
+/** An answer's shape without its values (key names and types), for error messages. */
+function describeShape(text: string): string {
+  const value = parseJson(text);
+  if (value === undefined) return `not JSON, ${text.length} characters`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object' && value !== null) return `an object with keys ${Object.keys(value).slice(0, 8).join(', ') || 'none'}`;
+  return typeof value;
+}
 
 /** The shortest time limit a request gets, however near its deadline. */
 const MIN_REQUEST_MS = 1000;
@@ -489,12 +672,6 @@ function parseJson(text: string): unknown {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function toDetails(raw: Record<string, unknown>): IntegrationDetails | undefined {
-  const id = raw.integrationId ?? raw.id;
-  if (typeof id !== 'number' && typeof id !== 'string') return undefined;
-  return { ...raw, integrationId: String(id) } as IntegrationDetails;
 }
 
 /** The JWT's own `exp` when it has one (never trusted beyond the documented 4 hours). */

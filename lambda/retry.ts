@@ -18,6 +18,8 @@ export interface RetryOptions {
   readonly requestedDelayMs?: (error: unknown) => number | undefined;
   /** Explicit backoff for attempt n (1-based, the wait after the nth failure); overrides the exponential one. */
   readonly delayForAttempt?: (attempt: number) => number;
+  /** How far an explicit backoff is jittered either way, as a share of it. @default 0.1 */
+  readonly jitterRatio?: number;
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
   /**
    * When the next backoff would end past the deadline, make one last attempt just before the
@@ -70,8 +72,9 @@ function backoff(options: RetryOptions, attempt: number, error: unknown): number
   const { clock } = options;
   let delay: number;
   if (options.delayForAttempt) {
-    // Keep an explicit schedule's shape; jitter it by up to 10% so that many callers spread out.
-    delay = options.delayForAttempt(attempt) * (0.9 + 0.2 * clock.random());
+    // Keep an explicit schedule's shape; jitter it a little so that many callers spread out.
+    const jitter = options.jitterRatio ?? 0.1;
+    delay = options.delayForAttempt(attempt) * (1 - jitter + 2 * jitter * clock.random());
   } else {
     // "Equal jitter": half the exponential step fixed, half random.
     const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));

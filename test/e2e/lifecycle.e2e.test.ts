@@ -168,7 +168,7 @@ describe('the synthesized app, deployed and destroyed', () => {
       const out = await deployment.create(deployment.integrations()[0]);
       expect(out.ok).toBe(false);
       expect(Date.now() - started).toBeLessThan(45_000);
-      if (!out.ok) expect(out.reason).toMatch(/Create failed: Validation of VM integration \d+ did not succeed within 29 s \(\d attempts\).*deregistered again/);
+      if (!out.ok) expect(out.reason).toMatch(/Create failed: Validation of VM integration \d+ did not succeed within 29 s \(\d+ attempts\).*deregistered again/);
       expect(sim.integrations('vm')).toEqual([]);
     } finally {
       aws.propagationDelayMs = 0;
