@@ -199,11 +199,14 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
 
   const id = details.integrationId;
   const cips: CipsOutcome = { added: [], keptPolicies: [] };
+  let recordedExternalId: string | undefined;
   try {
     let known = details;
     if (spec.kind === 'pc' && registered) known = await putPcSettings(qualys, spec, known);
     const externalId = await learnExternalId(qualys, spec, known, { mayRegenerate: !foreign }, deps);
-    await applyExternalId(spec, externalId, deps);
+    // Details without the external ID (the guide's PC sample): keep it for a later trust reset.
+    if (!externalId.inDetails) recordedExternalId = externalId.value;
+    await applyExternalId(spec, externalId.value, deps);
     await validateUntilReady(qualys, spec, id, deps);
     if (spec.kind === 'pc') await syncCips(qualys, spec.cips, deps, { outcome: cips });
   } catch (error) {
@@ -212,7 +215,7 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
     const cleanup = qualys.withDeadlines(cleanupDeadline, cleanupDeadline);
     throw await undoCreate(cleanup, spec, { id, registered, adoptedFrom, cipsAdded: cips.added }, error, deps);
   }
-  return result(spec, id, { adoptedFrom, keptPolicies: cips.keptPolicies }, adoptedFrom !== undefined, deps);
+  return result(spec, id, { adoptedFrom, keptPolicies: cips.keptPolicies, externalId: recordedExternalId }, adoptedFrom !== undefined, deps);
 }
 
 /**
@@ -400,8 +403,14 @@ async function update(
     if (!details) return reregister(spec, id, deps);
     const known = { ...details, integrationId: id, externalId: answeredExternalId ?? details.externalId };
     // After a regeneration the role still holds the old ID: it must not be taken for the new one.
-    const externalId = await learnExternalId(qualys, spec, known, { mayRegenerate: false, trustPolicyHoldsIt: !regenerate }, deps);
-    const trustChanged = await applyExternalId(spec, externalId, deps);
+    const externalId = await learnExternalId(
+      qualys,
+      spec,
+      known,
+      { mayRegenerate: false, trustPolicyHoldsIt: !regenerate, recorded: current.record.externalId },
+      deps,
+    );
+    const trustChanged = await applyExternalId(spec, externalId.value, deps);
     if (settingsChanged || rotate || trustChanged || details.integrationValidated === false) {
       try {
         await validateUntilReady(qualys, spec, id, deps);
@@ -563,38 +572,54 @@ function awsCall(deps: LifecycleDeps): { signal: AbortSignal } {
   return { signal: awsCallSignal(deps.deadline, deps.clock.now()) };
 }
 
+/** An external ID and whether the integration's own details (a GET) carry it. */
+interface LearnedExternalId {
+  readonly value: string;
+  readonly inDetails: boolean;
+}
+
 /**
  * The integration's current external ID, from every source there is, in order: what the
- * register or PUT answer said (already in `known`), a GET, and the role's live trust policy
- * (the handler wrote it there; not after a regeneration, when it holds the old one). Where
- * none has it, an integration of our own may regenerate it and take the PUT answer's.
+ * register or PUT answer said (already in `known`), a GET, the role's live trust policy (the
+ * handler wrote it there; not after a regeneration, when it holds the old one), the answer to
+ * a PUT of the settings, and the ID this resource recorded at its create. Where none has it,
+ * an integration of our own may regenerate it and take the PUT answer's.
  */
 async function learnExternalId(
   qualys: QualysClient,
   spec: IntegrationSpec,
   known: IntegrationDetails & { integrationId: string },
-  options: { readonly mayRegenerate: boolean; readonly trustPolicyHoldsIt?: boolean },
+  options: { readonly mayRegenerate: boolean; readonly trustPolicyHoldsIt?: boolean; readonly recorded?: string },
   deps: LifecycleDeps,
-): Promise<string> {
+): Promise<LearnedExternalId> {
   const id = known.integrationId;
-  if (known.externalId) return known.externalId;
+  // The guide's VM details carry the external ID; its PC details do not, so for PC a GET
+  // tells whether later events can rely on it or need the recorded one.
+  if (known.externalId && spec.kind === 'vm') return { value: known.externalId, inDetails: true };
   const details = await qualys.getIntegration(spec.kind, id);
   if (!details) throw new IntegrationError(`Integration ${id} vanished from Qualys while it was being set up; deploy again`);
-  if (details.externalId) return details.externalId;
+  if (known.externalId) return { value: known.externalId, inDetails: details.externalId === known.externalId };
+  if (details.externalId) return { value: details.externalId, inDetails: true };
   if (options.trustPolicyHoldsIt !== false) {
     const trusted = externalIdsFor(await deps.trust.read(spec.roleName, awsCall(deps)), spec.principalArn).filter(
       (e) => !e.startsWith(PENDING_EXTERNAL_ID_PREFIX),
     );
     if (trusted.length === 1) {
       deps.log.info('Qualys did not report the external ID; using the one the role already trusts', { integrationId: id });
-      return trusted[0];
+      return { value: trusted[0], inDetails: false };
     }
+  }
+  const put = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: false });
+  if (put.externalId) return { value: put.externalId, inDetails: false };
+  if (options.recorded && options.trustPolicyHoldsIt !== false) {
+    deps.log.info('Qualys did not report the external ID; using the one recorded at create', { integrationId: id });
+    return { value: options.recorded, inDetails: false };
   }
   if (options.mayRegenerate) {
     const out = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: true });
     if (out.externalId) {
       deps.log.info('Qualys did not report the external ID; regenerated it and took the new one from the answer', { integrationId: id });
-      return out.externalId;
+      return { value: out.externalId, inDetails: false };
     }
   }
   throw new IntegrationError(
@@ -795,6 +820,12 @@ export interface CreateRecord {
   readonly adoptedFrom?: Record<string, unknown>;
   /** Configured CIPS policies that were in CIPS before this resource's create: never removed by it. */
   readonly keptPolicies?: readonly number[];
+  /**
+   * The external ID at create, kept only where Qualys's details do not carry it (the guide's
+   * PC sample): the one source left when CloudFormation rewrites the trust policy. Not a
+   * secret (AWS: the external ID is no secret; it stands in the trust policy too).
+   */
+  readonly externalId?: string;
   /** The record did not fit the physical ID: no CIPS policy is removed and nothing is put back. */
   readonly incomplete?: boolean;
 }
@@ -820,6 +851,7 @@ function result(spec: IntegrationSpec, id: string, record: CreateRecord, foreign
   const compact: CreateRecord = {
     ...(record.adoptedFrom ? { adoptedFrom: record.adoptedFrom } : {}),
     ...(record.keptPolicies?.length ? { keptPolicies: record.keptPolicies } : {}),
+    ...(record.externalId ? { externalId: record.externalId } : {}),
   };
   let physicalId = Object.keys(compact).length === 0 ? base : `${base}~${encodeRecord(compact)}`;
   if (physicalId.length > MAX_PHYSICAL_ID_LENGTH) {
