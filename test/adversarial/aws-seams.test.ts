@@ -12,7 +12,7 @@ import { systemClock } from '../../lambda/retry';
 import { FakeAws } from '../../sim/fake-aws';
 import { memoryLogger } from '../support/lambda-fakes';
 import { QualysSimulator } from '../../sim/qualys-simulator';
-import { QUALYS, SECRET_ID, USER, pendingTrust } from './harness';
+import { QUALYS, SECRET_ID, USER, pendingTrust } from '../support/lifecycle-world';
 
 const ACCOUNT = '123456789012';
 const STACK_ID = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/QualysS3-adv/1`;

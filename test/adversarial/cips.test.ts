@@ -6,7 +6,7 @@
  */
 import { Prop } from '../../lambda/contract';
 import { onEvent } from '../../lambda/lifecycle';
-import { World, assertNoSecretsIn, callsTo, createEvent, deleteEvent, makeWorld, props, updateEvent } from './harness';
+import { World, assertNoSecretsIn, callsTo, createEvent, deleteEvent, makeWorld, props, updateEvent } from '../support/lifecycle-world';
 
 let world: World;
 beforeEach(async () => {

@@ -17,7 +17,7 @@ import {
   networkError,
   props,
   trustedIds,
-} from './harness';
+} from '../support/lifecycle-world';
 
 let world: World;
 beforeEach(async () => {

@@ -24,7 +24,7 @@ import {
   makeWorld,
   networkError,
   props,
-} from './harness';
+} from '../support/lifecycle-world';
 
 let world: World;
 let out: string[];

@@ -20,7 +20,7 @@ import {
   props,
   trustedIds,
   updateEvent,
-} from './harness';
+} from '../support/lifecycle-world';
 
 let world: World;
 beforeEach(async () => {

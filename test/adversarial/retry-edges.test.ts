@@ -5,7 +5,7 @@
  * the HTTP status, Qualys's message".
  */
 import { onEvent } from '../../lambda/lifecycle';
-import { World, assertNoSecretsIn, createEvent, makeWorld, props } from './harness';
+import { World, assertNoSecretsIn, createEvent, makeWorld, props } from '../support/lifecycle-world';
 
 let world: World;
 beforeEach(async () => {

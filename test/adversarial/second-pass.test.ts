@@ -13,7 +13,7 @@ import {
   makeWorld,
   props,
   updateEvent,
-} from './harness';
+} from '../support/lifecycle-world';
 
 let world: World;
 beforeEach(async () => {

@@ -7,7 +7,7 @@
 import { Prop } from '../../lambda/contract';
 import { onEvent } from '../../lambda/lifecycle';
 import { QualysSimulator } from '../../sim/qualys-simulator';
-import { USER, World, assertNoSecretsIn, callsTo, createEvent, makeWorld, pendingTrust, props, trustedIds, updateEvent } from './harness';
+import { USER, World, assertNoSecretsIn, callsTo, createEvent, makeWorld, pendingTrust, props, trustedIds, updateEvent } from '../support/lifecycle-world';
 
 let world: World;
 beforeEach(async () => {

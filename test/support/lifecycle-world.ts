@@ -1,14 +1,15 @@
 /**
- * Shared wiring for the adversarial tests: the lifecycle against the Qualys simulator, with
- * in-memory AWS seams and a virtual clock, plus transports that misbehave on purpose.
+ * The lifecycle's world: the handler's lifecycle against the Qualys simulator (in any
+ * dialect), with in-memory AWS seams and a virtual clock, plus transport hooks that
+ * misbehave on purpose.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Prop } from '../../lambda/contract';
 import { HttpRequest, HttpResponse, HttpTransport, undiciTransport } from '../../lambda/http';
 import { LifecycleDeps } from '../../lambda/lifecycle';
 import { externalIdsFor } from '../../lambda/trust-policy';
-import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from '../support/lambda-fakes';
-import { QualysSimulator } from '../../sim/qualys-simulator';
+import { QualysSimulator, SimulatorOptions } from '../../sim/qualys-simulator';
+import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from './lambda-fakes';
 
 export const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
 export const USER = { username: 'adv-user', password: 'Adv3rs4rial-P@ss%&=+' };
@@ -51,13 +52,14 @@ export interface World {
   start: number;
 }
 
-export async function makeWorld(opts: { deadlineMs?: number } = {}): Promise<World> {
+export async function makeWorld(opts: { deadlineMs?: number; sim?: Omit<SimulatorOptions, 'users' | 'trustChecker'> } = {}): Promise<World> {
   const clock = new FakeClock();
   const trust = new MemoryTrustStore(clock);
   trust.put('vm-role', pendingTrust('vm'));
   trust.put('pc-role', pendingTrust('pc'));
   const partial = { clock, trust, propagationMs: 0, hooks: [] as Hook[], sent: [] as HttpRequest[] } as unknown as World;
   const sim = new QualysSimulator({
+    ...opts.sim,
     users: [USER],
     trustChecker: (roleArn, externalId) => {
       const role = trust.roles.get(roleArn.split('/').pop()!);
