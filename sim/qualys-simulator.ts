@@ -1,22 +1,36 @@
 /**
  * A local Qualys API gateway for tests: the S3 partner-integration (VM and PC) and CIPS APIs
- * of the Qualys "Integration with AWS S3 Bucket" guide, as strict as the guide and as
- * unforgiving as a real service.
+ * of the Qualys "Integration with AWS S3 Bucket" guide, as unforgiving as a real service.
  *
  * - `POST /auth` takes form fields and answers a JWT as text; every other call needs that
  *   JWT as a Bearer token while it lives (4 hours by default).
- * - Bodies are checked field by field: unknown fields, wrong types, missing required fields
- *   and name clashes are refused with the status a real service would use.
- * - Messages are spelt `messsage` (three s), and the PUT response carries no externalId,
- *   as the real API does.
+ * - Bodies are checked field by field: wrong types, missing required fields and name clashes
+ *   are refused with the status a real service would use.
+ * - Messages are spelt `messsage` (three s), as in every sample of the guide.
+ * - Where the guide allows more than one reading (its samples contradict its prose, or it
+ *   shows no sample), the simulator plays any of them: a `Dialect` (see ./qualys-dialect.ts)
+ *   picks PC details with or without ids, the external ID's spelling, the register and PUT
+ *   answers, bare, wrapped, single or paged lists, one integration per kind, unknown fields
+ *   refused or dropped, CIPS content negotiation, delete path and filter-details shape,
+ *   duplicate policy adds, and how a failed validation answers. The `guide` dialect answers
+ *   like the guide's samples, and where it is silent in the way hardest for a client.
+ * - Without a dialect it answers as it always has ('strict'): full details with ids and
+ *   `externalId` everywhere, arrays for lists, no externalId in the PUT answer, unknown
+ *   fields refused, Accept ignored. That default is one reading of the guide, not the truth.
  * - Faults (status codes, HTML error pages, delays, dropped connections), rate limiting,
  *   account lockout and token expiry can be switched on to exercise a client's error paths.
+ * - Test controls (`integrations`, `integration`, `cips`, `seed*`) always show the full stored
+ *   state, with ids and `externalId`, whatever the dialect; seeding ignores `onePerKind`.
  *
  * Only node's `http` and `crypto` are used.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { LoopbackServer } from './loopback-server';
+import { acceptAdmits, DEFAULT_DIALECT, Dialect, DialectName, DIALECTS, MAX_PAGE_SIZE, resolveDialect } from './qualys-dialect';
+
+export { DEFAULT_DIALECT, DIALECTS };
+export type { Dialect, DialectName };
 
 export type IntegrationKind = 'vm' | 'pc';
 
@@ -64,6 +78,11 @@ export interface SimulatorOptions {
    * @default - nothing
    */
   onValidated?: (kind: IntegrationKind, details: { bucketName: string; bucketRegion: string; roleArn: string }) => void;
+  /**
+   * Which reading of the guide to answer in, by name or field by field (see `Dialect`).
+   * @default - DEFAULT_DIALECT, the 'strict' dialect
+   */
+  dialect?: DialectName | Partial<Dialect>;
 }
 
 export interface Fault {
@@ -169,6 +188,7 @@ class HttpError extends Error {
 interface Reply {
   status: number;
   body: string;
+  /** '' sends no Content-Type (an empty answer). */
   contentType: string;
   headers?: Record<string, string>;
 }
@@ -195,6 +215,10 @@ const json = (status: number, value: unknown, headers?: Record<string, string>):
   headers,
 });
 const text = (status: number, body: string): Reply => ({ status, body, contentType: 'text/plain;charset=UTF-8' });
+/** An answer with no body and no media type, as Spring sends for a null result. */
+const blank = (status: number): Reply => ({ status, body: '', contentType: '' });
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain;charset=UTF-8';
 const messsage = (status: number, message: string, headers?: Record<string, string>): Reply => json(status, { messsage: message }, headers);
 
 export class QualysSimulator {
@@ -223,6 +247,7 @@ export class QualysSimulator {
   private cipsUpdated?: number;
   private faults: Array<Fault & { remaining: number }> = [];
   private hits: number[] = [];
+  private current: Dialect;
 
   constructor(opts: SimulatorOptions = {}) {
     for (const u of opts.users ?? [DEFAULT_USER]) this.users.set(u.username, { ...u, failures: 0, locked: false });
@@ -236,6 +261,16 @@ export class QualysSimulator {
     this.trustChecker = opts.trustChecker ?? (() => ({ ok: true }));
     this.onValidated = opts.onValidated;
     this.now = opts.now ?? Date.now;
+    this.current = resolveDialect(opts.dialect);
+  }
+
+  /** The dialect in force (a copy); set it by name or by fields to switch mid-run. */
+  get dialect(): Dialect {
+    return { ...this.current };
+  }
+
+  set dialect(dialect: DialectName | Partial<Dialect>) {
+    this.current = resolveDialect(dialect);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -379,7 +414,8 @@ export class QualysSimulator {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const at = this.now();
     const method = (req.method ?? 'GET').toUpperCase();
-    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const path = url.pathname;
     const raw = await readBody(req);
     // The /auth body holds the password: never recorded.
     const call: SimCall = { method, path, status: 0, at, body: path === '/auth' || raw.length === 0 ? undefined : parseOrText(raw) };
@@ -405,7 +441,7 @@ export class QualysSimulator {
 
     let reply: Reply;
     try {
-      reply = await this.route(req, method, path, raw);
+      reply = await this.route(req, method, path, raw, url.searchParams);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       reply = messsage(error.status, error.message, error.headers);
@@ -417,8 +453,8 @@ export class QualysSimulator {
     if (res.destroyed || res.writableEnded) return;
     call.status = reply.status;
     res.writeHead(reply.status, {
-      'Content-Type': reply.contentType,
-      'Content-Length': String(Buffer.byteLength(reply.body)),
+      ...(reply.contentType ? { 'Content-Type': reply.contentType } : {}),
+      ...(reply.status === 204 ? {} : { 'Content-Length': String(Buffer.byteLength(reply.body)) }),
       ...reply.headers,
     });
     res.end(reply.body);
@@ -436,7 +472,7 @@ export class QualysSimulator {
     return fault;
   }
 
-  private async route(req: http.IncomingMessage, method: string, path: string, raw: string): Promise<Reply> {
+  private async route(req: http.IncomingMessage, method: string, path: string, raw: string, query: URLSearchParams): Promise<Reply> {
     if (path === '/auth') {
       if (method !== 'POST') throw notFound(method, path);
       return this.auth(req, raw);
@@ -445,12 +481,12 @@ export class QualysSimulator {
     let m: RegExpExecArray | null;
     if ((m = /^\/partner-integration\/aws\/s3\/(vm|pc)$/.exec(path))) {
       const kind = m[1] as IntegrationKind;
-      if (method === 'GET') return this.protect(req, () => json(200, this.integrations(kind)), `s3-${kind}`);
+      if (method === 'GET') return this.protect(req, () => this.list(kind, query), `s3-${kind}`);
       if (method === 'POST') return this.protect(req, () => this.register(kind, jsonBody(req, raw)), `s3-${kind}`);
     } else if ((m = /^\/partner-integration\/aws\/s3\/([^/]+)\/(vm|pc)$/.exec(path))) {
       const [, idText, kindText] = m;
       const kind = kindText as IntegrationKind;
-      if (method === 'GET') return this.protect(req, () => json(200, this.found(kind, idText).details), `s3-${kind}`);
+      if (method === 'GET') return this.protect(req, () => json(200, this.view(this.found(kind, idText))), `s3-${kind}`);
       if (method === 'PUT') {
         return this.protect(req, () => {
           const body = jsonBody(req, raw);
@@ -469,12 +505,24 @@ export class QualysSimulator {
       const kind = kindText as IntegrationKind;
       if (method === 'PATCH') return this.protect(req, () => this.validate(kind, this.found(kind, idText)), `s3-${kind}`);
     } else if (path === '/pcas/cips/config') {
-      if (method === 'GET') return this.protect(req, () => this.getCips(), 'cips');
-      if (method === 'POST') return this.protect(req, () => this.createFilter(jsonBody(req, raw)), 'cips');
-      if (method === 'PUT') return this.protect(req, () => this.updateFilter(jsonBody(req, raw)), 'cips');
+      if (method === 'GET') return this.protect(req, () => this.getCips(), 'cips', JSON_TYPE);
+      if (method === 'POST') return this.protect(req, () => this.createFilter(jsonBody(req, raw)), 'cips', JSON_TYPE);
+      if (method === 'PUT') return this.protect(req, () => this.updateFilter(jsonBody(req, raw)), 'cips', JSON_TYPE);
+      // Under 'policy' this stays the historical 404 (no handler at all for the method).
+      if (method === 'DELETE' && this.current.cipsDeletePath !== 'policy') {
+        return this.protect(req, () => this.removePolicies(jsonBody(req, raw)), 'cips', TEXT_TYPE);
+      }
     } else if (path === '/pcas/cips/config/policy') {
-      if (method === 'POST') return this.protect(req, () => this.addPolicies(jsonBody(req, raw)), 'cips');
-      if (method === 'DELETE') return this.protect(req, () => this.removePolicies(jsonBody(req, raw)), 'cips');
+      if (method === 'POST') return this.protect(req, () => this.addPolicies(jsonBody(req, raw)), 'cips', TEXT_TYPE);
+      if (method === 'DELETE') {
+        if (this.current.cipsDeletePath === 'config') {
+          // A gateway that knows the path but not the method answers 405 with the methods it has.
+          return this.protect(req, () => {
+            throw new HttpError(405, `Request method 'DELETE' is not supported for ${path}; remove policies with DELETE /pcas/cips/config`, { Allow: 'POST' });
+          }, 'cips');
+        }
+        return this.protect(req, () => this.removePolicies(jsonBody(req, raw)), 'cips', TEXT_TYPE);
+      }
     }
     throw notFound(method, path);
   }
@@ -523,8 +571,11 @@ export class QualysSimulator {
     return `${header}.${payload}.${signature}`;
   }
 
-  /** Bearer-token check, then the subscription's rate limit, then the handler. */
-  private async protect(req: http.IncomingMessage, handler: () => Reply | Promise<Reply>, area: ApiArea): Promise<Reply> {
+  /**
+   * Bearer-token check, then the subscription's rate limit, then (under `cipsAccept: 'strict'`)
+   * content negotiation against the media type the handler `produces`, then the handler.
+   */
+  private async protect(req: http.IncomingMessage, handler: () => Reply | Promise<Reply>, area: ApiArea, produces?: string): Promise<Reply> {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) throw new HttpError(401, 'Unauthorized: a Bearer token is required in the Authorization header');
@@ -538,6 +589,12 @@ export class QualysSimulator {
     }
     const rateHeaders = this.checkRate();
     try {
+      if (produces && this.current.cipsAccept === 'strict' && !acceptAdmits(acceptHeader(req), produces)) {
+        throw new HttpError(
+          406,
+          `Not Acceptable: ${req.method} ${new URL(req.url ?? '/', 'http://simulator').pathname} answers ${produces}, which the Accept header '${acceptHeader(req)}' does not admit; send Accept: ${produces.split(';')[0]} or */*`,
+        );
+      }
       const reply = await handler();
       return { ...reply, headers: { ...rateHeaders, ...reply.headers } };
     } catch (e) {
@@ -577,8 +634,66 @@ export class QualysSimulator {
     return s;
   }
 
+  /** The details as the dialect shows them on the wire (by id and in lists). */
+  private view(stored: Stored): Record<string, unknown> {
+    if (stored.kind === 'pc' && this.current.pcDetails === 'guide') {
+      const { name, compressData, bucketName, bucketRegion, roleArn, integrationValidated } = stored.details;
+      return { name, compressData, bucketName, bucketRegion, roleArn, integrationValidated };
+    }
+    return this.withExternalIdKey(structuredClone(stored.details) as unknown as Record<string, unknown>);
+  }
+
+  /** Renames `externalId` to the dialect's key, keeping the key's place. */
+  private withExternalIdKey(details: Record<string, unknown>): Record<string, unknown> {
+    const key = this.current.externalIdKey;
+    if (key === 'externalId') return details;
+    return Object.fromEntries(Object.entries(details).map(([k, v]) => [k === 'externalId' ? key : k, v]));
+  }
+
+  private list(kind: IntegrationKind, query: URLSearchParams): Reply {
+    const d = this.current;
+    const page = d.list === 'paged' ? pageRequest(query, d) : undefined;
+    const items = [...this.store.values()].filter((s) => s.kind === kind).map((s) => this.view(s));
+    if (items.length === 0 && d.emptyList === '204') return blank(204);
+    if (items.length === 0 && d.emptyList === '404') return messsage(404, `No AWS S3 ${kind.toUpperCase()} integration found for this subscription`);
+    switch (d.list) {
+      case 'array':
+        return json(200, items);
+      case 'single':
+        // The guide's sample is one object; with none, Spring's answer for a null result.
+        return items.length > 0 ? json(200, items[0]) : blank(200);
+      case 'paged': {
+        const { number, size } = page!;
+        const content = items.slice(number * size, (number + 1) * size);
+        const totalPages = Math.ceil(items.length / size);
+        return json(200, {
+          content,
+          last: number >= totalPages - 1,
+          first: number === 0,
+          totalPages,
+          totalElements: items.length,
+          numberOfElements: content.length,
+          size,
+          number,
+        });
+      }
+      default:
+        return json(200, { [d.list]: items });
+    }
+  }
+
   private register(kind: IntegrationKind, body: unknown): Reply {
-    const fields = checkFields(kind, body, 'register');
+    const fields = checkFields(kind, body, 'register', this.current);
+    if (this.current.onePerKind) {
+      const existing = [...this.store.values()].find((s) => s.kind === kind);
+      if (existing) {
+        const { integrationId, name } = existing.details;
+        throw new HttpError(
+          409,
+          `An AWS S3 ${kind.toUpperCase()} integration already exists for this subscription (id ${integrationId}, named '${name}'); only one is allowed: update it with PUT /partner-integration/aws/s3/${integrationId}/${kind} or delete it first`,
+        );
+      }
+    }
     this.assertNameFree(kind, fields.name as string);
     const id = this.nextId++;
     const externalId = this.newExternalId();
@@ -594,15 +709,26 @@ export class QualysSimulator {
         throw new HttpError(400, 'errorEmails must list at least one email address when sendAlerts is true');
       }
       this.store.set(id, { kind, details });
-      return json(200, details);
+      return this.registered(details);
     }
     const details = orderPc({ compressData: true, ...(fields as Partial<PcIntegrationDetails>), integrationId: id, externalId, integrationValidated: false } as PcIntegrationDetails);
     this.store.set(id, { kind, details });
-    return json(200, details);
+    return this.registered(details);
+  }
+
+  /**
+   * 'details' answers every stored field even under `pcDetails: 'guide'`: that option is about
+   * GET, and the register answer is the one place a client can learn a PC integration's id.
+   */
+  private registered(details: VmIntegrationDetails | PcIntegrationDetails): Reply {
+    const { registerAnswer, registerStatus, externalIdKey } = this.current;
+    if (registerAnswer === 'empty') return blank(registerStatus);
+    if (registerAnswer === 'ids') return json(registerStatus, { integrationId: details.integrationId, [externalIdKey]: details.externalId });
+    return json(registerStatus, this.withExternalIdKey(structuredClone(details) as unknown as Record<string, unknown>));
   }
 
   private update(kind: IntegrationKind, stored: Stored, body: unknown): Reply {
-    const fields = checkFields(kind, body, 'update');
+    const fields = checkFields(kind, body, 'update', this.current);
     this.assertNameFree(kind, fields.name as string, stored.details.integrationId);
     const { regenerateExternalId, ...changes } = fields;
     const next = { ...stored.details, ...changes } as VmIntegrationDetails & PcIntegrationDetails;
@@ -612,14 +738,27 @@ export class QualysSimulator {
     if (regenerateExternalId === true) next.externalId = this.newExternalId();
     next.integrationValidated = false;
     Object.assign(stored.details, next);
-    return messsage(200, `AWS S3 ${kind.toUpperCase()} integration successfully updated.`);
+    const message = `AWS S3 ${kind.toUpperCase()} integration successfully updated.`;
+    if (this.current.putAnswer === 'with-external-id') return json(200, { messsage: message, [this.current.externalIdKey]: next.externalId });
+    return messsage(200, message);
   }
 
   private async validate(kind: IntegrationKind, stored: Stored): Promise<Reply> {
     const { roleArn, externalId } = stored.details;
     const result = await this.trustChecker(roleArn, externalId);
     if (!result.ok) {
-      return messsage(400, `Unable to assume role ${roleArn} with the provided external ID: ${result.reason ?? 'access denied'}`);
+      // integrationValidated is left as it was (false after any register or PUT).
+      const reason = `Unable to assume role ${roleArn} with the provided external ID: ${result.reason ?? 'access denied'}`;
+      switch (this.current.validateFailure) {
+        case '200-message':
+          return messsage(200, `AWS S3 ${kind.toUpperCase()} integration validation failed. ${reason}`);
+        case '5xx':
+          return messsage(500, `Internal error while validating the AWS S3 ${kind.toUpperCase()} integration: ${reason}`);
+        case '403':
+          return messsage(403, `Access denied while validating the AWS S3 ${kind.toUpperCase()} integration: ${reason}`);
+        default:
+          return messsage(400, reason);
+      }
     }
     stored.details.integrationValidated = true;
     this.onValidated?.(kind, { bucketName: stored.details.bucketName, bucketRegion: stored.details.bucketRegion, roleArn });
@@ -655,30 +794,48 @@ export class QualysSimulator {
   // ---- CIPS --------------------------------------------------------------------------------
 
   private getCips(): Reply {
-    if (this.policies.size === 0 && !this.filter) return messsage(404, 'No CIPS configuration found');
-    return json(200, {
-      subscriptionId: this.subscriptionId,
-      policy: [...this.policies].sort((a, b) => a - b),
-      ...(this.filter ?? {}),
-      lastUpdated: isoTime(this.cipsUpdated ?? this.now()),
-    });
+    const d = this.current;
+    if (this.policies.size === 0 && !this.filter) {
+      if (d.cipsEmpty === '204') return blank(204);
+      if (d.cipsEmpty === 'empty-object') return json(200, {});
+      return messsage(404, 'No CIPS configuration found');
+    }
+    const ids = [...this.policies].sort((a, b) => a - b);
+    const lastUpdated = isoTime(this.cipsUpdated ?? this.now());
+    const flat = { subscriptionId: this.subscriptionId, policy: ids, ...(this.filter ?? {}), lastUpdated };
+    switch (d.cipsConfigShape) {
+      case 'policies-objects':
+        return json(200, { subscriptionId: this.subscriptionId, policies: ids.map((id) => ({ id, title: `Policy ${id}` })), ...(this.filter ?? {}), lastUpdated });
+      case 'nested':
+        return json(200, { subscriptionId: this.subscriptionId, policyList: ids, filter: this.filter ? { ...this.filter } : null, lastUpdated });
+      case 'array':
+        return json(200, [flat]);
+      case 'data':
+        return json(200, { data: flat });
+      case 'opaque':
+        return json(200, { config: Buffer.from(JSON.stringify(flat)).toString('base64') });
+      default:
+        return json(200, flat);
+    }
   }
 
   private addPolicies(body: unknown): Reply {
-    const ids = policyIds(body);
+    const ids = policyIds(body, this.current);
     const present = ids.filter((id) => this.policies.has(id));
-    if (present.length > 0) throw new HttpError(400, `Policy ${present.join(', ')} already added to CIPS`);
-    const total = this.policies.size + ids.length;
+    if (present.length > 0 && this.current.cipsDuplicateAdd === 'error') throw new HttpError(400, `Policy ${present.join(', ')} already added to CIPS`);
+    const fresh = ids.filter((id) => !this.policies.has(id));
+    const total = this.policies.size + fresh.length;
     if (total > MAX_CIPS_POLICIES) {
-      throw new HttpError(400, `CIPS allows at most ${MAX_CIPS_POLICIES} policies; ${this.policies.size} are added and ${ids.length} more were requested`);
+      throw new HttpError(400, `CIPS allows at most ${MAX_CIPS_POLICIES} policies; ${this.policies.size} are added and ${fresh.length} more were requested`);
     }
-    for (const id of ids) this.policies.add(id);
+    for (const id of fresh) this.policies.add(id);
     this.cipsUpdated = this.now();
+    if (present.length > 0) return text(202, `Policy added successfully. Policy ${present.join(', ')} already present in CIPS.`);
     return text(202, 'Policy added successfully.');
   }
 
   private removePolicies(body: unknown): Reply {
-    const ids = policyIds(body);
+    const ids = policyIds(body, this.current);
     const missing = ids.filter((id) => !this.policies.has(id));
     if (missing.length > 0) throw new HttpError(400, `Policy ${missing.join(', ')} not found in CIPS`);
     for (const id of ids) this.policies.delete(id);
@@ -687,13 +844,13 @@ export class QualysSimulator {
   }
 
   private createFilter(body: unknown): Reply {
-    const filter = filterBody(body);
+    const filter = filterBody(body, this.current);
     if (this.filter) throw new HttpError(409, 'A CIPS filter configuration already exists; update it with PUT /pcas/cips/config');
     return this.setFilter(filter);
   }
 
   private updateFilter(body: unknown): Reply {
-    const filter = filterBody(body);
+    const filter = filterBody(body, this.current);
     if (!this.filter) throw new HttpError(404, 'No CIPS filter configuration found; create it with POST /pcas/cips/config');
     return this.setFilter(filter);
   }
@@ -707,12 +864,16 @@ export class QualysSimulator {
 
 // ---- validation ------------------------------------------------------------------------------
 
-function checkFields(kind: IntegrationKind, body: unknown, mode: 'register' | 'update'): Record<string, unknown> {
+function checkFields(kind: IntegrationKind, body: unknown, mode: 'register' | 'update', dialect: Dialect): Record<string, unknown> {
   if (!isObject(body)) throw new HttpError(400, 'The request body must be a JSON object');
-  const allowed = new Set<string>([...COMMON_FIELDS, ...SETTING_FIELDS[kind], ...(mode === 'update' ? ['regenerateExternalId'] : [])]);
+  // The guide's PC register documents only the four common fields (l.670-679).
+  const settings = kind === 'pc' && mode === 'register' && dialect.pcRegisterFields === 'guide' ? [] : SETTING_FIELDS[kind];
+  const allowed = new Set<string>([...COMMON_FIELDS, ...settings, ...(mode === 'update' ? ['regenerateExternalId'] : [])]);
   const errors: string[] = [];
   const unknown = Object.keys(body).filter((k) => !allowed.has(k));
-  if (unknown.length > 0) errors.push(`unrecognized field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  if (unknown.length > 0 && dialect.unknownFields === 'reject') {
+    errors.push(`unrecognized field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  }
   const required = mode === 'register' ? COMMON_FIELDS : (['roleArn', 'name'] as const);
   for (const field of required) if (body[field] === undefined) errors.push(`${field} is required`);
 
@@ -722,7 +883,7 @@ function checkFields(kind: IntegrationKind, body: unknown, mode: 'register' | 'u
     if (problem) errors.push(`${field} ${problem}`);
   }
   if (errors.length > 0) throw new HttpError(400, `Invalid request: ${errors.join('; ')}`);
-  return { ...body };
+  return Object.fromEntries(Object.entries(body).filter(([k]) => allowed.has(k)));
 }
 
 function fieldProblem(field: string, value: unknown): string | undefined {
@@ -762,10 +923,10 @@ function singleObject(body: unknown, example: string): Record<string, unknown> {
   return body[0];
 }
 
-function policyIds(body: unknown): number[] {
+function policyIds(body: unknown, dialect: Dialect): number[] {
   const obj = singleObject(body, '[{"policy":[4771746]}]');
   const unknown = Object.keys(obj).filter((k) => k !== 'policy');
-  if (unknown.length > 0) throw new HttpError(400, `Invalid request: unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  if (unknown.length > 0 && dialect.unknownFields === 'reject') throw new HttpError(400, `Invalid request: unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
   const list = obj.policy;
   if (!Array.isArray(list) || list.length === 0) throw new HttpError(400, 'Invalid request: policy must be a non-empty array of policy ids');
   const bad = list.filter((id) => typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0);
@@ -776,14 +937,14 @@ function policyIds(body: unknown): number[] {
   return ids;
 }
 
-function filterBody(body: unknown): CipsFilter {
+function filterBody(body: unknown, dialect: Dialect): CipsFilter {
   const obj = singleObject(
     body,
     '[{"includeEvidenceData":false,"includeFailPosture":true,"includePassPosture":true,"includeErrorPosture":true}]',
   );
   const errors: string[] = [];
   const unknown = Object.keys(obj).filter((k) => !(FILTER_FIELDS as readonly string[]).includes(k));
-  if (unknown.length > 0) errors.push(`unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  if (unknown.length > 0 && dialect.unknownFields === 'reject') errors.push(`unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
   for (const f of FILTER_FIELDS) {
     if (obj[f] === undefined) errors.push(`${f} is required`);
     else if (typeof obj[f] !== 'boolean') errors.push(`${f} must be a boolean`);
@@ -795,6 +956,24 @@ function filterBody(body: unknown): CipsFilter {
     includePassPosture: obj.includePassPosture as boolean,
     includeErrorPosture: obj.includeErrorPosture as boolean,
   };
+}
+
+/** A paged list's `pageNo` and `pageSize`, checked; `number` is the 0-based page. */
+function pageRequest(query: URLSearchParams, dialect: Dialect): { number: number; size: number } {
+  const errors: string[] = [];
+  const read = (name: string, min: number, max: number, fallback: number, range: string): number => {
+    const values = query.getAll(name);
+    if (values.length === 0) return fallback;
+    const value = values[0];
+    if (values.length > 1) errors.push(`${name} must be given once (got ${values.length} values)`);
+    else if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) errors.push(`${name} must be ${range} (got '${value}')`);
+    return Number(value);
+  };
+  const base = dialect.pageBase;
+  const pageNo = read('pageNo', base, Number.MAX_SAFE_INTEGER, base, `an integer from ${base} (the first page) upwards`);
+  const size = read('pageSize', 1, MAX_PAGE_SIZE, dialect.defaultPageSize, `an integer from 1 to ${MAX_PAGE_SIZE}`);
+  if (errors.length > 0) throw new HttpError(400, `Invalid paging parameters: ${errors.join('; ')}`);
+  return { number: pageNo - base, size };
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -810,6 +989,11 @@ function jsonBody(req: http.IncomingMessage, raw: string): unknown {
   } catch {
     throw new HttpError(400, 'Malformed JSON request body');
   }
+}
+
+function acceptHeader(req: http.IncomingMessage): string | undefined {
+  const value = req.headers.accept;
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 function mediaType(req: http.IncomingMessage): string {
