@@ -345,16 +345,29 @@ export class QualysClient {
     return reading;
   }
 
-  /** Adds policies; one Qualys says is there already counts as added. */
+  /**
+   * Adds policies; one Qualys says is there already counts as added. A batch refused because
+   * some of it is there may have added none of it: then each policy is added on its own.
+   */
   async addCipsPolicies(policies: readonly number[]): Promise<void> {
+    const add = (batch: readonly number[]) =>
+      this.call({ step: `Add CIPS policies ${batch.join(', ')}`, method: 'POST', path: CIPS_POLICY, json: [{ policy: batch }] });
+    const alreadyThere = (error: unknown) =>
+      error instanceof QualysApiError && error.status >= 400 && error.status < 500 && saysAlreadyPresent(error.qualysMessage);
     try {
-      await this.call({ step: `Add CIPS policies ${policies.join(', ')}`, method: 'POST', path: CIPS_POLICY, json: [{ policy: policies }] });
+      await add(policies);
+      return;
     } catch (error) {
-      if (error instanceof QualysApiError && error.status >= 400 && error.status < 500 && saysAlreadyPresent(error.qualysMessage)) {
-        this.options.log.info('CIPS says the policies are there already', { policies, answer: error.qualysMessage });
-        return;
+      if (!alreadyThere(error)) throw error;
+      this.options.log.info('CIPS says policies are there already', { policies, answer: (error as QualysApiError).qualysMessage });
+      if (policies.length === 1) return;
+    }
+    for (const policy of policies) {
+      try {
+        await add([policy]);
+      } catch (error) {
+        if (!alreadyThere(error)) throw error;
       }
-      throw error;
     }
   }
 

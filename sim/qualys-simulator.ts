@@ -369,6 +369,18 @@ export class QualysSimulator {
     };
   }
 
+  /** Forgets every integration, as if the subscription were new (a test control). */
+  clearIntegrations(): void {
+    this.store.clear();
+  }
+
+  /** Empties the subscription's CIPS state: no policy, no filter (a test control). */
+  clearCips(): void {
+    this.policies.clear();
+    this.filter = undefined;
+    this.cipsUpdated = this.now();
+  }
+
   /** Pre-creates CIPS state (no validation). */
   seedCips(state: { policies?: number[]; filter?: CipsFilter }): void {
     for (const p of state.policies ?? []) this.policies.add(p);

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeAws } from '../../sim/fake-aws';
-import { QualysSimulator } from '../../sim/qualys-simulator';
+import { DIALECTS, DialectName, QualysSimulator } from '../../sim/qualys-simulator';
+import { resolveDialect } from '../../sim/qualys-dialect';
 import { Template, resourcesOfType } from '../../sim/cfn-emulator';
 import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler as loadHandler, synthApp, trustedExternalIds } from '../../sim/deployment';
 
@@ -242,3 +243,86 @@ describe('the synthesized app, deployed and destroyed', () => {
     expect(sim.integrations('vm')).toEqual([expect.objectContaining({ integrationId: foreign.integrationId, bucketName: 'someone-elses-bucket' })]);
   }, 120_000);
 });
+
+describe.each(Object.keys(DIALECTS) as DialectName[])('the bundled handler under the "%s" reading', (dialect) => {
+  let v1: ReturnType<typeof synth>;
+  let v2: ReturnType<typeof synth>;
+  beforeAll(() => {
+    // One synthesis for every dialect: the templates name the same simulator.
+    shared.v1 ??= synth(environment({ vm: { minSeverity: 4 }, pc: { policies: [2001], compressData: false } }), 'dialect-v1');
+    shared.v2 ??= synth(
+      environment({ vm: { minSeverity: 2, externalIdRotation: 'r2' }, pc: { policies: [2001, 2002], compressData: true } }),
+      'dialect-v2',
+    );
+    ({ v1, v2 } = shared as { v1: typeof v1; v2: typeof v2 });
+    // Each reading starts from an empty subscription (the tests above leave a foreign integration).
+    sim.clearIntegrations();
+    sim.clearCips();
+    sim.dialect = dialect;
+  });
+  afterAll(() => {
+    sim.dialect = 'strict';
+  });
+
+  test('create, a settings change with a VM rotation, a trust rewrite and delete leave Qualys and the roles right', async () => {
+    const deployment = new Deployment(v1.template, loadHandler(v1.dir, v1.template), target());
+    deployment.createPlainResources();
+    const [pcId, vmId] = deployment.integrations().sort();
+    expect(await deployment.create(vmId)).toMatchObject({ ok: true });
+    expect(await deployment.create(pcId)).toMatchObject({ ok: true });
+    const [vm] = sim.integrations('vm');
+    const [pc] = sim.integrations('pc');
+    expect([vm.integrationValidated, pc.integrationValidated]).toEqual([true, true]);
+    expect(pc.compressData).toBe(false);
+    expect(externalIds(deployment.roleName('Vm'))).toEqual([vm.externalId]);
+    expect(externalIds(deployment.roleName('Pc'))).toEqual([pc.externalId]);
+    expect(sim.cips().policies).toEqual([2001]);
+
+    deployment.template = v2.template;
+    expect(await deployment.update(vmId)).toMatchObject({ ok: true });
+    expect(await deployment.update(pcId)).toMatchObject({ ok: true });
+    const rotated = sim.integrations('vm')[0];
+    expect(rotated).toMatchObject({ integrationId: vm.integrationId, minSeverity: 2, integrationValidated: true });
+    expect(rotated.externalId).not.toBe(vm.externalId);
+    expect(externalIds(deployment.roleName('Vm'))).toEqual([rotated.externalId]);
+    expect(sim.integrations('pc')[0]).toMatchObject({ integrationId: pc.integrationId, compressData: true });
+    expect(sim.cips().policies).toEqual([2001, 2002]);
+
+    // CloudFormation rewrites the PC role's trust document: the handler puts the external ID back.
+    const previous = deployment.template;
+    const changed = JSON.parse(JSON.stringify(previous)) as Template;
+    const roleId = resourcesOfType(changed, 'AWS::IAM::Role').find((r) => r.startsWith('PcRole'))!;
+    (changed.Resources[roleId].Properties!.AssumeRolePolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement[0].Sid = 'QualysAssume';
+    changed.Resources[pcId].Properties!.TrustPolicyFingerprint = 'changed-with-the-document';
+    deployment.template = changed;
+    deployment.updateRoles(previous);
+    expect(await deployment.update(pcId)).toMatchObject({ ok: true });
+    expect(externalIds(deployment.roleName('Pc'))).toEqual([sim.integrations('pc')[0].externalId]);
+
+    expect(await deployment.delete(vmId)).toMatchObject({ ok: true });
+    expect(await deployment.delete(pcId)).toMatchObject({ ok: true });
+    expect(sim.integrations('vm')).toEqual([]);
+    expect(sim.integrations('pc')).toEqual([]);
+    // Where CIPS cannot be read, no policy is removed: it cannot tell which ones were there before.
+    expect(sim.cips().policies).toEqual(resolveDialect(dialect).cipsConfigShape === 'opaque' ? [2001, 2002] : []);
+    sim.clearCips();
+  }, 120_000);
+
+  test('a failed create leaves nothing in Qualys', async () => {
+    const deployment = new Deployment(v1.template, loadHandler(v1.dir, v1.template), target());
+    deployment.createPlainResources();
+    const [pcId, vmId] = deployment.integrations().sort();
+    const policiesBefore = sim.cips().policies;
+    // VM: Qualys says the integration is gone at validation; PC: CIPS refuses the policy add.
+    sim.inject({ method: 'PATCH', path: /\/vm\/validate$/, status: 404, body: JSON.stringify({ messsage: 'not found' }) });
+    sim.inject({ method: 'POST', path: '/pcas/cips/config/policy', status: 400, body: JSON.stringify({ messsage: 'CIPS is not enabled' }) });
+    expect(await deployment.create(vmId)).toMatchObject({ ok: false, reason: expect.stringMatching(/deregistered again/) });
+    expect(await deployment.create(pcId)).toMatchObject({ ok: false, reason: expect.stringMatching(/CIPS is not enabled.*deregistered again/) });
+    sim.clearFaults();
+    expect(sim.integrations('vm')).toEqual([]);
+    expect(sim.integrations('pc')).toEqual([]);
+    expect(sim.cips().policies).toEqual(policiesBefore);
+  }, 60_000);
+});
+
+const shared: { v1?: ReturnType<typeof synth>; v2?: ReturnType<typeof synth> } = {};

@@ -383,3 +383,17 @@ describe('answers in every shape the guide allows', () => {
     await expect(qualys.addCipsPolicies([7])).resolves.toBeUndefined();
   });
 });
+
+describe('CIPS adds refused in part', () => {
+  test('GIVEN a batch refused because one policy is there WHEN added THEN each is added on its own', async () => {
+    const s = scripted(
+      auth('a.b.c'),
+      () => json(400, { messsage: 'Policy 1 already added to CIPS' }),
+      () => json(400, { messsage: 'Policy 1 already added to CIPS' }),
+      () => text(202, 'Policy added successfully.'),
+    );
+    const { qualys } = client(s.transport);
+    await qualys.addCipsPolicies([1, 2]);
+    expect(s.requests.slice(2).map((r) => JSON.parse(r.body!))).toEqual([[{ policy: [1] }], [{ policy: [2] }]]);
+  });
+});
