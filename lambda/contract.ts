@@ -105,3 +105,15 @@ export function defaultIntegrationName(
 ): string {
   return `${DEFAULT_NAME_PREFIX}-${envName}-${kind}-${account}-${region}`;
 }
+
+/**
+ * The handler function's environment variable that pins the Qualys gateway(s) it may send
+ * credentials to: origins (https://host[:port]) separated by commas, set by the construct at
+ * synth. An event naming any other gateway is refused before the secret is read.
+ */
+export const ALLOWED_GATEWAYS_ENV = 'QUALYS_S3_ALLOWED_GATEWAYS';
+
+/** Loopback hosts, the only ones plain http may reach (the tests' simulator). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
