@@ -3,7 +3,7 @@ import { ArnFormat, CfnResource, Duration, Fn, RemovalPolicy, Stack, Validations
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
@@ -106,6 +106,8 @@ export class IntegrationProvider extends Construct {
         // The runtime provides the AWS SDK v3.
         externalModules: ['@aws-sdk/*'],
         sourceMap: false,
+        // esbuild's size table is noise in every synth and test run; warnings and errors still show.
+        logLevel: LogLevel.WARNING,
       },
     });
 
