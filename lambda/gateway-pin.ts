@@ -5,7 +5,7 @@
  * chooses the event.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ALLOWED_GATEWAYS_ENV, Prop, isLoopbackHost } from './contract';
+import { ALLOWED_GATEWAYS_ENV, Prop, QUALYS_PLATFORM_GATEWAYS, isLoopbackHost } from './contract';
 import { IntegrationError } from './errors';
 
 /** The event names a gateway this function is not pinned to. */
@@ -45,10 +45,12 @@ export function originOf(value: unknown): string | undefined {
  * Decides whether the event may proceed. Create and Update must name a pinned gateway in
  * ResourceProperties (an Update whose old gateway differs registers on the new one and never
  * calls the old, so the old one need not be pinned; when they are equal the check covers both).
- * A Delete naming an unpinned gateway (the configured gateway changed since that integration
- * was registered, or a forged event) is answered as done without reading the secret: the
- * credentials never travel to an unpinned host and CloudFormation is never left waiting; the
- * caller logs that the old integration must be removed in Qualys by hand.
+ * A Delete may also name one of Qualys's own platform gateways (the configuration moved to
+ * another platform, and CloudFormation deletes the old platform's integration): those hosts
+ * are Qualys's, so the credentials stay with Qualys. A Delete naming any other unpinned gateway
+ * (a custom gatewayUrl that changed, or a forged event) is answered as done without reading
+ * the secret: the credentials never travel to an unpinned host and CloudFormation is never
+ * left waiting; the caller logs that the old integration must be removed in Qualys by hand.
  *
  * @throws GatewayNotPinnedError for a Create or Update naming an unpinned gateway.
  */
@@ -56,6 +58,7 @@ export function checkGatewayPin(event: CloudFormationCustomResourceEvent, pinned
   const raw = event.ResourceProperties?.[Prop.GatewayUrl];
   const origin = originOf(raw);
   if (origin !== undefined && pinned.includes(origin)) return { proceed: true };
+  if (event.RequestType === 'Delete' && origin !== undefined && QUALYS_PLATFORM_ORIGINS.includes(origin)) return { proceed: true };
   const shown = describe(raw);
   if (event.RequestType === 'Delete') return { proceed: false, gateway: shown };
   throw new GatewayNotPinnedError(
@@ -67,6 +70,8 @@ export function checkGatewayPin(event: CloudFormationCustomResourceEvent, pinned
           'Change "gatewayUrl" or "platform" in the configuration and deploy, rather than invoking the function directly',
   );
 }
+
+const QUALYS_PLATFORM_ORIGINS = Object.values(QUALYS_PLATFORM_GATEWAYS).map((url) => new URL(url).origin);
 
 /** The gateway as it may be shown: its origin only, never a user name or password in it. */
 function describe(value: unknown): string {

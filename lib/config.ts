@@ -15,25 +15,12 @@ import {
   PcSettings,
   VmSettings,
   defaultIntegrationName,
+  QUALYS_PLATFORM_GATEWAYS,
   isLoopbackHost,
 } from '../lambda/contract';
 
 /** The Qualys platforms and their API gateway URLs. */
-export const QUALYS_PLATFORMS: Readonly<Record<string, string>> = {
-  US1: 'https://gateway.qg1.apps.qualys.com',
-  US2: 'https://gateway.qg2.apps.qualys.com',
-  US3: 'https://gateway.qg3.apps.qualys.com',
-  US4: 'https://gateway.qg4.apps.qualys.com',
-  EU1: 'https://gateway.qg1.apps.qualys.eu',
-  EU2: 'https://gateway.qg2.apps.qualys.eu',
-  EU3: 'https://gateway.qg3.apps.qualys.it',
-  IN1: 'https://gateway.qg1.apps.qualys.in',
-  CA1: 'https://gateway.qg1.apps.qualys.ca',
-  AE1: 'https://gateway.qg1.apps.qualys.ae',
-  UK1: 'https://gateway.qg1.apps.qualys.co.uk',
-  AU1: 'https://gateway.qg1.apps.qualys.com.au',
-  KSA1: 'https://gateway.qg1.apps.qualysksa.com',
-};
+export const QUALYS_PLATFORMS: Readonly<Record<string, string>> = QUALYS_PLATFORM_GATEWAYS;
 
 /** Every default in one place. */
 export const DEFAULTS = {

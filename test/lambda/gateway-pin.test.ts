@@ -92,12 +92,25 @@ describe('Delete', () => {
     expect(calls.lifecycle).toBe(1);
   });
 
-  test('GIVEN an integration on a gateway no longer pinned WHEN deleted THEN CloudFormation gets success at once, nothing is called, and the log says to remove it by hand', async () => {
-    const { run, calls, lines } = entry('https://gateway.qg2.apps.qualys.com');
-    await expect(run(del(PINNED))).resolves.toEqual({ PhysicalResourceId: 'vm:1@h', Data: {} });
+  test('GIVEN a move to another Qualys platform (US1 no longer pinned) WHEN the old integration is deleted THEN it is deregistered on Qualys\'s own US1 gateway', async () => {
+    const { run, calls } = entry('https://gateway.qg2.apps.qualys.com');
+    await run(del(PINNED));
+    expect(calls.lifecycle).toBe(1);
+  });
+
+  test('GIVEN another Qualys platform that is not pinned WHEN created THEN it is refused (only a Delete may reach a former platform)', async () => {
+    const { run, calls } = entry(PINNED);
+    await expect(run(create('https://gateway.qg2.apps.qualys.com'))).rejects.toThrow(/is not the gateway this stack was deployed with/);
+    expect(calls.lifecycle).toBe(0);
+  });
+
+  test('GIVEN an integration on a custom gateway no longer pinned WHEN deleted THEN CloudFormation gets success at once, nothing is called, and the log says to remove it by hand', async () => {
+    const former = 'https://qualys-gateway.corp.example';
+    const { run, calls, lines } = entry(PINNED);
+    await expect(run(del(former))).resolves.toEqual({ PhysicalResourceId: 'vm:1@h', Data: {} });
     expect(calls).toEqual({ lifecycle: 0, deps: 0 });
     const warning = lines.map((l) => JSON.parse(l)).find((l) => l.level === 'WARN');
-    expect(warning).toMatchObject({ gateway: `"${PINNED}"`, action: expect.stringMatching(/remove this integration in Qualys by hand/) });
+    expect(warning).toMatchObject({ gateway: `"${former}"`, action: expect.stringMatching(/remove this integration in Qualys by hand/) });
   });
 });
 

@@ -210,3 +210,27 @@ describe('cdk.json feature flags', () => {
     expect(flagged.toJSON()).toEqual(synth(env, stackEnv).toJSON());
   });
 });
+
+describe('"*" permissions (the README\'s claim, for every configuration)', () => {
+  const VPC = { vpcId: 'vpc-0a1b2c3d4e5f67890', subnetIds: ['subnet-0a1b2c3d4e5f67890'], securityGroupIds: ['sg-0a1b2c3d4e5f67890'] };
+  const CASES: Array<[string, Record<string, unknown>, Environment | undefined, string[], string[]]> = [
+    ['defaults', { ...VM_ONLY, pc: {} }, undefined, [], []],
+    ['a KMS key and a proxy', { ...WITH_KEY, proxyUrl: 'http://proxy.example:3128' }, HERE, [], []],
+    ['a VPC', { ...VM_ONLY, vpc: VPC }, undefined, ['ManageOwnNetworkInterfaces'], []],
+    ['bucket not retained', { ...VM_ONLY, bucket: { retainOnDelete: false } }, undefined, [], ['AWSLambdaBasicExecutionRole']],
+  ];
+
+  test.each(CASES)('GIVEN %s WHEN synthesized THEN the only "*"-resource statements and AWS managed policies are the documented ones', (_label, env, stackEnv, starSids, managed) => {
+    const template = synth(env, stackEnv);
+    const statements: Json[] = [];
+    for (const [, r] of Object.entries(template.toJSON().Resources as Record<string, Json>)) {
+      if (['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].includes(r.Type)) statements.push(...r.Properties.PolicyDocument.Statement);
+      if (r.Type === 'AWS::IAM::Role') for (const p of r.Properties.Policies ?? []) statements.push(...p.PolicyDocument.Statement);
+    }
+    const star = statements.filter((s) => s.Effect === 'Allow' && [s.Resource].flat().includes('*'));
+    expect(star.map((s) => s.Sid ?? JSON.stringify(s.Action))).toEqual(starSids);
+    const managedArns = resources(template, 'AWS::IAM::Role').flatMap(([, r]) => (r.Properties.ManagedPolicyArns ?? []).map((a: Json) => JSON.stringify(a)));
+    const awsManaged = managedArns.filter((a) => a.includes('iam::aws:policy'));
+    expect(awsManaged.map((a) => /policy\/(?:service-role\/)?([A-Za-z]+)/.exec(a)![1])).toEqual(managed);
+  });
+});
