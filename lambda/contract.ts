@@ -105,3 +105,35 @@ export function defaultIntegrationName(
 ): string {
   return `${DEFAULT_NAME_PREFIX}-${envName}-${kind}-${account}-${region}`;
 }
+
+/**
+ * The handler function's environment variable that pins the Qualys gateway(s) it may send
+ * credentials to: origins (https://host[:port]) separated by commas, set by the construct at
+ * synth. An event naming any other gateway is refused before the secret is read.
+ */
+export const ALLOWED_GATEWAYS_ENV = 'QUALYS_S3_ALLOWED_GATEWAYS';
+
+/** Loopback hosts, the only ones plain http may reach (the tests' simulator). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * The Qualys platforms and their API gateway URLs (Qualys's own hosts). The handler also
+ * deregisters on these when they are no longer pinned: a move to another platform.
+ */
+export const QUALYS_PLATFORM_GATEWAYS: Readonly<Record<string, string>> = {
+  US1: 'https://gateway.qg1.apps.qualys.com',
+  US2: 'https://gateway.qg2.apps.qualys.com',
+  US3: 'https://gateway.qg3.apps.qualys.com',
+  US4: 'https://gateway.qg4.apps.qualys.com',
+  EU1: 'https://gateway.qg1.apps.qualys.eu',
+  EU2: 'https://gateway.qg2.apps.qualys.eu',
+  EU3: 'https://gateway.qg3.apps.qualys.it',
+  IN1: 'https://gateway.qg1.apps.qualys.in',
+  CA1: 'https://gateway.qg1.apps.qualys.ca',
+  AE1: 'https://gateway.qg1.apps.qualys.ae',
+  UK1: 'https://gateway.qg1.apps.qualys.co.uk',
+  AU1: 'https://gateway.qg1.apps.qualys.com.au',
+  KSA1: 'https://gateway.qg1.apps.qualysksa.com',
+};

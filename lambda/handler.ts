@@ -7,6 +7,7 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { sdkRoleTrustStore, sdkSecretReader, sdkStackStatusReader } from './aws';
 import { errorMessage } from './errors';
+import { checkGatewayPin, pinnedGateways } from './gateway-pin';
 import { undiciTransport } from './http';
 import { LifecycleDeps, LifecycleResult, onEvent } from './lifecycle';
 import { Logger } from './log';
@@ -48,12 +49,24 @@ export function wrap(
   fn: (event: CloudFormationCustomResourceEvent, deps: LifecycleDeps) => Promise<LifecycleResult>,
   makeDeps: DepsFactory = defaultDeps,
   makeLogger: () => Logger = () => new Logger(),
+  allowedGateways: () => readonly string[] = () => pinnedGateways(),
 ): Handler {
   return async (event, context) => {
     const log = makeLogger();
     const { ResponseURL: _omitted, ...loggable } = event;
     log.info('event', { ...loggable, ResponseURL: '...' });
     try {
+      // Before anything reads the secret: credentials go only to a gateway pinned at synth.
+      const pin = checkGatewayPin(event, allowedGateways());
+      if (!pin.proceed && event.RequestType === 'Delete') {
+        log.warn('not deregistering: the integration is on a gateway this function is not pinned to', {
+          gateway: pin.gateway,
+          pinned: allowedGateways(),
+          PhysicalResourceId: event.PhysicalResourceId,
+          action: 'remove this integration in Qualys by hand; the credentials were not sent to that gateway',
+        });
+        return { PhysicalResourceId: event.PhysicalResourceId, Data: {} };
+      }
       const out = await fn(event, makeDeps(context, log));
       log.info('done', { RequestType: event.RequestType, PhysicalResourceId: out.PhysicalResourceId });
       return out;

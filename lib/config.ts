@@ -15,24 +15,12 @@ import {
   PcSettings,
   VmSettings,
   defaultIntegrationName,
+  QUALYS_PLATFORM_GATEWAYS,
+  isLoopbackHost,
 } from '../lambda/contract';
 
 /** The Qualys platforms and their API gateway URLs. */
-export const QUALYS_PLATFORMS: Readonly<Record<string, string>> = {
-  US1: 'https://gateway.qg1.apps.qualys.com',
-  US2: 'https://gateway.qg2.apps.qualys.com',
-  US3: 'https://gateway.qg3.apps.qualys.com',
-  US4: 'https://gateway.qg4.apps.qualys.com',
-  EU1: 'https://gateway.qg1.apps.qualys.eu',
-  EU2: 'https://gateway.qg2.apps.qualys.eu',
-  EU3: 'https://gateway.qg3.apps.qualys.it',
-  IN1: 'https://gateway.qg1.apps.qualys.in',
-  CA1: 'https://gateway.qg1.apps.qualys.ca',
-  AE1: 'https://gateway.qg1.apps.qualys.ae',
-  UK1: 'https://gateway.qg1.apps.qualys.co.uk',
-  AU1: 'https://gateway.qg1.apps.qualys.com.au',
-  KSA1: 'https://gateway.qg1.apps.qualysksa.com',
-};
+export const QUALYS_PLATFORMS: Readonly<Record<string, string>> = QUALYS_PLATFORM_GATEWAYS;
 
 /** Every default in one place. */
 export const DEFAULTS = {
@@ -57,6 +45,16 @@ export const DEFAULTS = {
     includeErrorPosture: true,
   } satisfies CipsFilter,
 } as const;
+
+/** S3 storage classes findings may move to, and the least age S3 accepts for each (days). */
+export const TRANSITION_STORAGE_CLASSES: Readonly<Record<string, number>> = {
+  STANDARD_IA: 30,
+  ONEZONE_IA: 30,
+  INTELLIGENT_TIERING: 0,
+  GLACIER_IR: 0,
+  GLACIER: 0,
+  DEEP_ARCHIVE: 0,
+};
 
 /** Validation bounds: the custom-resource Lambda must finish, cleanup included, within 14 minutes. */
 export const LIMITS = {
@@ -99,6 +97,14 @@ export interface BucketConfig {
   /** Undefined: CloudFormation picks a unique name. */
   readonly bucketName?: string;
   readonly retainOnDelete: boolean;
+  /** A customer-managed KMS key (full key ARN) for the bucket's default encryption; undefined: SSE-S3. */
+  readonly kmsKeyArn?: string;
+  /** Findings (current versions) expire this many days after they are written; undefined: kept. */
+  readonly expireAfterDays?: number;
+  /** Findings move to {@link transitionStorageClass} this many days after they are written; undefined: they stay. */
+  readonly transitionAfterDays?: number;
+  /** The storage class of {@link transitionAfterDays}. */
+  readonly transitionStorageClass?: string;
 }
 
 /** One environment, validated and with every default filled in. */
@@ -109,6 +115,11 @@ export interface EnvironmentConfig {
   readonly gatewayUrl: string;
   readonly credentialsSecret: string;
   readonly qualysAwsAccountId: string;
+  /**
+   * The Qualys subscription this environment uses, for the subscription-wide CIPS checks;
+   * undefined: environments on one gateway are taken to share one subscription.
+   */
+  readonly subscription?: string;
   readonly bucket: BucketConfig;
   readonly vm?: VmConfig;
   readonly pc?: PcConfig;
@@ -166,9 +177,17 @@ const ENV_KEYS = [
   'tags',
   'proxyUrl',
   'vpc',
+  'subscription',
 ] as const;
 const VPC_KEYS = ['vpcId', 'subnetIds', 'securityGroupIds'] as const;
-const BUCKET_KEYS = ['bucketName', 'retainOnDelete'] as const;
+const BUCKET_KEYS = [
+  'bucketName',
+  'retainOnDelete',
+  'kmsKeyArn',
+  'expireAfterDays',
+  'transitionAfterDays',
+  'transitionStorageClass',
+] as const;
 const VM_KEYS = [
   'name',
   'minSeverity',
@@ -222,19 +241,25 @@ class Reader {
   string(key: string, opts: { pattern?: RegExp; describe?: string; maxLength?: number } = {}): string | undefined {
     const value = this.raw[key];
     if (value === undefined) return undefined;
+    if (typeof value === 'number') {
+      // JSON numbers lose leading zeros (account IDs) and are not names: say how to write it.
+      this.problem(key, `must be a string, got the number ${show(value)}; put it in double quotes: "${value}"`);
+      return undefined;
+    }
     if (typeof value !== 'string' || value.length === 0) {
       this.problem(key, `must be a non-empty string, got ${show(value)}`);
       return undefined;
     }
+    let ok = true;
     if (opts.maxLength !== undefined && value.length > opts.maxLength) {
       this.problem(key, `is ${value.length} characters long, ${show(value)}; at most ${opts.maxLength} are allowed`);
-      return undefined;
+      ok = false;
     }
     if (opts.pattern && !opts.pattern.test(value)) {
       this.problem(key, `is ${show(value)}; it must be ${opts.describe}`);
-      return undefined;
+      ok = false;
     }
-    return value;
+    return ok ? value : undefined;
   }
 
   boolean(key: string, fallback: boolean): boolean {
@@ -261,7 +286,12 @@ class Reader {
     const value = this.raw[key];
     if (value === undefined) return fallback;
     if (!allowed.includes(value as T)) {
-      this.problem(key, `is ${show(value)}; allowed: ${allowed.join(', ')}`);
+      const near =
+        typeof value === 'string' ? allowed.find((a) => typeof a === 'string' && a.toLowerCase() === value.toLowerCase()) : undefined;
+      const quoted =
+        typeof value === 'string' && allowed.some((a) => typeof a === 'number' && String(a) === value.trim()) ? value.trim() : undefined;
+      const hint = near !== undefined ? ` (did you mean ${show(near)}? the value is case-sensitive)` : quoted ? ` (write it as a number, without quotes: ${quoted})` : '';
+      this.problem(key, `is ${show(value)}${hint}; allowed: ${allowed.join(', ')}`);
       return fallback;
     }
     return value as T;
@@ -331,10 +361,17 @@ function parseEnvironment(problems: string[], envName: string, envs: Reader): En
   });
   const gatewayUrl = parseGateway(env);
   const credentialsSecret = parseSecretId(env, region);
-  const qualysAwsAccountId =
-    env.string('qualysAwsAccountId', { pattern: /^\d{12}$/, describe: 'a 12-digit AWS account ID' }) ??
-    DEFAULTS.qualysAwsAccountId;
-  const bucket = parseBucket(env);
+  const explicitQualysAccount = env.string('qualysAwsAccountId', { pattern: /^\d{12}$/, describe: 'a 12-digit AWS account ID' });
+  const qualysAwsAccountId = explicitQualysAccount ?? DEFAULTS.qualysAwsAccountId;
+  if (region && (explicitQualysAccount || !env.has('qualysAwsAccountId'))) {
+    const problem = qualysAccountPartitionProblem(partitionOfRegion(region), qualysAwsAccountId);
+    if (problem) env.problem('qualysAwsAccountId', `${explicitQualysAccount ? `is "${explicitQualysAccount}"` : 'is not set'}, but ${problem}`);
+  }
+  const subscription = env.string('subscription', {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9 _.:@-]{0,63}$/,
+    describe: 'a label of at most 64 letters, digits, spaces and _ . : @ -, the same in every environment on that subscription',
+  });
+  const bucket = parseBucket(env, account, region);
   const validationTimeoutSeconds = env.integer(
     'validationTimeoutSeconds',
     DEFAULTS.validationTimeoutSeconds,
@@ -366,6 +403,7 @@ function parseEnvironment(problems: string[], envName: string, envs: Reader): En
     gatewayUrl,
     credentialsSecret,
     qualysAwsAccountId,
+    subscription,
     bucket,
     vm,
     pc,
@@ -382,6 +420,9 @@ function parseGateway(env: Reader): string | undefined {
   const hasPlatform = env.has('platform');
   if (hasUrl && hasPlatform) {
     env.problem('gatewayUrl', `and "${env.field('platform')}" are both set; set only one of them`);
+    // Still read both, so that every problem with either is reported in this run.
+    env.oneOf('platform', '', Object.keys(QUALYS_PLATFORMS));
+    readGatewayUrl(env);
     return undefined;
   }
   if (hasPlatform) {
@@ -396,6 +437,10 @@ function parseGateway(env: Reader): string | undefined {
     );
     return undefined;
   }
+  return readGatewayUrl(env);
+}
+
+function readGatewayUrl(env: Reader): string | undefined {
   const value = env.string('gatewayUrl');
   if (value === undefined) return undefined;
   const problem = gatewayUrlProblem(value);
@@ -416,13 +461,55 @@ export function gatewayUrlProblem(value: string): string | undefined {
     return 'it must be an absolute URL such as "https://gateway.qg1.apps.qualys.com"';
   }
   if (url.username || url.password) return 'it must not carry credentials; put them in the Secrets Manager secret';
+  const webUi = webUiGateway(url.hostname);
+  if (webUi) {
+    return `that is the Qualys web UI (or the classic API server), not the API gateway; use ${webUi.gateway}` +
+      `${webUi.platform ? ` or "platform": "${webUi.platform}"` : ''} (the gateway URL of your platform is listed in your Qualys account under Help > About)`;
+  }
   if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
     return 'it must be the gateway\'s base URL, with no path, query or fragment';
   }
   if (url.protocol === 'https:') return undefined;
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  if (url.protocol === 'http:' && loopback) return undefined;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
   return 'it must use https (plain http is allowed only for a loopback test server such as http://127.0.0.1:8080)';
+}
+
+/**
+ * The gateway that belongs to a Qualys web-UI host (qualysguard.*) or classic API host
+ * (qualysapi.*): the same platform, gateway.* instead. US1 and EU1 have short UI names.
+ */
+function webUiGateway(hostname: string): { gateway: string; platform?: string } | undefined {
+  const match = /^(qualysguard|qualysapi)\.(.+)$/i.exec(hostname);
+  if (!match) return undefined;
+  const rest = match[2].toLowerCase();
+  const aliases: Record<string, string> = { 'qualys.com': 'qg1.apps.qualys.com', 'qualys.eu': 'qg1.apps.qualys.eu' };
+  const gateway = `https://gateway.${aliases[rest] ?? rest}`;
+  const platform = Object.keys(QUALYS_PLATFORMS).find((p) => QUALYS_PLATFORMS[p] === gateway);
+  return { gateway, platform };
+}
+
+/** The AWS partition of a region name; commercial ("aws") for any region not in another. */
+export function partitionOfRegion(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-isof-')) return 'aws-iso-f';
+  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  return 'aws';
+}
+
+/**
+ * Why the Qualys account cannot be used in a partition, or undefined when it can: the default
+ * account ID is Qualys's commercial one, which does not exist in GovCloud, China or the ISO regions.
+ */
+export function qualysAccountPartitionProblem(partition: string, qualysAwsAccountId: string): string | undefined {
+  if (partition === 'aws' || qualysAwsAccountId !== DEFAULTS.qualysAwsAccountId) return undefined;
+  return (
+    `the stack deploys to the ${partition} partition, where Qualys's commercial AWS account ${DEFAULTS.qualysAwsAccountId} ` +
+    `cannot be trusted (the principal would be arn:${partition}:iam::${DEFAULTS.qualysAwsAccountId}:role/...); ` +
+    `set "qualysAwsAccountId" to the account Qualys uses in ${partition} (ask Qualys support for it)`
+  );
 }
 
 function parseVpc(env: Reader): VpcConfig | undefined {
@@ -511,30 +598,98 @@ function parseSecretId(env: Reader, region: string | undefined): string | undefi
   return value;
 }
 
-function parseBucket(env: Reader): BucketConfig {
+/** Days S3 lifecycle rules accept, here bounded to a century. */
+const MAX_LIFECYCLE_DAYS = 36500;
+
+function parseBucket(env: Reader, account: string | undefined, region: string | undefined): BucketConfig {
   const bucket = env.object('bucket');
   if (!bucket) return { retainOnDelete: DEFAULTS.retainBucketOnDelete };
   bucket.rejectUnknown(BUCKET_KEYS);
   const bucketName = bucket.string('bucketName');
   if (bucketName !== undefined) {
-    const problem = bucketNameProblem(bucketName);
-    if (problem) bucket.problem('bucketName', `is ${show(bucketName)}; ${problem}`);
+    for (const problem of bucketNameProblems(bucketName)) bucket.problem('bucketName', `is ${show(bucketName)}; ${problem}`);
   }
-  return { bucketName, retainOnDelete: bucket.boolean('retainOnDelete', DEFAULTS.retainBucketOnDelete) };
+  const kmsKeyArn = parseKmsKeyArn(bucket, account, region);
+  const expireAfterDays = bucket.has('expireAfterDays') ? bucket.integer('expireAfterDays', 0, 1, MAX_LIFECYCLE_DAYS) : undefined;
+  const transitionAfterDays = bucket.has('transitionAfterDays')
+    ? bucket.integer('transitionAfterDays', 0, 0, MAX_LIFECYCLE_DAYS)
+    : undefined;
+  const classes = Object.keys(TRANSITION_STORAGE_CLASSES);
+  const storageClass = bucket.has('transitionStorageClass')
+    ? bucket.oneOf('transitionStorageClass', '', classes)
+    : undefined;
+  if (storageClass !== undefined && transitionAfterDays === undefined && bucket.has('transitionStorageClass')) {
+    bucket.problem('transitionStorageClass', `is set without "${bucket.field('transitionAfterDays')}"; set the number of days after which findings move`);
+  }
+  const transitionStorageClass = transitionAfterDays !== undefined ? storageClass || 'STANDARD_IA' : undefined;
+  if (transitionAfterDays !== undefined && transitionStorageClass) {
+    const least = TRANSITION_STORAGE_CLASSES[transitionStorageClass] ?? 0;
+    if (transitionAfterDays < least) {
+      bucket.problem(
+        'transitionAfterDays',
+        `is ${transitionAfterDays}; S3 moves objects to ${transitionStorageClass} no sooner than ${least} days after they are written`,
+      );
+    }
+    if (expireAfterDays !== undefined && expireAfterDays <= transitionAfterDays) {
+      bucket.problem(
+        'expireAfterDays',
+        `is ${expireAfterDays}, not after "${bucket.field('transitionAfterDays')}" (${transitionAfterDays}); findings must move before they expire, ` +
+          'so make expireAfterDays the larger or drop the transition',
+      );
+    }
+  }
+  return {
+    bucketName,
+    retainOnDelete: bucket.boolean('retainOnDelete', DEFAULTS.retainBucketOnDelete),
+    kmsKeyArn,
+    expireAfterDays,
+    transitionAfterDays,
+    transitionStorageClass,
+  };
 }
 
-/** S3's general-purpose bucket naming rules. */
+function parseKmsKeyArn(bucket: Reader, account: string | undefined, region: string | undefined): string | undefined {
+  const value = bucket.string('kmsKeyArn', {
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    describe:
+      'the full ARN of a customer-managed KMS key (arn:aws:kms:<region>:<account>:key/<key-id>); an alias or key ID cannot be ' +
+      'pinned in the bucket policy',
+  });
+  if (value === undefined) return undefined;
+  const [, , , keyRegion, keyAccount] = value.split(':');
+  let ok = true;
+  if (region && keyRegion !== region) {
+    bucket.problem('kmsKeyArn', `is a key in ${keyRegion}, but the bucket is in ${region}; S3 encrypts only with a key in the bucket's region`);
+    ok = false;
+  }
+  if (account && keyAccount !== account) {
+    bucket.problem(
+      'kmsKeyArn',
+      `is a key in account ${keyAccount}, not the stack's account ${account}; use a key this account owns, so that its findings stay readable by it`,
+    );
+    ok = false;
+  }
+  return ok ? value : undefined;
+}
+
+/** S3's general-purpose bucket naming rules: the first one a name breaks, or undefined. */
 export function bucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return 'a bucket name must be 3 to 63 characters long';
+  return bucketNameProblems(name)[0];
+}
+
+/** Every S3 general-purpose bucket naming rule a name breaks. */
+export function bucketNameProblems(name: string): string[] {
+  const out: string[] = [];
+  if (name.length < 3 || name.length > 63) out.push('a bucket name must be 3 to 63 characters long');
   if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
-    return 'a bucket name may hold only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit';
+    out.push('a bucket name may hold only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit');
   }
-  if (name.includes('..') || name.includes('.-') || name.includes('-.')) return 'a bucket name must not hold "..", ".-" or "-."';
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'a bucket name must not look like an IP address';
+  if (name.includes('..') || name.includes('.-') || name.includes('-.')) out.push('a bucket name must not hold "..", ".-" or "-."');
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) out.push('a bucket name must not look like an IP address');
   if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3|--table-s3)$/.test(name)) {
-    return 'a bucket name must not use a prefix or suffix that S3 reserves (xn--, sthree-, -s3alias, --ol-s3, --x-s3)';
+    out.push('a bucket name must not use a prefix or suffix that S3 reserves (xn--, sthree-, -s3alias, --ol-s3, --x-s3)');
   }
-  return undefined;
+  return out;
 }
 
 /** The characters AWS accepts in tag keys and values (IAM, S3 and Lambda alike). */
@@ -581,10 +736,12 @@ function parseIntegration<T>(env: Reader, kind: IntegrationKind, parse: (r: Read
 
 function parseCommon(r: Reader): IntegrationCommon {
   const name = r.string('name', { maxLength: MAX_INTEGRATION_NAME_LENGTH });
-  if (name !== undefined && /[\u0000-\u001f\u007f]/.test(name)) r.problem('name', 'must not contain control characters');
+  // Read the raw value too: a name that is too long may break the other rules as well.
+  const rawName = r.get('name');
+  if (typeof rawName === 'string' && /[\u0000-\u001f\u007f]/.test(rawName)) r.problem('name', 'must not contain control characters');
   // Qualys refuses blank names, and a name it trims would no longer match ours on the next lookup.
-  if (name !== undefined && name.trim() !== name) {
-    r.problem('name', `is ${show(name)}; it must not be blank or start or end with spaces`);
+  if (typeof rawName === 'string' && rawName.length > 0 && rawName.trim() !== rawName) {
+    r.problem('name', `is ${show(rawName)}; it must not be blank or start or end with spaces`);
   }
   const rotation = r.get('externalIdRotation');
   let externalIdRotation = '';
@@ -751,9 +908,11 @@ function checkAcrossEnvironments(problems: string[], environments: readonly Envi
 }
 
 /**
- * Environments on one gateway with one credentials secret use one Qualys subscription, whose
- * CIPS filter and policy list they share: conflicting filters would overwrite each other on
- * every deploy, and the policies together must fit CIPS's limit.
+ * Environments on one gateway use one Qualys subscription unless their "subscription" labels
+ * differ: several accounts onboarding with the same Qualys user is the common case, and the
+ * secret's name or account says nothing about which user it holds. They share the CIPS filter
+ * and policy list: conflicting filters would overwrite each other on every deploy, and the
+ * policies together must fit CIPS's limit.
  */
 function checkSharedSubscriptions(problems: string[], environments: readonly EnvironmentConfig[]): void {
   const groups = new Map<string, EnvironmentConfig[]>();
@@ -770,8 +929,9 @@ function checkSharedSubscriptions(problems: string[], environments: readonly Env
       if (JSON.stringify(env.pc?.filter) !== JSON.stringify(first.pc?.filter)) {
         problems.push(
           `"qualys.environments.${env.envName}.pc.filter" differs from environment "${first.envName}"'s, and both use one ` +
-            'Qualys subscription (same gateway and credentials), whose CIPS filter is subscription-wide; ' +
-            'configure the same filter in both, or the filter in one of them only',
+            `Qualys subscription (same gateway${env.subscription ? ` and "subscription" ${show(env.subscription)}` : ', no "subscription" label'}), ` +
+            'whose CIPS filter is subscription-wide; configure the same filter in both, or the filter in one of them only, ' +
+            'or give each environment its own "subscription" label if they really use different Qualys subscriptions',
         );
       }
     }
@@ -779,18 +939,16 @@ function checkSharedSubscriptions(problems: string[], environments: readonly Env
     if (policies.size > MAX_CIPS_POLICIES) {
       problems.push(
         `environments ${group.map((e) => `"${e.envName}"`).join(', ')} share one Qualys subscription and together ` +
-          `configure ${policies.size} CIPS policies; CIPS accepts at most ${MAX_CIPS_POLICIES} per subscription`,
+          `configure ${policies.size} CIPS policies; CIPS accepts at most ${MAX_CIPS_POLICIES} per subscription ` +
+          '(environments on one gateway share a subscription unless their "subscription" labels differ)',
       );
     }
   }
 }
 
-/** Environments with equal keys authenticate as the same Qualys user on the same platform. */
-export function subscriptionKey(env: Pick<EnvironmentConfig, 'gatewayUrl' | 'credentialsSecret' | 'account' | 'region'>): string {
-  const secret = env.credentialsSecret.startsWith('arn:')
-    ? env.credentialsSecret
-    : `${env.account ?? '*'}/${env.region ?? '*'}/${env.credentialsSecret}`;
-  return `${new URL(env.gatewayUrl).origin} ${secret}`;
+/** Environments with equal keys are taken to use one Qualys subscription: same gateway, same (or no) label. */
+export function subscriptionKey(env: Pick<EnvironmentConfig, 'gatewayUrl' | 'subscription'>): string {
+  return `${new URL(env.gatewayUrl).origin} ${env.subscription ?? ''}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -15,6 +16,28 @@ export interface FindingsBucketProps {
    * @default true
    */
   readonly retainOnDelete?: boolean;
+  /**
+   * A customer-managed KMS key (its full ARN) for the bucket's default encryption, with S3
+   * Bucket Keys on. The Qualys roles get exactly the KMS actions an SSE-KMS upload needs, on
+   * this key only, and only through S3.
+   * @default - SSE-S3 (AES256), and no KMS permission anywhere
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * Current findings expire this many days after they are written.
+   * @default - findings are kept until someone deletes them
+   */
+  readonly expireAfterDays?: number;
+  /**
+   * Findings move to {@link transitionStorageClass} this many days after they are written.
+   * @default - they stay in S3 Standard
+   */
+  readonly transitionAfterDays?: number;
+  /**
+   * The storage class findings move to after {@link transitionAfterDays}.
+   * @default 'STANDARD_IA'
+   */
+  readonly transitionStorageClass?: string;
 }
 
 /**
@@ -30,9 +53,30 @@ export class FindingsBucket extends Construct {
   constructor(scope: Construct, id: string, props: FindingsBucketProps = {}) {
     super(scope, id);
     const retain = props.retainOnDelete ?? true;
+    const key = props.kmsKeyArn ? kms.Key.fromKeyArn(this, 'Key', props.kmsKeyArn) : undefined;
+    const current: s3.LifecycleRule[] = [];
+    if (props.expireAfterDays !== undefined || props.transitionAfterDays !== undefined) {
+      current.push({
+        id: 'AgeFindings',
+        expiration: props.expireAfterDays !== undefined ? Duration.days(props.expireAfterDays) : undefined,
+        transitions:
+          props.transitionAfterDays !== undefined
+            ? [
+                {
+                  storageClass: new s3.StorageClass(props.transitionStorageClass ?? 'STANDARD_IA'),
+                  transitionAfter: Duration.days(props.transitionAfterDays),
+                },
+              ]
+            : undefined,
+      });
+    }
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: props.bucketName,
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      ...(key
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true }
+        : { encryption: s3.BucketEncryption.S3_MANAGED }),
+      // The writer must not pick a key the owner does not hold: no SSE-C, ever.
+      blockedEncryptionTypes: [s3.BlockedEncryptionType.SSE_C],
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
@@ -47,8 +91,10 @@ export class FindingsBucket extends Construct {
           noncurrentVersionExpiration: Duration.days(30),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        ...current,
       ],
     });
+    this.denyForeignEncryption(key);
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions::AwsSolutions-S1',
       reason:
@@ -64,6 +110,17 @@ export class FindingsBucket extends Construct {
           actions: ['s3:PutObject'],
           resources: [this.bucket.arnForObjects('*')],
         }),
+        ...(key
+          ? [
+              new iam.PolicyStatement({
+                sid: 'EncryptFindingsWithBucketKey',
+                // GenerateDataKey for every upload; Decrypt for multipart uploads, whose parts S3 joins.
+                actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+                resources: [key.keyArn],
+                conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+              }),
+            ]
+          : []),
       ],
     });
     const bucketId = Stack.of(this).resolve(Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnResource));
@@ -73,5 +130,48 @@ export class FindingsBucket extends Construct {
         'Qualys writes findings under date-named keys it chooses (qualys_vm_findings/<date>/<uuid>.gz and a validation test ' +
         'file), so the object ARN needs a wildcard; the statement allows s3:PutObject only, on this one bucket',
     });
+  }
+
+  /**
+   * Bucket-policy denies that keep the choice of encryption with the bucket owner: an upload
+   * may name no encryption (the bucket default applies) or exactly the bucket's own, never
+   * SSE-C and never another KMS key (whose owner could then withhold the findings).
+   */
+  private denyForeignEncryption(key: kms.IKey | undefined): void {
+    const objects = this.bucket.arnForObjects('*');
+    const header = 's3:x-amz-server-side-encryption';
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyOtherEncryption',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [objects],
+        conditions: { Null: { [header]: 'false' }, StringNotEquals: { [header]: key ? 'aws:kms' : 'AES256' } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyCustomerProvidedKeys',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [objects],
+        conditions: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
+      }),
+    );
+    const keyHeader = 's3:x-amz-server-side-encryption-aws-kms-key-id';
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyOtherKmsKeys',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [objects],
+        conditions: key
+          ? { Null: { [keyHeader]: 'false' }, StringNotEquals: { [keyHeader]: key.keyArn } }
+          : { Null: { [keyHeader]: 'false' } },
+      }),
+    );
   }
 }

@@ -3,10 +3,11 @@ import { ArnFormat, CfnResource, Duration, Fn, RemovalPolicy, Stack, Validations
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { ALLOWED_GATEWAYS_ENV, isLoopbackHost } from '../lambda/contract';
 import type { VpcConfig } from './config';
 
 /** The handler's own timeout: under the Provider framework's 15 minutes, so the framework always answers. */
@@ -15,6 +16,12 @@ export const HANDLER_TIMEOUT = Duration.minutes(14);
 export interface IntegrationProviderProps {
   /** Name or ARN of the Secrets Manager secret holding {"username","password"}. */
   readonly credentialsSecret: string;
+  /**
+   * The Qualys gateway(s) the handler may send the credentials to (https, or http to a
+   * loopback test server). Written into the function's own environment; the handler refuses
+   * any event that names another gateway.
+   */
+  readonly allowedGateways: readonly string[];
   /** Retention of the functions' log groups, in days. */
   readonly logRetention: logs.RetentionDays;
   /**
@@ -43,9 +50,12 @@ export class IntegrationProvider extends Construct {
 
   constructor(scope: Construct, id: string, props: IntegrationProviderProps) {
     super(scope, id);
+    const pinned = props.allowedGateways.map(pinnableOrigin);
+    // Retained: it holds the record of the deregistration that `cdk destroy` performs (its
+    // retention still ends it).
     const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', {
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.handlerRole = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -83,7 +93,10 @@ export class IntegrationProvider extends Construct {
       loggingFormat: lambda.LoggingFormat.TEXT,
       description: 'Qualys S3 integration custom resource (register, validate, update, deregister)',
       // The handler's HTTP client honours these (and NO_PROXY) for its calls to Qualys.
-      environment: props.proxyUrl ? { HTTPS_PROXY: props.proxyUrl, HTTP_PROXY: props.proxyUrl } : undefined,
+      environment: {
+        [ALLOWED_GATEWAYS_ENV]: pinned.join(','),
+        ...(props.proxyUrl ? { HTTPS_PROXY: props.proxyUrl, HTTP_PROXY: props.proxyUrl } : {}),
+      },
       projectRoot: path.join(__dirname, '..'),
       depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
       bundling: {
@@ -93,6 +106,8 @@ export class IntegrationProvider extends Construct {
         // The runtime provides the AWS SDK v3.
         externalModules: ['@aws-sdk/*'],
         sourceMap: false,
+        // esbuild's size table is noise in every synth and test run; warnings and errors still show.
+        logLevel: LogLevel.WARNING,
       },
     });
 
@@ -173,13 +188,25 @@ function allowLogging(role: iam.Role, logGroup: logs.ILogGroup): void {
   );
 }
 
+/** The origin of a gateway URL credentials may go to; throws for any other URL. */
+function pinnableOrigin(gateway: string): string {
+  const url = new URL(gateway);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return url.origin;
+  throw new Error(`allowedGateways: ${url.protocol}//${url.host} must use https (plain http only for a loopback test server)`);
+}
+
 /**
  * The ARNs that name the credentials secret and nothing else. Secrets Manager appends a
- * 6-character suffix to every secret's ARN; a name (or an ARN given without the suffix)
- * is matched with exactly six wildcard characters, a complete ARN as it is.
+ * hyphen and 6 characters to every secret's name in its ARN: a complete ARN (ending in them)
+ * is granted exactly; a name, or a partial ARN without them, with exactly six wildcard
+ * characters. (A secret whose own name ends in a hyphen and six letters or digits should be
+ * given by name or by its complete ARN.)
  */
-function secretArns(scope: Construct, nameOrArn: string): string[] {
-  if (nameOrArn.startsWith('arn:')) return [nameOrArn, `${nameOrArn}-??????`];
+export function secretArns(scope: Construct, nameOrArn: string): string[] {
+  if (nameOrArn.startsWith('arn:')) {
+    const name = nameOrArn.split(':').slice(6).join(':');
+    return /-[A-Za-z0-9]{6}$/.test(name) ? [nameOrArn] : [`${nameOrArn}-??????`];
+  }
   return [
     Stack.of(scope).formatArn({
       service: 'secretsmanager',

@@ -54,8 +54,23 @@ function parseContextJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`the "qualys" context value is not valid JSON: ${(error as Error).message}`], source);
+    throw new ConfigError([`the "qualys" context value is not valid JSON: ${jsonErrorWhere(text, error)}`], source);
   }
+}
+
+/**
+ * A JSON.parse error with the line and column it happened at. Node 20's messages give only a
+ * character position (and none at the end of input), which a person editing a file cannot use.
+ */
+export function jsonErrorWhere(text: string, error: unknown): string {
+  // Node 22 adds "(line n column m)" itself; computed here alike on every version.
+  const message = (error as Error).message.replace(/\s*\(line \d+ column \d+\)/, '');
+  const at = /at position (\d+)/.exec(message);
+  const position = at ? Number(at[1]) : text.length;
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - before.lastIndexOf('\n');
+  return `line ${line}, column ${column}: ${message}`;
 }
 
 function readJson(file: string): unknown {
@@ -69,6 +84,6 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`${full} is not valid JSON: ${(error as Error).message}`], `configuration file ${file}`);
+    throw new ConfigError([`${full} is not valid JSON at ${jsonErrorWhere(text, error)}`], `configuration file ${file}`);
   }
 }

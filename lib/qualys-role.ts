@@ -1,7 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { IntegrationKind, PENDING_EXTERNAL_ID_PREFIX, QUALYS_ASSUMING_ROLE_NAME } from '../lambda/contract';
+import { partitionOfRegion, qualysAccountPartitionProblem } from './config';
 
 export { QUALYS_ASSUMING_ROLE_NAME };
 
@@ -27,7 +28,18 @@ export class QualysAccessRole extends Construct {
 
   constructor(scope: Construct, id: string, props: QualysAccessRoleProps) {
     super(scope, id);
-    this.qualysPrincipalArn = Stack.of(this).formatArn({
+    // The partition is known at synth only when the stack's region is; otherwise
+    // ${AWS::Partition} decides at deploy, and README tells GovCloud and China users to set
+    // qualysAwsAccountId (and region).
+    const stack = Stack.of(this);
+    const partition = !Token.isUnresolved(stack.partition)
+      ? stack.partition
+      : !Token.isUnresolved(stack.region)
+        ? partitionOfRegion(stack.region)
+        : undefined;
+    const problem = partition && qualysAccountPartitionProblem(partition, props.qualysAwsAccountId);
+    if (problem) throw new Error(`qualysAwsAccountId: ${problem}`);
+    this.qualysPrincipalArn = stack.formatArn({
       service: 'iam',
       region: '',
       account: props.qualysAwsAccountId,

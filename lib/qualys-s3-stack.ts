@@ -27,9 +27,14 @@ export class QualysS3Stack extends Stack {
     const findings = new FindingsBucket(this, 'FindingsBucket', {
       bucketName: config.bucket.bucketName,
       retainOnDelete: config.bucket.retainOnDelete,
+      kmsKeyArn: config.bucket.kmsKeyArn,
+      expireAfterDays: config.bucket.expireAfterDays,
+      transitionAfterDays: config.bucket.transitionAfterDays,
+      transitionStorageClass: config.bucket.transitionStorageClass,
     });
     const provider = new IntegrationProvider(this, 'IntegrationProvider', {
       credentialsSecret: config.credentialsSecret,
+      allowedGateways: [config.gatewayUrl],
       logRetention: config.logRetentionDays as logs.RetentionDays,
       proxyUrl: config.proxyUrl,
       vpc: config.vpc,

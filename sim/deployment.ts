@@ -129,6 +129,29 @@ export class Deployment {
     return id;
   }
 
+  /**
+   * Runs one invocation with the handler function's environment from the template in
+   * process.env (the handler is loaded in this process), as Lambda would give it, e.g. the
+   * pinned gateways; restores what was there after.
+   */
+  private async withFunctionEnvironment<T>(run: () => Promise<T>): Promise<T> {
+    const [, fn] = Object.entries(this.template.Resources).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('IntegrationProviderHandler'),
+    ) ?? [undefined, undefined];
+    const raw = (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const variables = this.resolver.resolve(raw) as Record<string, string>;
+    const saved = Object.fromEntries(Object.keys(variables).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, variables);
+    try {
+      return await run();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }
+
   private base(id: string, requestId: string) {
     return {
       StackId: this.resolver.resolve({ Ref: 'AWS::StackId' }),
@@ -140,7 +163,9 @@ export class Deployment {
 
   async create(id: string) {
     const props = this.resolver.resolve(this.template.Resources[id].Properties) as Record<string, unknown>;
-    const out = await invoke(this.handler, { ...this.base(id, 'create'), RequestType: 'Create', ResourceProperties: props });
+    const out = await this.withFunctionEnvironment(() =>
+      invoke(this.handler, { ...this.base(id, 'create'), RequestType: 'Create', ResourceProperties: props }),
+    );
     if (out.ok) {
       this.physicalIds.set(id, out.PhysicalResourceId);
       this.properties.set(id, props);
@@ -150,13 +175,15 @@ export class Deployment {
 
   async update(id: string) {
     const props = this.resolver.resolve(this.template.Resources[id].Properties) as Record<string, unknown>;
-    const out = await invoke(this.handler, {
-      ...this.base(id, 'update'),
-      RequestType: 'Update',
-      PhysicalResourceId: this.physicalIds.get(id),
-      OldResourceProperties: this.properties.get(id),
-      ResourceProperties: props,
-    });
+    const out = await this.withFunctionEnvironment(() =>
+      invoke(this.handler, {
+        ...this.base(id, 'update'),
+        RequestType: 'Update',
+        PhysicalResourceId: this.physicalIds.get(id),
+        OldResourceProperties: this.properties.get(id),
+        ResourceProperties: props,
+      }),
+    );
     if (out.ok) {
       this.physicalIds.set(id, out.PhysicalResourceId);
       this.properties.set(id, props);
@@ -165,12 +192,14 @@ export class Deployment {
   }
 
   async delete(id: string) {
-    return invoke(this.handler, {
-      ...this.base(id, 'delete'),
-      RequestType: 'Delete',
-      PhysicalResourceId: this.physicalIds.get(id),
-      ResourceProperties: this.properties.get(id),
-    });
+    return this.withFunctionEnvironment(() =>
+      invoke(this.handler, {
+        ...this.base(id, 'delete'),
+        RequestType: 'Delete',
+        PhysicalResourceId: this.physicalIds.get(id),
+        ResourceProperties: this.properties.get(id),
+      }),
+    );
   }
 
   roleName(kind: 'Vm' | 'Pc'): string {

@@ -9,7 +9,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { wrap } from '../../lambda/handler';
 import { LifecycleDeps, onEvent } from '../../lambda/lifecycle';
 import { Logger } from '../../lambda/log';
-import { Prop } from '../../lambda/contract';
+import { ALLOWED_GATEWAYS_ENV, Prop } from '../../lambda/contract';
 import {
   CLEANUP_RESERVE_MS,
   LAMBDA_BUDGET_MS,
@@ -51,12 +51,15 @@ function lambda(budgetMs = LAMBDA_BUDGET_MS) {
 
 beforeEach(async () => {
   world = await makeWorld();
+  // The function's environment pins its gateway (issue 10): here, the world's simulator.
+  process.env[ALLOWED_GATEWAYS_ENV] = world.gateway;
   out = [];
 });
 afterEach(async () => {
   assertNoSecretsIn(world, [...out, ...world.lines]);
   for (const line of out) expect(line).not.toContain('X-Amz-Signature');
   await world.sim.stop();
+  delete process.env[ALLOWED_GATEWAYS_ENV];
 });
 
 describe('the failure reason CloudFormation receives', () => {

@@ -5,6 +5,9 @@
  * group with retention; the Lambda's role may read only that secret and change only that role's
  * trust policy"; "Later stack updates must not silently drop the injected external ID".
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lib/config';
@@ -14,10 +17,13 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const BASE = { platform: 'US1', credentialsSecret: 'qualys/api-credentials' };
 const cache = new Map<string, Json>();
+// Assemblies under one folder removed after the file, not cdk.out* folders left in the temp directory.
+const outRoot = mkdtempSync(path.join(tmpdir(), 'qualys-adv-template-'));
+afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 function synth(env: Record<string, unknown>, stackEnv?: { account?: string; region?: string }): Json {
   const key = JSON.stringify([env, stackEnv]);
   if (!cache.has(key)) {
-    const app = new App();
+    const app = new App({ outdir: path.join(outRoot, String(cache.size)) });
     const config = parseConfig({ environments: { adv: env } }).environments[0];
     const stack = new QualysS3Stack(app, 'QualysS3-adv', { config, env: stackEnv });
     cache.set(key, Template.fromStack(stack).toJSON());

@@ -199,8 +199,10 @@ describe('parseConfig: platforms', () => {
     );
   });
 
-  test('GIVEN a platform in lower case WHEN parsed THEN it is rejected (platform names are exact)', () => {
-    expect(problemsOfEnv(validEnv({ platform: 'us1' }))).toEqual([expect.stringMatching(/platform" is "us1"; allowed: US1/)]);
+  test('GIVEN a platform in lower case WHEN parsed THEN it is rejected (platform names are exact) and the right spelling is suggested', () => {
+    expect(problemsOfEnv(validEnv({ platform: 'us1' }))).toEqual([
+      expect.stringMatching(/platform" is "us1" \(did you mean "US1"\? the value is case-sensitive\); allowed: US1/),
+    ]);
   });
 });
 
@@ -249,7 +251,7 @@ describe('parseConfig: gatewayUrl', () => {
 
   test('GIVEN a non-string gatewayUrl WHEN parsed THEN it is rejected', () => {
     expect(problemsOfEnv(withUrl(42))).toEqual([
-      '"qualys.environments.dev.gatewayUrl" must be a non-empty string, got 42',
+      '"qualys.environments.dev.gatewayUrl" must be a string, got the number 42; put it in double quotes: "42"',
     ]);
   });
 
@@ -343,7 +345,7 @@ describe('parseConfig: each bad value names the field, the value and what is all
     ['policies as a string', { vm: false, pc: { policies: '1,2' } }, /pc\.policies" must be a list of Qualys policy IDs \(whole numbers\), got "1,2"/],
     ['a filter flag "no"', { vm: false, pc: { filter: { includeEvidenceData: 'no' } } }, /pc\.filter\.includeEvidenceData" must be true or false, got "no"/],
     ['a short account', { account: '12345' }, new RegExp(`^"${F}\\.account" is "12345"; it must be a 12-digit AWS account ID$`)],
-    ['a numeric account', { account: 123456789012 }, /"qualys\.environments\.dev\.account" must be a non-empty string, got 123456789012/],
+    ['a numeric account', { account: 123456789012 }, /"qualys\.environments\.dev\.account" must be a string, got the number 123456789012; put it in double quotes: "123456789012"/],
     ['a bad region', { region: 'useast1' }, /^"qualys\.environments\.dev\.region" is "useast1"; it must be an AWS region name such as "us-east-1"$/],
     ['a bad qualysAwsAccountId', { qualysAwsAccountId: 'qualys' }, /"qualys\.environments\.dev\.qualysAwsAccountId" is "qualys"; it must be a 12-digit AWS account ID/],
     ['validationTimeoutSeconds 10', { validationTimeoutSeconds: 10 }, /"qualys\.environments\.dev\.validationTimeoutSeconds" must be a whole number from 30 to 720, got 10/],
@@ -413,7 +415,7 @@ describe('parseConfig: unknown and misspelt fields', () => {
   test('GIVEN a field unlike any known one WHEN parsed THEN it is rejected without a hint, listing the allowed fields', () => {
     expect(problemsOfEnv(validEnv({ colour: 'blue' }))).toEqual([
       '"qualys.environments.dev.colour" is not a known field; allowed: account, region, gatewayUrl, platform, credentialsSecret, ' +
-        'qualysAwsAccountId, bucket, vm, pc, validationTimeoutSeconds, logRetentionDays, tags, proxyUrl, vpc',
+        'qualysAwsAccountId, bucket, vm, pc, validationTimeoutSeconds, logRetentionDays, tags, proxyUrl, vpc, subscription',
     ]);
   });
 

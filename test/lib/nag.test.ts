@@ -25,6 +25,7 @@ const CONFIGS: Array<[string, Record<string, unknown>, { account?: string; regio
   ['VM only, defaults', { ...BASE, vm: {} }],
   ['VM and PC, bucket not retained, a proxy', { ...BASE, vm: {}, pc: { policies: [1], filter: {} }, bucket: { retainOnDelete: false }, proxyUrl: 'http://proxy.example:3128' }],
   ['VM in a VPC', { ...BASE, vm: {}, vpc: { vpcId: 'vpc-0a1b2c3d4e5f67890', subnetIds: ['subnet-0a1b2c3d4e5f67890'], securityGroupIds: ['sg-0a1b2c3d4e5f67890'] } }],
+  ['VM with a customer-managed KMS key and a findings lifecycle, explicit account and region', { ...BASE, vm: {}, account: '123456789012', region: 'eu-west-1', bucket: { kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', expireAfterDays: 400, transitionAfterDays: 30 } }, { account: '123456789012', region: 'eu-west-1' }],
   ['PC only, explicit account and region', { ...BASE, pc: {}, account: '123456789012', region: 'eu-west-1', bucket: { bucketName: 'acme-qualys-findings' } }, { account: '123456789012', region: 'eu-west-1' }],
 ];
 
