@@ -37,10 +37,10 @@ export interface CheckDefinition {
    */
   readonly needs?: readonly string[];
   /**
-   * Added to the skip reason: what this check cannot judge without its prerequisite.
+   * Per prerequisite id, added to the skip reason: what this check cannot judge without it.
    * @default - the prerequisite alone is named
    */
-  readonly withoutNeeds?: string;
+  readonly withoutNeeds?: Readonly<Record<string, string>>;
   /** The remedy when `run` throws. @default - run again with --verbose */
   readonly remedyOnError?: string;
   run(): Promise<CheckOutcome>;
@@ -56,7 +56,7 @@ export const pass = (value: string, details?: Record<string, unknown>): CheckOut
 export const fail = (value: string, remedy: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'fail', value, remedy, details });
 export const warn = (value: string, remedy: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'warn', value, remedy, details });
 /** Not applicable for a reason found while running (not a prerequisite): e.g. a stack output the check compares with is missing. */
-export const skipped = (value: string): CheckOutcome => ({ status: 'skip', value });
+export const skipped = (value: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'skip', value, details });
 
 export class Checklist {
   readonly results: CheckResult[] = [];
@@ -88,7 +88,7 @@ export class Checklist {
   private async runOne(c: CheckDefinition): Promise<CheckResult> {
     const unmet = (c.needs ?? []).map((id) => this.results.find((r) => r.id === id)!).find((r) => r.status === 'fail' || r.status === 'skip');
     if (unmet) {
-      const why = `needs "${unmet.title}" (${unmet.id}), which ${unmet.status === 'fail' ? 'failed' : 'was skipped'}${c.withoutNeeds ? `: ${c.withoutNeeds}` : ''}`;
+      const why = `needs "${unmet.title}" (${unmet.id}), which ${unmet.status === 'fail' ? 'failed' : 'was skipped'}${c.withoutNeeds?.[unmet.id] ? `: ${c.withoutNeeds[unmet.id]}` : ''}`;
       return this.record({ id: c.id, title: c.title, status: 'skip', value: why, details: { needs: unmet.id, needsStatus: unmet.status }, durationMs: 0 });
     }
     const started = this.now();

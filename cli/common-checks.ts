@@ -68,7 +68,7 @@ export function secretCheck(ctx: CommandContext, facts: SharedFacts): CheckDefin
     id: 'secret',
     title: 'credentials secret',
     needs: ['aws-identity'],
-    withoutNeeds: 'the secret is read with those credentials',
+    withoutNeeds: { 'aws-identity': 'the secret is read with those credentials, in that account' },
     async run() {
       try {
         facts.credentials = await credentialsOf(ctx);

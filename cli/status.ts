@@ -32,7 +32,7 @@ export async function status(ctx: CommandContext): Promise<void> {
 }
 
 /** Said for the judgements that mean nothing before the first deploy. */
-const BEFORE_FIRST_DEPLOY = 'not judged until the stack is deployed (before the first deploy, run qualys-s3 preflight)';
+const BEFORE_FIRST_DEPLOY = 'judged only against a deployed stack (before the first deploy, run qualys-s3 preflight)';
 
 /** The checks of a deployed environment; which ones depends only on the configuration. */
 export function statusChecks(ctx: CommandContext): CheckDefinition[] {
@@ -68,6 +68,9 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
   for (const kind of kinds) {
     const title = kind.toUpperCase();
     let details: IntegrationDetails | undefined;
+    // Declared on the stack and the login, not on `${kind}-integration`: an integration Qualys has
+    // but has not validated fails that check, yet its registration and trust are still worth reading.
+    const withoutIntegration = skipped(`needs "${title} integration" (${kind}-integration), which found no integration to read`, { needs: `${kind}-integration`, needsStatus: 'fail' });
     checks.push(
       {
         id: `${kind}-integration`,
@@ -94,8 +97,9 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
       {
         id: `${kind}-registration`,
         title: `${title} bucket, region, role`,
-        needs: [`${kind}-integration`],
+        needs: ['stack', 'qualys-auth'],
         async run() {
+          if (!details) return withoutIntegration;
           const o = outputs();
           const roleArn = o[`${LABEL[kind]}RoleArn`];
           const missing = [...(o.BucketName ? [] : ['BucketName']), ...(roleArn ? [] : [`${LABEL[kind]}RoleArn`])];
@@ -107,8 +111,9 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
       {
         id: `${kind}-trust`,
         title: `${title} role trust policy`,
-        needs: [`${kind}-integration`],
+        needs: ['stack', 'qualys-auth'],
         async run() {
+          if (!details) return withoutIntegration;
           const roleArn = outputs()[`${LABEL[kind]}RoleArn`];
           return roleArn ? checkTrust(ctx, details!, roleArn) : skipped(`the stack has no ${LABEL[kind]}RoleArn output`);
         },
@@ -116,8 +121,9 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
       {
         id: `${kind}-data`,
         title: `${title} data in the bucket`,
-        needs: [`${kind}-integration`],
+        needs: ['stack', 'qualys-auth'],
         async run() {
+          if (!details) return withoutIntegration;
           const bucket = outputs().BucketName;
           return bucket ? checkData(ctx.aws!, bucket, kind, ctx.now()) : skipped('the stack has no BucketName output');
         },
@@ -141,9 +147,9 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
   if (env.pc && (env.pc.policies.length > 0 || env.pc.filter)) {
     const pc = env.pc;
     // Before the first deploy CIPS lacks the configured policies by design: not drift to blame on Qualys.
-    checks.push({ id: 'cips', title: 'CIPS policies and filter', needs: ['stack', 'qualys-auth'], withoutNeeds: BEFORE_FIRST_DEPLOY, run: async () => checkCips(facts.qualys!, pc) });
+    checks.push({ id: 'cips', title: 'CIPS policies and filter', needs: ['stack', 'qualys-auth'], withoutNeeds: { stack: BEFORE_FIRST_DEPLOY }, run: async () => checkCips(facts.qualys!, pc) });
   }
-  checks.push({ id: 'orphans', title: 'orphaned integrations', needs: ['stack', 'qualys-auth'], withoutNeeds: BEFORE_FIRST_DEPLOY, run: async () => checkOrphans(ctx, facts.qualys!) });
+  checks.push({ id: 'orphans', title: 'orphaned integrations', needs: ['stack', 'qualys-auth'], withoutNeeds: { stack: BEFORE_FIRST_DEPLOY }, run: async () => checkOrphans(ctx, facts.qualys!) });
   return checks;
 }
 

@@ -22,7 +22,7 @@ describe('usage errors exit 2', () => {
     [[], 'no command given'],
     [['deploy', ENV], 'unknown command "deploy"'],
     [['preflight', ENV, 'extra'], 'unexpected argument "extra"'],
-    [['preflight', ENV, '--colour'], "Unknown option '--colour'"],
+    [['preflight', ENV, '--colour'], 'unknown option "--colour"'],
     [['preflight', ENV, '--timeout', 'soon'], '--timeout takes whole seconds'],
   ])('GIVEN %j WHEN run THEN it exits 2 with the problem and the usage on stderr', async (args, problem) => {
     const out = await world.run(args as string[]);
