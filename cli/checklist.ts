@@ -1,6 +1,8 @@
 /**
- * A checklist: each check runs once, measures how long it took, and ends as pass, fail,
- * warn (worth knowing, does not fail the command) or skip (an earlier check it needs failed).
+ * A checklist: checks as data, each declaring the checks it needs. Each runs once, measures
+ * how long it took, and ends as pass, fail, warn (worth knowing, does not fail the command) or
+ * skip (a check it needs failed or was skipped: it is then never run). Every declared check
+ * appears in every run, so `--json` consumers see the same ids whatever went wrong.
  * A check that throws is a failure whose message is the error's; nothing a check does can
  * stop the others from running.
  */
@@ -24,6 +26,26 @@ export interface CheckResult extends CheckOutcome {
   readonly durationMs: number;
 }
 
+/** One check, as data. */
+export interface CheckDefinition {
+  readonly id: string;
+  readonly title: string;
+  /**
+   * Ids of earlier checks that must pass (or warn) for this one to mean anything; when one
+   * failed or was skipped, this check is skipped and its reason names that one.
+   * @default - none
+   */
+  readonly needs?: readonly string[];
+  /**
+   * Per prerequisite id, added to the skip reason: what this check cannot judge without it.
+   * @default - the prerequisite alone is named
+   */
+  readonly withoutNeeds?: Readonly<Record<string, string>>;
+  /** The remedy when `run` throws. @default - run again with --verbose */
+  readonly remedyOnError?: string;
+  run(): Promise<CheckOutcome>;
+}
+
 export interface ChecklistSink {
   /** A long step is under way (human output shows it; --json output does not). */
   progress(text: string): void;
@@ -33,6 +55,8 @@ export interface ChecklistSink {
 export const pass = (value: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'pass', value, details });
 export const fail = (value: string, remedy: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'fail', value, remedy, details });
 export const warn = (value: string, remedy: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'warn', value, remedy, details });
+/** Not applicable for a reason found while running (not a prerequisite): e.g. a stack output the check compares with is missing. */
+export const skipped = (value: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'skip', value, details });
 
 export class Checklist {
   readonly results: CheckResult[] = [];
@@ -44,29 +68,42 @@ export class Checklist {
     private readonly redact: (text: string) => string = (text) => text,
   ) {}
 
-  /** Runs a check; a thrown error becomes a failure with `remedyOnError`. */
-  async check(id: string, title: string, run: () => Promise<CheckOutcome>, remedyOnError = 'see the message; run again with --verbose for each call made'): Promise<CheckResult> {
-    const started = this.now();
-    this.sink.progress(`${title} ...`);
-    let outcome: CheckOutcome;
-    try {
-      outcome = await run();
-    } catch (error) {
-      outcome = fail(errorMessage(error), remedyOnError);
+  /**
+   * Runs the checks in order, each only when every check it needs passed or warned.
+   * Throws (a mistake in the list, not in the user's setup) when an id repeats or a check
+   * needs one that does not come before it.
+   */
+  async runAll(checks: readonly CheckDefinition[]): Promise<CheckResult[]> {
+    const seen = new Set<string>();
+    for (const c of checks) {
+      if (seen.has(c.id)) throw new Error(`check "${c.id}" is declared twice`);
+      for (const need of c.needs ?? []) if (!seen.has(need)) throw new Error(`check "${c.id}" needs "${need}", which is not declared before it`);
+      seen.add(c.id);
     }
-    return this.record({ id, title, ...outcome, durationMs: this.now() - started });
+    const out: CheckResult[] = [];
+    for (const c of checks) out.push(await this.runOne(c));
+    return out;
   }
 
-  skip(id: string, title: string, why: string): CheckResult {
-    return this.record({ id, title, status: 'skip', value: why, durationMs: 0 });
+  private async runOne(c: CheckDefinition): Promise<CheckResult> {
+    const unmet = (c.needs ?? []).map((id) => this.results.find((r) => r.id === id)!).find((r) => r.status === 'fail' || r.status === 'skip');
+    if (unmet) {
+      const why = `needs "${unmet.title}" (${unmet.id}), which ${unmet.status === 'fail' ? 'failed' : 'was skipped'}${c.withoutNeeds?.[unmet.id] ? `: ${c.withoutNeeds[unmet.id]}` : ''}`;
+      return this.record({ id: c.id, title: c.title, status: 'skip', value: why, details: { needs: unmet.id, needsStatus: unmet.status }, durationMs: 0 });
+    }
+    const started = this.now();
+    this.sink.progress(`${c.title} ...`);
+    let outcome: CheckOutcome;
+    try {
+      outcome = await c.run();
+    } catch (error) {
+      outcome = fail(errorMessage(error), c.remedyOnError ?? 'see the message; run again with --verbose for each call made');
+    }
+    return this.record({ id: c.id, title: c.title, ...outcome, durationMs: this.now() - started });
   }
 
   get failed(): boolean {
     return this.results.some((r) => r.status === 'fail');
-  }
-
-  passed(id: string): boolean {
-    return this.results.some((r) => r.id === id && (r.status === 'pass' || r.status === 'warn'));
   }
 
   counts(): Record<CheckStatus, number> {

@@ -2,21 +2,49 @@
 import { IntegrationKind } from '../lambda/contract';
 import { QualysApiError, errorMessage } from '../lambda/errors';
 import { QualysClient, QualysCredentials } from '../lambda/qualys-client';
+import { EnvironmentConfig } from '../lib/config';
 import { diagnoseAuthFailure } from './auth-diagnosis';
-import { fail, pass } from './checklist';
-import { CommandContext, credentialsOf, qualysClient } from './context';
+import { CheckDefinition, fail, pass } from './checklist';
+import { CREDENTIALS_PLACEHOLDER, CommandContext, credentialsOf, qualysClient } from './context';
 
-export const SECRET_REMEDY =
-  'create it with: aws secretsmanager create-secret --name <name> --secret-string \'{"username":"...","password":"..."}\' (README: "Create the credentials secret")';
+/** What the checks found that later checks use. */
+export interface SharedFacts {
+  /** The account of the user's credentials, once `aws-identity` passed. */
+  account?: string;
+  credentials?: QualysCredentials;
+  /** A logged-in client, once `qualys-auth` passed. */
+  qualys?: QualysClient;
+}
 
-/** The account the user's credentials are for; undefined when they do not work. */
-export async function checkIdentity(ctx: CommandContext): Promise<string | undefined> {
+/** The configured secret as `create-secret` / `put-secret-value` name it, and where. */
+export function secretCommands(env: EnvironmentConfig, region: string | undefined): { create: string; put: string } {
+  const arn = /^arn:[^:]+:secretsmanager:([^:]+):\d{12}:secret:(.+)$/.exec(env.credentialsSecret);
+  // An ARN ends in "-" and six random characters that Secrets Manager adds to the name.
+  const name = arn ? arn[2].replace(/-[A-Za-z0-9]{6}$/, '') : env.credentialsSecret;
+  const where = arn?.[1] ?? region;
+  const regionArg = where ? ` --region ${where}` : '';
+  const value = ` --secret-string '${CREDENTIALS_PLACEHOLDER}'`;
+  return {
+    create:
+      `create it with: aws secretsmanager create-secret --name ${shellWord(name)}${regionArg}${value}` +
+      (arn ? ', then set "credentialsSecret" to the ARN it prints (a new secret gets a new ARN suffix)' : '') +
+      ' (README: "Create the credentials secret")',
+    put: `store the credentials as JSON: aws secretsmanager put-secret-value --secret-id ${shellWord(env.credentialsSecret)}${regionArg}${value}`,
+  };
+}
+
+function shellWord(text: string): string {
+  return /^[\w/+=.@:-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/** Whose credentials: fails without working credentials, or with credentials for another account than the configured one. */
+export function identityCheck(ctx: CommandContext, facts: SharedFacts): CheckDefinition {
   const { env } = ctx;
-  let account: string | undefined;
-  await ctx.checklist.check(
-    'aws-identity',
-    'AWS credentials',
-    async () => {
+  return {
+    id: 'aws-identity',
+    title: 'AWS credentials',
+    remedyOnError: 'configure AWS credentials (aws configure, AWS_PROFILE, aws sso login) and run again',
+    async run() {
       if (!ctx.aws) return fail('no region to call AWS in', 'set "region" for this environment, or AWS_REGION / a region in your AWS profile');
       const who = await ctx.aws.identity();
       if (env.account && env.account !== who.account) {
@@ -26,46 +54,57 @@ export async function checkIdentity(ctx: CommandContext): Promise<string | undef
           { account: who.account, arn: who.arn },
         );
       }
-      account = who.account;
+      facts.account = who.account;
       return pass(`account ${who.account} as ${who.arn}`, { account: who.account, arn: who.arn });
     },
-    'configure AWS credentials (aws configure, AWS_PROFILE, aws sso login) and run again',
-  );
-  return account;
+  };
 }
 
-/** Reads the secret and logs in; the client when both worked. */
-export async function checkSecretAndLogin(ctx: CommandContext): Promise<QualysClient | undefined> {
-  const { env, checklist } = ctx;
-  let credentials: QualysCredentials | undefined;
-  if (!ctx.aws) {
-    checklist.skip('secret', 'credentials secret', 'needs an AWS region');
-  } else {
-    await checklist.check(
-      'secret',
-      'credentials secret',
-      async () => {
-        credentials = await credentialsOf(ctx);
-        return pass(`"${env.credentialsSecret}" is readable and has username and password`);
-      },
-      SECRET_REMEDY,
-    );
-  }
-  if (!credentials) {
-    checklist.skip('qualys-auth', 'Qualys login (POST /auth)', 'needs the credentials secret');
-    return undefined;
-  }
-  const client = qualysClient(ctx, credentials);
-  const result = await checklist.check('qualys-auth', 'Qualys login (POST /auth)', async () => {
-    const started = ctx.now();
-    try {
-      await client.token();
-    } catch (error) {
-      return diagnoseAuthFailure(error, env.gatewayUrl, env.credentialsSecret);
-    }
-    return pass(`${env.gatewayUrl} issued a token in ${ctx.now() - started} ms`);
-  });
-  return result.status === 'pass' ? client : undefined;
+/** Reads the secret: only with credentials for the right account (another account's secret of that name is not this one). */
+export function secretCheck(ctx: CommandContext, facts: SharedFacts): CheckDefinition {
+  const { env } = ctx;
+  const commands = secretCommands(env, ctx.region);
+  return {
+    id: 'secret',
+    title: 'credentials secret',
+    needs: ['aws-identity'],
+    withoutNeeds: { 'aws-identity': 'the secret is read with those credentials, in that account' },
+    async run() {
+      try {
+        facts.credentials = await credentialsOf(ctx);
+      } catch (error) {
+        const message = errorMessage(error);
+        if (/does not exist/.test(message)) return fail(message, commands.create);
+        if (/access was denied/.test(message)) {
+          return fail(message, `let your AWS identity read it (secretsmanager:GetSecretValue, and kms:Decrypt if it uses a customer-managed key), or run with credentials that may`);
+        }
+        if (/is not JSON|lacks|no SecretString/.test(message)) return fail(message, commands.put);
+        return fail(message, `run again; if it persists, check that the secret "${env.credentialsSecret}" exists and is readable (${commands.create})`);
+      }
+      return pass(`"${env.credentialsSecret}" is readable and has username and password`);
+    },
+  };
+}
+
+/** Logs in with the secret's credentials, as the Lambda will. */
+export function loginCheck(ctx: CommandContext, facts: SharedFacts): CheckDefinition {
+  const { env } = ctx;
+  return {
+    id: 'qualys-auth',
+    title: 'Qualys login (POST /auth)',
+    needs: ['secret'],
+    async run() {
+      const client = qualysClient(ctx, facts.credentials!);
+      const started = ctx.now();
+      try {
+        await client.token();
+      } catch (error) {
+        return diagnoseAuthFailure(error, env.gatewayUrl, env.credentialsSecret);
+      }
+      facts.qualys = client;
+      return pass(`${env.gatewayUrl} issued a token in ${ctx.now() - started} ms`);
+    },
+  };
 }
 
 export function configuredKinds(ctx: CommandContext): IntegrationKind[] {

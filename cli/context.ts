@@ -70,3 +70,26 @@ export function operatorLogger(trace: (line: string) => void, progress: (text: s
     }
   });
 }
+
+/**
+ * Texts the CLI authored to be pasted, kept as written: the logger's password-field rule
+ * would turn their `"password":"<placeholder>"` into `"password":"***"`. Only these exact
+ * texts are spared; everything around them is redacted as usual.
+ */
+/**
+ * What the secret should hold, as the user types it. Placeholders, not `...` or `***`: a
+ * pasted `***` would become the password.
+ */
+export const CREDENTIALS_PLACEHOLDER = '{"username":"<your-qualys-username>","password":"<your-qualys-password>"}';
+
+const PASTEABLE = [
+  CREDENTIALS_PLACEHOLDER,
+  // The Lambda's own message naming the secret's shape.
+  '{"username":"...","password":"..."}',
+];
+
+export function keepPlaceholders(redact: (text: string) => string): (text: string) => string {
+  const kept = PASTEABLE.flatMap((t) => [t, JSON.stringify(t).slice(1, -1)]);
+  const go = (text: string, i: number): string => (i === kept.length ? redact(text) : text.split(kept[i]).map((part) => go(part, i + 1)).join(kept[i]));
+  return (text) => go(text, 0);
+}

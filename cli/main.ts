@@ -3,11 +3,13 @@
  * the app's own module, runs one command and sets the exit status:
  * 0 every check passed, 1 a check failed, 2 usage or configuration error.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, EnvironmentConfig, QualysS3Config } from '../lib/config';
 import { readConfig } from '../lib/load-config';
 import { CheckResult, Checklist, formatResult, formatSummary } from './checklist';
-import { CommandContext, operatorLogger } from './context';
+import { CommandContext, keepPlaceholders, operatorLogger } from './context';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
 import { preflight } from './preflight';
 import { rehearse } from './rehearse';
@@ -42,55 +44,124 @@ Options:
   --verbose         every Qualys call (redacted) on stderr
   --timeout <s>     seconds to wait for each Qualys answer (default 15)
   --iam-delay <s>   rehearse: seconds the fake IAM takes to propagate a trust policy (default 4)
-  -h, --help        this text
+  -h, --help        this text; qualys-s3 <command> --help for that command's
 
 envName may be left out when the configuration has exactly one environment.
 Exit status: 0 all checks pass, 1 a check fails, 2 usage or configuration error.`;
 
+/** Each command's own help: `qualys-s3 <command> --help`. */
+export const COMMAND_HELP: Readonly<Record<Command, string>> = {
+  preflight: `Usage: qualys-s3 preflight [envName] [--config <file>] [--json] [--verbose] [--timeout <s>]
+
+Checks everything a first deploy of the environment needs, in the order it needs it, and
+changes nothing: the configuration, your AWS credentials (and that they are for the
+environment's "account"), the bucket region, the credentials secret, the Qualys login, the
+VM / PC integration APIs, CIPS (PC with policies or a filter), and whether an integration
+with the environment's name already exists. A check whose prerequisite failed is shown as
+skipped, with the check it waited for.
+
+Exit status: 0 all checks pass (warnings allowed), 1 a check fails, 2 usage or configuration error.`,
+  status: `Usage: qualys-s3 status [envName] [--config <file>] [--json] [--verbose] [--timeout <s>]
+
+Checks a deployed environment and changes nothing: the stack, each integration in Qualys
+(validated, registered with the stack's bucket, region and role), the role's trust policy,
+data and the validation test file in the bucket, roles that trust Qualys without an
+external ID, CIPS drift and orphaned integrations. Before the first deploy (no stack), the
+CIPS and orphan checks are skipped: use preflight then.
+
+Exit status: 0 all checks pass (warnings allowed), 1 a check fails, 2 usage or configuration error.`,
+  rehearse: `Usage: qualys-s3 rehearse [envName] [--config <file>] [--json] [--iam-delay <s>]
+
+Synthesizes the app with the environment's configuration and runs the real bundled handler
+through create, redeploy, a settings change, an external-ID rotation and delete, against a
+local Qualys simulator and a fake AWS endpoint: no AWS or Qualys account is needed and
+nothing leaves this machine. Where the rehearsal cannot use the configuration as written
+(gateway, account, secret, bucket name, proxy, VPC) it says what it uses instead.
+
+  --iam-delay <s>   seconds the fake IAM takes to propagate a trust policy (default 4)
+
+Exit status: 0 every step succeeded, 1 a step failed, 2 usage or configuration error.`,
+};
+
 class UsageError extends Error {}
+
+const OPTIONS = {
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  timeout: { type: 'string' },
+  'iam-delay': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = { config?: string; json?: boolean; verbose?: boolean; timeout?: string; 'iam-delay'?: string; help?: boolean };
+
+/**
+ * The arguments, checked here rather than by parseArgs' strict mode: its messages (and their
+ * advice about '--') are Node's, not this command's.
+ */
+function parseArguments(argv: readonly string[]): { values: Values; positionals: string[]; problem?: string } {
+  const { values, positionals, tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+  const known = values as Values;
+  const json = values.json === true;
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const spec = (OPTIONS as Record<string, { type: 'string' | 'boolean' }>)[token.name];
+    const problem = !spec
+      ? `unknown option "${token.rawName}"; the options are ${Object.keys(OPTIONS).map((o) => `--${o}`).join(', ')}`
+      : spec.type === 'string' && (token.value === undefined || (!token.inlineValue && token.value.startsWith('-')))
+        ? `${token.rawName} needs a value, e.g. ${token.rawName} ${token.name === 'config' ? 'qualys.json' : '30'}`
+        : spec.type === 'boolean' && token.value !== undefined
+          ? `${token.rawName} takes no value (got "${token.rawName}=${token.value}")`
+          : undefined;
+    if (problem) return { values: { json, help: values.help === true }, positionals, problem };
+  }
+  return { values: known, positionals };
+}
+
+/**
+ * The folder whose cdk.json holds the configuration: the working directory or the nearest
+ * one above it (as git finds its repository), so the command works from a subfolder.
+ */
+export function findProjectDir(cwd: string): string | undefined {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'cdk.json'))) return dir;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   const now = io.now ?? Date.now;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        verbose: { type: 'boolean', default: false },
-        timeout: { type: 'string' },
-        'iam-delay': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    return usageError(io, argv.includes('--json'), (error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals, problem } = parseArguments(argv);
   const json = values.json === true;
+  const [commandName, envArg, ...extra] = positionals;
+  const known = COMMANDS.includes(commandName as Command) ? (commandName as Command) : undefined;
   if (values.help) {
-    io.stdout(`${USAGE}\n`);
+    io.stdout(`${known ? COMMAND_HELP[known] : USAGE}\n`);
     return EXIT.ok;
   }
-  const [commandName, envArg, ...extra] = positionals;
   try {
+    if (problem) throw new UsageError(problem);
     if (!commandName) throw new UsageError('no command given');
-    if (!COMMANDS.includes(commandName as Command)) throw new UsageError(`unknown command "${commandName}"; use one of ${COMMANDS.join(', ')}`);
+    if (!known) throw new UsageError(`unknown command "${commandName}"; use one of ${COMMANDS.join(', ')}`);
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (values.timeout !== undefined && !/^\d+$/.test(values.timeout)) throw new UsageError(`--timeout takes whole seconds, e.g. --timeout 30 (got "${values.timeout}")`);
     if (values['iam-delay'] !== undefined && !/^\d+$/.test(values['iam-delay'])) throw new UsageError(`--iam-delay takes whole seconds, e.g. --iam-delay 10 (got "${values['iam-delay']}")`);
     if (values.timeout !== undefined && (Number(values.timeout) < 1 || Number(values.timeout) > 300)) throw new UsageError('--timeout must be between 1 and 300 seconds');
   } catch (error) {
-    return usageError(io, json, (error as Error).message);
+    return usageError(io, json, (error as Error).message, known);
   }
   const command = commandName as Command;
 
+  // A --config file is relative to where the user is; cdk.json is the project's.
+  const projectDir = values.config === undefined ? findProjectDir(io.cwd) : io.cwd;
+  if (!projectDir) {
+    return usageError(io, json, `no cdk.json in ${path.resolve(io.cwd)} or any folder above it: run qualys-s3 from the project folder (where cdk.json is), or pass --config <file>`, command, false);
+  }
   let config: QualysS3Config;
   let env: EnvironmentConfig;
   try {
-    config = readConfig({ file: values.config, dir: io.cwd });
+    config = readConfig({ file: values.config, dir: projectDir });
     env = pickEnvironment(config, envArg);
   } catch (error) {
     if (error instanceof ConfigError) return configError(io, json, command, error);
@@ -112,15 +183,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
   if (command === 'rehearse') {
     if (!json) io.stdout(`qualys-s3 rehearse ${env.envName}: a local run of the real handler; nothing leaves this machine\n\n`);
-    const report = await rehearse({ config, env, cwd: io.cwd, configFile: values.config, propagationDelayMs: values['iam-delay'] === undefined ? undefined : Number(values['iam-delay']) * 1000, print: json ? () => {} : (line) => io.stdout(`${line}\n`), progress, now });
+    const report = await rehearse({ config, env, cwd: projectDir, configFile: values.config, propagationDelayMs: values['iam-delay'] === undefined ? undefined : Number(values['iam-delay']) * 1000, print: json ? () => {} : (line) => io.stdout(`${line}\n`), progress, now });
     clearProgress();
-    if (json) io.stdout(`${JSON.stringify({ command, envName: env.envName, ok: report.ok, exitCode: report.ok ? 0 : 1, steps: report.steps }, null, 2)}\n`);
+    if (json) io.stdout(`${JSON.stringify({ command, envName: env.envName, ok: report.ok, exitCode: report.ok ? 0 : 1, departures: report.departures, steps: report.steps }, null, 2)}\n`);
     return report.ok ? EXIT.ok : EXIT.failed;
   }
 
   const trace = values.verbose && !json ? (line: string) => io.stderr(`${line}\n`) : () => {};
   const log = operatorLogger(trace, progress);
-  redact = (text) => log.redact(text);
+  redact = keepPlaceholders((text) => log.redact(text));
+  const redactOutput = redact;
   const checklist = new Checklist(
     {
       progress,
@@ -130,7 +202,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       },
     },
     now,
-    (text) => log.redact(text),
+    redactOutput,
   );
   const region = await resolveRegion(env.region);
   const ctx: CommandContext = {
@@ -144,7 +216,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     log,
     now,
   };
-  if (!json) io.stdout(`qualys-s3 ${command} ${env.envName}${region ? ` (${region})` : ''}\n\n`);
+  const elsewhere = values.config === undefined && projectDir !== path.resolve(io.cwd) ? `  configuration: ${path.join(projectDir, 'cdk.json')}\n` : '';
+  if (!json) io.stdout(`qualys-s3 ${command} ${env.envName}${region ? ` (${region})` : ''}\n${elsewhere}\n`);
   await (command === 'preflight' ? preflight(ctx) : status(ctx));
   clearProgress();
 
@@ -153,7 +226,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   if (json) {
     // Redacted again as a whole: a check that ran before the password was known cannot have been.
     const doc = { command, envName: env.envName, region: region ?? null, ok: exitCode === 0, exitCode, summary: counts, checks: checklist.results };
-    io.stdout(`${log.redact(JSON.stringify(doc, null, 2))}\n`);
+    io.stdout(`${redactOutput(JSON.stringify(doc, null, 2))}\n`);
   } else {
     io.stdout(`\n${formatSummary(counts)}${exitCode === 0 ? '' : ': fix the ✖ lines and run again'}\n`);
   }

@@ -5,65 +5,72 @@
 import { IntegrationKind, MAX_CIPS_POLICIES, defaultIntegrationName } from '../lambda/contract';
 import { IntegrationDetails } from '../lambda/qualys-client';
 import { PcConfig, VmConfig } from '../lib/config';
-import { fail, pass, warn } from './checklist';
+import { CheckDefinition, fail, pass, warn } from './checklist';
 import { CommandContext } from './context';
-import { apiRefusal, checkIdentity, checkSecretAndLogin, configuredKinds } from './common-checks';
-
-
+import { SharedFacts, apiRefusal, configuredKinds, identityCheck, loginCheck, secretCheck } from './common-checks';
 export async function preflight(ctx: CommandContext): Promise<void> {
-  const { env, checklist } = ctx;
+  await ctx.checklist.runAll(preflightChecks(ctx));
+}
+
+/** The checks, in the order a first deploy needs them; which ones depends only on the configuration. */
+export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
+  const { env } = ctx;
   const kinds = configuredKinds(ctx);
-
-  await checklist.check('config', 'configuration', async () =>
-    pass(`environment "${env.envName}" is valid: ${kinds.map((k) => k.toUpperCase()).join(' + ')} on ${env.gatewayUrl}`),
-  );
-
-  const account = await checkIdentity(ctx);
-
-  await checklist.check('bucket-region', 'bucket region', async () => {
-    if (!ctx.region) {
-      return fail('no region: the environment names none and the AWS SDK chain has none', 'set "region" for this environment (or AWS_REGION)');
-    }
-    const source = env.region ? 'the environment\'s "region"' : 'AWS_REGION / your profile (the environment names no region)';
-    const secretRegion = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(env.credentialsSecret)?.[1];
-    if (secretRegion && secretRegion !== ctx.region) {
-      return fail(`the stack deploys to ${ctx.region} but the secret is in ${secretRegion}`, 'keep the secret in the stack\'s region, or set "region" to match');
-    }
-    return pass(`${ctx.region}, from ${source}: the bucket is created there and registered with bucketRegion ${ctx.region}`, { region: ctx.region });
-  });
-
-  const qualys = await checkSecretAndLogin(ctx);
-
+  const facts: SharedFacts = {};
   const existing = new Map<IntegrationKind, IntegrationDetails[]>();
+  const checks: CheckDefinition[] = [
+    {
+      id: 'config',
+      title: 'configuration',
+      run: async () => pass(`environment "${env.envName}" is valid: ${kinds.map((k) => k.toUpperCase()).join(' + ')} on ${env.gatewayUrl}`),
+    },
+    identityCheck(ctx, facts),
+    {
+      id: 'bucket-region',
+      title: 'bucket region',
+      async run() {
+        if (!ctx.region) {
+          return fail('no region: the environment names none and the AWS SDK chain has none', 'set "region" for this environment (or AWS_REGION)');
+        }
+        const source = env.region ? 'the environment\'s "region"' : 'AWS_REGION / your profile (the environment names no region)';
+        const secretRegion = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(env.credentialsSecret)?.[1];
+        if (secretRegion && secretRegion !== ctx.region) {
+          return fail(`the stack deploys to ${ctx.region} but the secret is in ${secretRegion}`, 'keep the secret in the stack\'s region, or set "region" to match');
+        }
+        return pass(`${ctx.region}, from ${source}: the bucket is created there and registered with bucketRegion ${ctx.region}`, { region: ctx.region });
+      },
+    },
+    secretCheck(ctx, facts),
+    loginCheck(ctx, facts),
+  ];
+
   for (const kind of kinds) {
-    const id = `api-${kind}`;
-    const title = `${kind.toUpperCase()} integration API`;
-    if (!qualys) {
-      checklist.skip(id, title, 'needs a Qualys login');
-      continue;
-    }
-    const api = qualys;
-    await checklist.check(id, title, async () => {
-      try {
-        const list = await api.listIntegrations(kind);
-        existing.set(kind, list);
-        return pass(`GET /partner-integration/aws/s3/${kind} allowed (${list.length} integration${list.length === 1 ? '' : 's'} in the subscription)`);
-      } catch (error) {
-        return apiRefusal(error, `the user may not use the AWS S3 ${kind.toUpperCase()} integration API`);
-      }
+    checks.push({
+      id: `api-${kind}`,
+      title: `${kind.toUpperCase()} integration API`,
+      needs: ['qualys-auth'],
+      async run() {
+        try {
+          const list = await facts.qualys!.listIntegrations(kind);
+          existing.set(kind, list);
+          return pass(`GET /partner-integration/aws/s3/${kind} allowed (${list.length} integration${list.length === 1 ? '' : 's'} in the subscription)`);
+        } catch (error) {
+          return apiRefusal(error, `the user may not use the AWS S3 ${kind.toUpperCase()} integration API`);
+        }
+      },
     });
   }
 
   const pc = env.pc;
   if (pc && (pc.policies.length > 0 || pc.filter)) {
-    if (!qualys) {
-      checklist.skip('cips', 'CIPS configuration', 'needs a Qualys login');
-    } else {
-      const api = qualys;
-      await checklist.check('cips', 'CIPS configuration', async () => {
+    checks.push({
+      id: 'cips',
+      title: 'CIPS configuration',
+      needs: ['qualys-auth'],
+      async run() {
         let cips;
         try {
-          cips = await api.getCipsConfig();
+          cips = await facts.qualys!.getCipsConfig();
         } catch (error) {
           return apiRefusal(error, 'the user may not read the CIPS configuration (GET /pcas/cips/config)');
         }
@@ -89,39 +96,40 @@ export async function preflight(ctx: CommandContext): Promise<void> {
             `${present.length} of the ${pc.policies.length} configured already there; filter ${cips.filter ? 'set' : 'not set'}`,
           details,
         );
-      });
-    }
+      },
+    });
   }
 
   for (const kind of kinds) {
     const integration = (kind === 'vm' ? env.vm : env.pc) as VmConfig | PcConfig;
-    const id = `existing-${kind}`;
-    const title = `existing ${kind.toUpperCase()} integration`;
-    const list = existing.get(kind);
-    if (!list) {
-      checklist.skip(id, title, `needs the ${kind.toUpperCase()} integration API`);
-      continue;
-    }
-    await checklist.check(id, title, async () => {
-      const defaultName = ctx.region && (env.account ?? account) ? defaultIntegrationName(env.envName, kind, (env.account ?? account)!, ctx.region) : undefined;
-      const name = integration.name ?? defaultName;
-      if (!name) return warn('cannot tell the default name without an account and region', 'set "account" and "region" for the environment');
-      const found = list.find((i) => i.name === name);
-      if (!found) return pass(`none named "${name}": a new one will be registered`, { name });
-      const facts = `ID ${found.integrationId}, bucket ${found.bucketName ?? '?'} in ${found.bucketRegion ?? '?'}, ${found.integrationValidated ? 'validated' : 'not validated'}`;
-      const moves = found.bucketRegion && ctx.region && found.bucketRegion !== ctx.region ? `; its bucketRegion will change from ${found.bucketRegion} to ${ctx.region}` : '';
-      const details = { name, integrationId: found.integrationId, bucketName: found.bucketName, bucketRegion: found.bucketRegion };
-      if (name === defaultName) {
-        return warn(`"${name}" exists (${facts}): this environment's default name, so the deploy adopts it${moves}`, 'nothing to do if it is a leftover of this environment', details);
-      }
-      if (integration.adoptExisting) {
-        return warn(`"${name}" exists (${facts}): the deploy takes it over (adoptExisting)${moves}`, 'make sure nobody else relies on it', details);
-      }
-      return fail(
-        `"${name}" exists (${facts}) and "${kind}.adoptExisting" is false: the deploy would refuse it`,
-        `set "${kind}.adoptExisting": true to take it over, or choose another "${kind}.name"`,
-        details,
-      );
+    checks.push({
+      id: `existing-${kind}`,
+      title: `existing ${kind.toUpperCase()} integration`,
+      needs: [`api-${kind}`],
+      async run() {
+        const list = existing.get(kind)!;
+        const account = env.account ?? facts.account;
+        const defaultName = ctx.region && account ? defaultIntegrationName(env.envName, kind, account, ctx.region) : undefined;
+        const name = integration.name ?? defaultName;
+        if (!name) return warn('cannot tell the default name without an account and region', 'set "account" and "region" for the environment');
+        const found = list.find((i) => i.name === name);
+        if (!found) return pass(`none named "${name}": a new one will be registered`, { name });
+        const summary = `ID ${found.integrationId}, bucket ${found.bucketName ?? '?'} in ${found.bucketRegion ?? '?'}, ${found.integrationValidated ? 'validated' : 'not validated'}`;
+        const moves = found.bucketRegion && ctx.region && found.bucketRegion !== ctx.region ? `; its bucketRegion will change from ${found.bucketRegion} to ${ctx.region}` : '';
+        const details = { name, integrationId: found.integrationId, bucketName: found.bucketName, bucketRegion: found.bucketRegion };
+        if (name === defaultName) {
+          return warn(`"${name}" exists (${summary}): this environment's default name, so the deploy adopts it${moves}`, 'nothing to do if it is a leftover of this environment', details);
+        }
+        if (integration.adoptExisting) {
+          return warn(`"${name}" exists (${summary}): the deploy takes it over (adoptExisting)${moves}`, 'make sure nobody else relies on it', details);
+        }
+        return fail(
+          `"${name}" exists (${summary}) and "${kind}.adoptExisting" is false: the deploy would refuse it`,
+          `set "${kind}.adoptExisting": true to take it over, or choose another "${kind}.name"`,
+          details,
+        );
+      },
     });
   }
+  return checks;
 }

@@ -39,9 +39,20 @@ export interface RehearsalStep {
   readonly note: string;
 }
 
+/** Where the rehearsal does not use the configuration as written, and why. */
+export interface RehearsalDeparture {
+  /** The configuration field, e.g. "bucket.bucketName". */
+  readonly field: string;
+  readonly configured: unknown;
+  /** What the rehearsal uses instead (null: left out). */
+  readonly rehearsal: unknown;
+  readonly why: string;
+}
+
 export interface RehearsalReport {
   readonly ok: boolean;
   readonly steps: RehearsalStep[];
+  readonly departures: RehearsalDeparture[];
 }
 
 const ACCOUNT = '123456789012';
@@ -53,6 +64,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   const account = env.account ?? ACCOUNT;
   const principal = qualysPrincipalArn(env.qualysAwsAccountId);
   const steps: RehearsalStep[] = [];
+  const departures: RehearsalDeparture[] = [];
   const aws = new FakeAws({ account, region, propagationDelayMs: opts.propagationDelayMs ?? 4000 });
   const sim = new QualysSimulator({
     users: [USER],
@@ -67,6 +79,10 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     const awsUrl = await aws.start();
     const gateway = await sim.start();
     const secretName = env.credentialsSecret.startsWith('arn:') ? 'qualys/api-credentials' : env.credentialsSecret;
+    departures.push({ field: 'gatewayUrl', configured: env.gatewayUrl, rehearsal: gateway, why: 'the Qualys simulator stands in for the gateway' });
+    if (secretName !== env.credentialsSecret) {
+      departures.push({ field: 'credentialsSecret', configured: env.credentialsSecret, rehearsal: secretName, why: 'an ARN names a secret in a real account; the fake Secrets Manager holds one by this name' });
+    }
     aws.putSecret(secretName, JSON.stringify(USER));
     for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'AWS_PROFILE']) delete process.env[name];
     Object.assign(process.env, { AWS_ENDPOINT_URL: awsUrl, AWS_REGION: region, AWS_ACCESS_KEY_ID: 'AKIDREHEARSAL', AWS_SECRET_ACCESS_KEY: 'rehearsal-only' });
@@ -74,8 +90,10 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     print(`  Qualys simulator  ${gateway} (stands in for ${env.gatewayUrl})`);
     print(`  fake AWS          ${awsUrl}: account ${account}, ${region}; IAM shows Qualys a new trust policy after ${(opts.propagationDelayMs ?? 4000) / 1000} s`);
     print(`  secret            "${secretName}" holding a simulator user`);
-    const { raw, dropped } = rehearsalConfig(opts, { gateway, account, region, secretName });
+    const { raw, written, dropped } = rehearsalConfig(opts, { gateway, account, region, secretName });
     if (dropped.length) print(`  left out          ${dropped.join(', ')}: the handler runs on this machine`);
+    for (const key of dropped) departures.push({ field: key, configured: written[key], rehearsal: null, why: 'the handler runs on this machine' });
+    if (secretName !== env.credentialsSecret) print(`  differs           credentialsSecret: the configured ARN is replaced by "${secretName}" in the fake Secrets Manager`);
     print('');
 
     const name = stackName(env.envName);
@@ -90,6 +108,11 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     aws.createBucket(deployment.bucketName);
     const resources = deployment.integrations().sort().reverse(); // VmIntegration before PcIntegration
     print(`  ${name}: bucket ${deployment.bucketName}, ${resources.length} integration(s) (${((opts.now() - synthStarted) / 1000).toFixed(1)} s)`);
+    const configuredBucket = env.bucket.bucketName;
+    if (configuredBucket !== undefined && configuredBucket !== deployment.bucketName) {
+      departures.push({ field: 'bucket.bucketName', configured: configuredBucket, rehearsal: deployment.bucketName, why: 'the fake CloudFormation names every bucket, as for a generated name' });
+      print(`  differs           bucket.bucketName: "${configuredBucket}" is configured; the rehearsal's bucket is ${deployment.bucketName}`);
+    }
     steps.push({ step: 'synth', ok: true, durationMs: opts.now() - synthStarted, qualysCalls: 0, validateAttempts: 0, note: `${resources.length} integration(s)` });
 
     const kindOf = (id: string) => (id.startsWith('Vm') ? 'Vm' : 'Pc') as 'Vm' | 'Pc';
@@ -175,12 +198,12 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     print(`Summary: ${steps.filter((s) => s.ok).length}/${steps.length} steps succeeded in ${(total / 1000).toFixed(1)} s; ` +
       `${steps.reduce((n, s) => n + s.qualysCalls, 0)} Qualys calls, ${steps.reduce((n, s) => n + s.validateAttempts, 0)} validate attempts.`);
     print(ok ? 'Next: create the credentials secret, run `npx qualys-s3 preflight <env>`, then `npx cdk deploy`.' : 'A step failed: see the ✖ lines above.');
-    return { ok, steps };
+    return { ok, steps, departures };
   } catch (error) {
     process.stdout.write = write;
     print(`✖ the rehearsal stopped: ${errorMessage(error)}`);
     steps.push({ step: 'rehearsal', ok: false, durationMs: 0, qualysCalls: 0, validateAttempts: 0, note: errorMessage(error) });
-    return { ok: false, steps };
+    return { ok: false, steps, departures };
   } finally {
     process.stdout.write = write;
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
@@ -195,14 +218,14 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
 function rehearsalConfig(
   opts: RehearsalOptions,
   local: { gateway: string; account: string; region: string; secretName: string },
-): { raw: { environments: Record<string, unknown> }; dropped: string[] } {
+): { raw: { environments: Record<string, unknown> }; written: Record<string, unknown>; dropped: string[] } {
   const all = readRawConfig({ file: opts.configFile, dir: opts.cwd }) as { environments?: Record<string, Record<string, unknown>> };
   const written = { ...(all.environments?.[opts.env.envName] ?? {}) };
   // The handler runs on this machine: the Lambda's network path does not apply.
   const dropped = ['proxyUrl', 'vpc'].filter((key) => key in written);
   for (const key of ['platform', ...dropped]) delete written[key];
   const env = { ...written, gatewayUrl: local.gateway, account: local.account, region: local.region, credentialsSecret: local.secretName };
-  return { raw: { environments: { [opts.env.envName]: env } }, dropped };
+  return { raw: { environments: { [opts.env.envName]: env } }, written: all.environments?.[opts.env.envName] ?? {}, dropped };
 }
 
 type Template = Deployment['template'];

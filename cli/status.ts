@@ -8,9 +8,9 @@ import { QualysApiError } from '../lambda/errors';
 import { IntegrationDetails, QualysClient } from '../lambda/qualys-client';
 import { externalIdsFor, statementsWithoutExternalId } from '../lambda/trust-policy';
 import { PcConfig, stackName } from '../lib/config';
-import { CheckOutcome, fail, pass, shortExternalId, warn } from './checklist';
+import { CheckDefinition, CheckOutcome, fail, pass, shortExternalId, skipped, warn } from './checklist';
 import { CommandContext } from './context';
-import { apiRefusal, checkIdentity, checkSecretAndLogin, configuredKinds } from './common-checks';
+import { SharedFacts, apiRefusal, configuredKinds, identityCheck, loginCheck, secretCheck } from './common-checks';
 import { ObjectInfo, OperatorAws, StackInfo } from './operator-aws';
 
 /** Where Qualys writes each kind's data (the guide's "View Findings on AWS S3 Console"). */
@@ -28,96 +28,129 @@ export const STALE_AFTER_MS = 26 * 3600_000;
 const LABEL: Record<IntegrationKind, string> = { vm: 'Vm', pc: 'Pc' };
 
 export async function status(ctx: CommandContext): Promise<void> {
-  const { env, checklist } = ctx;
+  await ctx.checklist.runAll(statusChecks(ctx));
+}
+
+/** Said for the judgements that mean nothing before the first deploy. */
+const BEFORE_FIRST_DEPLOY = 'judged only against a deployed stack (before the first deploy, run qualys-s3 preflight)';
+
+/** The checks of a deployed environment; which ones depends only on the configuration. */
+export function statusChecks(ctx: CommandContext): CheckDefinition[] {
+  const { env } = ctx;
   const kinds = configuredKinds(ctx);
-  await checklist.check('config', 'configuration', async () => pass(`environment "${env.envName}" is valid`));
-  const account = await checkIdentity(ctx);
-
-  let stack: StackInfo | undefined;
+  const facts: SharedFacts = {};
   const name = stackName(env.envName);
-  if (!ctx.aws || !account) {
-    checklist.skip('stack', 'deployed stack', 'needs working AWS credentials');
-  } else {
-    const aws = ctx.aws;
-    await checklist.check('stack', 'deployed stack', async () => {
-      const found = await aws.stack(name);
-      if (!found) return fail(`no stack ${name} in ${aws.region}`, `deploy it: npx cdk deploy ${name}`);
-      stack = found;
-      const details = { stackName: name, status: found.status, outputs: found.outputs };
-      if (/_IN_PROGRESS$/.test(found.status)) return warn(`${name} is ${found.status}`, 'run status again when the stack operation has finished', details);
-      if (/FAILED|ROLLBACK/.test(found.status)) return fail(`${name} is ${found.status}`, 'see the stack events in the CloudFormation console, fix the cause and deploy again', details);
-      return pass(`${name} is ${found.status}`, details);
-    });
-  }
+  let stack: StackInfo | undefined;
+  const outputs = () => stack?.outputs ?? {};
 
-  const qualys = await checkSecretAndLogin(ctx);
-  const region = stack ? regionOfStack(stack) : ctx.region;
-  const bucket = stack?.outputs.BucketName;
+  const checks: CheckDefinition[] = [
+    { id: 'config', title: 'configuration', run: async () => pass(`environment "${env.envName}" is valid`) },
+    identityCheck(ctx, facts),
+    {
+      id: 'stack',
+      title: 'deployed stack',
+      needs: ['aws-identity'],
+      async run() {
+        const aws = ctx.aws!;
+        const found = await aws.stack(name);
+        if (!found) return fail(`no stack ${name} in ${aws.region}`, `deploy it: npx cdk deploy ${name}`);
+        stack = found;
+        const details = { stackName: name, status: found.status, outputs: found.outputs };
+        if (/_IN_PROGRESS$/.test(found.status)) return warn(`${name} is ${found.status}`, 'run status again when the stack operation has finished', details);
+        if (/FAILED|ROLLBACK/.test(found.status)) return fail(`${name} is ${found.status}`, 'see the stack events in the CloudFormation console, fix the cause and deploy again', details);
+        return pass(`${name} is ${found.status}`, details);
+      },
+    },
+    secretCheck(ctx, facts),
+    loginCheck(ctx, facts),
+  ];
 
   for (const kind of kinds) {
     const title = kind.toUpperCase();
-    const integrationId = stack?.outputs[`${LABEL[kind]}IntegrationId`];
-    const roleArn = stack?.outputs[`${LABEL[kind]}RoleArn`];
     let details: IntegrationDetails | undefined;
-
-    if (!qualys || !stack) {
-      for (const what of ['integration', 'registration', 'trust', 'data']) checklist.skip(`${kind}-${what}`, `${title} ${what}`, 'needs the stack and a Qualys login');
-      continue;
-    }
-    const api: QualysClient = qualys;
-    await checklist.check(`${kind}-integration`, `${title} integration`, async () => {
-      if (!integrationId) return fail(`the stack has no ${LABEL[kind]}IntegrationId output`, `deploy the current version: npx cdk deploy ${name}`);
-      try {
-        details = await api.getIntegration(kind, integrationId);
-      } catch (error) {
-        return apiRefusal(error, `reading ${title} integration ${integrationId}`);
-      }
-      if (!details) {
-        return fail(`ID ${integrationId} no longer exists in Qualys`, `it was deleted outside CloudFormation: change "${kind}.externalIdRotation" and deploy, or destroy and deploy the stack`, { integrationId });
-      }
-      const facts = { integrationId, name: details.name, integrationValidated: details.integrationValidated === true };
-      if (details.integrationValidated !== true) {
-        return fail(`ID ${integrationId} "${details.name}" is not validated: Qualys does not send data`, `deploy again (the deploy validates), or see the Troubleshooting section of the README`, facts);
-      }
-      return pass(`ID ${integrationId} "${details.name}", validated`, facts);
-    });
-
-    if (!details) {
-      for (const what of ['registration', 'trust', 'data']) checklist.skip(`${kind}-${what}`, `${title} ${what}`, `needs the ${title} integration`);
-      continue;
-    }
-    const registered = details;
-    const missing = [...(bucket ? [] : ['BucketName']), ...(roleArn ? [] : [`${LABEL[kind]}RoleArn`])];
-    await checklist.check(`${kind}-registration`, `${title} bucket, region, role`, async () =>
-      missing.length
-        ? fail(`the stack has no ${missing.join(' or ')} output to compare Qualys's registration with`, `deploy the current version of the app: npx cdk deploy ${name}`)
-        : compareRegistration(ctx, kind, registered, { bucket, region, roleArn, name: stack!.outputs[`${LABEL[kind]}IntegrationName`] }),
+    // Declared on the stack and the login, not on `${kind}-integration`: an integration Qualys has
+    // but has not validated fails that check, yet its registration and trust are still worth reading.
+    const withoutIntegration = skipped(`needs "${title} integration" (${kind}-integration), which found no integration to read`, { needs: `${kind}-integration`, needsStatus: 'fail' });
+    checks.push(
+      {
+        id: `${kind}-integration`,
+        title: `${title} integration`,
+        needs: ['stack', 'qualys-auth'],
+        async run() {
+          const integrationId = outputs()[`${LABEL[kind]}IntegrationId`];
+          if (!integrationId) return fail(`the stack has no ${LABEL[kind]}IntegrationId output`, `deploy the current version: npx cdk deploy ${name}`);
+          try {
+            details = await facts.qualys!.getIntegration(kind, integrationId);
+          } catch (error) {
+            return apiRefusal(error, `reading ${title} integration ${integrationId}`);
+          }
+          if (!details) {
+            return fail(`ID ${integrationId} no longer exists in Qualys`, `it was deleted outside CloudFormation: change "${kind}.externalIdRotation" and deploy, or destroy and deploy the stack`, { integrationId });
+          }
+          const found = { integrationId, name: details.name, integrationValidated: details.integrationValidated === true };
+          if (details.integrationValidated !== true) {
+            return fail(`ID ${integrationId} "${details.name}" is not validated: Qualys does not send data`, `deploy again (the deploy validates), or see the Troubleshooting section of the README`, found);
+          }
+          return pass(`ID ${integrationId} "${details.name}", validated`, found);
+        },
+      },
+      {
+        id: `${kind}-registration`,
+        title: `${title} bucket, region, role`,
+        needs: ['stack', 'qualys-auth'],
+        async run() {
+          if (!details) return withoutIntegration;
+          const o = outputs();
+          const roleArn = o[`${LABEL[kind]}RoleArn`];
+          const missing = [...(o.BucketName ? [] : ['BucketName']), ...(roleArn ? [] : [`${LABEL[kind]}RoleArn`])];
+          return missing.length
+            ? fail(`the stack has no ${missing.join(' or ')} output to compare Qualys's registration with`, `deploy the current version of the app: npx cdk deploy ${name}`)
+            : compareRegistration(ctx, kind, details!, { bucket: o.BucketName, region: regionOfStack(stack!), roleArn, name: o[`${LABEL[kind]}IntegrationName`] });
+        },
+      },
+      {
+        id: `${kind}-trust`,
+        title: `${title} role trust policy`,
+        needs: ['stack', 'qualys-auth'],
+        async run() {
+          if (!details) return withoutIntegration;
+          const roleArn = outputs()[`${LABEL[kind]}RoleArn`];
+          return roleArn ? checkTrust(ctx, details!, roleArn) : skipped(`the stack has no ${LABEL[kind]}RoleArn output`);
+        },
+      },
+      {
+        id: `${kind}-data`,
+        title: `${title} data in the bucket`,
+        needs: ['stack', 'qualys-auth'],
+        async run() {
+          if (!details) return withoutIntegration;
+          const bucket = outputs().BucketName;
+          return bucket ? checkData(ctx.aws!, bucket, kind, ctx.now()) : skipped('the stack has no BucketName output');
+        },
+      },
     );
-    if (!roleArn) checklist.skip(`${kind}-trust`, `${title} role trust policy`, `the stack has no ${LABEL[kind]}RoleArn output`);
-    else await checklist.check(`${kind}-trust`, `${title} role trust policy`, async () => checkTrust(ctx, registered, roleArn));
-    if (!bucket) checklist.skip(`${kind}-data`, `${title} data in the bucket`, 'the stack has no BucketName output');
-    else await checklist.check(`${kind}-data`, `${title} data in the bucket`, async () => checkData(ctx.aws!, bucket, kind, ctx.now()));
   }
 
-  if (ctx.aws && kinds.length) {
-    const aws = ctx.aws;
-    if (!stack) checklist.skip('test-file', 'validation test file', 'needs the deployed stack');
-    else if (!bucket) checklist.skip('test-file', 'validation test file', 'the stack has no BucketName output');
-    else await checklist.check('test-file', 'validation test file', async () => checkTestFile(aws, bucket, kinds, ctx.now()));
-  }
-
-  if (ctx.aws && account) {
-    const aws = ctx.aws;
-    await checklist.check('open-trust', 'roles trusting Qualys', async () => checkOpenTrust(ctx, aws));
-  }
+  checks.push(
+    {
+      id: 'test-file',
+      title: 'validation test file',
+      needs: ['stack'],
+      async run() {
+        const bucket = outputs().BucketName;
+        return bucket ? checkTestFile(ctx.aws!, bucket, kinds, ctx.now()) : skipped('the stack has no BucketName output');
+      },
+    },
+    { id: 'open-trust', title: 'roles trusting Qualys', needs: ['aws-identity'], run: async () => checkOpenTrust(ctx, ctx.aws!) },
+  );
 
   if (env.pc && (env.pc.policies.length > 0 || env.pc.filter)) {
-    if (!qualys) checklist.skip('cips', 'CIPS policies and filter', 'needs a Qualys login');
-    else await checklist.check('cips', 'CIPS policies and filter', async () => checkCips(qualys, env.pc!));
+    const pc = env.pc;
+    // Before the first deploy CIPS lacks the configured policies by design: not drift to blame on Qualys.
+    checks.push({ id: 'cips', title: 'CIPS policies and filter', needs: ['stack', 'qualys-auth'], withoutNeeds: { stack: BEFORE_FIRST_DEPLOY }, run: async () => checkCips(facts.qualys!, pc) });
   }
-
-  if (!qualys) checklist.skip('orphans', 'orphaned integrations', 'needs a Qualys login');
-  else await checklist.check('orphans', 'orphaned integrations', async () => checkOrphans(ctx, qualys));
+  checks.push({ id: 'orphans', title: 'orphaned integrations', needs: ['stack', 'qualys-auth'], withoutNeeds: { stack: BEFORE_FIRST_DEPLOY }, run: async () => checkOrphans(ctx, facts.qualys!) });
+  return checks;
 }
 
 function regionOfStack(stack: StackInfo): string | undefined {

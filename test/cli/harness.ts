@@ -175,3 +175,16 @@ export function check(doc: JsonReport, id: string): JsonCheck {
   if (!found) throw new Error(`no check "${id}" in ${doc.checks.map((c) => c.id).join(', ')}`);
   return found;
 }
+
+/** The SDK chain finds no credentials at all: no keys, no profile files, no instance metadata. */
+export function removeAwsCredentials(dir: string): void {
+  delete process.env.AWS_ACCESS_KEY_ID;
+  delete process.env.AWS_SECRET_ACCESS_KEY;
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  Object.assign(process.env, {
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SHARED_CREDENTIALS_FILE: `${dir}/no-such-credentials`,
+    AWS_CONFIG_FILE: `${dir}/no-such-config`,
+  });
+}

@@ -8,7 +8,7 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ConnectProxy } from '../support/connect-proxy';
-import { ACCOUNT, ENV, REGION, SECRET, USER, World, check } from './harness';
+import { ACCOUNT, ENV, REGION, SECRET, USER, World, check, removeAwsCredentials } from './harness';
 
 let world: World;
 
@@ -212,5 +212,87 @@ describe('Qualys permissions and existing state', () => {
     const adopted = await world.json(['preflight', ENV, '--config', world.config({ pc: { name: 'shared-pc', adoptExisting: true } })]);
     expect(adopted.code).toBe(0);
     expect(check(adopted.doc, 'existing-pc')).toMatchObject({ status: 'warn', value: expect.stringContaining('takes it over') });
+  });
+});
+
+describe('every check in every run, skipped when what it needs did not pass', () => {
+  const PREFLIGHT_IDS = ['config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc'];
+
+  test('GIVEN a passing run, no AWS credentials, credentials for the wrong account, and bad Qualys credentials WHEN preflight runs with --json THEN the ids are the same in each', async () => {
+    const config = world.config();
+    const passing = await world.json(['preflight', ENV, '--config', config]);
+    const wrongAccount = await world.json(['preflight', ENV, '--config', world.config({ account: '210987654321' })]);
+    world.aws.putSecret(SECRET, JSON.stringify({ ...USER, password: 'wrong-password-1' }));
+    const badQualys = await world.json(['preflight', ENV, '--config', config]);
+    removeAwsCredentials(world.dir);
+    const noAws = await world.json(['preflight', ENV, '--config', config]);
+
+    expect([passing.code, wrongAccount.code, badQualys.code, noAws.code]).toEqual([0, 1, 1, 1]);
+    for (const { doc } of [passing, wrongAccount, badQualys, noAws]) expect(doc.checks.map((c) => c.id)).toEqual(PREFLIGHT_IDS);
+    expect(check(noAws.doc, 'aws-identity').status).toBe('fail');
+    expect(check(badQualys.doc, 'qualys-auth').status).toBe('fail');
+  });
+
+  test('GIVEN no working AWS credentials WHEN preflight runs THEN the secret is not read (no "create the secret" advice), and it is skipped naming the credentials check', async () => {
+    removeAwsCredentials(world.dir);
+    const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
+    expect(code).toBe(1);
+    expect(check(doc, 'aws-identity')).toMatchObject({ status: 'fail', remedy: expect.stringContaining('configure AWS credentials') });
+    const secret = check(doc, 'secret');
+    expect(secret).toMatchObject({ status: 'skip', value: expect.stringContaining('needs "AWS credentials" (aws-identity), which failed'), details: { needs: 'aws-identity', needsStatus: 'fail' } });
+    expect(secret.remedy).toBeUndefined();
+    expect(check(doc, 'qualys-auth').value).toContain('needs "credentials secret" (secret), which was skipped');
+    expect(check(doc, 'bucket-region').status).toBe('pass');
+    expect(world.aws.callCounts()['secretsmanager:GetSecretValue']).toBeUndefined();
+  });
+
+  test('GIVEN credentials for another account WHEN preflight runs THEN the secret in that account is not read, and Qualys is not called', async () => {
+    const { doc } = await world.json(['preflight', ENV, '--config', world.config({ account: '210987654321' })]);
+    expect(check(doc, 'secret')).toMatchObject({ status: 'skip', value: expect.stringContaining('(aws-identity), which failed') });
+    expect(world.aws.callCounts()['secretsmanager:GetSecretValue']).toBeUndefined();
+    expect(world.sim.calls).toEqual([]);
+  });
+
+  test('GIVEN a failing run WHEN shown to a person THEN the skipped checks are listed with "-" and counted', async () => {
+    const out = await world.run(['preflight', ENV, '--config', world.config({ account: '210987654321' })]);
+    expect(out.stdout).toMatch(/- credentials secret\s+needs "AWS credentials" \(aws-identity\), which failed/);
+    expect(out.stdout).toContain('2 passed, 1 failed, 7 skipped: fix the ✖ lines and run again');
+  });
+});
+
+describe('remedies a user can paste', () => {
+  test('GIVEN the secret does not exist WHEN preflight runs THEN the create-secret command names the configured secret and region, with placeholders, not "***"', async () => {
+    world.aws.deleteSecret(SECRET);
+    const human = await world.run(['preflight', ENV, '--config', world.config()]);
+    const command = `aws secretsmanager create-secret --name ${SECRET} --region ${REGION} --secret-string '{"username":"<your-qualys-username>","password":"<your-qualys-password>"}'`;
+    expect(human.stdout).toContain(`→ create it with: ${command}`);
+    expect(human.stdout).not.toContain('***');
+    const { doc } = await world.json(['preflight', ENV, '--config', world.config()]);
+    expect(check(doc, 'secret').remedy).toContain(command);
+  });
+
+  test('GIVEN the secret is configured by an ARN that does not exist WHEN preflight runs THEN the command uses its name (without the ARN suffix) and says to configure the new ARN', async () => {
+    const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:team/qualys-creds-AbC123`;
+    const { doc } = await world.json(['preflight', ENV, '--config', world.config({ credentialsSecret: arn })]);
+    const secret = check(doc, 'secret');
+    expect(secret.status).toBe('fail');
+    expect(secret.remedy).toContain(`create-secret --name team/qualys-creds --region ${REGION} --secret-string`);
+    expect(secret.remedy).toContain('set "credentialsSecret" to the ARN it prints');
+  });
+
+  test('GIVEN a secret without a password WHEN preflight runs THEN the remedy is put-secret-value on that secret, and neither line shows "***"', async () => {
+    world.aws.putSecret(SECRET, JSON.stringify({ username: USER.username, passwd: 'x' }));
+    const { doc } = await world.json(['preflight', ENV, '--config', world.config()]);
+    const secret = check(doc, 'secret');
+    expect(secret.remedy).toContain(`put-secret-value --secret-id ${SECRET} --region ${REGION} --secret-string '{"username":"<your-qualys-username>","password":"<your-qualys-password>"}'`);
+    expect(`${secret.value} ${secret.remedy}`).not.toContain('***');
+  });
+
+  test('GIVEN the real password in a secret of the wrong shape WHEN preflight reports it THEN the password never appears', async () => {
+    world.aws.putSecret(SECRET, JSON.stringify({ user: USER.username, password: USER.password }));
+    const out = await world.run(['preflight', ENV, '--config', world.config(), '--verbose']);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(/✖ credentials secret\s+Secret "qualys\/api-credentials" lacks "username"/);
+    // World.run asserts that USER.password appears in neither stream.
   });
 });

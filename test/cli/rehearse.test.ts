@@ -49,6 +49,8 @@ test('GIVEN --json WHEN rehearse runs THEN stdout is one document with every ste
     'synth', 'create', 'create', 'redeploy', 'redeploy', 'update', 'update', 'rotate', 'rotate', 'delete', 'delete', 'cleanup',
   ]);
   for (const s of doc.steps) expect(s).toEqual(expect.objectContaining({ ok: true, durationMs: expect.any(Number), qualysCalls: expect.any(Number) }));
+  // The example names no bucket and no ARN: only the gateway is stood in for.
+  expect(doc.departures).toEqual([{ field: 'gatewayUrl', configured: 'https://gateway.qg1.apps.qualys.com', rehearsal: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), why: expect.any(String) }]);
 }, 120_000);
 
 test('GIVEN a configuration with a proxy and a VPC WHEN rehearse runs THEN it leaves them out (the handler runs here) and says so', async () => {
@@ -67,6 +69,28 @@ test('GIVEN a configuration with a proxy and a VPC WHEN rehearse runs THEN it le
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('left out          proxyUrl, vpc: the handler runs on this machine');
     expect(out.stdout).toMatch(/Summary: 7\/7 steps succeeded/);
+    expect(out.stdout).not.toContain('differs');
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}, 120_000);
+
+test('GIVEN a configured bucket name and a secret ARN WHEN rehearse runs THEN it says it uses a generated bucket and a secret by name instead, in both output forms', async () => {
+  const file = path.join(ROOT, '.tmp-rehearse-departures.json');
+  const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:team/qualys-AbC123';
+  fs.writeFileSync(file, JSON.stringify({ environments: { named: { platform: 'US1', region: 'us-east-1', credentialsSecret: arn, bucket: { bucketName: 'acme-qualys-findings' }, vm: {} } } }));
+  try {
+    const out = await run(['rehearse', '--config', file, '--iam-delay', '0']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('differs           credentialsSecret: the configured ARN is replaced by "qualys/api-credentials" in the fake Secrets Manager');
+    expect(out.stdout).toMatch(/differs {11}bucket\.bucketName: "acme-qualys-findings" is configured; the rehearsal's bucket is qualyss3-findingsbucket-\w+/);
+    expect(out.stdout).not.toContain('left out');
+
+    const json = await run(['rehearse', '--config', file, '--iam-delay', '0', '--json']);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.departures.map((d: { field: string }) => d.field)).toEqual(['gatewayUrl', 'credentialsSecret', 'bucket.bucketName']);
+    expect(doc.departures[1]).toMatchObject({ configured: arn, rehearsal: 'qualys/api-credentials' });
+    expect(doc.departures[2]).toMatchObject({ configured: 'acme-qualys-findings', rehearsal: expect.stringMatching(/^qualyss3-findingsbucket-/) });
   } finally {
     fs.rmSync(file, { force: true });
   }

@@ -2,7 +2,7 @@
  * `qualys-s3 status`: a deployed environment as CloudFormation and the handler leave it, then
  * each kind of drift the command must catch, against the simulator and the fake AWS.
  */
-import { ACCOUNT, ENV, QUALYS_PRINCIPAL, REGION, STACK, World, check, trustPolicy } from './harness';
+import { ACCOUNT, ENV, QUALYS_PRINCIPAL, REGION, STACK, World, check, removeAwsCredentials, trustPolicy } from './harness';
 
 let world: World;
 let config: string;
@@ -253,5 +253,43 @@ describe('orphans and the configuration', () => {
     const other = { account: ACCOUNT, region: REGION, gatewayUrl: world.gateway, credentialsSecret: 'qualys/api-credentials', vm: { name: `qs3-legacy-vm-${ACCOUNT}-${REGION}`, adoptExisting: true } };
     const { doc } = await world.json(['status', ENV, '--config', world.config({}, { dev: other })]);
     expect(check(doc, 'orphans')).toMatchObject({ status: 'pass' });
+  });
+});
+
+describe('before the first deploy, and the set of checks', () => {
+  test('GIVEN no stack yet WHEN status runs THEN CIPS and orphans are not judged (no CIPS call, nothing blamed on Qualys), and they say why', async () => {
+    // CIPS lacks the configured policies and an app-named integration exists: both would fail if judged.
+    world.sim.seedIntegration('vm', { name: `qs3-staging-vm-${ACCOUNT}-${REGION}` });
+    const { code, doc } = await world.json(['status', ENV, '--config', config]);
+    expect(code).toBe(1);
+    expect(check(doc, 'stack').status).toBe('fail');
+    for (const id of ['cips', 'orphans']) {
+      expect(check(doc, id)).toMatchObject({
+        status: 'skip',
+        value: 'needs "deployed stack" (stack), which failed: judged only against a deployed stack (before the first deploy, run qualys-s3 preflight)',
+        details: { needs: 'stack', needsStatus: 'fail' },
+      });
+    }
+    expect(world.sim.calls.map((c) => c.path).filter((p) => p.startsWith('/pcas') || /^\/partner-integration\/aws\/s3\/(vm|pc)$/.test(p))).toEqual([]);
+    const human = await world.run(['status', ENV, '--config', config]);
+    expect(human.stdout).not.toMatch(/deploy again/);
+    expect(human.stdout).toMatch(/- CIPS policies and filter\s+needs "deployed stack"/);
+  });
+
+  test('GIVEN a healthy deployment, no stack, no AWS credentials, the wrong account and bad Qualys credentials WHEN status runs with --json THEN the ids are the same in each', async () => {
+    const noStack = await world.json(['status', ENV, '--config', config]);
+    world.deployed();
+    const healthy = await world.json(['status', ENV, '--config', config]);
+    const wrongAccount = await world.json(['status', ENV, '--config', world.config({ account: '210987654321' })]);
+    world.aws.putSecret('qualys/api-credentials', JSON.stringify({ username: 'cli-user', password: 'wrong-password-1' }));
+    const badQualys = await world.json(['status', ENV, '--config', config]);
+    removeAwsCredentials(world.dir);
+    const noAws = await world.json(['status', ENV, '--config', config]);
+    expect([healthy, noStack, wrongAccount, badQualys, noAws].map((r) => r.code)).toEqual([0, 1, 1, 1, 1]);
+    for (const { doc } of [healthy, noStack, wrongAccount, badQualys, noAws]) expect(doc.checks.map((c) => c.id)).toEqual(ALL);
+    // Without credentials for the account, nothing of the account is read, not even the roles.
+    expect(check(wrongAccount.doc, 'open-trust')).toMatchObject({ status: 'skip', value: expect.stringContaining('(aws-identity), which failed') });
+    expect(check(badQualys.doc, 'vm-integration')).toMatchObject({ status: 'skip', value: expect.stringContaining('(qualys-auth), which failed') });
+    expect(check(badQualys.doc, 'open-trust').status).toBe('pass');
   });
 });
