@@ -107,13 +107,31 @@ export function loginCheck(ctx: CommandContext, facts: SharedFacts): CheckDefini
   };
 }
 
+/**
+ * Which of the shapes the guide allows this gateway answered in (list, details, register,
+ * update and CIPS answers), as the client read them: the guide leaves these open, so an
+ * operator should see which reading the real service takes.
+ */
+export function readingsCheck(facts: SharedFacts): CheckDefinition {
+  return {
+    id: 'qualys-readings',
+    title: 'Qualys answer shapes',
+    needs: ['qualys-auth'],
+    async run() {
+      const readings = Object.fromEntries(facts.qualys!.readings);
+      const text = Object.entries(readings).map(([topic, reading]) => `${topic}: ${reading}`).join('; ');
+      return pass(text || 'no answer was read', { readings });
+    },
+  };
+}
+
 export function configuredKinds(ctx: CommandContext): IntegrationKind[] {
   return [...(ctx.env.vm ? ['vm' as const] : []), ...(ctx.env.pc ? ['pc' as const] : [])];
 }
 
 export function apiRefusal(error: unknown, what: string) {
   if (error instanceof QualysApiError && (error.status === 401 || error.status === 403)) {
-    return fail(`${what}: HTTP ${error.status}${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`, 'ask your Qualys administrator to grant the user API access to CloudView/TotalCloud connectors and CIPS');
+    return fail(`${what}: HTTP ${error.status}${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`, 'ask your Qualys administrator to grant the user API access, the Manager or Unit Manager role, and (for PC) CIPS');
   }
   return fail(errorMessage(error), 'run again; if it persists, check status.qualys.com');
 }

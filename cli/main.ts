@@ -12,6 +12,7 @@ import { CheckResult, Checklist, formatResult, formatSummary } from './checklist
 import { CommandContext, keepPlaceholders, operatorLogger } from './context';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
 import { preflight } from './preflight';
+import { DIALECTS, DialectName } from '../sim/qualys-dialect';
 import { rehearse } from './rehearse';
 import { status } from './status';
 
@@ -44,6 +45,7 @@ Options:
   --verbose         every Qualys call (redacted) on stderr
   --timeout <s>     seconds to wait for each Qualys answer (default 15)
   --iam-delay <s>   rehearse: seconds the fake IAM takes to propagate a trust policy (default 4)
+  --dialect <name>  rehearse: the reading of the Qualys guide the simulator plays (default strict)
   -h, --help        this text; qualys-s3 <command> --help for that command's
 
 envName may be left out when the configuration has exactly one environment.
@@ -70,7 +72,7 @@ external ID, CIPS drift and orphaned integrations. Before the first deploy (no s
 CIPS and orphan checks are skipped: use preflight then.
 
 Exit status: 0 all checks pass (warnings allowed), 1 a check fails, 2 usage or configuration error.`,
-  rehearse: `Usage: qualys-s3 rehearse [envName] [--config <file>] [--json] [--iam-delay <s>]
+  rehearse: `Usage: qualys-s3 rehearse [envName] [--config <file>] [--json] [--iam-delay <s>] [--dialect <name>]
 
 Synthesizes the app with the environment's configuration and runs the real bundled handler
 through create, redeploy, a settings change, an external-ID rotation and delete, against a
@@ -79,6 +81,9 @@ nothing leaves this machine. Where the rehearsal cannot use the configuration as
 (gateway, account, secret, bucket name, proxy, VPC) it says what it uses instead.
 
   --iam-delay <s>   seconds the fake IAM takes to propagate a trust policy (default 4)
+  --dialect <name>  how the simulator answers where the Qualys guide is silent or contradicts
+                    itself: ${Object.keys(DIALECTS).join(', ')}
+                    (default strict; "guide" answers like the guide's own samples throughout)
 
 Exit status: 0 every step succeeded, 1 a step failed, 2 usage or configuration error.`,
 };
@@ -91,10 +96,11 @@ const OPTIONS = {
   verbose: { type: 'boolean' },
   timeout: { type: 'string' },
   'iam-delay': { type: 'string' },
+  dialect: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = { config?: string; json?: boolean; verbose?: boolean; timeout?: string; 'iam-delay'?: string; help?: boolean };
+type Values = { config?: string; json?: boolean; verbose?: boolean; timeout?: string; 'iam-delay'?: string; dialect?: string; help?: boolean };
 
 /**
  * The arguments, checked here rather than by parseArgs' strict mode: its messages (and their
@@ -147,6 +153,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (values.timeout !== undefined && !/^\d+$/.test(values.timeout)) throw new UsageError(`--timeout takes whole seconds, e.g. --timeout 30 (got "${values.timeout}")`);
     if (values['iam-delay'] !== undefined && !/^\d+$/.test(values['iam-delay'])) throw new UsageError(`--iam-delay takes whole seconds, e.g. --iam-delay 10 (got "${values['iam-delay']}")`);
+    if (values.dialect !== undefined && commandName !== 'rehearse') throw new UsageError('--dialect goes with rehearse only');
+    if (values.dialect !== undefined && !Object.prototype.hasOwnProperty.call(DIALECTS, values.dialect)) {
+      throw new UsageError(`unknown dialect "${values.dialect}"; use one of ${Object.keys(DIALECTS).join(', ')}`);
+    }
     if (values.timeout !== undefined && (Number(values.timeout) < 1 || Number(values.timeout) > 300)) throw new UsageError('--timeout must be between 1 and 300 seconds');
   } catch (error) {
     return usageError(io, json, (error as Error).message, known);
@@ -183,7 +193,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
   if (command === 'rehearse') {
     if (!json) io.stdout(`qualys-s3 rehearse ${env.envName}: a local run of the real handler; nothing leaves this machine\n\n`);
-    const report = await rehearse({ config, env, cwd: projectDir, configFile: values.config, propagationDelayMs: values['iam-delay'] === undefined ? undefined : Number(values['iam-delay']) * 1000, print: json ? () => {} : (line) => io.stdout(`${line}\n`), progress, now });
+    const report = await rehearse({ config, env, cwd: projectDir, configFile: values.config, propagationDelayMs: values['iam-delay'] === undefined ? undefined : Number(values['iam-delay']) * 1000, dialect: values.dialect as DialectName | undefined, print: json ? () => {} : (line) => io.stdout(`${line}\n`), progress, now });
     clearProgress();
     if (json) io.stdout(`${JSON.stringify({ command, envName: env.envName, ok: report.ok, exitCode: report.ok ? 0 : 1, departures: report.departures, steps: report.steps }, null, 2)}\n`);
     return report.ok ? EXIT.ok : EXIT.failed;

@@ -7,7 +7,7 @@ import { IntegrationDetails } from '../lambda/qualys-client';
 import { PcConfig, VmConfig } from '../lib/config';
 import { CheckDefinition, fail, pass, warn } from './checklist';
 import { CommandContext } from './context';
-import { SharedFacts, apiRefusal, configuredKinds, identityCheck, loginCheck, secretCheck } from './common-checks';
+import { SharedFacts, apiRefusal, configuredKinds, identityCheck, loginCheck, readingsCheck, secretCheck } from './common-checks';
 export async function preflight(ctx: CommandContext): Promise<void> {
   await ctx.checklist.runAll(preflightChecks(ctx));
 }
@@ -131,5 +131,6 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
       },
     });
   }
+  checks.push(readingsCheck(facts));
   return checks;
 }

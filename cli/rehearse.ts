@@ -15,6 +15,7 @@ import { shortExternalId } from './checklist';
 import { Deployment, ROOT, loadBundledHandler, synthApp, trustedExternalIds } from '../sim/deployment';
 import { FakeAws } from '../sim/fake-aws';
 import { QualysSimulator } from '../sim/qualys-simulator';
+import { DEFAULT_DIALECT, DIALECTS, DialectName } from '../sim/qualys-dialect';
 
 export interface RehearsalOptions {
   readonly config: QualysS3Config;
@@ -27,6 +28,8 @@ export interface RehearsalOptions {
   readonly now: () => number;
   /** How long the fake IAM takes to show Qualys a new trust policy. @default 4000 */
   readonly propagationDelayMs?: number;
+  /** The reading of the Qualys guide the simulator plays. @default 'strict' */
+  readonly dialect?: DialectName;
 }
 
 export interface RehearsalStep {
@@ -67,6 +70,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   const departures: RehearsalDeparture[] = [];
   const aws = new FakeAws({ account, region, propagationDelayMs: opts.propagationDelayMs ?? 4000 });
   const sim = new QualysSimulator({
+    dialect: opts.dialect,
     users: [USER],
     trustChecker: aws.qualysTrustChecker(principal),
     onValidated: (_kind, d) => aws.putObject(d.bucketName, 'test-file.gz', { size: 20 }),
@@ -90,6 +94,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     print(`  Qualys simulator  ${gateway} (stands in for ${env.gatewayUrl})`);
     print(`  fake AWS          ${awsUrl}: account ${account}, ${region}; IAM shows Qualys a new trust policy after ${(opts.propagationDelayMs ?? 4000) / 1000} s`);
     print(`  secret            "${secretName}" holding a simulator user`);
+    print(`  dialect           ${opts.dialect ?? 'strict'}: ${describeDialect(opts.dialect)}`);
     const { raw, written, dropped } = rehearsalConfig(opts, { gateway, account, region, secretName });
     if (dropped.length) print(`  left out          ${dropped.join(', ')}: the handler runs on this machine`);
     for (const key of dropped) departures.push({ field: key, configured: written[key], rehearsal: null, why: 'the handler runs on this machine' });
@@ -266,6 +271,8 @@ function narrate(line: string): { text: string } | undefined {
       return { text: `Qualys          ${String(entry.method).padEnd(6)} ${entry.path} → HTTP ${entry.status} (${entry.ms} ms)` };
     case 'not validated yet; waiting for IAM to propagate':
       return { text: `validate #${entry.attempt}     not yet (${String(entry.answer).replace(/^.*?validate: /, '')}); next try in ${Math.round(Number(entry.delayMs) / 100) / 10} s` };
+    case 'qualys reading':
+      return { text: `reading         ${entry.topic}: ${entry.reading}` };
     case 'trust policy updated':
       return { text: `IAM             trust policy rewritten` };
     case 'event':
@@ -279,6 +286,12 @@ function narrate(line: string): { text: string } | undefined {
 function summarize(entry: Record<string, unknown>): string {
   const rest = Object.entries(entry).filter(([k]) => !['level', 'message'].includes(k));
   return rest.length ? ` (${rest.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')})` : '';
+}
+
+/** The dialect's departures from the strict simulator, in its field names. */
+function describeDialect(name: DialectName | undefined): string {
+  const fields = Object.entries(DIALECTS[name ?? 'strict']).filter(([k, v]) => (DEFAULT_DIALECT as Record<string, unknown>)[k] !== v);
+  return fields.length ? fields.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') : 'the simulator\'s own answers';
 }
 
 function mask(externalId: string): string {

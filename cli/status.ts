@@ -10,7 +10,7 @@ import { externalIdsFor, statementsWithoutExternalId } from '../lambda/trust-pol
 import { PcConfig, stackName } from '../lib/config';
 import { CheckDefinition, CheckOutcome, fail, pass, shortExternalId, skipped, warn } from './checklist';
 import { CommandContext } from './context';
-import { SharedFacts, apiRefusal, configuredKinds, identityCheck, loginCheck, secretCheck } from './common-checks';
+import { SharedFacts, apiRefusal, configuredKinds, identityCheck, loginCheck, readingsCheck, secretCheck } from './common-checks';
 import { ObjectInfo, OperatorAws, StackInfo } from './operator-aws';
 
 /** Where Qualys writes each kind's data (the guide's "View Findings on AWS S3 Console"). */
@@ -150,6 +150,7 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
     checks.push({ id: 'cips', title: 'CIPS policies and filter', needs: ['stack', 'qualys-auth'], withoutNeeds: { stack: BEFORE_FIRST_DEPLOY }, run: async () => checkCips(facts.qualys!, pc) });
   }
   checks.push({ id: 'orphans', title: 'orphaned integrations', needs: ['stack', 'qualys-auth'], withoutNeeds: { stack: BEFORE_FIRST_DEPLOY }, run: async () => checkOrphans(ctx, facts.qualys!) });
+  checks.push(readingsCheck(facts));
   return checks;
 }
 

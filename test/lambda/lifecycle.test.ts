@@ -5,7 +5,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Prop } from '../../lambda/contract';
 import { undiciTransport } from '../../lambda/http';
-import { LifecycleDeps, onEvent, parsePhysicalId } from '../../lambda/lifecycle';
+import { LifecycleDeps, onEvent, parsePhysicalId, validationAttemptAt } from '../../lambda/lifecycle';
 import { externalIdsFor } from '../../lambda/trust-policy';
 import { QualysSimulator } from '../../sim/qualys-simulator';
 import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from '../support/lambda-fakes';
@@ -393,5 +393,22 @@ describe('physical IDs', () => {
     world.stacks.value = 'DELETE_IN_PROGRESS';
     await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
     expect(world.sim.cips().policies).toHaveLength(100);
+  });
+});
+
+describe('validation schedule', () => {
+  test('GIVEN any propagation delay D from 3 to 45 s THEN the first attempt after D comes at most 40% late, on average within 20%, in at most 10 calls on average', () => {
+    const attempts = Array.from({ length: 40 }, (_, n) => validationAttemptAt(n));
+    const late: number[] = [];
+    const calls: number[] = [];
+    for (let d = 3_000; d <= 45_000; d += 250) {
+      const k = attempts.findIndex((t) => t >= d);
+      late.push((attempts[k] - d) / d);
+      calls.push(k + 1);
+    }
+    expect(Math.max(...late)).toBeLessThanOrEqual(0.4);
+    expect(late.reduce((a, b) => a + b) / late.length).toBeLessThanOrEqual(0.2);
+    expect(calls.reduce((a, b) => a + b) / calls.length).toBeLessThanOrEqual(10);
+    expect(attempts[0]).toBe(0);
   });
 });
