@@ -118,7 +118,7 @@ describe('the installed command', () => {
 
 describe('our own words for bad options, per-command help, and the project folder', () => {
   test.each([
-    [['preflight', ENV, '--bogus'], 'qualys-s3: unknown option "--bogus"; the options are --config, --json, --verbose, --timeout, --iam-delay, --help'],
+    [['preflight', ENV, '--bogus'], 'qualys-s3: unknown option "--bogus"; the options are --config, --json, --verbose, --timeout, --iam-delay, --dialect, --help'],
     [['status', ENV, '-x'], 'qualys-s3: unknown option "-x"'],
     [['status', ENV, '--config'], 'qualys-s3: --config needs a value, e.g. --config qualys.json'],
     [['status', ENV, '--config', '--json'], 'qualys-s3: --config needs a value'],

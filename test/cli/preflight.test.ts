@@ -32,13 +32,13 @@ describe('preflight, everything in order', () => {
     expect(human.stdout).toMatch(/✔ VM integration API\s+GET \/partner-integration\/aws\/s3\/vm allowed \(0 integrations/);
     expect(human.stdout).toMatch(/✔ CIPS configuration\s+GET \/pcas\/cips\/config allowed/);
     expect(human.stdout).toMatch(/✔ existing PC integration\s+none named "qs3-prod-pc-123456789012-eu-west-1": a new one will be registered/);
-    expect(human.stdout).toMatch(/10 passed, 0 failed/);
+    expect(human.stdout).toMatch(/11 passed, 0 failed/);
 
     const { code, doc } = await world.json(['preflight', ENV, '--config', config]);
     expect(code).toBe(0);
-    expect(doc).toMatchObject({ command: 'preflight', envName: ENV, region: REGION, ok: true, exitCode: 0, summary: { pass: 10, fail: 0, warn: 0, skip: 0 } });
+    expect(doc).toMatchObject({ command: 'preflight', envName: ENV, region: REGION, ok: true, exitCode: 0, summary: { pass: 11, fail: 0, warn: 0, skip: 0 } });
     expect(doc.checks.map((c) => c.id)).toEqual([
-      'config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc',
+      'config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc', 'qualys-readings',
     ]);
     for (const c of doc.checks) {
       expect(c).toEqual(expect.objectContaining({ id: expect.any(String), title: expect.any(String), status: 'pass', value: expect.any(String), durationMs: expect.any(Number) }));
@@ -55,7 +55,7 @@ describe('preflight, everything in order', () => {
   test('GIVEN an environment with VM only WHEN preflight runs THEN there is no PC or CIPS check', async () => {
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config({ pc: undefined })]);
     expect(code).toBe(0);
-    expect(doc.checks.map((c) => c.id)).toEqual(['config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'existing-vm']);
+    expect(doc.checks.map((c) => c.id)).toEqual(['config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'existing-vm', 'qualys-readings']);
   });
 });
 
@@ -216,7 +216,7 @@ describe('Qualys permissions and existing state', () => {
 });
 
 describe('every check in every run, skipped when what it needs did not pass', () => {
-  const PREFLIGHT_IDS = ['config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc'];
+  const PREFLIGHT_IDS = ['config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc', 'qualys-readings'];
 
   test('GIVEN a passing run, no AWS credentials, credentials for the wrong account, and bad Qualys credentials WHEN preflight runs with --json THEN the ids are the same in each', async () => {
     const config = world.config();
@@ -256,7 +256,7 @@ describe('every check in every run, skipped when what it needs did not pass', ()
   test('GIVEN a failing run WHEN shown to a person THEN the skipped checks are listed with "-" and counted', async () => {
     const out = await world.run(['preflight', ENV, '--config', world.config({ account: '210987654321' })]);
     expect(out.stdout).toMatch(/- credentials secret\s+needs "AWS credentials" \(aws-identity\), which failed/);
-    expect(out.stdout).toContain('2 passed, 1 failed, 7 skipped: fix the ✖ lines and run again');
+    expect(out.stdout).toContain('2 passed, 1 failed, 8 skipped: fix the ✖ lines and run again');
   });
 });
 
@@ -294,5 +294,19 @@ describe('remedies a user can paste', () => {
     expect(out.code).toBe(1);
     expect(out.stdout).toMatch(/✖ credentials secret\s+Secret "qualys\/api-credentials" lacks "username"/);
     // World.run asserts that USER.password appears in neither stream.
+  });
+});
+
+describe('the readings of the guide this gateway answered in', () => {
+  test('GIVEN a gateway that answers like the guide\'s samples WHEN preflight runs THEN the last check names the shapes it met, and the existing-integration checks still work', async () => {
+    await world.stop();
+    world = await new World({ sim: { dialect: 'guide' } }).start();
+    world.sim.seedIntegration('pc', { name: `qs3-${ENV}-pc-${ACCOUNT}-${REGION}` });
+    const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
+    expect(code).toBe(0);
+    const readings = check(doc, 'qualys-readings');
+    expect(readings.status).toBe('pass');
+    expect(readings.details!.readings).toMatchObject({ 'VM list': 'an empty answer', 'PC list': 'one object' });
+    expect(check(doc, 'cips').status).toBe('pass');
   });
 });

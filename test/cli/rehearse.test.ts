@@ -95,3 +95,19 @@ test('GIVEN a configured bucket name and a secret ARN WHEN rehearse runs THEN it
     fs.rmSync(file, { force: true });
   }
 }, 120_000);
+
+test('GIVEN --dialect guide WHEN rehearse runs THEN the simulator answers like the guide\'s samples and every step still succeeds', async () => {
+  const out = await run(['rehearse', 'example', '--iam-delay', '0', '--dialect', 'guide']);
+  expect(out.code).toBe(0);
+  expect(out.stdout).toMatch(/dialect +guide: pcDetails "guide"/);
+  expect(out.stdout).toMatch(/reading +VM register answer: ID and external ID/);
+});
+
+test('GIVEN an unknown --dialect, or --dialect on another command WHEN run THEN it exits 2 naming the choices', async () => {
+  const unknown = await run(['rehearse', 'example', '--dialect', 'lenient']);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toMatch(/unknown dialect "lenient"; use one of strict, .*guide/);
+  const misplaced = await run(['preflight', 'example', '--dialect', 'guide']);
+  expect(misplaced.code).toBe(2);
+  expect(misplaced.stderr).toMatch(/--dialect goes with rehearse only/);
+});

@@ -19,7 +19,7 @@ const ALL = [
   'config', 'aws-identity', 'stack', 'secret', 'qualys-auth',
   'vm-integration', 'vm-registration', 'vm-trust', 'vm-data',
   'pc-integration', 'pc-registration', 'pc-trust', 'pc-data',
-  'test-file', 'open-trust', 'cips', 'orphans',
+  'test-file', 'open-trust', 'cips', 'orphans', 'qualys-readings',
 ];
 
 describe('status of a healthy deployment', () => {
@@ -37,11 +37,11 @@ describe('status of a healthy deployment', () => {
     expect(human.stdout).toMatch(/✔ roles trusting Qualys\s+none of the 2 roles in the account trusts Qualys without an external ID/);
     expect(human.stdout).toMatch(/✔ CIPS policies and filter\s+all 2 configured policies in CIPS; filter as configured/);
     expect(human.stdout).toMatch(/✔ orphaned integrations\s+none/);
-    expect(human.stdout).toMatch(/17 passed, 0 failed/);
+    expect(human.stdout).toMatch(/18 passed, 0 failed/);
 
     const { code, doc } = await world.json(['status', ENV, '--config', config]);
     expect(code).toBe(0);
-    expect(doc).toMatchObject({ command: 'status', envName: ENV, ok: true, exitCode: 0, summary: { pass: 17, fail: 0, warn: 0, skip: 0 } });
+    expect(doc).toMatchObject({ command: 'status', envName: ENV, ok: true, exitCode: 0, summary: { pass: 18, fail: 0, warn: 0, skip: 0 } });
     expect(doc.checks.map((c) => c.id)).toEqual(ALL);
     expect(check(doc, 'vm-integration').details).toEqual({ integrationId: String(deployed.ids.vm), name: `qs3-prod-vm-${ACCOUNT}-${REGION}`, integrationValidated: true });
     expect(check(doc, 'vm-data').details).toMatchObject({ newest: { key: 'qualys_vm_findings/2026-11-24/b.json.gz', ageSeconds: expect.any(Number) } });
