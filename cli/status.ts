@@ -3,7 +3,7 @@
  * stack say, does the role trust Qualys only with the current external ID, and do findings
  * arrive? Reads only.
  */
-import { DEFAULT_NAME_PREFIX, INTEGRATION_KINDS, IntegrationKind, qualysPrincipalArn } from '../lambda/contract';
+import { DEFAULT_NAME_PREFIX, INTEGRATION_KINDS, IntegrationKind, PENDING_EXTERNAL_ID_PREFIX, qualysPrincipalArn } from '../lambda/contract';
 import { QualysApiError } from '../lambda/errors';
 import { IntegrationDetails, QualysClient } from '../lambda/qualys-client';
 import { externalIdsFor, statementsWithoutExternalId } from '../lambda/trust-policy';
@@ -203,7 +203,18 @@ async function checkTrust(ctx: CommandContext, details: IntegrationDetails, role
   }
   const trusted = externalIdsFor(role.trustPolicy, principal);
   const current = details.externalId;
-  if (!current) return warn(`${roleName} trusts ${trusted.length} external ID(s); Qualys did not return the integration's`, 'check the integration in the Qualys UI');
+  if (!current) {
+    // The guide's PC details carry no external ID: then one trusted ID and a validated
+    // integration are the evidence that it is the right one (Qualys assumed the role with it).
+    const real = trusted.filter((id) => !id.startsWith(PENDING_EXTERNAL_ID_PREFIX));
+    if (real.length === 1 && trusted.length === 1 && details.integrationValidated === true) {
+      return pass(`${roleName} trusts Qualys only with external ID ${shortExternalId(real[0])}; Qualys's details do not carry the external ID, and it reports the integration validated`, {
+        current: shortExternalId(real[0]),
+        reading: 'details without an external ID',
+      });
+    }
+    return warn(`${roleName} trusts ${trusted.length} external ID(s); Qualys's details do not carry the integration's, so which one it uses cannot be checked`, 'check the integration in the Qualys UI; deploy again if it is not validated');
+  }
   const shown = shortExternalId(current);
   if (!trusted.includes(current)) {
     return fail(

@@ -293,3 +293,17 @@ describe('before the first deploy, and the set of checks', () => {
     expect(check(badQualys.doc, 'open-trust').status).toBe('pass');
   });
 });
+
+describe('a gateway that answers like the guide\'s samples', () => {
+  test('GIVEN PC details without an external ID, single-object lists and a nested CIPS answer WHEN status runs THEN every check still judges, and the readings are named', async () => {
+    await world.stop();
+    world = await new World({ sim: { dialect: 'guide' } }).start();
+    world.deployed();
+    const { code, doc } = await world.json(['status', ENV, '--config', world.config()]);
+    expect(check(doc, 'pc-trust')).toMatchObject({ status: 'pass', details: { reading: 'details without an external ID' } });
+    expect(check(doc, 'cips').status).toBe('pass');
+    expect(check(doc, 'orphans').status).toBe('pass');
+    expect(check(doc, 'qualys-readings').details!.readings).toMatchObject({ 'PC details': 'without an external ID', 'PC list': 'one object' });
+    expect(code).toBe(0);
+  });
+});
