@@ -192,7 +192,7 @@ describe('CIPS answers', () => {
   });
 
   test('GIVEN the documented delete path answers 405 WHEN removing policies THEN the curl\'s path is used', async () => {
-    const g = gateway((req, url) =>
+    const g = gateway((_req, url) =>
       url.pathname === '/pcas/cips/config/policy' ? json(405, { messsage: 'Method Not Allowed' }) : { status: 202, headers: {}, body: 'Policy deleted successfully.' },
     );
     await g.qualys.removeCipsPolicies([101]);
