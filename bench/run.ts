@@ -165,7 +165,8 @@ async function benchLambda(world: World, synthesized: { template: Template; dir:
     const eventFile = path.join(work, `cold-${run}.json`);
     fs.writeFileSync(eventFile, JSON.stringify({ RequestType: 'Create', StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK}/1`, RequestId: 'cold', LogicalResourceId: id, ResourceType: 'Custom::QualysS3Integration', ResponseURL: 'https://example.invalid/', ResourceProperties: props }));
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'cold-start.js'), path.join(assetDir, 'index.js'), eventFile], { cwd: ROOT, env: process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const env = { ...process.env, ...deployment.functionEnvironment() };
+      const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'cold-start.js'), path.join(assetDir, 'index.js'), eventFile], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       child.on('exit', () => resolve(err));

@@ -113,7 +113,26 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
         const name = integration.name ?? defaultName;
         if (!name) return warn('cannot tell the default name without an account and region', 'set "account" and "region" for the environment');
         const found = list.find((i) => i.name === name);
-        if (!found) return pass(`none named "${name}": a new one will be registered`, { name });
+        if (!found) {
+          const others = list.filter((i) => i.name !== name);
+          if (others.length > 0) {
+            // The guide's wording allows a subscription that holds one integration per kind.
+            return warn(
+              `none named "${name}", but the subscription holds ${others.length} other ${kind.toUpperCase()} integration(s) (${others.map((o) => `"${o.name ?? '?'}"`).join(', ')}): ` +
+                'if it allows only one per kind, registering a second is refused',
+              'if the deploy is refused, adopt the existing one ("name" and "adoptExisting") or use another Qualys subscription',
+              { name, others: others.map((o) => ({ name: o.name, integrationId: o.integrationId ?? null })) },
+            );
+          }
+          return pass(`none named "${name}": a new one will be registered`, { name });
+        }
+        if (found.integrationId === undefined) {
+          return fail(
+            `"${name}" exists, but Qualys did not report its ID, so the deploy can neither adopt nor replace it`,
+            `delete it in the Qualys UI, or choose another "${kind}.name"`,
+            { name, integrationId: null },
+          );
+        }
         const summary = `ID ${found.integrationId}, bucket ${found.bucketName ?? '?'} in ${found.bucketRegion ?? '?'}, ${found.integrationValidated ? 'validated' : 'not validated'}`;
         const moves = found.bucketRegion && ctx.region && found.bucketRegion !== ctx.region ? `; its bucketRegion will change from ${found.bucketRegion} to ${ctx.region}` : '';
         const details = { name, integrationId: found.integrationId, bucketName: found.bucketName, bucketRegion: found.bucketRegion };

@@ -155,7 +155,12 @@ export async function onEvent(event: CloudFormationCustomResourceEvent, deps: Li
 
 // ---- create -------------------------------------------------------------------------------
 
-async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<LifecycleResult> {
+async function create(
+  spec: IntegrationSpec,
+  deps: LifecycleDeps,
+  /** CIPS policies an earlier resource for this integration put there (when this one replaces it): still ours, not "kept". */
+  inherited: { readonly ownedPolicies?: readonly number[] } = {},
+): Promise<LifecycleResult> {
   const qualys = await connect(spec, deps);
   const listed = await qualys.listIntegrations(spec.kind);
   const existing = listed.find((i) => i.name === spec.name);
@@ -215,7 +220,9 @@ async function create(spec: IntegrationSpec, deps: LifecycleDeps): Promise<Lifec
     const cleanup = qualys.withDeadlines(cleanupDeadline, cleanupDeadline);
     throw await undoCreate(cleanup, spec, { id, registered, adoptedFrom, cipsAdded: cips.added }, error, deps);
   }
-  return result(spec, id, { adoptedFrom, keptPolicies: cips.keptPolicies, externalId: recordedExternalId }, adoptedFrom !== undefined, deps);
+  const owned = new Set(inherited.ownedPolicies ?? []);
+  const keptPolicies = cips.keptPolicies.filter((p) => !owned.has(p));
+  return result(spec, id, { adoptedFrom, keptPolicies, externalId: recordedExternalId }, adoptedFrom !== undefined, deps);
 }
 
 /**
@@ -236,11 +243,16 @@ async function registerOrExplain(
     if (!refused || others.length === 0) throw error;
     const kind = spec.kind.toUpperCase();
     const named = others.map((o) => `"${o.name ?? '?'}"${o.integrationId ? ` (ID ${o.integrationId})` : ''} for bucket ${o.bucketName ?? '?'}`).join(', ');
+    // Adopting needs the ID: where Qualys lists the integration without one, that choice is not there.
+    const adoptable = others.length === 1 && others[0].integrationId !== undefined;
+    const choices = adoptable
+      ? `Either adopt it (set "${spec.kind}.name" to its name and "${spec.kind}.adoptExisting": true; it is then pointed at this ` +
+        "stack's bucket and role), or onboard this environment with another Qualys subscription."
+      : 'Either delete it in the Qualys UI if nothing uses it any more, or onboard this environment with another Qualys subscription.';
     throw new IntegrationError(
       `Qualys refused to register the ${kind} integration "${spec.name}" (HTTP ${error.status}: ${error.qualysMessage}). ` +
         `This subscription already holds the ${kind} integration ${named}, and it may allow only one ${kind} integration. ` +
-        `Nothing was changed. Either adopt it (set "${spec.kind}.name" to its name and "${spec.kind}.adoptExisting": true; ` +
-        'it is then pointed at this stack\'s bucket and role), or onboard this environment with another Qualys subscription.',
+        `Nothing was changed. ${choices}`,
       { cause: error },
     );
   }
@@ -388,10 +400,6 @@ async function update(
   const regenerate = rotate && !rollingBack;
   const qualys = await connect(spec, deps);
   let answeredExternalId: string | undefined;
-  if (regenerate) {
-    const probe = await ensureRotationIsLearnable(qualys, spec, id);
-    if (probe === 'gone') return reregister(spec, id, deps);
-  }
   if (settingsChanged || rotate) {
     const out = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: regenerate });
     if (!out.found) return reregister(spec, id, deps);
@@ -401,6 +409,10 @@ async function update(
   if (settingsChanged || rotate || trustReset) {
     const details = await qualys.getIntegration(spec.kind, id);
     if (!details) return reregister(spec, id, deps);
+    if (regenerate && !answeredExternalId && !details.externalId) {
+      const owned = current.record.incomplete ? [] : old.cips.policies.filter((p) => !(current.record.keptPolicies ?? []).includes(p));
+      return replaceForNewExternalId(qualys, spec, id, owned, deps);
+    }
     const known = { ...details, integrationId: id, externalId: answeredExternalId ?? details.externalId };
     // After a regeneration the role still holds the old ID: it must not be taken for the new one.
     const externalId = await learnExternalId(
@@ -434,6 +446,24 @@ async function update(
   return sameResource(spec, physicalId, id);
 }
 
+/**
+ * Qualys regenerated the external ID but reported the new one in no answer (neither the PUT
+ * the guide's appendix names nor a GET), so no role can trust it: the integration is useless
+ * as it stands. It is replaced: deleted, and registered again, whose answer brings a new
+ * external ID. The new physical ID makes CloudFormation delete the old one (already gone).
+ */
+async function replaceForNewExternalId(
+  qualys: QualysClient,
+  spec: IntegrationSpec,
+  id: string,
+  ownedPolicies: readonly number[],
+  deps: LifecycleDeps,
+): Promise<LifecycleResult> {
+  deps.log.warn('Qualys did not report the regenerated external ID; replacing the integration to get one', { integrationId: id });
+  await qualys.delete(spec.kind, id);
+  return create(spec, deps, { ownedPolicies });
+}
+
 async function isRollingBack(stackId: string, deps: LifecycleDeps): Promise<boolean> {
   try {
     return (await deps.stacks.status(stackId, awsCall(deps)))?.includes('ROLLBACK') ?? false;
@@ -443,27 +473,6 @@ async function isRollingBack(stackId: string, deps: LifecycleDeps): Promise<bool
   }
 }
 
-/**
- * Before an external ID is regenerated, makes sure the new one can be learned: from a GET,
- * or else from the PUT answer (the guide's appendix says it arrives there). Where neither
- * carries an external ID, the rotation would leave the role unable to trust the new one: it
- * fails before anything changed.
- */
-async function ensureRotationIsLearnable(qualys: QualysClient, spec: IntegrationSpec, id: string): Promise<'ok' | 'gone'> {
-  const details = await qualys.getIntegration(spec.kind, id);
-  if (!details) return 'gone';
-  if (details.externalId) return 'ok';
-  // A PUT of the settings about to be applied anyway shows whether PUT answers carry the ID.
-  const probe = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: false });
-  if (!probe.found) return 'gone';
-  if (probe.externalId) return 'ok';
-  throw new IntegrationError(
-    `The external ID of ${spec.kind.toUpperCase()} integration ${id} was not rotated: Qualys reports it neither in the integration's details ` +
-      'nor in the answer to an update, so the new one could not be written into the role\'s trust policy, and Qualys would be locked out. ' +
-      `Nothing was rotated. Put "${spec.kind}.externalIdRotation" back to its previous value and deploy; to rotate anyway, destroy and deploy ` +
-      'the stack (a new registration brings a new external ID).',
-  );
-}
 
 async function reregister(spec: IntegrationSpec, goneId: string, deps: LifecycleDeps): Promise<LifecycleResult> {
   deps.log.warn('the integration no longer exists in Qualys (deleted outside this stack); registering it again', {
@@ -513,7 +522,7 @@ async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, 
   const kept = new Set(current.record.keptPolicies ?? []);
   const ours = spec.cips.policies.filter((p) => !kept.has(p));
   if (ours.length === 0) return;
-  const others = await otherPcIntegrationsOrUnknown(qualys, current.id, spec, deps);
+  const others = await otherPcIntegrationsOrUnknown(qualys, current.id, spec, false, deps);
   if (others.length > 0) {
     deps.log.warn('keeping the CIPS policies: other PC integrations of this subscription may use them', {
       policies: ours,
@@ -536,17 +545,25 @@ async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, 
 
 /**
  * The names of the subscription's other PC integrations, which may rely on the same CIPS
- * policies. An entry without an ID is this one when it is what this one is (its name).
+ * policies. An entry without an ID is told apart only by what it is: while this one is still
+ * registered, one of its name is this one; once it is deleted, one of its name is another (a
+ * replacement registered by an update, say).
  */
-async function otherPcIntegrations(qualys: QualysClient, id: string, spec: IntegrationSpec): Promise<string[]> {
-  const isThis = (i: IntegrationDetails) => (i.integrationId !== undefined ? i.integrationId === id : i.name === spec.name);
+async function otherPcIntegrations(qualys: QualysClient, id: string, spec: IntegrationSpec, stillRegistered: boolean): Promise<string[]> {
+  const isThis = (i: IntegrationDetails) => (i.integrationId !== undefined ? i.integrationId === id : stillRegistered && i.name === spec.name);
   return (await qualys.listIntegrations('pc')).filter((i) => !isThis(i)).map((o) => o.name ?? o.integrationId ?? '?');
 }
 
 /** As otherPcIntegrations, but a list that cannot be read counts as "others may be there". */
-async function otherPcIntegrationsOrUnknown(qualys: QualysClient, id: string, spec: IntegrationSpec, deps: LifecycleDeps): Promise<string[]> {
+async function otherPcIntegrationsOrUnknown(
+  qualys: QualysClient,
+  id: string,
+  spec: IntegrationSpec,
+  stillRegistered: boolean,
+  deps: LifecycleDeps,
+): Promise<string[]> {
   try {
-    return await otherPcIntegrations(qualys, id, spec);
+    return await otherPcIntegrations(qualys, id, spec, stillRegistered);
   } catch (error) {
     if (!(error instanceof UnreadableAnswerError)) throw error;
     deps.log.warn('the PC integration list could not be read; assuming others may use the CIPS policies', { error: errorMessage(error) });
@@ -749,7 +766,7 @@ async function syncCips(
   outcome.keptPolicies.push(...desired.policies.filter((p) => present.has(p)));
   let toRemove = previouslyManaged.filter((p) => present.has(p) && !desired.policies.includes(p) && !keptPolicies.includes(p));
   if (toRemove.length > 0 && integrationId !== undefined && spec) {
-    const others = await otherPcIntegrationsOrUnknown(qualys, integrationId, spec, deps);
+    const others = await otherPcIntegrationsOrUnknown(qualys, integrationId, spec, true, deps);
     if (others.length > 0) {
       deps.log.warn('keeping dropped CIPS policies: other PC integrations of this subscription may use them', {
         policies: toRemove,

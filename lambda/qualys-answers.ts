@@ -63,12 +63,10 @@ export function readIntegrationPage(body: unknown): IntegrationPage | undefined 
       const paged = page.more || page.index !== undefined;
       return { entries: entriesOf(value), reading: `{${key}: [...]}${paged ? ' pages' : ''}`, page };
     }
-    // One level deeper: {data: {content: [...], last: false}}.
+    // One level deeper: {data: {content: [...], last: false}}, or {data: <one integration>}.
     if (isObject(value)) {
       const inner = readIntegrationPage(value);
-      if (inner && inner.reading !== 'one object' && inner.reading !== 'an empty object') {
-        return { ...inner, reading: `{${key}: ${inner.reading}}` };
-      }
+      if (inner && inner.reading !== 'an empty object') return { ...inner, reading: `{${key}: ${inner.reading}}` };
     }
   }
   if (DETAIL_FIELDS.some((f) => body[f] !== undefined)) return { entries: entriesOf([body]), reading: 'one object', page: ONE_PAGE };
@@ -202,19 +200,21 @@ export function readCipsConfig(body: unknown): CipsReading {
   const listKey = POLICY_LIST_KEYS.find((k) => body[k] !== undefined);
   const policies = listKey === undefined ? [] : policyIds(body[listKey]);
   if (policies === undefined) return { readable: false, reading: `a "${listKey}" list of unknown items` };
+  const wrapperKey = FILTER_WRAPPERS.find((k) => isObject(body[k]) && FILTER_KEYS.some((f) => (body[k] as Record<string, unknown>)[f] !== undefined));
   const filterSource = FILTER_KEYS.some((k) => body[k] !== undefined)
     ? body
-    : (FILTER_WRAPPERS.map((k) => body[k]).find((v) => isObject(v) && FILTER_KEYS.some((f) => v[f] !== undefined)) as
-        | Record<string, unknown>
-        | undefined);
+    : wrapperKey
+      ? (body[wrapperKey] as Record<string, unknown>)
+      : undefined;
   const filter = filterSource ? filterOf(filterSource) : undefined;
   if (filterSource && !filter) return { readable: false, reading: 'a filter with missing or non-boolean flags' };
-  if (listKey === undefined && !filter) {
-    // Neither part is there: "nothing configured" is believed only from an answer that holds
-    // nothing else a configuration could be hiding in.
-    const known = new Set(['subscriptionId', 'lastUpdated', 'customerId', 'messsage', 'message']);
-    if (Object.keys(body).every((k) => known.has(k))) return { readable: true, policies: [], reading: 'no policy list and no filter' };
-    return { readable: false, reading: `an object with ${Object.keys(body).slice(0, 5).join(', ')}` };
+  if (listKey === undefined) {
+    // No policy list: "no policies" is believed only from an answer that holds nothing else a
+    // policy list could be hiding in (a key this reader does not know).
+    const known = new Set<string>(['subscriptionId', 'lastUpdated', 'customerId', 'messsage', 'message', ...FILTER_KEYS, ...(wrapperKey ? [wrapperKey] : [])]);
+    const unknown = Object.keys(body).filter((k) => !known.has(k));
+    if (unknown.length > 0) return { readable: false, reading: `an object with ${unknown.slice(0, 5).join(', ')}, which this reader does not know` };
+    if (!filter) return { readable: true, policies: [], reading: 'no policy list and no filter' };
   }
   const where = filterSource === body ? 'flags at the top' : filter ? 'a nested filter' : 'no filter';
   return { readable: true, policies, filter, reading: `${listKey ? `"${listKey}" list` : 'no policy list'}, ${where}` };

@@ -161,19 +161,22 @@ export class QualysClient {
     // counting from 0 or 1. Ask for the page after the one the answer says it was; a service
     // counting from 1 answers that with the first page again, and the next ask corrects it.
     let base = 0;
+    let asked: number | undefined;
     for (let pages = 1; page.page.more; pages++) {
       if (pages >= MAX_LIST_PAGES) {
         throw new UnreadableAnswerError(`${step} failed: Qualys kept answering "more pages" after ${MAX_LIST_PAGES} pages`);
       }
-      const index = page.page.index ?? pages - 1;
+      // The page after the one answered: by its own number where it says one, else after the one asked for.
+      const pageNo = page.page.index !== undefined ? page.page.index + 1 + base : (asked ?? 0) + 1;
       const nextPath = page.page.link
         ? this.sameGatewayPath(step, page.page.link)
-        : `${path}?pageNo=${index + 1 + base}${page.page.size ? `&pageSize=${page.page.size}` : ''}`;
+        : `${path}?pageNo=${pageNo}${page.page.size ? `&pageSize=${page.page.size}` : ''}`;
       const next = await this.listPage(step, nextPath);
+      if (!page.page.link) asked = pageNo;
       const added = collect(next);
       const samePageAgain = next.page.index !== undefined ? next.page.index === page.page.index : added === 0 && next.entries.length > 0;
       if (!page.page.link && samePageAgain) {
-        if (base === 1) throw new UnreadableAnswerError(`${step} failed: Qualys answered the same page for pageNo ${index + 1} and ${index + 2}`);
+        if (base === 1) throw new UnreadableAnswerError(`${step} failed: Qualys answered the same page twice for pageNo ${pageNo - 1} and ${pageNo}`);
         base = 1;
         this.noteReading(`${label(kind)} list`, `${page.reading}, pageNo counted from 1`);
         continue;
@@ -269,8 +272,8 @@ export class QualysClient {
         const listed = await byName();
         if (!listed) {
           throw new IntegrationError(
-            `${step}: Qualys answered HTTP ${res.status} without an integration ID, and no integration of that name is listed. ` +
-              'Check the Qualys UI for it before you deploy again.',
+            `${step}: Qualys answered HTTP ${res.status} without an integration ID${this.said(res) ? ` (${this.said(res)})` : ''}, ` +
+              'and no integration of that name is listed. Check the Qualys UI for it before you deploy again.',
           );
         }
         return requireId(step, { ...listed, externalId: listed.externalId ?? answered?.externalId });
@@ -311,7 +314,7 @@ export class QualysClient {
       retryRateLimit: false,
       retryNetworkErrors: true,
     });
-    const message = qualysMessage(res);
+    const message = this.said(res);
     if (res.status >= 200 && res.status < 300) {
       return { status: res.status, verdict: readValidationAnswer(parseJson(res.body), res.body), message };
     }
@@ -388,7 +391,7 @@ export class QualysClient {
     // Neither path took it: believe "not there" only when a read-back shows the policies gone.
     const after = await this.getCipsConfig();
     if (after.readable && policies.every((p) => !after.policies.includes(p))) return;
-    throw new QualysApiError(step, 'DELETE', CIPS_POLICY, res.status, qualysMessage(res));
+    throw new QualysApiError(step, 'DELETE', CIPS_POLICY, res.status, this.said(res));
   }
 
   async createCipsFilter(filter: CipsFilter): Promise<void> {
@@ -410,9 +413,17 @@ export class QualysClient {
     this.options.log.info('qualys reading', { topic, reading });
   }
 
+  /**
+   * Qualys's words, with this client's password and tokens taken out: a gateway that echoes
+   * the request (an error quoting the Authorization header) must not carry them into an error.
+   */
+  private said(res: HttpResponse): string {
+    return this.options.log.redact(qualysMessage(res));
+  }
+
   /** A 2xx whose own words say it failed did not do what was asked. */
   private refuseFailureIn2xx(step: string, method: string, path: string, res: HttpResponse): void {
-    const message = qualysMessage(res);
+    const message = this.said(res);
     if (/\b(fail|failed|failure|unable|cannot|could not|error|invalid|denied)\b/i.test(message) && !/\bsuccess/i.test(message)) {
       throw new QualysApiError(step, method, path, res.status, `${message} (a ${res.status} answer whose message says it failed)`);
     }
@@ -439,7 +450,7 @@ export class QualysClient {
       }),
     );
     if (res.status === 401 || res.status === 403) {
-      const detail = stripToText(res.body);
+      const detail = this.options.log.redact(stripToText(res.body));
       throw new QualysAuthError(
         `Authenticate with Qualys failed: the gateway answered HTTP ${res.status} to POST /auth${detail ? ` (${detail})` : ''}. ` +
           `Check the username and password in ${this.options.credentialsSource}, that the user has API access, ` +
@@ -448,7 +459,7 @@ export class QualysClient {
       );
     }
     if (res.status < 200 || res.status >= 300) {
-      throw new QualysApiError(AUTH_STEP, 'POST', '/auth', res.status, stripToText(res.body));
+      throw new QualysApiError(AUTH_STEP, 'POST', '/auth', res.status, this.options.log.redact(stripToText(res.body)));
     }
     const jwt = res.body.trim();
     if (!jwt || /\s/.test(jwt) || jwt.startsWith('<') || jwt.startsWith('{')) {
@@ -486,7 +497,7 @@ export class QualysClient {
       }
       if (res.status >= 200 && res.status < 300) return res;
       if (opts.passStatuses?.includes(res.status) && !isHtml(res)) return res;
-      const message = qualysMessage(res);
+      const message = this.said(res);
       if (res.status === 404 && isHtml(res)) {
         // A 404 page from a load balancer or proxy says nothing about the integration: "not
         // found" is believed only when Qualys itself says it.
@@ -559,7 +570,7 @@ export class QualysClient {
     }
     this.options.log.info('qualys call', { method, path, status: res.status, ms: this.clock.now() - started });
     if (res.status === 429 || res.status >= 500) {
-      throw new QualysApiError(step, method, path, res.status, qualysMessage(res), requestedDelayFrom(res));
+      throw new QualysApiError(step, method, path, res.status, this.said(res), requestedDelayFrom(res));
     }
     return res;
   }

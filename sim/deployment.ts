@@ -135,11 +135,7 @@ export class Deployment {
    * pinned gateways; restores what was there after.
    */
   private async withFunctionEnvironment<T>(run: () => Promise<T>): Promise<T> {
-    const [, fn] = Object.entries(this.template.Resources).find(
-      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('IntegrationProviderHandler'),
-    ) ?? [undefined, undefined];
-    const raw = (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-    const variables = this.resolver.resolve(raw) as Record<string, string>;
+    const variables = this.functionEnvironment();
     const saved = Object.fromEntries(Object.keys(variables).map((k) => [k, process.env[k]]));
     Object.assign(process.env, variables);
     try {
@@ -150,6 +146,15 @@ export class Deployment {
         else process.env[k] = v;
       }
     }
+  }
+
+  /** The handler function's environment variables as the template gives them, resolved. */
+  functionEnvironment(): Record<string, string> {
+    const [, fn] = Object.entries(this.template.Resources).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('IntegrationProviderHandler'),
+    ) ?? [undefined, undefined];
+    const raw = (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    return this.resolver.resolve(raw) as Record<string, string>;
   }
 
   private base(id: string, requestId: string) {

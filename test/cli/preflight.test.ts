@@ -298,12 +298,13 @@ describe('remedies a user can paste', () => {
 });
 
 describe('the readings of the guide this gateway answered in', () => {
-  test('GIVEN a gateway that answers like the guide\'s samples WHEN preflight runs THEN the last check names the shapes it met, and the existing-integration checks still work', async () => {
+  test('GIVEN a gateway that answers like the guide\'s samples, holding another PC integration WHEN preflight runs THEN the last check names the shapes it met, and a second registration is flagged', async () => {
     await world.stop();
     world = await new World({ sim: { dialect: 'guide' } }).start();
-    world.sim.seedIntegration('pc', { name: `qs3-${ENV}-pc-${ACCOUNT}-${REGION}` });
+    world.sim.seedIntegration('pc', { name: 'someone-elses-pc' });
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(code).toBe(0);
+    expect(check(doc, 'existing-pc')).toMatchObject({ status: 'warn', value: expect.stringMatching(/"someone-elses-pc".*only one per kind/) });
     const readings = check(doc, 'qualys-readings');
     expect(readings.status).toBe('pass');
     expect(readings.details!.readings).toMatchObject({ 'VM list': 'an empty answer', 'PC list': 'one object' });

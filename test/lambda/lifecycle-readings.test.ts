@@ -29,7 +29,7 @@ afterEach(async () => {
   await world.sim.stop();
 });
 
-/** Whether the new external ID of a PC rotation can be learned at all under this reading. */
+/** Whether the new external ID of a PC rotation can be learned from an answer under this reading. */
 function pcRotationLearnable(name: DialectName): boolean {
   const d = resolveDialect(name);
   return d.pcDetails === 'full' || d.putAnswer === 'with-external-id';
@@ -80,33 +80,35 @@ describe.each(NAMES)('under the "%s" reading', (name) => {
     expect(world.sim.integration(kind, first.integrationId)?.integrationValidated).toBe(true);
     expect(trustedIds(world, kind)).toEqual([first.externalId]);
 
-    // A rotation: a new external ID, and only it trusted; or, where no answer could ever tell
-    // the new one, a refusal that rotates nothing and leaves Qualys able to assume the role.
+    // A rotation: a new external ID, and only it trusted. Where no answer tells the new one,
+    // the integration is replaced (registered again, whose answer brings a new external ID).
     const p3 = { ...p2, [Prop.ExternalIdRotation]: '2026-12' };
-    if (kind === 'vm' || pcRotationLearnable(name)) {
-      await onEvent(updateEvent(created.PhysicalResourceId, p2, p3), world.deps);
-      const rotated = world.sim.integration(kind, first.integrationId)!;
-      expect(rotated.externalId).not.toBe(first.externalId);
-      expect(trustedIds(world, kind)).toEqual([rotated.externalId]);
-      expect(rotated.integrationValidated).toBe(true);
-    } else {
-      await expect(onEvent(updateEvent(created.PhysicalResourceId, p2, p3), world.deps)).rejects.toThrow(/was not rotated.*Nothing was rotated/);
-      expect(world.sim.integration(kind, first.integrationId)!.externalId).toBe(first.externalId);
-      expect(trustedIds(world, kind)).toEqual([first.externalId]);
+    const rotatedOut = await onEvent(updateEvent(created.PhysicalResourceId, p2, p3), world.deps);
+    const [rotated] = world.sim.integrations(kind);
+    expect(world.sim.integrations(kind)).toHaveLength(1);
+    expect(rotated.externalId).not.toBe(first.externalId);
+    expect(trustedIds(world, kind)).toEqual([rotated.externalId]);
+    expect(rotated.integrationValidated).toBe(true);
+    const replaced = kind === 'pc' && !pcRotationLearnable(name);
+    expect(rotatedOut.PhysicalResourceId === created.PhysicalResourceId).toBe(!replaced);
+    if (replaced) {
+      // CloudFormation deletes the old physical ID after a replacement: already gone, policies stay for the new one.
+      await onEvent(deleteEvent(created.PhysicalResourceId, p2), world.deps);
+      expect(world.sim.integrations(kind)).toHaveLength(1);
+      expect(world.sim.cips().policies).toEqual([101, 102]);
     }
-    const rotationApplied = kind === 'vm' || pcRotationLearnable(name);
-    const p4base = rotationApplied ? p3 : p2;
+    const physicalId = rotatedOut.PhysicalResourceId;
 
     // A trust reset: CloudFormation rewrote the trust policy; the external ID is put back.
     world.trust.put(`${kind}-role`, pendingTrust(kind));
-    const p4 = { ...p4base, [Prop.TrustPolicyFingerprint]: 'fp-2' };
-    await onEvent(updateEvent(created.PhysicalResourceId, p4base, p4), world.deps);
-    const current = world.sim.integration(kind, first.integrationId)!;
+    const p4 = { ...p3, [Prop.TrustPolicyFingerprint]: 'fp-2' };
+    await onEvent(updateEvent(physicalId, p3, p4), world.deps);
+    const [current] = world.sim.integrations(kind);
     expect(trustedIds(world, kind)).toEqual([current.externalId]);
 
     // Delete: nothing left in Qualys; the policies this resource added are removed again,
     // unless CIPS could not be read (then it removes none: it cannot tell whose they are).
-    await onEvent(deleteEvent(created.PhysicalResourceId, p4), world.deps);
+    await onEvent(deleteEvent(physicalId, p4), world.deps);
     expect(world.sim.integrations(kind)).toEqual([]);
     if (kind === 'pc') expect(world.sim.cips().policies).toEqual(cipsReadable(name) ? [] : [101, 102]);
   });
