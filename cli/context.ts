@@ -88,8 +88,11 @@ const PASTEABLE = [
   '{"username":"...","password":"..."}',
 ];
 
-export function keepPlaceholders(redact: (text: string) => string): (text: string) => string {
-  const kept = PASTEABLE.flatMap((t) => [t, JSON.stringify(t).slice(1, -1)]);
+export function keepPlaceholders(redact: (text: string) => string, names: readonly string[] = []): (text: string) => string {
+  // Names the user configured (the secret's, which may hold "password=") are shown as written.
+  const kept = [...PASTEABLE, ...names.filter((n) => n.length >= 8)]
+    .sort((a, b) => b.length - a.length)
+    .flatMap((t) => [t, JSON.stringify(t).slice(1, -1)]);
   const go = (text: string, i: number): string => (i === kept.length ? redact(text) : text.split(kept[i]).map((part) => go(part, i + 1)).join(kept[i]));
   return (text) => go(text, 0);
 }

@@ -201,7 +201,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
   const trace = values.verbose && !json ? (line: string) => io.stderr(`${line}\n`) : () => {};
   const log = operatorLogger(trace, progress);
-  redact = keepPlaceholders((text) => log.redact(text));
+  redact = keepPlaceholders((text) => log.redact(text), [env.credentialsSecret, env.credentialsSecret.replace(/^arn:[^:]+:secretsmanager:[^:]+:\d+:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '')]);
   const redactOutput = redact;
   const checklist = new Checklist(
     {

@@ -56,6 +56,10 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
         if (!found) return fail(`no stack ${name} in ${aws.region}`, `deploy it: npx cdk deploy ${name}`);
         stack = found;
         const details = { stackName: name, status: found.status, outputs: found.outputs };
+        if (found.status === 'REVIEW_IN_PROGRESS') {
+          // A change set was made but never executed: the stack holds nothing yet.
+          return fail(`${name} was never deployed (REVIEW_IN_PROGRESS: a change set that was not executed)`, `execute the change set, or deploy: npx cdk deploy ${name}`, details);
+        }
         if (/_IN_PROGRESS$/.test(found.status)) return warn(`${name} is ${found.status}`, 'run status again when the stack operation has finished', details);
         if (/FAILED|ROLLBACK/.test(found.status)) return fail(`${name} is ${found.status}`, 'see the stack events in the CloudFormation console, fix the cause and deploy again', details);
         return pass(`${name} is ${found.status}`, details);

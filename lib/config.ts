@@ -454,24 +454,33 @@ function readGatewayUrl(env: Reader): string | undefined {
 
 /** Why a gateway URL is unacceptable, or undefined when it is fine. */
 export function gatewayUrlProblem(value: string): string | undefined {
+  const webUiAdvice = (hostname: string): string | undefined => {
+    const webUi = webUiGateway(hostname);
+    return webUi
+      ? `that is the Qualys web UI (or the classic API server), not the API gateway; use ${webUi.gateway}` +
+          `${webUi.platform ? ` or "platform": "${webUi.platform}"` : ''} (the gateway URL of your platform is listed in your Qualys account under Help > About)`
+      : undefined;
+  };
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return 'it must be an absolute URL such as "https://gateway.qg1.apps.qualys.com"';
+    // A host written without its scheme, e.g. qualysguard.qg2.apps.qualys.com.
+    const advice = webUiAdvice(value.replace(/^\/\//, '').split(/[/?#:]/)[0]);
+    return advice ?? 'it must be an absolute URL such as "https://gateway.qg1.apps.qualys.com"';
   }
   if (url.username || url.password) return 'it must not carry credentials; put them in the Secrets Manager secret';
-  const webUi = webUiGateway(url.hostname);
-  if (webUi) {
-    return `that is the Qualys web UI (or the classic API server), not the API gateway; use ${webUi.gateway}` +
-      `${webUi.platform ? ` or "platform": "${webUi.platform}"` : ''} (the gateway URL of your platform is listed in your Qualys account under Help > About)`;
-  }
+  const advice = webUiAdvice(url.hostname);
+  if (advice) return advice;
+  // Every problem at once, so that one fix is not followed by another message.
+  const problems: string[] = [];
   if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
-    return 'it must be the gateway\'s base URL, with no path, query or fragment';
+    problems.push('it must be the gateway\'s base URL, with no path, query or fragment');
   }
-  if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
-  return 'it must use https (plain http is allowed only for a loopback test server such as http://127.0.0.1:8080)';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    problems.push('it must use https (plain http is allowed only for a loopback test server such as http://127.0.0.1:8080)');
+  }
+  return problems.length > 0 ? problems.join('; and ') : undefined;
 }
 
 /**
@@ -705,6 +714,10 @@ function parseTags(env: Reader): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of keys) {
     const value = tags.get(key);
+    if (typeof value === 'number' || typeof value === 'boolean') {
+      tags.problem(key, `must be a string, got the ${typeof value} ${show(value)}; put it in double quotes: "${value}"`);
+      continue;
+    }
     const fits =
       typeof value === 'string' &&
       key.length >= 1 &&

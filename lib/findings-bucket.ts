@@ -173,5 +173,18 @@ export class FindingsBucket extends Construct {
           : { Null: { [keyHeader]: 'false' } },
       }),
     );
+    if (key) {
+      // "aws:kms" without a key ID makes S3 use the AWS managed key aws/s3, not the bucket's.
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'DenyKmsWithoutTheBucketKey',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:PutObject'],
+          resources: [objects],
+          conditions: { StringEquals: { [header]: 'aws:kms' }, Null: { [keyHeader]: 'true' } },
+        }),
+      );
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnRule, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { IntegrationKind, PENDING_EXTERNAL_ID_PREFIX, QUALYS_ASSUMING_ROLE_NAME } from '../lambda/contract';
@@ -39,6 +39,19 @@ export class QualysAccessRole extends Construct {
         : undefined;
     const problem = partition && qualysAccountPartitionProblem(partition, props.qualysAwsAccountId);
     if (problem) throw new Error(`qualysAwsAccountId: ${problem}`);
+    if (!partition && qualysAccountPartitionProblem('aws-us-gov', props.qualysAwsAccountId)) {
+      // The partition is decided at deploy: a rule stops a deploy outside "aws" with the
+      // commercial Qualys account before anything is created.
+      new CfnRule(this, 'CommercialPartitionOnly', {
+        assertions: [
+          {
+            assert: Fn.conditionEquals(Aws.PARTITION, 'aws'),
+            assertDescription:
+              'Qualys\'s commercial AWS account cannot be trusted outside the aws partition: set "qualysAwsAccountId" (and "region") for this environment.',
+          },
+        ],
+      });
+    }
     this.qualysPrincipalArn = stack.formatArn({
       service: 'iam',
       region: '',

@@ -353,7 +353,7 @@ describe('parseConfig: each bad value names the field, the value and what is all
     ['logRetentionDays 42', { logRetentionDays: 42 }, /^"qualys\.environments\.dev\.logRetentionDays" is 42; allowed: 1, 3, 5, 7, 14, 30, 60, 90, .*3653$/],
     ['retainOnDelete "no"', { bucket: { retainOnDelete: 'no' } }, /"qualys\.environments\.dev\.bucket\.retainOnDelete" must be true or false, got "no"/],
     ['a tag under aws:', { tags: { 'aws:owner': 'me' } }, /"qualys\.environments\.dev\.tags\.aws:owner" must map a tag key .*not starting with "aws:".*got "me"/],
-    ['a non-string tag', { tags: { cost: 12 } }, /"qualys\.environments\.dev\.tags\.cost" must map a tag key .* to a string .*got 12/],
+    ['a non-string tag', { tags: { cost: 12 } }, /"qualys\.environments\.dev\.tags\.cost" must be a string, got the number 12; put it in double quotes: "12"/],
     ['an externalIdRotation object', { vm: { externalIdRotation: { v: 1 } } }, /vm\.externalIdRotation" must be a string \(any new value rotates the external ID\), got \{"v":1\}/],
     ['a name of 51 characters', { vm: { name: 'n'.repeat(51) } }, /^"qualys\.environments\.dev\.vm\.name" is 51 characters long, "n+"; at most 50 are allowed$/],
     ['a name with a newline', { vm: { name: 'bad\nname' } }, /"qualys\.environments\.dev\.vm\.name" must not contain control characters/],
