@@ -2,145 +2,37 @@
  * The lifecycle against the local Qualys simulator, with the AWS seams faked in memory and
  * a virtual clock (so IAM propagation delays and backoff cost no real time).
  */
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Prop } from '../../lambda/contract';
-import { undiciTransport } from '../../lambda/http';
-import { LifecycleDeps, onEvent, parsePhysicalId, validationAttemptAt } from '../../lambda/lifecycle';
-import { externalIdsFor } from '../../lambda/trust-policy';
-import { QualysSimulator } from '../../sim/qualys-simulator';
-import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from '../support/lambda-fakes';
+import { onEvent, parsePhysicalId, validationAttemptAt } from '../../lambda/lifecycle';
+import {
+  SECRET_ID,
+  USER,
+  World,
+  assertNoSecretsIn,
+  callsTo,
+  createEvent,
+  deleteEvent,
+  makeWorld,
+  pendingTrust,
+  props as propsIn,
+  trustedIds as trustedIdsIn,
+  updateEvent,
+} from '../support/lifecycle-world';
 
-const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
-const USER = { username: 'qualys-user', password: 'S3cr3t-P@ss' };
-const SECRET_ID = 'qualys/api-credentials';
-const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QualysS3-dev/guid';
-
-function pendingTrust(kind: string) {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: QUALYS },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'sts:ExternalId': `qualys-s3-pending-registration-${kind}` } },
-      },
-    ],
-  };
-}
-
-interface World {
-  sim: QualysSimulator;
-  clock: FakeClock;
-  trust: MemoryTrustStore;
-  secrets: MemorySecrets;
-  stacks: FixedStackStatus;
-  lines: string[];
-  deps: LifecycleDeps;
-  /** IAM propagation delay applied by the simulator's trust check, in virtual ms. */
-  propagationMs: number;
-  gateway: string;
-}
-
-const allLogLines: string[] = [];
 let world: World;
 
 beforeEach(async () => {
-  const clock = new FakeClock();
-  const trust = new MemoryTrustStore(clock);
-  trust.put('vm-role', pendingTrust('vm'));
-  trust.put('pc-role', pendingTrust('pc'));
-  const partial = { clock, trust, propagationMs: 0 } as World;
-  const sim = new QualysSimulator({
-    users: [USER],
-    trustChecker: (roleArn, externalId) => {
-      const role = trust.roles.get(roleArn.split('/').pop()!);
-      if (!role) return { ok: false, reason: 'no such role' };
-      if (clock.now() - role.changedAt < partial.propagationMs) return { ok: false, reason: 'AccessDenied (not propagated)' };
-      return externalIdsFor(role.policy, QUALYS).includes(externalId)
-        ? { ok: true }
-        : { ok: false, reason: 'AccessDenied: the external ID does not match' };
-    },
-  });
-  const gateway = await sim.start();
-  const secrets = new MemorySecrets({ [SECRET_ID]: JSON.stringify(USER) });
-  const stacks = new FixedStackStatus();
-  const { log, lines } = memoryLogger();
-  world = Object.assign(partial, {
-    sim,
-    secrets,
-    stacks,
-    lines,
-    gateway,
-    deps: {
-      secrets,
-      trust,
-      stacks,
-      transport: undiciTransport(5000),
-      log,
-      clock,
-      deadline: clock.now() + 13 * 60_000,
-      tokenCache: new Map(),
-    },
-  });
+  world = await makeWorld({ deadlineMs: 13 * 60_000 });
 });
 
 afterEach(async () => {
-  allLogLines.push(...world.lines);
-  const tokens = world.sim.issuedTokens();
-  for (const line of world.lines) {
-    expect(line).not.toContain(USER.password);
-    for (const token of tokens) expect(line).not.toContain(token);
-  }
+  assertNoSecretsIn(world, world.lines);
   await world.sim.stop();
 });
 
-function props(kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const settings =
-    kind === 'vm'
-      ? { minSeverity: 3, baseCategory: 'Confirmed', resultSectionNeeded: false, sendVulnInfo: false, compressData: true, sendAlerts: false, errorEmails: [] }
-      : { compressData: true };
-  const defaultName = `qs3-dev-${kind}-123456789012-us-east-1`;
-  return {
-    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:framework',
-    [Prop.Kind]: kind,
-    [Prop.GatewayUrl]: world.gateway,
-    [Prop.CredentialsSecretId]: SECRET_ID,
-    [Prop.RoleArn]: `arn:aws:iam::123456789012:role/${kind}-role`,
-    [Prop.RoleName]: `${kind}-role`,
-    [Prop.QualysPrincipalArn]: QUALYS,
-    [Prop.BucketName]: 'findings-bucket',
-    [Prop.BucketRegion]: 'us-east-1',
-    [Prop.IntegrationName]: defaultName,
-    [Prop.DefaultIntegrationName]: defaultName,
-    [Prop.Settings]: JSON.stringify(settings),
-    ...(kind === 'pc' ? { [Prop.Cips]: JSON.stringify({ policies: [101, 102] }) } : {}),
-    [Prop.ExternalIdRotation]: '',
-    [Prop.AdoptExisting]: 'false',
-    [Prop.ValidationTimeoutSeconds]: '600',
-    [Prop.TrustPolicyFingerprint]: 'fp-1',
-    ...overrides,
-  };
-}
-
-const common = {
-  ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:framework',
-  ResponseURL: 'https://cloudformation-custom-resource-response.example/secret-presigned',
-  StackId: STACK_ID,
-  RequestId: 'req',
-  LogicalResourceId: 'VmIntegration',
-  ResourceType: 'Custom::QualysS3Integration',
-};
-
-const createEvent = (p: Record<string, unknown>) =>
-  ({ ...common, RequestType: 'Create', ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
-const updateEvent = (physicalId: string, oldP: Record<string, unknown>, newP: Record<string, unknown>) =>
-  ({ ...common, RequestType: 'Update', PhysicalResourceId: physicalId, OldResourceProperties: oldP, ResourceProperties: newP }) as unknown as CloudFormationCustomResourceEvent;
-const deleteEvent = (physicalId: string, p: Record<string, unknown>) =>
-  ({ ...common, RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
-
-const trustedIds = (kind: string) => externalIdsFor(world.trust.roles.get(`${kind}-role`)!.policy, QUALYS);
-const calls = (method: string, pathPart: string) => world.sim.calls.filter((c) => c.method === method && c.path.includes(pathPart));
+const props = (kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}) => propsIn(world, kind, overrides);
+const trustedIds = (kind: string) => trustedIdsIn(world, kind);
+const calls = (method: string, pathPart: string) => callsTo(world, method, pathPart);
 
 describe('create', () => {
   test('GIVEN a VM configuration WHEN created THEN it registers with the guide fields, trusts only the returned external ID and validates', async () => {
