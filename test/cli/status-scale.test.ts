@@ -3,8 +3,8 @@
  * (with throttling between pages), Qualys rate limiting with X-RateLimit-ToWait-Sec, and
  * connection resets from the gateway and from AWS.
  */
-import { ACCOUNT, QUALYS_PRINCIPAL, World, check } from '../adversarial-cli/harness';
-import { expectConsistent, expectHumanSummaryMatches } from './util';
+import { ACCOUNT, QUALYS_PRINCIPAL, World, check } from '../support/cli-faults-world';
+import { expectConsistent, expectHumanSummaryMatches } from '../support/cli-report-checks';
 
 const DAY = 86400_000;
 const HOUR = 3600_000;

@@ -2,8 +2,8 @@
  * `qualys-s3 preflight` against connection resets and rate limiting: each failure in its own
  * words, bounded attempts ("each call is tried up to 3 times"), one JSON document.
  */
-import { World, check } from '../adversarial-cli/harness';
-import { expectConsistent } from './util';
+import { World, check } from '../support/cli-faults-world';
+import { expectConsistent } from '../support/cli-report-checks';
 
 let w: World;
 afterEach(async () => {

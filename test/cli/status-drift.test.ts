@@ -1,7 +1,7 @@
 /**
  * `qualys-s3 status`: drift a deployed environment in ways the spec says status must catch.
  */
-import { ACCOUNT, DEFAULT_NAME, QUALYS_PRINCIPAL, REGION, STACK, World, check, expectNoSecrets, expectWellFormed, trustPolicy } from './harness';
+import { ACCOUNT, DEFAULT_NAME, QUALYS_PRINCIPAL, REGION, STACK, World, check, expectNoSecrets, expectWellFormed, trustPolicy } from '../support/cli-faults-world';
 
 let w: World;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 /**
  * `qualys-s3 preflight` against faults: the gateway, the login, permissions, the secret, AWS.
  */
-import { DEFAULT_NAME, REGION, SECRET, USER, World, check, expectNoSecrets, expectWellFormed } from './harness';
+import { DEFAULT_NAME, REGION, SECRET, USER, World, check, expectNoSecrets, expectWellFormed } from '../support/cli-faults-world';
 
 let w: World;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
-/** Shared assertions for the second adversarial CLI review. */
-import { JsonReport, Run, World, expectNoSecrets, expectWellFormed } from '../adversarial-cli/harness';
+/** Shared assertions on the CLI's reports: well-formed --json, and a human summary that agrees with it. */
+import { JsonReport, Run, World, expectNoSecrets, expectWellFormed } from './cli-faults-world';
 
 export interface FullReport extends JsonReport {
   envName?: string;

@@ -3,7 +3,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { STACK, USER, World, check, expectNoSecrets, expectWellFormed } from './harness';
+import { STACK, USER, World, check, expectNoSecrets, expectWellFormed } from '../support/cli-faults-world';
 
 let w: World;
 beforeEach(async () => {

@@ -4,8 +4,8 @@
  * scheme, stale or missing stack outputs, warnings only, every kind of failure at once, and
  * the password inside AWS errors.
  */
-import { ACCOUNT, REGION, SECRET, STACK, USER, World, check, trustPolicy } from '../adversarial-cli/harness';
-import { expectConsistent, expectHumanSummaryMatches } from './util';
+import { ACCOUNT, REGION, SECRET, STACK, USER, World, check, trustPolicy } from '../support/cli-faults-world';
+import { expectConsistent, expectHumanSummaryMatches } from '../support/cli-report-checks';
 
 const DAY = 86400_000;
 let w: World;
