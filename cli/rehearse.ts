@@ -202,7 +202,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     print('');
     print(`Summary: ${steps.filter((s) => s.ok).length}/${steps.length} steps succeeded in ${(total / 1000).toFixed(1)} s; ` +
       `${steps.reduce((n, s) => n + s.qualysCalls, 0)} Qualys calls, ${steps.reduce((n, s) => n + s.validateAttempts, 0)} validate attempts.`);
-    print(ok ? 'Next: create the credentials secret, run `npx qualys-s3 preflight <env>`, then `npx cdk deploy`.' : 'A step failed: see the ✖ lines above.');
+    print(ok ? `Next: create the credentials secret, run \`npx qualys-s3 preflight ${env.envName}\`, then \`npx cdk deploy ${name}\`.` : 'A step failed: see the ✖ lines above.');
     return { ok, steps, departures };
   } catch (error) {
     process.stdout.write = write;
