@@ -419,7 +419,7 @@ async function update(
       qualys,
       spec,
       known,
-      { mayRegenerate: false, trustPolicyHoldsIt: !regenerate, recorded: current.record.externalId },
+      { mayRegenerate: false, trustPolicyHoldsIt: !regenerate, recorded: current.record.externalId, details },
       deps,
     );
     const trustChanged = await applyExternalId(spec, externalId.value, deps);
@@ -606,14 +606,20 @@ async function learnExternalId(
   qualys: QualysClient,
   spec: IntegrationSpec,
   known: IntegrationDetails & { integrationId: string },
-  options: { readonly mayRegenerate: boolean; readonly trustPolicyHoldsIt?: boolean; readonly recorded?: string },
+  options: {
+    readonly mayRegenerate: boolean;
+    readonly trustPolicyHoldsIt?: boolean;
+    readonly recorded?: string;
+    /** The integration's details, when the caller has just read them (no second GET). */
+    readonly details?: IntegrationDetails;
+  },
   deps: LifecycleDeps,
 ): Promise<LearnedExternalId> {
   const id = known.integrationId;
   // The guide's VM details carry the external ID; its PC details do not, so for PC a GET
   // tells whether later events can rely on it or need the recorded one.
   if (known.externalId && spec.kind === 'vm') return { value: known.externalId, inDetails: true };
-  const details = await qualys.getIntegration(spec.kind, id);
+  const details = options.details ?? (await qualys.getIntegration(spec.kind, id));
   if (!details) throw new IntegrationError(`Integration ${id} vanished from Qualys while it was being set up; deploy again`);
   if (known.externalId) return { value: known.externalId, inDetails: details.externalId === known.externalId };
   if (details.externalId) return { value: details.externalId, inDetails: true };

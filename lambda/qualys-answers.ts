@@ -158,10 +158,15 @@ export function readValidationAnswer(body: unknown, text: string): ValidationVer
     .filter((v): v is string => typeof v === 'string')
     .join(' ')
     .toLowerCase();
-  if (/\b(fail|failed|failure|unable|cannot|could not|not validated|denied|invalid|error)\b/.test(words)) return 'failed';
+  if (saysFailure(words) || /\bnot validated\b/.test(words)) return 'failed';
   if (flag === true) return 'validated';
   if (/\b(successfully validated|validated successfully|validation successful|success)\b/.test(words)) return 'validated';
   return 'unclear';
+}
+
+/** Qualys's words say the request failed (the guide documents no failure answer, so by its words). */
+export function saysFailure(message: string): boolean {
+  return /\b(fail|failed|failure|unable|cannot|could not|denied|invalid|error)\b/i.test(message);
 }
 
 // ---- CIPS ------------------------------------------------------------------------------------

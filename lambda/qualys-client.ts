@@ -24,6 +24,7 @@ import {
   readIntegrationPage,
   readValidationAnswer,
   saysAlreadyPresent,
+  saysFailure,
 } from './qualys-answers';
 import {
   IntegrationError,
@@ -424,7 +425,7 @@ export class QualysClient {
   /** A 2xx whose own words say it failed did not do what was asked. */
   private refuseFailureIn2xx(step: string, method: string, path: string, res: HttpResponse): void {
     const message = this.said(res);
-    if (/\b(fail|failed|failure|unable|cannot|could not|error|invalid|denied)\b/i.test(message) && !/\bsuccess/i.test(message)) {
+    if (saysFailure(message) && !/\bsuccess/i.test(message)) {
       throw new QualysApiError(step, method, path, res.status, `${message} (a ${res.status} answer whose message says it failed)`);
     }
   }

@@ -122,7 +122,7 @@ describe.each(NAMES)('under the "%s" reading', (name) => {
     expect(world.sim.cips().policies).toEqual([555]);
   });
 
-  test('a second deploy of the same environment adopts its own integration, never a duplicate', async () => {
+  test('a second deploy of the same environment adopts its own integration (or, where Qualys lists it without an ID, stops and says so), never a duplicate', async () => {
     const p = props(world, 'pc');
     const first = await onEvent(createEvent(p), world.deps);
     const again = await onEvent(createEvent(p), world.deps).catch((e: Error) => e);
