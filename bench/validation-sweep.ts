@@ -5,12 +5,12 @@
  * dense (every 0.5 s from 3 to 45 s) where the wall-clock runs can afford only a few points.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { Prop } from '../lambda/contract';
-import { undiciTransport } from '../lambda/http';
-import { onEvent } from '../lambda/lifecycle';
-import { Logger } from '../lambda/log';
-import { Clock } from '../lambda/retry';
-import { PolicyDocument, externalIdsFor } from '../lambda/trust-policy';
+import { Prop } from '../src/core/contract';
+import { undiciTransport } from '../src/core/qualys/transport';
+import { onEvent } from '../src/core/lifecycle/lifecycle';
+import { Logger } from '../src/core/log';
+import { Clock } from '../src/core/retry';
+import { PolicyDocument, externalIdsFor } from '../src/core/trust-policy';
 import { QualysSimulator } from '../sim/qualys-simulator';
 
 const PRINCIPAL = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';

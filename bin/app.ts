@@ -4,9 +4,9 @@
  * `-c config=<path>`) and makes one stack per environment, named QualysS3-<envName>.
  */
 import { App } from 'aws-cdk-lib';
-import { loadConfig } from '../lib/load-config';
-import { stackName } from '../lib/config';
-import { QualysS3Stack } from '../lib/qualys-s3-stack';
+import { loadConfig } from '../src/config/load-config';
+import { stackName } from '../src/config/config';
+import { QualysS3Stack } from '../src/infra/qualys-s3-stack';
 
 const app = new App();
 const config = loadConfig(app);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The operator CLI, bundled from cli/bin.ts by `npm run build:cli` (run by `npm ci` through
+// The operator CLI, bundled from src/cli/bin.ts by `npm run build:cli` (run by `npm ci` through
 // `prepare`, and by `npm test`).
 try {
   require.resolve('../dist/qualys-s3.js');

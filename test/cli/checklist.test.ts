@@ -2,9 +2,9 @@
  * The checklist runner: checks as data with declared prerequisites. A check whose
  * prerequisite failed or was skipped is reported as skipped, naming it, and never run.
  */
-import { CheckDefinition, CheckResult, Checklist, fail, pass, skipped } from '../../cli/checklist';
-import { Logger } from '../../lambda/log';
-import { CREDENTIALS_PLACEHOLDER, keepPlaceholders } from '../../cli/context';
+import { CheckDefinition, CheckResult, Checklist, fail, pass, skipped } from '../../src/cli/checklist';
+import { Logger } from '../../src/core/log';
+import { CREDENTIALS_PLACEHOLDER, keepPlaceholders } from '../../src/cli/context';
 
 function checklist(): { list: Checklist; shown: CheckResult[] } {
   const shown: CheckResult[] = [];

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../cli/main';
+import { main } from '../../src/cli/main';
 import { ROOT } from '../../sim/deployment';
 import { ENV, World } from './harness';
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../cli/main';
+import { main } from '../../src/cli/main';
 
 const ROOT = path.resolve(__dirname, '../..');
 

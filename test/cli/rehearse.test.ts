@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../cli/main';
+import { main } from '../../src/cli/main';
 import { ROOT } from '../../sim/deployment';
 
 async function run(args: string[]) {

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../cli/main';
-import { qualysPrincipalArn } from '../../lambda/contract';
+import { main } from '../../src/cli/main';
+import { qualysPrincipalArn } from '../../src/core/contract';
 import { FakeAws, FakeAwsOptions } from '../../sim/fake-aws';
 import { QualysSimulator, SimUser, SimulatorOptions } from '../../sim/qualys-simulator';
 import { trustPolicy } from '../cli/harness';

@@ -1,10 +1,10 @@
 /**
  * In-memory stand-ins for the handler's AWS seams and clock, for unit tests of the lifecycle.
  */
-import { RoleTrustStore, SecretReader, StackStatusReader } from '../../lambda/aws';
-import { Logger } from '../../lambda/log';
-import { Clock } from '../../lambda/retry';
-import { PolicyDocument } from '../../lambda/trust-policy';
+import { RoleTrustStore, SecretReader, StackStatusReader } from '../../src/core/aws';
+import { Logger } from '../../src/core/log';
+import { Clock } from '../../src/core/retry';
+import { PolicyDocument } from '../../src/core/trust-policy';
 
 /** Virtual time: sleep() advances it at once, so backoff schedules run instantly. */
 export class FakeClock implements Clock {

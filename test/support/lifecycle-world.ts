@@ -4,10 +4,10 @@
  * misbehave on purpose.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { Prop } from '../../lambda/contract';
-import { HttpRequest, HttpResponse, HttpTransport, undiciTransport } from '../../lambda/http';
-import { LifecycleDeps } from '../../lambda/lifecycle';
-import { externalIdsFor } from '../../lambda/trust-policy';
+import { Prop } from '../../src/core/contract';
+import { HttpRequest, HttpResponse, HttpTransport, undiciTransport } from '../../src/core/qualys/transport';
+import { LifecycleDeps } from '../../src/core/lifecycle/lifecycle';
+import { externalIdsFor } from '../../src/core/trust-policy';
 import { QualysSimulator, SimulatorOptions } from '../../sim/qualys-simulator';
 import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from './lambda-fakes';
 

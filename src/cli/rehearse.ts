@@ -1,0 +1,300 @@
+/**
+ * `qualys-s3 rehearse [env]`: the whole lifecycle on this machine. Synthesizes the app with the
+ * environment's configuration, takes the real bundled handler out of the cloud assembly, and
+ * sends it what CloudFormation would on deploy, redeploy, a settings change, an external-ID
+ * rotation and destroy, against the project's Qualys simulator and fake AWS endpoint (the
+ * real AWS SDK and real HTTP, no account needed). Each step prints as it happens.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PENDING_EXTERNAL_ID_PREFIX, Prop, qualysPrincipalArn } from '../core/contract';
+import { errorMessage } from '../core/errors';
+import { EnvironmentConfig, QualysS3Config, stackName } from '../config/config';
+import { readRawConfig } from '../config/load-config';
+import { shortExternalId } from './checklist';
+import { Deployment, ROOT, loadBundledHandler, synthApp, trustedExternalIds } from '../../sim/deployment';
+import { FakeAws } from '../../sim/fake-aws';
+import { QualysSimulator } from '../../sim/qualys-simulator';
+import { DEFAULT_DIALECT, DIALECTS, DialectName } from '../../sim/qualys-dialect';
+
+export interface RehearsalOptions {
+  readonly config: QualysS3Config;
+  readonly env: EnvironmentConfig;
+  /** Where the configuration was read from (to re-read it as written). */
+  readonly cwd: string;
+  readonly configFile?: string;
+  readonly print: (line: string) => void;
+  readonly progress: (text: string) => void;
+  readonly now: () => number;
+  /** How long the fake IAM takes to show Qualys a new trust policy. @default 4000 */
+  readonly propagationDelayMs?: number;
+  /** The reading of the Qualys guide the simulator plays. @default 'strict' */
+  readonly dialect?: DialectName;
+}
+
+export interface RehearsalStep {
+  readonly step: string;
+  readonly resource?: string;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly qualysCalls: number;
+  readonly validateAttempts: number;
+  readonly note: string;
+}
+
+/** Where the rehearsal does not use the configuration as written, and why. */
+export interface RehearsalDeparture {
+  /** The configuration field, e.g. "bucket.bucketName". */
+  readonly field: string;
+  readonly configured: unknown;
+  /** What the rehearsal uses instead (null: left out). */
+  readonly rehearsal: unknown;
+  readonly why: string;
+}
+
+export interface RehearsalReport {
+  readonly ok: boolean;
+  readonly steps: RehearsalStep[];
+  readonly departures: RehearsalDeparture[];
+}
+
+const ACCOUNT = '123456789012';
+const USER = { username: 'rehearsal-user', password: 'Rehearsal-Only-Pa55' };
+
+export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport> {
+  const { env, print } = opts;
+  const region = env.region ?? 'us-east-1';
+  const account = env.account ?? ACCOUNT;
+  const principal = qualysPrincipalArn(env.qualysAwsAccountId);
+  const steps: RehearsalStep[] = [];
+  const departures: RehearsalDeparture[] = [];
+  const aws = new FakeAws({ account, region, propagationDelayMs: opts.propagationDelayMs ?? 4000 });
+  const sim = new QualysSimulator({
+    dialect: opts.dialect,
+    users: [USER],
+    trustChecker: aws.qualysTrustChecker(principal),
+    onValidated: (_kind, d) => aws.putObject(d.bucketName, 'test-file.gz', { size: 20 }),
+  });
+  // Inside the project: the bundle leaves the AWS SDK to the Lambda runtime, and here it is found in node_modules.
+  const outdir = fs.mkdtempSync(path.join(ROOT, '.tmp-rehearsal-'));
+  const savedEnv = { ...process.env };
+  const write = process.stdout.write.bind(process.stdout);
+  try {
+    const awsUrl = await aws.start();
+    const gateway = await sim.start();
+    const secretName = env.credentialsSecret.startsWith('arn:') ? 'qualys/api-credentials' : env.credentialsSecret;
+    departures.push({ field: 'gatewayUrl', configured: env.gatewayUrl, rehearsal: gateway, why: 'the Qualys simulator stands in for the gateway' });
+    if (secretName !== env.credentialsSecret) {
+      departures.push({ field: 'credentialsSecret', configured: env.credentialsSecret, rehearsal: secretName, why: 'an ARN names a secret in a real account; the fake Secrets Manager holds one by this name' });
+    }
+    aws.putSecret(secretName, JSON.stringify(USER));
+    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'AWS_PROFILE']) delete process.env[name];
+    Object.assign(process.env, { AWS_ENDPOINT_URL: awsUrl, AWS_REGION: region, AWS_ACCESS_KEY_ID: 'AKIDREHEARSAL', AWS_SECRET_ACCESS_KEY: 'rehearsal-only' });
+
+    print(`  Qualys simulator  ${gateway} (stands in for ${env.gatewayUrl})`);
+    print(`  fake AWS          ${awsUrl}: account ${account}, ${region}; IAM shows Qualys a new trust policy after ${(opts.propagationDelayMs ?? 4000) / 1000} s`);
+    print(`  secret            "${secretName}" holding a simulator user`);
+    print(`  dialect           ${opts.dialect ?? 'strict'}: ${describeDialect(opts.dialect)}`);
+    const { raw, written, dropped } = rehearsalConfig(opts, { gateway, account, region, secretName });
+    if (dropped.length) print(`  left out          ${dropped.join(', ')}: the handler runs on this machine`);
+    for (const key of dropped) departures.push({ field: key, configured: written[key], rehearsal: null, why: 'the handler runs on this machine' });
+    if (secretName !== env.credentialsSecret) print(`  differs           credentialsSecret: the configured ARN is replaced by "${secretName}" in the fake Secrets Manager`);
+    print('');
+
+    const name = stackName(env.envName);
+    opts.progress('synthesizing the app (cdk synth) ...');
+    print(`▶ synth: bin/app.ts with environment "${env.envName}"`);
+    const synthStarted = opts.now();
+    const synth = synthApp(raw, path.join(outdir, 'cdk.out'), name);
+    const handler = loadBundledHandler(synth.dir, synth.template);
+    const deployment = new Deployment(synth.template, handler, { aws, stackName: name, account, region });
+    aws.setStackStatus(name, 'CREATE_IN_PROGRESS');
+    deployment.createPlainResources();
+    aws.createBucket(deployment.bucketName);
+    const resources = deployment.integrations().sort().reverse(); // VmIntegration before PcIntegration
+    print(`  ${name}: bucket ${deployment.bucketName}, ${resources.length} integration(s) (${((opts.now() - synthStarted) / 1000).toFixed(1)} s)`);
+    const configuredBucket = env.bucket.bucketName;
+    if (configuredBucket !== undefined && configuredBucket !== deployment.bucketName) {
+      departures.push({ field: 'bucket.bucketName', configured: configuredBucket, rehearsal: deployment.bucketName, why: 'the fake CloudFormation names every bucket, as for a generated name' });
+      print(`  differs           bucket.bucketName: "${configuredBucket}" is configured; the rehearsal's bucket is ${deployment.bucketName}`);
+    }
+    steps.push({ step: 'synth', ok: true, durationMs: opts.now() - synthStarted, qualysCalls: 0, validateAttempts: 0, note: `${resources.length} integration(s)` });
+
+    const kindOf = (id: string) => (id.startsWith('Vm') ? 'Vm' : 'Pc') as 'Vm' | 'Pc';
+    const trust = (id: string) => trustedExternalIds(aws, deployment.roleName(kindOf(id))).map(mask).join(', ') || '(none)';
+
+    const run = async (step: string, id: string, describe: string, send: () => Promise<{ ok: boolean; reason?: string }>) => {
+      print('');
+      print(`▶ ${step} ${id}: ${describe}`);
+      print(`    trust before    Qualys with external ID ${trust(id)}`);
+      const firstCall = sim.calls.length;
+      const started = opts.now();
+      // The handler logs to stdout, as in Lambda; its lines are narrated instead of shown raw.
+      let narrating = false;
+      process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        if (narrating) return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+        for (const line of String(chunk).split('\n')) {
+          const shown = narrate(line);
+          if (!shown) continue;
+          narrating = true;
+          try {
+            print(`    ${shown.text}`);
+          } finally {
+            narrating = false;
+          }
+        }
+        return true;
+      }) as typeof process.stdout.write;
+      let out: { ok: boolean; reason?: string };
+      try {
+        out = await send();
+      } catch (error) {
+        out = { ok: false, reason: errorMessage(error) };
+      } finally {
+        process.stdout.write = write;
+      }
+      const calls = sim.calls.length - firstCall;
+      const attempts = sim.calls.slice(firstCall).filter((c) => c.method === 'PATCH' && c.path.endsWith('/validate')).length;
+      print(`    trust after     Qualys with external ID ${trust(id)}`);
+      print(`    ${out.ok ? '✔' : '✖'} ${out.ok ? 'CloudFormation gets SUCCESS' : `CloudFormation gets FAILED: ${out.reason}`} (${calls} Qualys call${calls === 1 ? '' : 's'}, ${((opts.now() - started) / 1000).toFixed(1)} s)`);
+      steps.push({ step, resource: id, ok: out.ok, durationMs: opts.now() - started, qualysCalls: calls, validateAttempts: attempts, note: out.ok ? describe : `${describe}: ${out.reason}` });
+      return out.ok;
+    };
+
+    for (const id of resources) {
+      await run('create', id, 'cdk deploy (first)', () => deployment.create(id));
+      const kind = kindOf(id) === 'Vm' ? 'vm' : 'pc';
+      const [registered] = sim.integrations(kind);
+      if (registered) {
+        print(`    registered      ${kind.toUpperCase()} ${registered.integrationId} "${registered.name}": ${registered.bucketName} in ${registered.bucketRegion}, role ${registered.roleArn}, validated ${registered.integrationValidated}`);
+      }
+    }
+    aws.setStackStatus(name, 'CREATE_COMPLETE');
+    if (env.pc) print(`    CIPS            policies [${sim.cips().policies.join(', ')}], filter ${JSON.stringify(sim.cips().filter ?? null)}`);
+
+    for (const id of resources) await run('redeploy', id, 'cdk deploy again, nothing changed', () => deployment.update(id));
+
+    for (const id of resources) {
+      const { template, change } = changeSettings(deployment.template, id);
+      deployment.template = template;
+      await run('update', id, `a settings change (${change})`, () => deployment.update(id));
+    }
+    for (const id of resources) {
+      deployment.template = withProperty(deployment.template, id, Prop.ExternalIdRotation, `rehearsal-${opts.now()}`);
+      const before = sim.integrations(kindOf(id) === 'Vm' ? 'vm' : 'pc')[0]?.externalId;
+      await run('rotate', id, 'a new "externalIdRotation" value', () => deployment.update(id));
+      const after = sim.integrations(kindOf(id) === 'Vm' ? 'vm' : 'pc')[0]?.externalId;
+      print(`    external ID     ${before ? mask(before) : '?'} → ${after ? mask(after) : '?'}`);
+    }
+
+    aws.setStackStatus(name, 'DELETE_IN_PROGRESS');
+    for (const id of [...resources].reverse()) await run('delete', id, 'cdk destroy', () => deployment.delete(id));
+    aws.setStackStatus(name, 'DELETE_COMPLETE');
+
+    const left = [...sim.integrations('vm'), ...sim.integrations('pc')];
+    const cleanup = left.length === 0;
+    print('');
+    print(`▶ after destroy: ${cleanup ? 'no integration left in Qualys' : `${left.length} integration(s) left in Qualys: ${left.map((i) => i.integrationId).join(', ')}`}; CIPS policies [${sim.cips().policies.join(', ')}]`);
+    steps.push({ step: 'cleanup', ok: cleanup, durationMs: 0, qualysCalls: 0, validateAttempts: 0, note: cleanup ? 'nothing left in Qualys' : `${left.length} integration(s) left` });
+
+    const ok = steps.every((s) => s.ok);
+    const total = steps.reduce((n, s) => n + s.durationMs, 0);
+    print('');
+    print(`Summary: ${steps.filter((s) => s.ok).length}/${steps.length} steps succeeded in ${(total / 1000).toFixed(1)} s; ` +
+      `${steps.reduce((n, s) => n + s.qualysCalls, 0)} Qualys calls, ${steps.reduce((n, s) => n + s.validateAttempts, 0)} validate attempts.`);
+    print(ok ? `Next: create the credentials secret, run \`npx qualys-s3 preflight ${env.envName}\`, then \`npx cdk deploy ${name}\`.` : 'A step failed: see the ✖ lines above.');
+    return { ok, steps, departures };
+  } catch (error) {
+    process.stdout.write = write;
+    print(`✖ the rehearsal stopped: ${errorMessage(error)}`);
+    steps.push({ step: 'rehearsal', ok: false, durationMs: 0, qualysCalls: 0, validateAttempts: 0, note: errorMessage(error) });
+    return { ok: false, steps, departures };
+  } finally {
+    process.stdout.write = write;
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+    await sim.stop();
+    await aws.stop();
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** The environment as written, pointed at the local fakes. */
+function rehearsalConfig(
+  opts: RehearsalOptions,
+  local: { gateway: string; account: string; region: string; secretName: string },
+): { raw: { environments: Record<string, unknown> }; written: Record<string, unknown>; dropped: string[] } {
+  const all = readRawConfig({ file: opts.configFile, dir: opts.cwd }) as { environments?: Record<string, Record<string, unknown>> };
+  const written = { ...(all.environments?.[opts.env.envName] ?? {}) };
+  // The handler runs on this machine: the Lambda's network path does not apply.
+  const dropped = ['proxyUrl', 'vpc'].filter((key) => key in written);
+  for (const key of ['platform', ...dropped]) delete written[key];
+  const env = { ...written, gatewayUrl: local.gateway, account: local.account, region: local.region, credentialsSecret: local.secretName };
+  return { raw: { environments: { [opts.env.envName]: env } }, written: all.environments?.[opts.env.envName] ?? {}, dropped };
+}
+
+type Template = Deployment['template'];
+
+function withProperty(template: Template, id: string, key: string, value: unknown): Template {
+  const copy = structuredClone(template);
+  copy.Resources[id].Properties = { ...copy.Resources[id].Properties, [key]: value };
+  return copy;
+}
+
+/** A settings change a user might make: one field of the resource's settings. */
+function changeSettings(template: Template, id: string): { template: Template; change: string } {
+  const text = template.Resources[id].Properties?.[Prop.Settings];
+  const settings = (typeof text === 'string' ? JSON.parse(text) : (text ?? {})) as Record<string, unknown>;
+  let change: string;
+  if (typeof settings.minSeverity === 'number') {
+    const next = settings.minSeverity === 5 ? 4 : settings.minSeverity + 1;
+    change = `minSeverity ${settings.minSeverity} → ${next}`;
+    settings.minSeverity = next;
+  } else {
+    change = `compressData ${settings.compressData} → ${!settings.compressData}`;
+    settings.compressData = !settings.compressData;
+  }
+  return { template: withProperty(template, id, Prop.Settings, typeof text === 'string' ? JSON.stringify(settings) : settings), change };
+}
+
+/** The handler's log line in words (undefined: not worth showing). The logger has already redacted it. */
+function narrate(line: string): { text: string } | undefined {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const m = entry.message;
+  switch (m) {
+    case 'qualys call':
+      return { text: `Qualys          ${String(entry.method).padEnd(6)} ${entry.path} → HTTP ${entry.status} (${entry.ms} ms)` };
+    case 'not validated yet; waiting for IAM to propagate':
+      return { text: `validate #${entry.attempt}     not yet (${String(entry.answer).replace(/^.*?validate: /, '')}); next try in ${Math.round(Number(entry.delayMs) / 100) / 10} s` };
+    case 'qualys reading':
+      return { text: `reading         ${entry.topic}: ${entry.reading}` };
+    case 'trust policy updated':
+      return { text: `IAM             trust policy rewritten` };
+    case 'event':
+    case 'done':
+      return undefined;
+    default:
+      return typeof m === 'string' ? { text: `handler         ${m}${summarize(entry)}` } : undefined;
+  }
+}
+
+function summarize(entry: Record<string, unknown>): string {
+  const rest = Object.entries(entry).filter(([k]) => !['level', 'message'].includes(k));
+  return rest.length ? ` (${rest.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')})` : '';
+}
+
+/** The dialect's departures from the strict simulator, in its field names. */
+function describeDialect(name: DialectName | undefined): string {
+  const fields = Object.entries(DIALECTS[name ?? 'strict']).filter(([k, v]) => (DEFAULT_DIALECT as Record<string, unknown>)[k] !== v);
+  return fields.length ? fields.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') : 'the simulator\'s own answers';
+}
+
+function mask(externalId: string): string {
+  if (externalId.startsWith(PENDING_EXTERNAL_ID_PREFIX)) return `${externalId} (placeholder until registration)`;
+  return shortExternalId(externalId);
+}

@@ -1,0 +1,85 @@
+/**
+ * Gateway pinning: the handler sends the Qualys user name and password only to a gateway the
+ * stack was synthesized with. The allowed origins come from the function's own environment
+ * (set by the construct), never from the event, because whoever can invoke the function
+ * chooses the event.
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { ALLOWED_GATEWAYS_ENV, Prop, QUALYS_PLATFORM_GATEWAYS, isLoopbackHost } from '../core/contract';
+import { IntegrationError } from '../core/errors';
+
+/** The event names a gateway this function is not pinned to. */
+export class GatewayNotPinnedError extends IntegrationError {}
+
+export type PinVerdict =
+  | { readonly proceed: true }
+  /** A Delete aimed at a gateway that is no longer pinned: answered without any call. */
+  | { readonly proceed: false; readonly gateway: string };
+
+/** The pinned origins, read from the function's environment; empty when unset. */
+export function pinnedGateways(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env[ALLOWED_GATEWAYS_ENV] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => originOf(s) ?? '')
+    .filter((s) => s.length > 0);
+}
+
+/** The URL's origin when it is one credentials may go to (https, or http to loopback), else undefined. */
+export function originOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.username || url.password) return undefined;
+  if (url.protocol === 'https:') return url.origin;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url.origin;
+  return undefined;
+}
+
+/**
+ * Decides whether the event may proceed. Create and Update must name a pinned gateway in
+ * ResourceProperties (an Update whose old gateway differs registers on the new one and never
+ * calls the old, so the old one need not be pinned; when they are equal the check covers both).
+ * A Delete may also name one of Qualys's own platform gateways (the configuration moved to
+ * another platform, and CloudFormation deletes the old platform's integration): those hosts
+ * are Qualys's, so the credentials stay with Qualys. A Delete naming any other unpinned gateway
+ * (a custom gatewayUrl that changed, or a forged event) is answered as done without reading
+ * the secret: the credentials never travel to an unpinned host and CloudFormation is never
+ * left waiting; the caller logs that the old integration must be removed in Qualys by hand.
+ *
+ * @throws GatewayNotPinnedError for a Create or Update naming an unpinned gateway.
+ */
+export function checkGatewayPin(event: CloudFormationCustomResourceEvent, pinned: readonly string[]): PinVerdict {
+  const raw = event.ResourceProperties?.[Prop.GatewayUrl];
+  const origin = originOf(raw);
+  if (origin !== undefined && pinned.includes(origin)) return { proceed: true };
+  if (event.RequestType === 'Delete' && origin !== undefined && QUALYS_PLATFORM_ORIGINS.includes(origin)) return { proceed: true };
+  const shown = describe(raw);
+  if (event.RequestType === 'Delete') return { proceed: false, gateway: shown };
+  throw new GatewayNotPinnedError(
+    pinned.length === 0
+      ? `the handler has no pinned Qualys gateway (${ALLOWED_GATEWAYS_ENV} is not set in its environment), so it sends ` +
+          `credentials nowhere; deploy the stack with this version of the app, which sets it from "gatewayUrl" or "platform"`
+      : `${Prop.GatewayUrl} ${shown} is not the gateway this stack was deployed with (${pinned.join(', ')}); ` +
+          'the handler sends credentials only there (https, or http to a loopback test server). ' +
+          'Change "gatewayUrl" or "platform" in the configuration and deploy, rather than invoking the function directly',
+  );
+}
+
+const QUALYS_PLATFORM_ORIGINS = Object.values(QUALYS_PLATFORM_GATEWAYS).map((url) => new URL(url).origin);
+
+/** The gateway as it may be shown: its origin only, never a user name or password in it. */
+function describe(value: unknown): string {
+  if (typeof value !== 'string') return `(${value === undefined ? 'missing' : typeof value})`;
+  try {
+    const url = new URL(value);
+    return JSON.stringify(`${url.protocol}//${url.host}`);
+  } catch {
+    return '(not a URL)';
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The Lambda entry point. It wraps the plain lifecycle function: builds its clients (once
+ * per warm Lambda, lazily), sets the deadline from the Lambda's remaining time, logs the
+ * event without its ResponseURL, and makes sure that what reaches CloudFormation (through
+ * the Provider framework) is an error message a person can act on, never a secret.
+ */
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { sdkRoleTrustStore, sdkSecretReader, sdkStackStatusReader } from '../core/aws';
+import { errorMessage } from '../core/errors';
+import { checkGatewayPin, pinnedGateways } from './gateway-pin';
+import { undiciTransport } from '../core/qualys/transport';
+import { LifecycleDeps, LifecycleResult, onEvent } from '../core/lifecycle/lifecycle';
+import { Logger } from '../core/log';
+import { systemClock } from '../core/retry';
+
+/**
+ * Time kept back from the Lambda's own timeout: enough to deregister after a failed create
+ * and to answer, so that the answer never comes from a Lambda timeout.
+ */
+export const CLEANUP_RESERVE_MS = 90_000;
+
+/** Time kept back from the Lambda's own timeout for the answer itself, after any cleanup. */
+export const ANSWER_RESERVE_MS = 10_000;
+
+type Handler = (event: CloudFormationCustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<LifecycleResult>;
+
+type DepsFactory = (context: Pick<Context, 'getRemainingTimeInMillis'>, log: Logger) => LifecycleDeps;
+
+let clients: Pick<LifecycleDeps, 'secrets' | 'trust' | 'stacks' | 'transport'> | undefined;
+
+export const defaultDeps: DepsFactory = (context, log) => {
+  clients ??= {
+    secrets: sdkSecretReader(),
+    trust: sdkRoleTrustStore(),
+    stacks: sdkStackStatusReader(),
+    transport: undiciTransport(),
+  };
+  const remaining = context.getRemainingTimeInMillis();
+  return {
+    ...clients,
+    log,
+    clock: systemClock,
+    deadline: Date.now() + Math.max(0, remaining - CLEANUP_RESERVE_MS),
+    cleanupDeadline: Date.now() + Math.max(0, remaining - ANSWER_RESERVE_MS),
+  };
+};
+
+export function wrap(
+  fn: (event: CloudFormationCustomResourceEvent, deps: LifecycleDeps) => Promise<LifecycleResult>,
+  makeDeps: DepsFactory = defaultDeps,
+  makeLogger: () => Logger = () => new Logger(),
+  allowedGateways: () => readonly string[] = () => pinnedGateways(),
+): Handler {
+  return async (event, context) => {
+    const log = makeLogger();
+    const { ResponseURL: _omitted, ...loggable } = event;
+    log.info('event', { ...loggable, ResponseURL: '...' });
+    try {
+      // Before anything reads the secret: credentials go only to a gateway pinned at synth.
+      const pin = checkGatewayPin(event, allowedGateways());
+      if (!pin.proceed && event.RequestType === 'Delete') {
+        log.warn('not deregistering: the integration is on a gateway this function is not pinned to', {
+          gateway: pin.gateway,
+          pinned: allowedGateways(),
+          PhysicalResourceId: event.PhysicalResourceId,
+          action: 'remove this integration in Qualys by hand; the credentials were not sent to that gateway',
+        });
+        return { PhysicalResourceId: event.PhysicalResourceId, Data: {} };
+      }
+      const out = await fn(event, makeDeps(context, log));
+      log.info('done', { RequestType: event.RequestType, PhysicalResourceId: out.PhysicalResourceId });
+      return out;
+    } catch (error) {
+      const message = log.redact(`${event.RequestType} failed: ${errorMessage(error)}`);
+      log.error('failed', { error: message });
+      // A fresh error: no stack frames and no cause, so that nothing unredacted travels on.
+      const answer = new Error(message);
+      answer.stack = message;
+      throw answer;
+    }
+  };
+}
+
+export const handler = wrap(onEvent);

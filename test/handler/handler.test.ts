@@ -1,0 +1,182 @@
+/**
+ * Adversarial: what CloudFormation receives (through the Lambda entry point `wrap`), and
+ * whether it always receives it in bounded time. The issue: "Every failure reaches
+ * CloudFormation with a reason a person can act on: the step, the HTTP status, Qualys's
+ * message; never the password, the JWT or the ResponseURL." and "The custom resource always
+ * answers CloudFormation in bounded time."
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { wrap } from '../../src/handler/handler';
+import { LifecycleDeps, onEvent } from '../../src/core/lifecycle/lifecycle';
+import { Logger } from '../../src/core/log';
+import { ALLOWED_GATEWAYS_ENV, Prop } from '../../src/core/contract';
+import {
+  CLEANUP_RESERVE_MS,
+  LAMBDA_BUDGET_MS,
+  RESPONSE_URL,
+  SECRET_ID,
+  USER,
+  World,
+  assertNoSecretsIn,
+  createEvent,
+  deleteEvent,
+  isRegister,
+  makeWorld,
+  networkError,
+  props,
+} from '../support/lifecycle-world';
+
+let world: World;
+let out: string[];
+
+/** The Lambda entry point, wired to the world, with a Lambda budget in virtual time. */
+function lambda(budgetMs = LAMBDA_BUDGET_MS) {
+  const started = world.clock.now();
+  const context = { getRemainingTimeInMillis: () => budgetMs - (world.clock.now() - started) };
+  const handler = wrap(
+    onEvent,
+    (ctx, log): LifecycleDeps => ({
+      ...world.deps,
+      log,
+      deadline: world.clock.now() + Math.max(0, ctx.getRemainingTimeInMillis() - CLEANUP_RESERVE_MS),
+    }),
+    () => new Logger((line) => out.push(line)),
+  );
+  return (event: CloudFormationCustomResourceEvent) =>
+    handler(event, context).then(
+      (v) => ({ ok: true as const, v, elapsed: world.clock.now() - started }),
+      (e: Error) => ({ ok: false as const, reason: e.message, stack: e.stack ?? '', elapsed: world.clock.now() - started }),
+    );
+}
+
+beforeEach(async () => {
+  world = await makeWorld();
+  // The function's environment pins its gateway (issue 10): here, the world's simulator.
+  process.env[ALLOWED_GATEWAYS_ENV] = world.gateway;
+  out = [];
+});
+afterEach(async () => {
+  assertNoSecretsIn(world, [...out, ...world.lines]);
+  for (const line of out) expect(line).not.toContain('X-Amz-Signature');
+  await world.sim.stop();
+  delete process.env[ALLOWED_GATEWAYS_ENV];
+});
+
+describe('the failure reason CloudFormation receives', () => {
+  test('GIVEN bad credentials WHEN created THEN the reason names the step and status, and holds no password, JWT, ResponseURL or stack frames', async () => {
+    world.secrets.values.set(SECRET_ID, JSON.stringify({ username: USER.username, password: 'wrong-Pa55!' }));
+    const r = await lambda()(createEvent(props(world, 'vm')));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.reason).toMatch(/^Create failed: .*HTTP 401/);
+    expect(r.reason).not.toContain('wrong-Pa55!');
+    expect(r.reason).not.toContain(RESPONSE_URL);
+    expect(r.stack).not.toMatch(/\n\s+at /);
+  });
+
+  test('GIVEN a gateway/WAF that echoes the form-encoded /auth body in its 400 page WHEN created THEN the password does not reach CloudFormation', async () => {
+    const password = 'open sesame!(42)~';
+    world.secrets.values.set(SECRET_ID, JSON.stringify({ username: USER.username, password }));
+    world.sim.setPassword(USER.username, password);
+    world.hooks.push(async (req) => {
+      if (new URL(req.url).pathname !== '/auth') return undefined;
+      return { status: 400, headers: { 'content-type': 'text/plain' }, body: `Bad Request: rejected body ${req.body}` };
+    });
+    const r = await lambda()(createEvent(props(world, 'vm')));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const formEncoded = new URLSearchParams({ password }).toString().slice('password='.length);
+    for (const text of [r.reason, ...out]) {
+      expect(text).not.toContain(password);
+      expect(text).not.toContain(formEncoded);
+    }
+  });
+
+  test('GIVEN Qualys echoes the bearer token in an error body WHEN created THEN the JWT does not reach CloudFormation', async () => {
+    world.hooks.push(async (req) => {
+      if (!isRegister(req)) return undefined;
+      return { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messsage: `Bad request for ${req.headers.Authorization ?? req.headers.authorization}` }) };
+    });
+    const r = await lambda()(createEvent(props(world, 'vm')));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    for (const token of world.sim.issuedTokens()) expect(r.reason).not.toContain(token);
+    expect(r.reason).toMatch(/HTTP 400/);
+  });
+
+  test.each([
+    ['a bare password instead of JSON', 'hunter2-plain-password'],
+    ['JSON with the password under a misspelt key', JSON.stringify({ username: 'u', pasword: 'hunter2-plain-password' })],
+    ['JSON with a numeric password', '{"username":"u","password":12345678901234}'],
+    ['truncated JSON', '{"username":"u","password":"hunter2-plain-password"'],
+    ['JSON with the password as an array', JSON.stringify({ username: 'u', password: ['hunter2-plain-password'] })],
+    ['a JSON string', JSON.stringify('hunter2-plain-password')],
+  ])('GIVEN a secret holding %s WHEN created THEN the reason explains the format and never echoes the value', async (_what, value) => {
+    world.secrets.values.set(SECRET_ID, value);
+    const r = await lambda()(createEvent(props(world, 'vm')));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.reason).toMatch(/username.*password|password/);
+    for (const text of [r.reason, ...out]) {
+      expect(text).not.toContain('hunter2-plain-password');
+      expect(text).not.toContain('12345678901234');
+    }
+  });
+
+  test('GIVEN any failure WHEN the handler logs the event THEN the ResponseURL is not logged', async () => {
+    world.secrets.values.delete(SECRET_ID);
+    await lambda()(createEvent(props(world, 'vm')));
+    expect(out.join('\n')).not.toContain('presigned');
+  });
+});
+
+describe('bounded time', () => {
+  test('GIVEN every Qualys request hangs until the 30 s socket timeout WHEN created THEN the handler answers before the Lambda times out', async () => {
+    world.hooks.push(async () => {
+      await world.clock.sleep(30_000);
+      throw networkError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error');
+    });
+    const r = await lambda()(createEvent(props(world, 'vm')));
+    expect(r.ok).toBe(false);
+    expect(r.elapsed).toBeLessThan(LAMBDA_BUDGET_MS);
+  });
+
+  test('GIVEN registration works and every later request hangs 30 s WHEN created THEN the handler answers before the Lambda times out and names what is left', async () => {
+    world.hooks.push(async (req, forward) => {
+      if (isRegister(req) || new URL(req.url).pathname === '/auth' || req.method === 'GET') return forward();
+      await world.clock.sleep(30_000);
+      throw networkError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error');
+    });
+    const r = await lambda()(createEvent(props(world, 'vm', { [Prop.ValidationTimeoutSeconds]: '720' })));
+    expect(r.ok).toBe(false);
+    expect(r.elapsed).toBeLessThan(LAMBDA_BUDGET_MS);
+    if (!r.ok) expect(r.reason).toContain(String(world.sim.integrations('vm')[0]?.integrationId ?? 'deregistered'));
+  });
+
+  test('GIVEN validation is slow (each PATCH takes 29 s, then 400) with the maximum validationTimeoutSeconds WHEN created THEN it answers in time and deregisters', async () => {
+    world.propagationMs = Number.POSITIVE_INFINITY;
+    world.hooks.push(async (req, forward) => {
+      if (req.method !== 'PATCH') return undefined;
+      await world.clock.sleep(29_000);
+      return forward();
+    });
+    const r = await lambda()(createEvent(props(world, 'vm', { [Prop.ValidationTimeoutSeconds]: '720' })));
+    expect(r.ok).toBe(false);
+    expect(r.elapsed).toBeLessThan(LAMBDA_BUDGET_MS);
+    expect(world.sim.integrations('vm')).toEqual([]);
+  });
+
+  test('GIVEN the DELETE hangs 30 s each time WHEN the stack is destroyed THEN the handler answers before the Lambda times out', async () => {
+    const seeded = world.sim.seedIntegration('vm', { name: 'qs3-dev-vm-123456789012-us-east-1' });
+    world.stacks.value = 'DELETE_IN_PROGRESS';
+    world.hooks.push(async (req) => {
+      if (req.method !== 'DELETE') return undefined;
+      await world.clock.sleep(30_000);
+      throw networkError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error');
+    });
+    const r = await lambda()(deleteEvent(`vm:${seeded.integrationId}`, props(world, 'vm')));
+    expect(r.ok).toBe(false);
+    expect(r.elapsed).toBeLessThan(LAMBDA_BUDGET_MS);
+  });
+
+});
