@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Template, functionAssetDir } from '../sim/cfn-emulator';
+import { type Template, functionAssetDir } from '../sim/cfn-emulator';
 import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler, synthApp } from '../sim/deployment';
 import { FakeAws } from '../sim/fake-aws';
 import { QualysSimulator } from '../sim/qualys-simulator';
@@ -51,7 +51,10 @@ const TARGETS = {
 
 // Inside the project, so that the bundles resolve the AWS SDK from its node_modules as the runtime provides it.
 const work = fs.mkdtempSync(path.join(ROOT, '.tmp-bench-'));
-const results: Record<string, unknown> = { machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` }, runs: RUNS };
+const results: Record<string, unknown> = {
+  machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
+  runs: RUNS,
+};
 const rows: string[][] = [];
 
 function median(values: number[]): number {
@@ -98,7 +101,9 @@ function timeApp(entry: string, outdir: string, context: Record<string, unknown>
 
 function benchSynth(): void {
   process.stderr.write('\n1. synth wall time (app command: node tsx bin/app.ts)\n');
-  const cases: Array<[string, string, Record<string, unknown>]> = [['minimal', path.join(ROOT, 'bench', 'minimal-app.ts'), {}]];
+  const cases: Array<[string, string, Record<string, unknown>]> = [
+    ['minimal', path.join(ROOT, 'bench', 'minimal-app.ts'), {}],
+  ];
   for (const n of [1, 10, 50]) {
     const file = path.join(work, `synth-${n}.json`);
     fs.writeFileSync(file, JSON.stringify(environmentsConfig(n)));
@@ -108,15 +113,25 @@ function benchSynth(): void {
   timeApp(cases[1][1], path.join(work, 'warmup'), cases[1][2]); // warm the file cache once
   for (let run = 0; run < RUNS; run++) {
     // Interleaved, so that machine noise falls on every case alike.
-    for (const [name, entry, context] of cases) times.get(name)!.push(timeApp(entry, path.join(work, `out-${name.replace(' ', '')}`), context));
+    for (const [name, entry, context] of cases)
+      times.get(name)!.push(timeApp(entry, path.join(work, `out-${name.replace(' ', '')}`), context));
   }
   const med = Object.fromEntries([...times].map(([k, v]) => [k, median(v)]));
   results.synth = { medianMs: med, samplesMs: Object.fromEntries(times) };
   for (const [name] of cases) row(`synth ${name}`, ms(med[name]));
   const r1 = med['1 env'] / med.minimal;
   const r50 = med['50 env'] / med['1 env'];
-  (results.synth as Record<string, unknown>).ratios = { oneEnvVsMinimal: r1, tenVsOne: med['10 env'] / med['1 env'], fiftyVsOne: r50 };
-  row('synth 1 env / minimal app', `${r1.toFixed(2)}x`, `<= ${TARGETS.synth1VsMinimal}x`, verdict(r1 <= TARGETS.synth1VsMinimal));
+  (results.synth as Record<string, unknown>).ratios = {
+    oneEnvVsMinimal: r1,
+    tenVsOne: med['10 env'] / med['1 env'],
+    fiftyVsOne: r50,
+  };
+  row(
+    'synth 1 env / minimal app',
+    `${r1.toFixed(2)}x`,
+    `<= ${TARGETS.synth1VsMinimal}x`,
+    verdict(r1 <= TARGETS.synth1VsMinimal),
+  );
   row('synth 10 env / 1 env', `${(med['10 env'] / med['1 env']).toFixed(2)}x`);
   row('synth 50 env / 1 env', `${r50.toFixed(2)}x`, `<= ${TARGETS.synth50Vs1}x`, verdict(r50 <= TARGETS.synth50Vs1));
 }
@@ -133,7 +148,12 @@ async function startWorld(): Promise<World> {
   const sim = new QualysSimulator({ users: [USER], trustChecker: aws.qualysTrustChecker(QUALYS_PRINCIPAL) });
   const gateway = await sim.start();
   aws.putSecret(SECRET, JSON.stringify(USER));
-  Object.assign(process.env, { AWS_ENDPOINT_URL: awsUrl, AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: awsUrl,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+  });
   return { sim, aws, gateway };
 }
 
@@ -150,7 +170,12 @@ async function benchLambda(world: World, synthesized: { template: Template; dir:
   const files = fs.readdirSync(assetDir);
   const bundle = fs.readFileSync(path.join(assetDir, 'index.js'));
   const gz = gzipSync(bundle, { level: 9 }).length;
-  row('handler bundle (minified, AWS SDK external)', `${(bundle.length / 1024).toFixed(1)} KB`, '<= 600 KB', verdict(bundle.length <= TARGETS.bundleBytes));
+  row(
+    'handler bundle (minified, AWS SDK external)',
+    `${(bundle.length / 1024).toFixed(1)} KB`,
+    '<= 600 KB',
+    verdict(bundle.length <= TARGETS.bundleBytes),
+  );
   row('handler bundle gzipped', `${(gz / 1024).toFixed(1)} KB`);
   const sdkInBundle = /@aws-sdk\/client-/.test(bundle.toString('utf8').replace(/require\("@aws-sdk\/[^"]+"\)/g, ''));
   results.lambda = { assetFiles: files, bundleBytes: bundle.length, gzipBytes: gz, awsSdkBundled: sdkInBundle };
@@ -158,15 +183,35 @@ async function benchLambda(world: World, synthesized: { template: Template; dir:
   // Cold start: a fresh process per run, each serving a first Create against the simulator.
   const samples: Array<{ loadMs: number; firstEventMs: number }> = [];
   for (let run = 0; run < RUNS; run++) {
-    const deployment = new Deployment(synthesized.template, loadBundledHandler(synthesized.dir, synthesized.template), { aws: world.aws, stackName: STACK, account: ACCOUNT, region: REGION });
+    const deployment = new Deployment(synthesized.template, loadBundledHandler(synthesized.dir, synthesized.template), {
+      aws: world.aws,
+      stackName: STACK,
+      account: ACCOUNT,
+      region: REGION,
+    });
     deployment.createPlainResources();
     const id = deployment.integrationId('Vm');
     const props = deployment.resolver.resolve(synthesized.template.Resources[id].Properties);
     const eventFile = path.join(work, `cold-${run}.json`);
-    fs.writeFileSync(eventFile, JSON.stringify({ RequestType: 'Create', StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK}/1`, RequestId: 'cold', LogicalResourceId: id, ResourceType: 'Custom::QualysS3Integration', ResponseURL: 'https://example.invalid/', ResourceProperties: props }));
+    fs.writeFileSync(
+      eventFile,
+      JSON.stringify({
+        RequestType: 'Create',
+        StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK}/1`,
+        RequestId: 'cold',
+        LogicalResourceId: id,
+        ResourceType: 'Custom::QualysS3Integration',
+        ResponseURL: 'https://example.invalid/',
+        ResourceProperties: props,
+      }),
+    );
     const out = await new Promise<string>((resolve, reject) => {
       const env = { ...process.env, ...deployment.functionEnvironment() };
-      const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'cold-start.js'), path.join(assetDir, 'index.js'), eventFile], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [path.join(ROOT, 'bench', 'cold-start.js'), path.join(assetDir, 'index.js'), eventFile],
+        { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       child.on('exit', () => resolve(err));
@@ -180,7 +225,12 @@ async function benchLambda(world: World, synthesized: { template: Template; dir:
   const first = median(samples.map((x) => x.firstEventMs));
   Object.assign(results.lambda as object, { coldStart: { loadMsMedian: load, firstCreateMsMedian: first, samples } });
   row('cold start: load the bundle', ms(load));
-  row('cold start: load + first Create served', ms(load + first), `< ${TARGETS.coldStartMs} ms`, verdict(load + first < TARGETS.coldStartMs));
+  row(
+    'cold start: load + first Create served',
+    ms(load + first),
+    `< ${TARGETS.coldStartMs} ms`,
+    verdict(load + first < TARGETS.coldStartMs),
+  );
 }
 
 type Counts = Record<string, number>;
@@ -206,19 +256,39 @@ function withProperty(template: Template, logicalId: string, prop: string, value
 }
 
 async function benchValidationSweep(): Promise<void> {
-  process.stderr.write('\n3a. validation schedule over IAM propagation delays D = 3..45 s (virtual time, every 0.5 s)\n');
+  process.stderr.write(
+    '\n3a. validation schedule over IAM propagation delays D = 3..45 s (virtual time, every 0.5 s)\n',
+  );
   const delays: number[] = [];
   for (let d = 3_000; d <= 45_000; d += 500) delays.push(d);
   const points = await sweepValidation(delays);
   for (const p of points.filter((x) => [4_000, 8_000, 15_000, 30_000, 45_000].includes(x.delayMs))) {
     const share = (p.validatedAfterMs - p.delayMs) / p.delayMs;
-    row(`sweep D = ${p.delayMs / 1000} s`, `validated after ${s(p.validatedAfterMs)} (+${Math.round(share * 100)}%), ${p.validateCalls} calls`);
+    row(
+      `sweep D = ${p.delayMs / 1000} s`,
+      `validated after ${s(p.validatedAfterMs)} (+${Math.round(share * 100)}%), ${p.validateCalls} calls`,
+    );
   }
   const sum = summarize(points);
   results.validationSweep = { points, ...sum };
-  row('sweep 3-45 s: mean overhead', `${(sum.meanOverhead * 100).toFixed(1)}% of D`, `<= ${TARGETS.meanOverheadShare * 100}%`, verdict(sum.meanOverhead <= TARGETS.meanOverheadShare));
-  row('sweep 3-45 s: worst overhead', `${(sum.worstOverhead * 100).toFixed(1)}% of D`, `<= ${TARGETS.worstOverheadShare * 100}%`, verdict(sum.worstOverhead <= TARGETS.worstOverheadShare));
-  row('sweep 3-45 s: mean validate calls', `${sum.meanCalls.toFixed(1)} (max ${sum.maxCalls})`, `<= ${TARGETS.meanValidateCalls}`, verdict(sum.meanCalls <= TARGETS.meanValidateCalls));
+  row(
+    'sweep 3-45 s: mean overhead',
+    `${(sum.meanOverhead * 100).toFixed(1)}% of D`,
+    `<= ${TARGETS.meanOverheadShare * 100}%`,
+    verdict(sum.meanOverhead <= TARGETS.meanOverheadShare),
+  );
+  row(
+    'sweep 3-45 s: worst overhead',
+    `${(sum.worstOverhead * 100).toFixed(1)}% of D`,
+    `<= ${TARGETS.worstOverheadShare * 100}%`,
+    verdict(sum.worstOverhead <= TARGETS.worstOverheadShare),
+  );
+  row(
+    'sweep 3-45 s: mean validate calls',
+    `${sum.meanCalls.toFixed(1)} (max ${sum.maxCalls})`,
+    `<= ${TARGETS.meanValidateCalls}`,
+    verdict(sum.meanCalls <= TARGETS.meanValidateCalls),
+  );
 }
 
 async function benchLifecycle(world: World, synthesized: { template: Template; dir: string }): Promise<void> {
@@ -233,7 +303,12 @@ async function benchLifecycle(world: World, synthesized: { template: Template; d
     const t: Record<string, number[]> = { create: [], validateCalls: [], update: [], rotation: [], delete: [] };
     world.aws.propagationDelayMs = delay;
     for (let run = 0; run < runs; run++) {
-      const d = new Deployment(synthesized.template, handler, { aws: world.aws, stackName: STACK, account: ACCOUNT, region: REGION });
+      const d = new Deployment(synthesized.template, handler, {
+        aws: world.aws,
+        stackName: STACK,
+        account: ACCOUNT,
+        region: REGION,
+      });
       d.createPlainResources();
       const id = d.integrationId('Vm');
       const counts: Record<string, ReturnType<typeof splitCounts>> = {};
@@ -278,19 +353,38 @@ async function benchLifecycle(world: World, synthesized: { template: Template; d
   world.aws.propagationDelayMs = 0;
   const meanMeasured = measured.reduce((a, m) => a + m.overhead, 0) / measured.length;
   const meanMeasuredCalls = measured.reduce((a, m) => a + m.calls, 0) / measured.length;
-  row('wall clock, D = 4/8/15/30 s: mean overhead', `${Math.round(meanMeasured * 100)}% of D`, `<= ${TARGETS.meanOverheadShare * 100}%`, verdict(meanMeasured <= TARGETS.meanOverheadShare));
-  row('wall clock, D = 4/8/15/30 s: mean validate calls', meanMeasuredCalls.toFixed(1), `<= ${TARGETS.meanValidateCalls}`, verdict(meanMeasuredCalls <= TARGETS.meanValidateCalls));
+  row(
+    'wall clock, D = 4/8/15/30 s: mean overhead',
+    `${Math.round(meanMeasured * 100)}% of D`,
+    `<= ${TARGETS.meanOverheadShare * 100}%`,
+    verdict(meanMeasured <= TARGETS.meanOverheadShare),
+  );
+  row(
+    'wall clock, D = 4/8/15/30 s: mean validate calls',
+    meanMeasuredCalls.toFixed(1),
+    `<= ${TARGETS.meanValidateCalls}`,
+    verdict(meanMeasuredCalls <= TARGETS.meanValidateCalls),
+  );
   results.lifecycle = lifecycle;
   results.apiCallsPerOperation = callsPerOperation;
   process.stderr.write('\n4. Qualys API calls per operation (VM, warm Lambda, D = 8 s)\n');
   for (const [name, c] of Object.entries(callsPerOperation ?? {})) {
-    const detail = Object.entries(c.calls).map(([k, v]) => `${k} x${v}`).join(', ');
-    row(`calls: ${name}`, `${c.total} (+${c.auth} /auth)${detail ? `: ${detail}` : ''}`, name === 'update (nothing changed)' ? '0' : '', name === 'update (nothing changed)' ? verdict(c.total === 0 && c.auth === 0) : '');
+    const detail = Object.entries(c.calls)
+      .map(([k, v]) => `${k} x${v}`)
+      .join(', ');
+    row(
+      `calls: ${name}`,
+      `${c.total} (+${c.auth} /auth)${detail ? `: ${detail}` : ''}`,
+      name === 'update (nothing changed)' ? '0' : '',
+      name === 'update (nothing changed)' ? verdict(c.total === 0 && c.auth === 0) : '',
+    );
   }
 }
 
 async function main(): Promise<void> {
-  process.stderr.write(`qualys-s3-cdk benchmark: ${RUNS} runs per figure (median), node ${process.version}, ${os.cpus().length} cores\n`);
+  process.stderr.write(
+    `qualys-s3-cdk benchmark: ${RUNS} runs per figure (median), node ${process.version}, ${os.cpus().length} cores\n`,
+  );
   if (ONLY.has('synth')) benchSynth();
   if (ONLY.has('lifecycle') || ONLY.has('sweep')) await benchValidationSweep();
   if (ONLY.has('lambda') || ONLY.has('lifecycle')) {
@@ -304,9 +398,13 @@ async function main(): Promise<void> {
       await world.aws.stop();
     }
   }
-  const width = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['measure', 'value', 'target', ''][i].length));
+  const width = [0, 1, 2, 3].map((i) =>
+    Math.max(...rows.map((r) => r[i].length), ['measure', 'value', 'target', ''][i].length),
+  );
   const line = (r: string[]) => r.map((c, i) => c.padEnd(width[i])).join(' | ');
-  process.stdout.write(`\n${line(['measure', 'value', 'target', 'verdict'])}\n${width.map((w) => '-'.repeat(w)).join('-|-')}\n`);
+  process.stdout.write(
+    `\n${line(['measure', 'value', 'target', 'verdict'])}\n${width.map((w) => '-'.repeat(w)).join('-|-')}\n`,
+  );
   for (const r of rows) process.stdout.write(`${line(r)}\n`);
   results.table = rows.map(([measure, value, target, v]) => ({ measure, value, target, verdict: v }));
   fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

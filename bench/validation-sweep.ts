@@ -9,8 +9,8 @@ import { Prop } from '../src/core/contract';
 import { undiciTransport } from '../src/core/qualys/transport';
 import { onEvent } from '../src/core/lifecycle/lifecycle';
 import { Logger } from '../src/core/log';
-import { Clock } from '../src/core/retry';
-import { PolicyDocument, externalIdsFor } from '../src/core/trust-policy';
+import type { Clock } from '../src/core/retry';
+import { type PolicyDocument, externalIdsFor } from '../src/core/trust-policy';
 import { QualysSimulator } from '../sim/qualys-simulator';
 
 const PRINCIPAL = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
@@ -26,7 +26,13 @@ export interface SweepPoint {
 /** Runs one VM create per delay and reports when it validated and with how many calls. */
 export async function sweepValidation(delaysMs: readonly number[]): Promise<SweepPoint[]> {
   let now = 1_700_000_000_000;
-  const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms), random: () => 0.5 };
+  const clock: Clock = {
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+    },
+    random: () => 0.5,
+  };
   let policy: PolicyDocument = { Version: '2012-10-17', Statement: [] };
   let writtenAt = now;
   let delay = 0;
@@ -34,7 +40,9 @@ export async function sweepValidation(delaysMs: readonly number[]): Promise<Swee
     users: [USER],
     now: () => now,
     trustChecker: (_role, externalId) =>
-      now - writtenAt >= delay && externalIdsFor(policy, PRINCIPAL).includes(externalId) ? { ok: true } : { ok: false, reason: 'not propagated' },
+      now - writtenAt >= delay && externalIdsFor(policy, PRINCIPAL).includes(externalId)
+        ? { ok: true }
+        : { ok: false, reason: 'not propagated' },
   });
   const gateway = await sim.start();
   const points: SweepPoint[] = [];
@@ -43,7 +51,14 @@ export async function sweepValidation(delaysMs: readonly number[]): Promise<Swee
       delay = d;
       policy = {
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { AWS: PRINCIPAL }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'qualys-s3-pending-registration-vm' } } }],
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: PRINCIPAL },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'sts:ExternalId': 'qualys-s3-pending-registration-vm' } },
+          },
+        ],
       };
       sim.resetCalls();
       const name = `sweep-${d}`;
@@ -64,8 +79,13 @@ export async function sweepValidation(delaysMs: readonly number[]): Promise<Swee
         tokenCache: new Map(),
       });
       const validatedAt = sim.calls.filter((c) => c.path.endsWith('/validate') && c.status === 200).at(-1)?.at ?? 0;
-      points.push({ delayMs: d, validatedAfterMs: validatedAt - writtenAt, validateCalls: sim.calls.filter((c) => c.path.endsWith('/validate')).length });
-      if (!out.PhysicalResourceId.startsWith('vm:')) throw new Error(`sweep create at D=${d} ms answered ${out.PhysicalResourceId}`);
+      points.push({
+        delayMs: d,
+        validatedAfterMs: validatedAt - writtenAt,
+        validateCalls: sim.calls.filter((c) => c.path.endsWith('/validate')).length,
+      });
+      if (!out.PhysicalResourceId.startsWith('vm:'))
+        throw new Error(`sweep create at D=${d} ms answered ${out.PhysicalResourceId}`);
     }
   } finally {
     await sim.stop();
@@ -86,7 +106,15 @@ function createEvent(gateway: string, name: string): CloudFormationCustomResourc
     [Prop.BucketRegion]: 'us-east-1',
     [Prop.IntegrationName]: name,
     [Prop.DefaultIntegrationName]: name,
-    [Prop.Settings]: JSON.stringify({ minSeverity: 3, baseCategory: 'Confirmed', resultSectionNeeded: false, sendVulnInfo: false, compressData: true, sendAlerts: false, errorEmails: [] }),
+    [Prop.Settings]: JSON.stringify({
+      minSeverity: 3,
+      baseCategory: 'Confirmed',
+      resultSectionNeeded: false,
+      sendVulnInfo: false,
+      compressData: true,
+      sendAlerts: false,
+      errorEmails: [],
+    }),
     [Prop.ExternalIdRotation]: '',
     [Prop.AdoptExisting]: 'false',
     [Prop.ValidationTimeoutSeconds]: '600',
@@ -105,7 +133,12 @@ function createEvent(gateway: string, name: string): CloudFormationCustomResourc
 }
 
 /** Overhead (validated after D, less D, as a share of D) and calls: each point and the means. */
-export function summarize(points: readonly SweepPoint[]): { meanOverhead: number; worstOverhead: number; meanCalls: number; maxCalls: number } {
+export function summarize(points: readonly SweepPoint[]): {
+  meanOverhead: number;
+  worstOverhead: number;
+  meanCalls: number;
+  maxCalls: number;
+} {
   const overheads = points.map((p) => (p.validatedAfterMs - p.delayMs) / p.delayMs);
   return {
     meanOverhead: overheads.reduce((a, b) => a + b, 0) / overheads.length,

@@ -4,7 +4,9 @@
 try {
   require.resolve('../dist/qualys-s3.js');
 } catch {
-  process.stderr.write('qualys-s3: the CLI is not built yet; run "npm run build:cli" (or "npm ci") in the project folder\n');
+  process.stderr.write(
+    'qualys-s3: the CLI is not built yet; run "npm run build:cli" (or "npm ci") in the project folder\n',
+  );
   process.exit(2);
 }
 require('../dist/qualys-s3.js');

@@ -19,7 +19,10 @@ export interface Pseudo {
   stackName: string;
 }
 
-export type Handler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<{
+export type Handler = (
+  event: unknown,
+  context: { getRemainingTimeInMillis(): number },
+) => Promise<{
   PhysicalResourceId: string;
   Data: Record<string, string>;
 }>;
@@ -92,9 +95,10 @@ export function readTemplate(outdir: string, stackName: string): Template {
 
 /** The directory of a function's code asset, from the template's asset metadata. */
 export function functionAssetDir(outdir: string, template: Template, logicalIdPrefix: string): string {
-  const [, fn] = Object.entries(template.Resources).find(
-    ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(logicalIdPrefix),
-  ) ?? [];
+  const [, fn] =
+    Object.entries(template.Resources).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(logicalIdPrefix),
+    ) ?? [];
   const assetPath = fn?.Metadata?.['aws:asset:path'];
   if (typeof assetPath !== 'string') throw new Error(`no function asset for ${logicalIdPrefix}`);
   return path.join(outdir, assetPath);
@@ -115,7 +119,14 @@ export async function invoke(
   const started = Date.now();
   const context = { getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started) };
   try {
-    const out = await handler({ ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/presigned?X-Amz-Signature=abc', ...event }, context);
+    const out = await handler(
+      {
+        ResponseURL:
+          'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/presigned?X-Amz-Signature=abc',
+        ...event,
+      },
+      context,
+    );
     return { ok: true, ...out };
   } catch (error) {
     return { ok: false, reason: (error as Error).message };

@@ -7,8 +7,16 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Handler, Resolver, Template, functionAssetDir, invoke, readTemplate, resourcesOfType } from './cfn-emulator';
-import { FakeAws } from './fake-aws';
+import {
+  type Handler,
+  Resolver,
+  type Template,
+  functionAssetDir,
+  invoke,
+  readTemplate,
+  resourcesOfType,
+} from './cfn-emulator';
+import type { FakeAws } from './fake-aws';
 
 export const ROOT = path.join(__dirname, '..');
 export const QUALYS_PRINCIPAL = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
@@ -21,16 +29,20 @@ export function synthApp(config: unknown, outdir: string, stackName: string): { 
   fs.mkdirSync(outdir, { recursive: true });
   const configFile = `${outdir}.config.json`;
   fs.writeFileSync(configFile, JSON.stringify(config));
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'app.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      CDK_OUTDIR: outdir,
-      // The CLI sets asset metadata; it tells where each function's bundle is.
-      CDK_CONTEXT_JSON: JSON.stringify({ config: configFile, 'aws:cdk:enable-asset-metadata': true }),
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'app.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        CDK_OUTDIR: outdir,
+        // The CLI sets asset metadata; it tells where each function's bundle is.
+        CDK_CONTEXT_JSON: JSON.stringify({ config: configFile, 'aws:cdk:enable-asset-metadata': true }),
+      },
+      stdio: 'pipe',
     },
-    stdio: 'pipe',
-  });
+  );
   return { template: readTemplate(outdir, stackName), dir: outdir };
 }
 
@@ -45,7 +57,10 @@ export function loadBundledHandler(dir: string, template: Template): Handler {
 /** The external IDs a role's trust policy requires of the Qualys principal ('<none>' for a statement without one). */
 export function trustedExternalIds(aws: FakeAws, roleName: string): string[] {
   const doc = aws.role(roleName).trustPolicy as {
-    Statement: Array<{ Principal?: { AWS?: string }; Condition?: { StringEquals?: Record<string, string | string[]> } }>;
+    Statement: Array<{
+      Principal?: { AWS?: string };
+      Condition?: { StringEquals?: Record<string, string | string[]> };
+    }>;
   };
   return doc.Statement.filter((s) => s.Principal?.AWS === QUALYS_PRINCIPAL).flatMap((s) => {
     const v = s.Condition?.StringEquals?.['sts:ExternalId'];
@@ -98,7 +113,8 @@ export class Deployment {
         this.resolver.attributes.set(`${id}.Arn`, `arn:aws:iam::${account}:role/${name}`);
       }
       if (r.Type === 'AWS::S3::Bucket') this.resolver.physicalIds.set(id, this.bucketName);
-      if (r.Type === 'AWS::Lambda::Function') this.resolver.attributes.set(`${id}.Arn`, `arn:aws:lambda:${region}:${account}:function:${id}`);
+      if (r.Type === 'AWS::Lambda::Function')
+        this.resolver.attributes.set(`${id}.Arn`, `arn:aws:lambda:${region}:${account}:function:${id}`);
     }
     for (const id of resourcesOfType(this.template, 'AWS::IAM::Role')) this.writeRole(id, true);
   }

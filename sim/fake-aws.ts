@@ -16,7 +16,7 @@
  * Only node's `http` and `crypto` are used.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import { LoopbackServer } from './loopback-server';
 
 export type AwsService = 'iam' | 'secretsmanager' | 'cloudformation' | 's3' | 'sts';
@@ -129,7 +129,11 @@ const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const CFN_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
-const QUERY_VERSIONS: Record<string, AwsService> = { '2010-05-08': 'iam', '2010-05-15': 'cloudformation', '2011-06-15': 'sts' };
+const QUERY_VERSIONS: Record<string, AwsService> = {
+  '2010-05-08': 'iam',
+  '2010-05-15': 'cloudformation',
+  '2011-06-15': 'sts',
+};
 const POLICY_VERSIONS = ['2012-10-17', '2008-10-17'];
 
 class AwsError extends Error {
@@ -143,7 +147,11 @@ class AwsError extends Error {
 }
 
 export class FakeAws {
-  private readonly server = new LoopbackServer('FakeAws', (req, res) => this.handle(req, res), (message) => ({ contentType: 'text/plain', body: message }));
+  private readonly server = new LoopbackServer(
+    'FakeAws',
+    (req, res) => this.handle(req, res),
+    (message) => ({ contentType: 'text/plain', body: message }),
+  );
   readonly account: string;
   readonly region: string;
   propagationDelayMs: number;
@@ -184,7 +192,6 @@ export class FakeAws {
   stop(): Promise<void> {
     return this.server.stop();
   }
-
 
   // ---- state -----------------------------------------------------------------------------
 
@@ -275,7 +282,9 @@ export class FakeAws {
     }
     const arn = /^arn:[^:]+:cloudformation:[^:]*:\d{12}:stack\/([^/]+)\/.+$/.exec(stackIdOrName);
     const stackName = arn ? arn[1] : stackIdOrName;
-    const stackId = arn ? stackIdOrName : `arn:aws:cloudformation:${this.region}:${this.account}:stack/${stackName}/${randomUUID()}`;
+    const stackId = arn
+      ? stackIdOrName
+      : `arn:aws:cloudformation:${this.region}:${this.account}:stack/${stackName}/${randomUUID()}`;
     this.stacks.push({ stackId, stackName, status, createdAt: at, updatedAt: at, outputs: {} });
     return stackId;
   }
@@ -308,7 +317,9 @@ export class FakeAws {
   }
 
   objects(bucket: string): ObjectView[] {
-    return [...(this.buckets.get(bucket)?.values() ?? [])].map((o) => ({ ...o })).sort((a, b) => (a.key < b.key ? -1 : 1));
+    return [...(this.buckets.get(bucket)?.values() ?? [])]
+      .map((o) => ({ ...o }))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
   /**
@@ -329,12 +340,19 @@ export class FakeAws {
     const cutoff = this.now() - this.propagationDelayMs;
     const visible = [...role.history].reverse().find((h) => h.at <= cutoff);
     const newest = role.history[role.history.length - 1];
-    const pending = visible !== newest ? ` (a trust policy written ${this.now() - newest.at} ms ago has not propagated yet)` : '';
+    const pending =
+      visible !== newest ? ` (a trust policy written ${this.now() - newest.at} ms ago has not propagated yet)` : '';
     if (!visible) return { ok: false, reason: `role ${roleArn} is not yet visible to STS${pending}` };
     const verdict = evaluateTrust(visible.policy, principalArn, externalId);
     if (verdict === 'allow') return { ok: true };
-    const why = verdict === 'deny' ? 'an explicit Deny in the trust policy applies' : 'no trust policy statement allows it with this external ID';
-    return { ok: false, reason: `${principalArn} is not authorized to perform sts:AssumeRole on ${roleArn}: ${why}${pending}` };
+    const why =
+      verdict === 'deny'
+        ? 'an explicit Deny in the trust policy applies'
+        : 'no trust policy statement allows it with this external ID';
+    return {
+      ok: false,
+      reason: `${principalArn} is not authorized to perform sts:AssumeRole on ${roleArn}: ${why}${pending}`,
+    };
   }
 
   /** A trust checker for the Qualys simulator: Qualys's principal assuming the role. */
@@ -384,13 +402,16 @@ export class FakeAws {
       service = 's3';
       const url = new URL(req.url ?? '/', 'http://fake');
       params = url.searchParams;
-      action = req.method === 'GET' && params.get('list-type') === '2' ? 'ListObjectsV2' : `${req.method} ${url.pathname}`;
+      action =
+        req.method === 'GET' && params.get('list-type') === '2' ? 'ListObjectsV2' : `${req.method} ${url.pathname}`;
       params.set('Bucket', decodeURIComponent(url.pathname.split('/')[1] ?? ''));
     } else {
       const query = new URL(req.url ?? '/', 'http://fake').searchParams;
       params = req.method === 'POST' ? new URLSearchParams(raw) : query;
       action = params.get('Action') ?? '';
-      service = QUERY_VERSIONS[params.get('Version') ?? ''] ?? (scope === 'iam' || scope === 'cloudformation' || scope === 'sts' ? scope : 'unknown');
+      service =
+        QUERY_VERSIONS[params.get('Version') ?? ''] ??
+        (scope === 'iam' || scope === 'cloudformation' || scope === 'sts' ? scope : 'unknown');
     }
     const call: AwsCall = { service, action, at, status: 0 };
     this.calls.push(call);
@@ -409,7 +430,11 @@ export class FakeAws {
     let reply: Reply;
     try {
       if (!/^AWS4-HMAC-SHA256 /.test(auth)) {
-        throw new AwsError(403, json ? 'MissingAuthenticationTokenException' : 'MissingAuthenticationToken', 'Missing Authentication Token');
+        throw new AwsError(
+          403,
+          json ? 'MissingAuthenticationTokenException' : 'MissingAuthenticationToken',
+          'Missing Authentication Token',
+        );
       }
       if (json) {
         try {
@@ -426,7 +451,12 @@ export class FakeAws {
     this.send(res, call, reply);
   }
 
-  private dispatch(service: AwsService | 'unknown', action: string, params: URLSearchParams, body: Record<string, unknown>): Reply {
+  private dispatch(
+    service: AwsService | 'unknown',
+    action: string,
+    params: URLSearchParams,
+    body: Record<string, unknown>,
+  ): Reply {
     switch (`${service}:${action}`) {
       case 'iam:GetRole':
         return this.getRole(params);
@@ -443,7 +473,8 @@ export class FakeAws {
       case 's3:ListObjectsV2':
         return this.listObjectsV2(params);
       default:
-        if (service === 'secretsmanager') throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${action}`);
+        if (service === 'secretsmanager')
+          throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${action}`);
         if (service === 's3') throw new AwsError(501, 'NotImplemented', `FakeAws implements no S3 operation ${action}`);
         throw new AwsError(400, 'InvalidAction', `Could not find operation ${action || '(none)'} for ${service}`);
     }
@@ -478,7 +509,11 @@ export class FakeAws {
   private iamRole(params: URLSearchParams): RoleState {
     const name = params.get('RoleName');
     if (!name) {
-      throw new AwsError(400, 'ValidationError', "1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null");
+      throw new AwsError(
+        400,
+        'ValidationError',
+        "1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null",
+      );
     }
     const role = this.roles.get(name);
     if (!role) throw new AwsError(404, 'NoSuchEntity', `The role with name ${name} cannot be found.`);
@@ -507,7 +542,11 @@ export class FakeAws {
   private updateAssumeRolePolicy(params: URLSearchParams): Reply {
     const text = params.get('PolicyDocument');
     if (text === null) {
-      throw new AwsError(400, 'ValidationError', "1 validation error detected: Value null at 'policyDocument' failed to satisfy constraint: Member must not be null");
+      throw new AwsError(
+        400,
+        'ValidationError',
+        "1 validation error detected: Value null at 'policyDocument' failed to satisfy constraint: Member must not be null",
+      );
     }
     const role = this.iamRole(params);
     const policy = checkTrustPolicy(text);
@@ -526,7 +565,11 @@ export class FakeAws {
   private listRoles(params: URLSearchParams): Reply {
     const max = Number(params.get('MaxItems') ?? '100');
     if (!Number.isInteger(max) || max < 1 || max > 1000) {
-      throw new AwsError(400, 'ValidationError', `1 validation error detected: Value '${params.get('MaxItems')}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`);
+      throw new AwsError(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${params.get('MaxItems')}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`,
+      );
     }
     const names = [...this.roles.keys()].sort();
     const marker = params.get('Marker');
@@ -582,7 +625,7 @@ export class FakeAws {
     const delimiter = params.get('delimiter') ?? '';
     const maxKeys = Math.min(1000, Number(params.get('max-keys') ?? '1000'));
     const token = params.get('continuation-token');
-    const after = token ? Buffer.from(token, 'base64url').toString('utf8') : params.get('start-after') ?? '';
+    const after = token ? Buffer.from(token, 'base64url').toString('utf8') : (params.get('start-after') ?? '');
     // Keys and common prefixes in one sorted stream, as S3 pages them.
     const entries: Array<{ key: string; object?: ObjectView }> = [];
     const seenPrefixes = new Set<string>();
@@ -624,7 +667,9 @@ export class FakeAws {
         (delimiter ? `<Delimiter>${esc(delimiter)}</Delimiter>` : '') +
         `<IsTruncated>${truncated}</IsTruncated>` +
         (token ? `<ContinuationToken>${esc(token)}</ContinuationToken>` : '') +
-        (truncated ? `<NextContinuationToken>${Buffer.from(page[page.length - 1].key).toString('base64url')}</NextContinuationToken>` : '') +
+        (truncated
+          ? `<NextContinuationToken>${Buffer.from(page[page.length - 1].key).toString('base64url')}</NextContinuationToken>`
+          : '') +
         contents +
         common +
         '</ListBucketResult>',
@@ -650,7 +695,11 @@ export class FakeAws {
   private getSecretValue(body: Record<string, unknown>): Reply {
     const id = body.SecretId;
     if (typeof id !== 'string' || id.length === 0) {
-      throw new AwsError(400, 'ValidationException', "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null");
+      throw new AwsError(
+        400,
+        'ValidationException',
+        "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null",
+      );
     }
     const secret = this.findSecret(id);
     if (this.denied.has(secret?.name ?? id)) {
@@ -661,7 +710,8 @@ export class FakeAws {
           `secretsmanager:GetSecretValue on resource: ${id} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
       );
     }
-    if (!secret) throw new AwsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    if (!secret)
+      throw new AwsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return {
       status: 200,
       contentType: 'application/x-amz-json-1.1',
@@ -709,7 +759,9 @@ export class FakeAws {
           (Object.keys(s.outputs).length
             ? '<Outputs>' +
               Object.entries(s.outputs)
-                .map(([k, v]) => `<member><OutputKey>${esc(k)}</OutputKey><OutputValue>${esc(v)}</OutputValue></member>`)
+                .map(
+                  ([k, v]) => `<member><OutputKey>${esc(k)}</OutputKey><OutputValue>${esc(v)}</OutputValue></member>`,
+                )
                 .join('') +
               '</Outputs>'
             : '') +
@@ -794,16 +846,19 @@ function checkTrustPolicy(text: string): PolicyDocument {
   for (const st of doc.Statement) {
     if (!isObject(st)) throw malformed('Syntax errors in policy.');
     if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw malformed('Invalid effect in policy.');
-    if (st.Principal === undefined && st.NotPrincipal === undefined) throw malformed('AssumeRolepolicy contained an invalid principal element');
+    if (st.Principal === undefined && st.NotPrincipal === undefined)
+      throw malformed('AssumeRolepolicy contained an invalid principal element');
     const badPrincipal = invalidPrincipal(st.Principal ?? st.NotPrincipal);
     if (badPrincipal) throw malformed(`Invalid principal in policy: ${badPrincipal}`);
-    if (st.Action === undefined && st.NotAction === undefined) throw malformed('Policy statement must contain actions.');
+    if (st.Action === undefined && st.NotAction === undefined)
+      throw malformed('Policy statement must contain actions.');
     if (st.Resource !== undefined) throw malformed('Has prohibited field Resource');
   }
   return doc as PolicyDocument;
 }
 
-const AWS_PRINCIPAL = /^(?:\*|\d{12}|arn:[a-z][a-z0-9-]*:(?:iam::\d{12}:(?:root|role\/.+|user\/.+)|sts::\d{12}:(?:assumed-role|federated-user)\/.+))$/;
+const AWS_PRINCIPAL =
+  /^(?:\*|\d{12}|arn:[a-z][a-z0-9-]*:(?:iam::\d{12}:(?:root|role\/.+|user\/.+)|sts::\d{12}:(?:assumed-role|federated-user)\/.+))$/;
 
 /** Like IAM: the principal element must name principals it recognises (returns the offender). */
 function invalidPrincipal(principal: unknown): string | undefined {
@@ -811,7 +866,8 @@ function invalidPrincipal(principal: unknown): string | undefined {
   if (!isObject(principal) || Object.keys(principal).length === 0) return JSON.stringify(principal ?? null);
   for (const [type, value] of Object.entries(principal)) {
     const list = Array.isArray(value) ? value : [value];
-    if (!['AWS', 'Service', 'Federated', 'CanonicalUser'].includes(type) || list.length === 0) return `"${type}":${JSON.stringify(value)}`;
+    if (!['AWS', 'Service', 'Federated', 'CanonicalUser'].includes(type) || list.length === 0)
+      return `"${type}":${JSON.stringify(value)}`;
     for (const v of list) {
       if (typeof v !== 'string' || v.length === 0) return `"${type}":${JSON.stringify(v)}`;
       if (type === 'AWS' && !AWS_PRINCIPAL.test(v)) return `"AWS":"${v}"`;
@@ -855,7 +911,12 @@ function xml(body: string): Reply {
 }
 
 function esc(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 function isoSeconds(ms: number): string {
@@ -885,7 +946,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function randomId(length: number, alphabet: 'upper' | 'mixed' = 'upper'): string {
-  const chars = alphabet === 'upper' ? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const chars =
+    alphabet === 'upper'
+      ? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+      : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const bytes = randomBytes(length);
   let out = '';
   for (let i = 0; i < length; i++) out += chars[bytes[i] % chars.length];

@@ -173,7 +173,7 @@ export const MAX_PAGE_SIZE = 1000;
 export function resolveDialect(dialect: DialectName | Partial<Dialect> | undefined): Dialect {
   if (dialect === undefined) return { ...DEFAULT_DIALECT };
   if (typeof dialect === 'string') {
-    if (!Object.prototype.hasOwnProperty.call(DIALECTS, dialect)) {
+    if (!Object.hasOwn(DIALECTS, dialect)) {
       throw new Error(`Unknown simulator dialect '${dialect}': use one of ${Object.keys(DIALECTS).join(', ')}`);
     }
     return { ...DEFAULT_DIALECT, ...(DIALECTS[dialect] as Partial<Dialect>) };
@@ -182,13 +182,16 @@ export function resolveDialect(dialect: DialectName | Partial<Dialect> | undefin
   for (const [key, value] of Object.entries(dialect)) {
     if (value === undefined) continue;
     const choices = (CHOICES as Record<string, readonly unknown[] | 'page-size'>)[key];
-    if (choices === undefined) problems.push(`'${key}' is not a dialect field (fields: ${Object.keys(CHOICES).join(', ')})`);
+    if (choices === undefined)
+      problems.push(`'${key}' is not a dialect field (fields: ${Object.keys(CHOICES).join(', ')})`);
     else if (choices === 'page-size') {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_PAGE_SIZE) {
         problems.push(`${key} must be an integer from 1 to ${MAX_PAGE_SIZE} (got ${JSON.stringify(value)})`);
       }
     } else if (!choices.includes(value)) {
-      problems.push(`${key} must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')} (got ${JSON.stringify(value)})`);
+      problems.push(
+        `${key} must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')} (got ${JSON.stringify(value)})`,
+      );
     }
   }
   if (problems.length > 0) throw new Error(`Invalid simulator dialect: ${problems.join('; ')}`);
@@ -251,7 +254,8 @@ export function acceptAdmits(header: string | undefined, produced: string): bool
   const answer = parseMediaType(produced);
   if (!answer) return false;
   const answerParams: Record<string, string> = { ...answer.params };
-  if (answerParams.charset === undefined && answer.type === 'application' && answer.subtype === 'json') answerParams.charset = 'utf-8';
+  if (answerParams.charset === undefined && answer.type === 'application' && answer.subtype === 'json')
+    answerParams.charset = 'utf-8';
   let best: { specificity: number; q: number } | undefined;
   for (const range of parseAccept(header)) {
     if (range.type !== '*' && range.type !== answer.type) continue;
@@ -259,7 +263,10 @@ export function acceptAdmits(header: string | undefined, produced: string): bool
     const names = Object.keys(range.params);
     const paramsMatch = names.every((n) => {
       const mine = answerParams[n];
-      return mine !== undefined && (n === 'charset' ? mine.toLowerCase() === range.params[n].toLowerCase() : mine === range.params[n]);
+      return (
+        mine !== undefined &&
+        (n === 'charset' ? mine.toLowerCase() === range.params[n].toLowerCase() : mine === range.params[n])
+      );
     });
     if (!paramsMatch) continue;
     const specificity = (range.type === '*' ? 0 : 1) + (range.subtype === '*' ? 0 : 1) + names.length;

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noAssignInExpressions: the router tries one path pattern after another and keeps the match
 /**
  * A local Qualys API gateway for tests: the S3 partner-integration (VM and PC) and CIPS APIs
  * of the Qualys "Integration with AWS S3 Bucket" guide, as unforgiving as a real service.
@@ -27,7 +28,15 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { LoopbackServer } from './loopback-server';
-import { acceptAdmits, DEFAULT_DIALECT, Dialect, DialectName, DIALECTS, MAX_PAGE_SIZE, resolveDialect } from './qualys-dialect';
+import {
+  acceptAdmits,
+  DEFAULT_DIALECT,
+  type Dialect,
+  type DialectName,
+  DIALECTS,
+  MAX_PAGE_SIZE,
+  resolveDialect,
+} from './qualys-dialect';
 
 export { DEFAULT_DIALECT, DIALECTS };
 export type { Dialect, DialectName };
@@ -163,10 +172,23 @@ export interface CipsState {
 export const DEFAULT_USER: Readonly<SimUser> = { username: 'qualys-user', password: 'S3cr3t-P@ss' };
 export const MAX_CIPS_POLICIES = 100;
 
-const FILTER_FIELDS = ['includeEvidenceData', 'includeFailPosture', 'includePassPosture', 'includeErrorPosture'] as const;
+const FILTER_FIELDS = [
+  'includeEvidenceData',
+  'includeFailPosture',
+  'includePassPosture',
+  'includeErrorPosture',
+] as const;
 const COMMON_FIELDS = ['bucketName', 'bucketRegion', 'roleArn', 'name'] as const;
 const SETTING_FIELDS: Record<IntegrationKind, readonly string[]> = {
-  vm: ['minSeverity', 'baseCategory', 'resultSectionNeeded', 'sendVulnInfo', 'compressData', 'sendAlerts', 'errorEmails'],
+  vm: [
+    'minSeverity',
+    'baseCategory',
+    'resultSectionNeeded',
+    'sendVulnInfo',
+    'compressData',
+    'sendAlerts',
+    'errorEmails',
+  ],
   pc: ['compressData'],
 };
 const BASE_CATEGORIES: readonly string[] = ['IG', 'Potential', 'Confirmed'];
@@ -219,10 +241,15 @@ const text = (status: number, body: string): Reply => ({ status, body, contentTy
 const blank = (status: number): Reply => ({ status, body: '', contentType: '' });
 const JSON_TYPE = 'application/json';
 const TEXT_TYPE = 'text/plain;charset=UTF-8';
-const messsage = (status: number, message: string, headers?: Record<string, string>): Reply => json(status, { messsage: message }, headers);
+const messsage = (status: number, message: string, headers?: Record<string, string>): Reply =>
+  json(status, { messsage: message }, headers);
 
 export class QualysSimulator {
-  private readonly server = new LoopbackServer('QualysSimulator', (req, res) => this.handle(req, res), (message) => ({ contentType: 'application/json', body: JSON.stringify({ messsage: message }) }));
+  private readonly server = new LoopbackServer(
+    'QualysSimulator',
+    (req, res) => this.handle(req, res),
+    (message) => ({ contentType: 'application/json', body: JSON.stringify({ messsage: message }) }),
+  );
   /** Every request, in arrival order. */
   readonly calls: SimCall[] = [];
   latencyMs: number;
@@ -289,7 +316,6 @@ export class QualysSimulator {
     return this.server.stop();
   }
 
-
   // ---- fault injection and test controls ---------------------------------------------------
 
   /** Queues a fault; faults are consumed in order by the requests they match. */
@@ -353,7 +379,9 @@ export class QualysSimulator {
 
   /** The current details of every integration of a kind (copies). */
   integrations<K extends IntegrationKind>(kind: K): DetailsOf<K>[] {
-    return [...this.store.values()].filter((s) => s.kind === kind).map((s) => structuredClone(s.details) as DetailsOf<K>);
+    return [...this.store.values()]
+      .filter((s) => s.kind === kind)
+      .map((s) => structuredClone(s.details) as DetailsOf<K>);
   }
 
   integration<K extends IntegrationKind>(kind: K, id: number): DetailsOf<K> | undefined {
@@ -415,7 +443,11 @@ export class QualysSimulator {
       };
       this.store.set(id, { kind: 'vm', details: orderVm(details) });
     } else {
-      const details: PcIntegrationDetails = { ...common, ...(partial as Partial<PcIntegrationDetails>), integrationId: id };
+      const details: PcIntegrationDetails = {
+        ...common,
+        ...(partial as Partial<PcIntegrationDetails>),
+        integrationId: id,
+      };
       this.store.set(id, { kind: 'pc', details: orderPc(details) });
     }
     return this.integration(kind, id)!;
@@ -430,7 +462,13 @@ export class QualysSimulator {
     const path = url.pathname;
     const raw = await readBody(req);
     // The /auth body holds the password: never recorded.
-    const call: SimCall = { method, path, status: 0, at, body: path === '/auth' || raw.length === 0 ? undefined : parseOrText(raw) };
+    const call: SimCall = {
+      method,
+      path,
+      status: 0,
+      at,
+      body: path === '/auth' || raw.length === 0 ? undefined : parseOrText(raw),
+    };
     if (req.headers.authorization !== undefined) call.authorization = req.headers.authorization;
     this.calls.push(call);
 
@@ -484,7 +522,13 @@ export class QualysSimulator {
     return fault;
   }
 
-  private async route(req: http.IncomingMessage, method: string, path: string, raw: string, query: URLSearchParams): Promise<Reply> {
+  private async route(
+    req: http.IncomingMessage,
+    method: string,
+    path: string,
+    raw: string,
+    query: URLSearchParams,
+  ): Promise<Reply> {
     if (path === '/auth') {
       if (method !== 'POST') throw notFound(method, path);
       return this.auth(req, raw);
@@ -498,24 +542,34 @@ export class QualysSimulator {
     } else if ((m = /^\/partner-integration\/aws\/s3\/([^/]+)\/(vm|pc)$/.exec(path))) {
       const [, idText, kindText] = m;
       const kind = kindText as IntegrationKind;
-      if (method === 'GET') return this.protect(req, () => json(200, this.view(this.found(kind, idText))), `s3-${kind}`);
+      if (method === 'GET')
+        return this.protect(req, () => json(200, this.view(this.found(kind, idText))), `s3-${kind}`);
       if (method === 'PUT') {
-        return this.protect(req, () => {
-          const body = jsonBody(req, raw);
-          return this.update(kind, this.found(kind, idText), body);
-        }, `s3-${kind}`);
+        return this.protect(
+          req,
+          () => {
+            const body = jsonBody(req, raw);
+            return this.update(kind, this.found(kind, idText), body);
+          },
+          `s3-${kind}`,
+        );
       }
       if (method === 'DELETE') {
-        return this.protect(req, () => {
-          const found = this.found(kind, idText);
-          this.store.delete(found.details.integrationId);
-          return messsage(200, `AWS S3 ${kind.toUpperCase()} integration successfully deleted.`);
-        }, `s3-${kind}`);
+        return this.protect(
+          req,
+          () => {
+            const found = this.found(kind, idText);
+            this.store.delete(found.details.integrationId);
+            return messsage(200, `AWS S3 ${kind.toUpperCase()} integration successfully deleted.`);
+          },
+          `s3-${kind}`,
+        );
       }
     } else if ((m = /^\/partner-integration\/aws\/s3\/([^/]+)\/(vm|pc)\/validate$/.exec(path))) {
       const [, idText, kindText] = m;
       const kind = kindText as IntegrationKind;
-      if (method === 'PATCH') return this.protect(req, () => this.validate(kind, this.found(kind, idText)), `s3-${kind}`);
+      if (method === 'PATCH')
+        return this.protect(req, () => this.validate(kind, this.found(kind, idText)), `s3-${kind}`);
     } else if (path === '/pcas/cips/config') {
       if (method === 'GET') return this.protect(req, () => this.getCips(), 'cips', JSON_TYPE);
       if (method === 'POST') return this.protect(req, () => this.createFilter(jsonBody(req, raw)), 'cips', JSON_TYPE);
@@ -529,9 +583,17 @@ export class QualysSimulator {
       if (method === 'DELETE') {
         if (this.current.cipsDeletePath === 'config') {
           // A gateway that knows the path but not the method answers 405 with the methods it has.
-          return this.protect(req, () => {
-            throw new HttpError(405, `Request method 'DELETE' is not supported for ${path}; remove policies with DELETE /pcas/cips/config`, { Allow: 'POST' });
-          }, 'cips');
+          return this.protect(
+            req,
+            () => {
+              throw new HttpError(
+                405,
+                `Request method 'DELETE' is not supported for ${path}; remove policies with DELETE /pcas/cips/config`,
+                { Allow: 'POST' },
+              );
+            },
+            'cips',
+          );
         }
         return this.protect(req, () => this.removePolicies(jsonBody(req, raw)), 'cips', TEXT_TYPE);
       }
@@ -553,7 +615,10 @@ export class QualysSimulator {
     const user = this.users.get(username);
     if (!user) return text(401, 'Authentication Failure');
     if (user.locked) {
-      return text(401, 'Authentication Failure: the account is locked after too many failed login attempts; contact your Qualys administrator');
+      return text(
+        401,
+        'Authentication Failure: the account is locked after too many failed login attempts; contact your Qualys administrator',
+      );
     }
     if (user.password !== password) {
       user.failures++;
@@ -587,7 +652,12 @@ export class QualysSimulator {
    * Bearer-token check, then the subscription's rate limit, then (under `cipsAccept: 'strict'`)
    * content negotiation against the media type the handler `produces`, then the handler.
    */
-  private async protect(req: http.IncomingMessage, handler: () => Reply | Promise<Reply>, area: ApiArea, produces?: string): Promise<Reply> {
+  private async protect(
+    req: http.IncomingMessage,
+    handler: () => Reply | Promise<Reply>,
+    area: ApiArea,
+    produces?: string,
+  ): Promise<Reply> {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) throw new HttpError(401, 'Unauthorized: a Bearer token is required in the Authorization header');
@@ -622,12 +692,16 @@ export class QualysSimulator {
     const windowSec = String(Math.max(1, Math.ceil(windowMs / 1000)));
     if (this.hits.length >= limit) {
       const waitSec = Math.max(1, Math.ceil((this.hits[0] + windowMs - now) / 1000));
-      throw new HttpError(429, `API rate limit exceeded: ${limit} calls per ${windowSec} seconds; retry after ${waitSec} seconds`, {
-        'X-RateLimit-Limit': String(limit),
-        'X-RateLimit-Remaining': '0',
-        'X-RateLimit-Window-Sec': windowSec,
-        'X-RateLimit-ToWait-Sec': String(waitSec),
-      });
+      throw new HttpError(
+        429,
+        `API rate limit exceeded: ${limit} calls per ${windowSec} seconds; retry after ${waitSec} seconds`,
+        {
+          'X-RateLimit-Limit': String(limit),
+          'X-RateLimit-Remaining': '0',
+          'X-RateLimit-Window-Sec': windowSec,
+          'X-RateLimit-ToWait-Sec': String(waitSec),
+        },
+      );
     }
     this.hits.push(now);
     return {
@@ -642,7 +716,8 @@ export class QualysSimulator {
   private found(kind: IntegrationKind, idText: string): Stored {
     if (!/^\d+$/.test(idText)) throw new HttpError(400, `Invalid integration id '${idText}': it must be a number`);
     const s = this.store.get(Number(idText));
-    if (!s || s.kind !== kind) throw new HttpError(404, `AWS S3 ${kind.toUpperCase()} integration with id ${idText} not found`);
+    if (!s || s.kind !== kind)
+      throw new HttpError(404, `AWS S3 ${kind.toUpperCase()} integration with id ${idText} not found`);
     return s;
   }
 
@@ -667,7 +742,8 @@ export class QualysSimulator {
     const page = d.list === 'paged' ? pageRequest(query, d) : undefined;
     const items = [...this.store.values()].filter((s) => s.kind === kind).map((s) => this.view(s));
     if (items.length === 0 && d.emptyList === '204') return blank(204);
-    if (items.length === 0 && d.emptyList === '404') return messsage(404, `No AWS S3 ${kind.toUpperCase()} integration found for this subscription`);
+    if (items.length === 0 && d.emptyList === '404')
+      return messsage(404, `No AWS S3 ${kind.toUpperCase()} integration found for this subscription`);
     switch (d.list) {
       case 'array':
         return json(200, items);
@@ -723,7 +799,13 @@ export class QualysSimulator {
       this.store.set(id, { kind, details });
       return this.registered(details);
     }
-    const details = orderPc({ compressData: true, ...(fields as Partial<PcIntegrationDetails>), integrationId: id, externalId, integrationValidated: false } as PcIntegrationDetails);
+    const details = orderPc({
+      compressData: true,
+      ...(fields as Partial<PcIntegrationDetails>),
+      integrationId: id,
+      externalId,
+      integrationValidated: false,
+    } as PcIntegrationDetails);
     this.store.set(id, { kind, details });
     return this.registered(details);
   }
@@ -735,7 +817,8 @@ export class QualysSimulator {
   private registered(details: VmIntegrationDetails | PcIntegrationDetails): Reply {
     const { registerAnswer, registerStatus, externalIdKey } = this.current;
     if (registerAnswer === 'empty') return blank(registerStatus);
-    if (registerAnswer === 'ids') return json(registerStatus, { integrationId: details.integrationId, [externalIdKey]: details.externalId });
+    if (registerAnswer === 'ids')
+      return json(registerStatus, { integrationId: details.integrationId, [externalIdKey]: details.externalId });
     return json(registerStatus, this.withExternalIdKey(structuredClone(details) as unknown as Record<string, unknown>));
   }
 
@@ -751,7 +834,8 @@ export class QualysSimulator {
     next.integrationValidated = false;
     Object.assign(stored.details, next);
     const message = `AWS S3 ${kind.toUpperCase()} integration successfully updated.`;
-    if (this.current.putAnswer === 'with-external-id') return json(200, { messsage: message, [this.current.externalIdKey]: next.externalId });
+    if (this.current.putAnswer === 'with-external-id')
+      return json(200, { messsage: message, [this.current.externalIdKey]: next.externalId });
     return messsage(200, message);
   }
 
@@ -765,15 +849,25 @@ export class QualysSimulator {
         case '200-message':
           return messsage(200, `AWS S3 ${kind.toUpperCase()} integration validation failed. ${reason}`);
         case '5xx':
-          return messsage(500, `Internal error while validating the AWS S3 ${kind.toUpperCase()} integration: ${reason}`);
+          return messsage(
+            500,
+            `Internal error while validating the AWS S3 ${kind.toUpperCase()} integration: ${reason}`,
+          );
         case '403':
-          return messsage(403, `Access denied while validating the AWS S3 ${kind.toUpperCase()} integration: ${reason}`);
+          return messsage(
+            403,
+            `Access denied while validating the AWS S3 ${kind.toUpperCase()} integration: ${reason}`,
+          );
         default:
           return messsage(400, reason);
       }
     }
     stored.details.integrationValidated = true;
-    this.onValidated?.(kind, { bucketName: stored.details.bucketName, bucketRegion: stored.details.bucketRegion, roleArn });
+    this.onValidated?.(kind, {
+      bucketName: stored.details.bucketName,
+      bucketRegion: stored.details.bucketRegion,
+      roleArn,
+    });
     return messsage(200, `AWS S3 ${kind.toUpperCase()} integration successfully validated.`);
   }
 
@@ -789,7 +883,10 @@ export class QualysSimulator {
     return `${this.pod}-${this.customerId}-${randomUUID()}`;
   }
 
-  private vmDefaults(): Omit<VmIntegrationDetails, 'integrationId' | 'name' | 'bucketName' | 'bucketRegion' | 'roleArn' | 'externalId' | 'integrationValidated'> {
+  private vmDefaults(): Omit<
+    VmIntegrationDetails,
+    'integrationId' | 'name' | 'bucketName' | 'bucketRegion' | 'roleArn' | 'externalId' | 'integrationValidated'
+  > {
     return {
       customerId: this.customerId,
       customerUUID: this.customerUUID,
@@ -817,9 +914,19 @@ export class QualysSimulator {
     const flat = { subscriptionId: this.subscriptionId, policy: ids, ...(this.filter ?? {}), lastUpdated };
     switch (d.cipsConfigShape) {
       case 'policies-objects':
-        return json(200, { subscriptionId: this.subscriptionId, policies: ids.map((id) => ({ id, title: `Policy ${id}` })), ...(this.filter ?? {}), lastUpdated });
+        return json(200, {
+          subscriptionId: this.subscriptionId,
+          policies: ids.map((id) => ({ id, title: `Policy ${id}` })),
+          ...(this.filter ?? {}),
+          lastUpdated,
+        });
       case 'nested':
-        return json(200, { subscriptionId: this.subscriptionId, policyList: ids, filter: this.filter ? { ...this.filter } : null, lastUpdated });
+        return json(200, {
+          subscriptionId: this.subscriptionId,
+          policyList: ids,
+          filter: this.filter ? { ...this.filter } : null,
+          lastUpdated,
+        });
       case 'array':
         return json(200, [flat]);
       case 'data':
@@ -834,15 +941,20 @@ export class QualysSimulator {
   private addPolicies(body: unknown): Reply {
     const ids = policyIds(body, this.current);
     const present = ids.filter((id) => this.policies.has(id));
-    if (present.length > 0 && this.current.cipsDuplicateAdd === 'error') throw new HttpError(400, `Policy ${present.join(', ')} already added to CIPS`);
+    if (present.length > 0 && this.current.cipsDuplicateAdd === 'error')
+      throw new HttpError(400, `Policy ${present.join(', ')} already added to CIPS`);
     const fresh = ids.filter((id) => !this.policies.has(id));
     const total = this.policies.size + fresh.length;
     if (total > MAX_CIPS_POLICIES) {
-      throw new HttpError(400, `CIPS allows at most ${MAX_CIPS_POLICIES} policies; ${this.policies.size} are added and ${fresh.length} more were requested`);
+      throw new HttpError(
+        400,
+        `CIPS allows at most ${MAX_CIPS_POLICIES} policies; ${this.policies.size} are added and ${fresh.length} more were requested`,
+      );
     }
     for (const id of fresh) this.policies.add(id);
     this.cipsUpdated = this.now();
-    if (present.length > 0) return text(202, `Policy added successfully. Policy ${present.join(', ')} already present in CIPS.`);
+    if (present.length > 0)
+      return text(202, `Policy added successfully. Policy ${present.join(', ')} already present in CIPS.`);
     return text(202, 'Policy added successfully.');
   }
 
@@ -857,13 +969,15 @@ export class QualysSimulator {
 
   private createFilter(body: unknown): Reply {
     const filter = filterBody(body, this.current);
-    if (this.filter) throw new HttpError(409, 'A CIPS filter configuration already exists; update it with PUT /pcas/cips/config');
+    if (this.filter)
+      throw new HttpError(409, 'A CIPS filter configuration already exists; update it with PUT /pcas/cips/config');
     return this.setFilter(filter);
   }
 
   private updateFilter(body: unknown): Reply {
     const filter = filterBody(body, this.current);
-    if (!this.filter) throw new HttpError(404, 'No CIPS filter configuration found; create it with POST /pcas/cips/config');
+    if (!this.filter)
+      throw new HttpError(404, 'No CIPS filter configuration found; create it with POST /pcas/cips/config');
     return this.setFilter(filter);
   }
 
@@ -876,11 +990,21 @@ export class QualysSimulator {
 
 // ---- validation ------------------------------------------------------------------------------
 
-function checkFields(kind: IntegrationKind, body: unknown, mode: 'register' | 'update', dialect: Dialect): Record<string, unknown> {
+function checkFields(
+  kind: IntegrationKind,
+  body: unknown,
+  mode: 'register' | 'update',
+  dialect: Dialect,
+): Record<string, unknown> {
   if (!isObject(body)) throw new HttpError(400, 'The request body must be a JSON object');
   // The guide's PC register documents only the four common fields (l.670-679).
-  const settings = kind === 'pc' && mode === 'register' && dialect.pcRegisterFields === 'guide' ? [] : SETTING_FIELDS[kind];
-  const allowed = new Set<string>([...COMMON_FIELDS, ...settings, ...(mode === 'update' ? ['regenerateExternalId'] : [])]);
+  const settings =
+    kind === 'pc' && mode === 'register' && dialect.pcRegisterFields === 'guide' ? [] : SETTING_FIELDS[kind];
+  const allowed = new Set<string>([
+    ...COMMON_FIELDS,
+    ...settings,
+    ...(mode === 'update' ? ['regenerateExternalId'] : []),
+  ]);
   const errors: string[] = [];
   const unknown = Object.keys(body).filter((k) => !allowed.has(k));
   if (unknown.length > 0 && dialect.unknownFields === 'reject') {
@@ -912,15 +1036,23 @@ function fieldProblem(field: string, value: unknown): string | undefined {
       return REGION.test(value) ? undefined : 'must be an AWS region such as us-east-1';
     case 'roleArn':
       if (typeof value !== 'string') return 'must be a string';
-      return ROLE_ARN.test(value) ? undefined : 'must be an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>)';
+      return ROLE_ARN.test(value)
+        ? undefined
+        : 'must be an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>)';
     case 'minSeverity':
-      return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 5 ? undefined : 'must be an integer from 1 to 5';
+      return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 5
+        ? undefined
+        : 'must be an integer from 1 to 5';
     case 'baseCategory':
-      return typeof value === 'string' && BASE_CATEGORIES.includes(value) ? undefined : 'must be one of IG, Potential, Confirmed';
+      return typeof value === 'string' && BASE_CATEGORIES.includes(value)
+        ? undefined
+        : 'must be one of IG, Potential, Confirmed';
     case 'errorEmails':
       if (!Array.isArray(value)) return 'must be an array of email addresses';
       if (value.length > 5) return 'must list at most 5 email addresses';
-      return value.every((e) => typeof e === 'string' && EMAIL.test(e)) ? undefined : 'must hold only valid email addresses';
+      return value.every((e) => typeof e === 'string' && EMAIL.test(e))
+        ? undefined
+        : 'must hold only valid email addresses';
     default:
       // resultSectionNeeded, sendVulnInfo, compressData, sendAlerts, regenerateExternalId
       return typeof value === 'boolean' ? undefined : 'must be a boolean';
@@ -938,14 +1070,21 @@ function singleObject(body: unknown, example: string): Record<string, unknown> {
 function policyIds(body: unknown, dialect: Dialect): number[] {
   const obj = singleObject(body, '[{"policy":[4771746]}]');
   const unknown = Object.keys(obj).filter((k) => k !== 'policy');
-  if (unknown.length > 0 && dialect.unknownFields === 'reject') throw new HttpError(400, `Invalid request: unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  if (unknown.length > 0 && dialect.unknownFields === 'reject')
+    throw new HttpError(400, `Invalid request: unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
   const list = obj.policy;
-  if (!Array.isArray(list) || list.length === 0) throw new HttpError(400, 'Invalid request: policy must be a non-empty array of policy ids');
+  if (!Array.isArray(list) || list.length === 0)
+    throw new HttpError(400, 'Invalid request: policy must be a non-empty array of policy ids');
   const bad = list.filter((id) => typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0);
-  if (bad.length > 0) throw new HttpError(400, `Invalid request: policy ids must be positive integers (got ${bad.map((b) => JSON.stringify(b)).join(', ')})`);
+  if (bad.length > 0)
+    throw new HttpError(
+      400,
+      `Invalid request: policy ids must be positive integers (got ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+    );
   const ids = list as number[];
   const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
-  if (dupes.length > 0) throw new HttpError(400, `Invalid request: policy ${[...new Set(dupes)].join(', ')} listed more than once`);
+  if (dupes.length > 0)
+    throw new HttpError(400, `Invalid request: policy ${[...new Set(dupes)].join(', ')} listed more than once`);
   return ids;
 }
 
@@ -956,7 +1095,8 @@ function filterBody(body: unknown, dialect: Dialect): CipsFilter {
   );
   const errors: string[] = [];
   const unknown = Object.keys(obj).filter((k) => !(FILTER_FIELDS as readonly string[]).includes(k));
-  if (unknown.length > 0 && dialect.unknownFields === 'reject') errors.push(`unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  if (unknown.length > 0 && dialect.unknownFields === 'reject')
+    errors.push(`unrecognized field ${unknown.map((k) => `'${k}'`).join(', ')}`);
   for (const f of FILTER_FIELDS) {
     if (obj[f] === undefined) errors.push(`${f} is required`);
     else if (typeof obj[f] !== 'boolean') errors.push(`${f} must be a boolean`);
@@ -978,11 +1118,18 @@ function pageRequest(query: URLSearchParams, dialect: Dialect): { number: number
     if (values.length === 0) return fallback;
     const value = values[0];
     if (values.length > 1) errors.push(`${name} must be given once (got ${values.length} values)`);
-    else if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) errors.push(`${name} must be ${range} (got '${value}')`);
+    else if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max)
+      errors.push(`${name} must be ${range} (got '${value}')`);
     return Number(value);
   };
   const base = dialect.pageBase;
-  const pageNo = read('pageNo', base, Number.MAX_SAFE_INTEGER, base, `an integer from ${base} (the first page) upwards`);
+  const pageNo = read(
+    'pageNo',
+    base,
+    Number.MAX_SAFE_INTEGER,
+    base,
+    `an integer from ${base} (the first page) upwards`,
+  );
   const size = read('pageSize', 1, MAX_PAGE_SIZE, dialect.defaultPageSize, `an integer from 1 to ${MAX_PAGE_SIZE}`);
   if (errors.length > 0) throw new HttpError(400, `Invalid paging parameters: ${errors.join('; ')}`);
   return { number: pageNo - base, size };
@@ -994,7 +1141,10 @@ function jsonBody(req: http.IncomingMessage, raw: string): unknown {
   if (raw.trim().length === 0) throw new HttpError(400, 'Required request body is missing');
   const type = mediaType(req);
   if (type !== 'application/json') {
-    throw new HttpError(415, `Content-Type '${req.headers['content-type'] ?? ''}' is not supported; send application/json`);
+    throw new HttpError(
+      415,
+      `Content-Type '${req.headers['content-type'] ?? ''}' is not supported; send application/json`,
+    );
   }
   try {
     return JSON.parse(raw);
@@ -1027,7 +1177,12 @@ function faultReply(fault: Fault): Reply {
   }
   if (fault.body !== undefined) {
     const looksJson = /^\s*[[{]/.test(fault.body);
-    return { status, body: fault.body, contentType: looksJson ? 'application/json' : 'text/plain;charset=UTF-8', headers: fault.headers };
+    return {
+      status,
+      body: fault.body,
+      contentType: looksJson ? 'application/json' : 'text/plain;charset=UTF-8',
+      headers: fault.headers,
+    };
   }
   return messsage(status, reason, fault.headers);
 }

@@ -3,7 +3,7 @@
  * account, a timeout, a TLS or a DNS problem each get their own words.
  */
 import { IntegrationError, QualysApiError, QualysAuthError, QualysNetworkError, errorMessage } from '../core/errors';
-import { CheckOutcome, fail } from './checklist';
+import { type CheckOutcome, fail } from './checklist';
 
 export function diagnoseAuthFailure(error: unknown, gatewayUrl: string, secretId: string): CheckOutcome {
   const message = errorMessage(error);
@@ -25,7 +25,11 @@ export function diagnoseAuthFailure(error: unknown, gatewayUrl: string, secretId
   if (error instanceof QualysNetworkError) {
     const reason = error.reason;
     if (/DNS/i.test(reason)) {
-      return fail(`DNS: cannot resolve ${hostOf(gatewayUrl)}`, 'check "platform" / "gatewayUrl" and your DNS; behind a proxy set HTTPS_PROXY', { reason: 'dns' });
+      return fail(
+        `DNS: cannot resolve ${hostOf(gatewayUrl)}`,
+        'check "platform" / "gatewayUrl" and your DNS; behind a proxy set HTTPS_PROXY',
+        { reason: 'dns' },
+      );
     }
     if (/TLS|certificate/i.test(reason)) {
       return fail(
@@ -35,23 +39,40 @@ export function diagnoseAuthFailure(error: unknown, gatewayUrl: string, secretId
       );
     }
     if (/timed out/i.test(reason)) {
-      return fail(`timeout: ${gatewayUrl} did not answer in time`, 'check outbound HTTPS (443) to the gateway; behind a proxy set HTTPS_PROXY', {
-        reason: 'timeout',
-      });
+      return fail(
+        `timeout: ${gatewayUrl} did not answer in time`,
+        'check outbound HTTPS (443) to the gateway; behind a proxy set HTTPS_PROXY',
+        {
+          reason: 'timeout',
+        },
+      );
     }
-    return fail(`unreachable: ${reason}`, 'check the gateway URL and outbound HTTPS (443); behind a proxy set HTTPS_PROXY', { reason: 'network' });
+    return fail(
+      `unreachable: ${reason}`,
+      'check the gateway URL and outbound HTTPS (443); behind a proxy set HTTPS_PROXY',
+      { reason: 'network' },
+    );
   }
   if (error instanceof QualysApiError) {
     if (error.status === 429) {
-      return fail('rate limited: the gateway answered 429 to POST /auth', 'wait a minute and run again; another tool may be using the same account', {
-        reason: 'rate-limited',
-      });
+      return fail(
+        'rate limited: the gateway answered 429 to POST /auth',
+        'wait a minute and run again; another tool may be using the same account',
+        {
+          reason: 'rate-limited',
+        },
+      );
     }
-    return fail(`gateway error: HTTP ${error.status} to POST /auth${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`, 'check status.qualys.com and try again later', {
-      reason: 'gateway-error',
-    });
+    return fail(
+      `gateway error: HTTP ${error.status} to POST /auth${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`,
+      'check status.qualys.com and try again later',
+      {
+        reason: 'gateway-error',
+      },
+    );
   }
-  if (error instanceof IntegrationError) return fail(message, 'check that "gatewayUrl" is the API gateway, not the web UI', { reason: 'not-a-gateway' });
+  if (error instanceof IntegrationError)
+    return fail(message, 'check that "gatewayUrl" is the API gateway, not the web UI', { reason: 'not-a-gateway' });
   return fail(message, 'run again with --verbose', { reason: 'unknown' });
 }
 

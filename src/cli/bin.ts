@@ -16,7 +16,9 @@ main(process.argv.slice(2), {
 }).then(
   (code) => process.stdout.write('', () => process.exit(code)),
   (error: unknown) => {
-    process.stderr.write(`qualys-s3: unexpected error: ${error instanceof Error && error.stack ? error.stack : String(error)}\n`);
+    process.stderr.write(
+      `qualys-s3: unexpected error: ${error instanceof Error && error.stack ? error.stack : String(error)}\n`,
+    );
     process.exit(2);
   },
 );

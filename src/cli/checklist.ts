@@ -52,11 +52,29 @@ export interface ChecklistSink {
   result(result: CheckResult): void;
 }
 
-export const pass = (value: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'pass', value, details });
-export const fail = (value: string, remedy: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'fail', value, remedy, details });
-export const warn = (value: string, remedy: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'warn', value, remedy, details });
+export const pass = (value: string, details?: Record<string, unknown>): CheckOutcome => ({
+  status: 'pass',
+  value,
+  details,
+});
+export const fail = (value: string, remedy: string, details?: Record<string, unknown>): CheckOutcome => ({
+  status: 'fail',
+  value,
+  remedy,
+  details,
+});
+export const warn = (value: string, remedy: string, details?: Record<string, unknown>): CheckOutcome => ({
+  status: 'warn',
+  value,
+  remedy,
+  details,
+});
 /** Not applicable for a reason found while running (not a prerequisite): e.g. a stack output the check compares with is missing. */
-export const skipped = (value: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'skip', value, details });
+export const skipped = (value: string, details?: Record<string, unknown>): CheckOutcome => ({
+  status: 'skip',
+  value,
+  details,
+});
 
 export class Checklist {
   readonly results: CheckResult[] = [];
@@ -77,7 +95,8 @@ export class Checklist {
     const seen = new Set<string>();
     for (const c of checks) {
       if (seen.has(c.id)) throw new Error(`check "${c.id}" is declared twice`);
-      for (const need of c.needs ?? []) if (!seen.has(need)) throw new Error(`check "${c.id}" needs "${need}", which is not declared before it`);
+      for (const need of c.needs ?? [])
+        if (!seen.has(need)) throw new Error(`check "${c.id}" needs "${need}", which is not declared before it`);
       seen.add(c.id);
     }
     const out: CheckResult[] = [];
@@ -86,10 +105,19 @@ export class Checklist {
   }
 
   private async runOne(c: CheckDefinition): Promise<CheckResult> {
-    const unmet = (c.needs ?? []).map((id) => this.results.find((r) => r.id === id)!).find((r) => r.status === 'fail' || r.status === 'skip');
+    const unmet = (c.needs ?? [])
+      .map((id) => this.results.find((r) => r.id === id)!)
+      .find((r) => r.status === 'fail' || r.status === 'skip');
     if (unmet) {
       const why = `needs "${unmet.title}" (${unmet.id}), which ${unmet.status === 'fail' ? 'failed' : 'was skipped'}${c.withoutNeeds?.[unmet.id] ? `: ${c.withoutNeeds[unmet.id]}` : ''}`;
-      return this.record({ id: c.id, title: c.title, status: 'skip', value: why, details: { needs: unmet.id, needsStatus: unmet.status }, durationMs: 0 });
+      return this.record({
+        id: c.id,
+        title: c.title,
+        status: 'skip',
+        value: why,
+        details: { needs: unmet.id, needsStatus: unmet.status },
+        durationMs: 0,
+      });
     }
     const started = this.now();
     this.sink.progress(`${c.title} ...`);
@@ -97,7 +125,10 @@ export class Checklist {
     try {
       outcome = await c.run();
     } catch (error) {
-      outcome = fail(errorMessage(error), c.remedyOnError ?? 'see the message; run again with --verbose for each call made');
+      outcome = fail(
+        errorMessage(error),
+        c.remedyOnError ?? 'see the message; run again with --verbose for each call made',
+      );
     }
     return this.record({ id: c.id, title: c.title, ...outcome, durationMs: this.now() - started });
   }
@@ -117,7 +148,9 @@ export class Checklist {
       ...raw,
       value: this.redact(raw.value),
       ...(raw.remedy !== undefined ? { remedy: this.redact(raw.remedy) } : {}),
-      ...(raw.details !== undefined ? { details: JSON.parse(this.redact(JSON.stringify(raw.details))) as Record<string, unknown> } : {}),
+      ...(raw.details !== undefined
+        ? { details: JSON.parse(this.redact(JSON.stringify(raw.details))) as Record<string, unknown> }
+        : {}),
     };
     this.results.push(result);
     this.sink.result(result);
@@ -131,7 +164,9 @@ const MARKS: Record<CheckStatus, string> = { pass: '✔', fail: '✖', warn: '!'
 export function formatResult(result: CheckResult, titleWidth = 28): string {
   const timing = result.durationMs >= 1000 ? ` (${(result.durationMs / 1000).toFixed(1)} s)` : '';
   const line = `  ${MARKS[result.status]} ${result.title.padEnd(titleWidth)} ${result.value}${timing}`;
-  return result.remedy && (result.status === 'fail' || result.status === 'warn') ? `${line}\n      → ${result.remedy}` : line;
+  return result.remedy && (result.status === 'fail' || result.status === 'warn')
+    ? `${line}\n      → ${result.remedy}`
+    : line;
 }
 
 export function formatSummary(counts: Record<CheckStatus, number>): string {

@@ -1,11 +1,11 @@
 /** What both commands share: the first checks (whose AWS credentials, the secret, the Qualys login) and their helpers. */
-import { IntegrationKind } from '../core/contract';
+import type { IntegrationKind } from '../core/contract';
 import { QualysApiError, errorMessage } from '../core/errors';
-import { QualysClient, QualysCredentials } from '../core/qualys/client';
-import { EnvironmentConfig } from '../config/config';
+import type { QualysClient, QualysCredentials } from '../core/qualys/client';
+import type { EnvironmentConfig } from '../config/config';
 import { diagnoseAuthFailure } from './auth-diagnosis';
-import { CheckDefinition, fail, pass } from './checklist';
-import { CREDENTIALS_PLACEHOLDER, CommandContext, credentialsOf, qualysClient } from './context';
+import { type CheckDefinition, fail, pass } from './checklist';
+import { CREDENTIALS_PLACEHOLDER, type CommandContext, credentialsOf, qualysClient } from './context';
 
 /** What the checks found that later checks use. */
 export interface SharedFacts {
@@ -45,7 +45,11 @@ export function identityCheck(ctx: CommandContext, facts: SharedFacts): CheckDef
     title: 'AWS credentials',
     remedyOnError: 'configure AWS credentials (aws configure, AWS_PROFILE, aws sso login) and run again',
     async run() {
-      if (!ctx.aws) return fail('no region to call AWS in', 'set "region" for this environment, or AWS_REGION / a region in your AWS profile');
+      if (!ctx.aws)
+        return fail(
+          'no region to call AWS in',
+          'set "region" for this environment, or AWS_REGION / a region in your AWS profile',
+        );
       const who = await ctx.aws.identity();
       if (env.account && env.account !== who.account) {
         return fail(
@@ -76,10 +80,16 @@ export function secretCheck(ctx: CommandContext, facts: SharedFacts): CheckDefin
         const message = errorMessage(error);
         if (/does not exist/.test(message)) return fail(message, commands.create);
         if (/access was denied/.test(message)) {
-          return fail(message, `let your AWS identity read it (secretsmanager:GetSecretValue, and kms:Decrypt if it uses a customer-managed key), or run with credentials that may`);
+          return fail(
+            message,
+            `let your AWS identity read it (secretsmanager:GetSecretValue, and kms:Decrypt if it uses a customer-managed key), or run with credentials that may`,
+          );
         }
         if (/is not JSON|lacks|no SecretString/.test(message)) return fail(message, commands.put);
-        return fail(message, `run again; if it persists, check that the secret "${env.credentialsSecret}" exists and is readable (${commands.create})`);
+        return fail(
+          message,
+          `run again; if it persists, check that the secret "${env.credentialsSecret}" exists and is readable (${commands.create})`,
+        );
       }
       return pass(`"${env.credentialsSecret}" is readable and has username and password`);
     },
@@ -119,7 +129,9 @@ export function readingsCheck(facts: SharedFacts): CheckDefinition {
     needs: ['qualys-auth'],
     async run() {
       const readings = Object.fromEntries(facts.qualys!.readings);
-      const text = Object.entries(readings).map(([topic, reading]) => `${topic}: ${reading}`).join('; ');
+      const text = Object.entries(readings)
+        .map(([topic, reading]) => `${topic}: ${reading}`)
+        .join('; ');
       return pass(text || 'no answer was read', { readings });
     },
   };
@@ -131,7 +143,10 @@ export function configuredKinds(ctx: CommandContext): IntegrationKind[] {
 
 export function apiRefusal(error: unknown, what: string) {
   if (error instanceof QualysApiError && (error.status === 401 || error.status === 403)) {
-    return fail(`${what}: HTTP ${error.status}${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`, 'ask your Qualys administrator to grant the user API access, the Manager or Unit Manager role, and (for PC) CIPS');
+    return fail(
+      `${what}: HTTP ${error.status}${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`,
+      'ask your Qualys administrator to grant the user API access, the Manager or Unit Manager role, and (for PC) CIPS',
+    );
   }
   return fail(errorMessage(error), 'run again; if it persists, check status.qualys.com');
 }

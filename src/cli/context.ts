@@ -7,10 +7,10 @@ import { readCredentials } from '../core/aws';
 import { SecretError } from '../core/errors';
 import { undiciTransport } from '../core/qualys/transport';
 import { Logger } from '../core/log';
-import { QualysClient, QualysCredentials } from '../core/qualys/client';
-import { EnvironmentConfig, QualysS3Config } from '../config/config';
-import { Checklist } from './checklist';
-import { OperatorAws } from './operator-aws';
+import { QualysClient, type QualysCredentials } from '../core/qualys/client';
+import type { EnvironmentConfig, QualysS3Config } from '../config/config';
+import type { Checklist } from './checklist';
+import type { OperatorAws } from './operator-aws';
 
 export interface CommandContext {
   readonly config: QualysS3Config;
@@ -34,7 +34,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const QUALYS_BUDGET_MS = 60_000;
 
 export async function credentialsOf(ctx: CommandContext): Promise<QualysCredentials> {
-  if (!ctx.aws) throw new SecretError('No AWS region: set "region" for this environment, or AWS_REGION / a profile region');
+  if (!ctx.aws)
+    throw new SecretError('No AWS region: set "region" for this environment, or AWS_REGION / a profile region');
   return readCredentials(ctx.aws.secrets, ctx.env.credentialsSecret, { signal: AbortSignal.timeout(20_000) });
 }
 
@@ -66,7 +67,9 @@ export function operatorLogger(trace: (line: string) => void, progress: (text: s
       return;
     }
     if (entry.message === 'retrying') {
-      progress(`${entry.step}: attempt ${entry.attempt} failed (${entry.error}); retrying in ${Math.round((entry.delayMs ?? 0) / 100) / 10} s`);
+      progress(
+        `${entry.step}: attempt ${entry.attempt} failed (${entry.error}); retrying in ${Math.round((entry.delayMs ?? 0) / 100) / 10} s`,
+      );
     }
   });
 }
@@ -88,11 +91,20 @@ const PASTEABLE = [
   '{"username":"...","password":"..."}',
 ];
 
-export function keepPlaceholders(redact: (text: string) => string, names: readonly string[] = []): (text: string) => string {
+export function keepPlaceholders(
+  redact: (text: string) => string,
+  names: readonly string[] = [],
+): (text: string) => string {
   // Names the user configured (the secret's, which may hold "password=") are shown as written.
   const kept = [...PASTEABLE, ...names.filter((n) => n.length >= 8)]
     .sort((a, b) => b.length - a.length)
     .flatMap((t) => [t, JSON.stringify(t).slice(1, -1)]);
-  const go = (text: string, i: number): string => (i === kept.length ? redact(text) : text.split(kept[i]).map((part) => go(part, i + 1)).join(kept[i]));
+  const go = (text: string, i: number): string =>
+    i === kept.length
+      ? redact(text)
+      : text
+          .split(kept[i])
+          .map((part) => go(part, i + 1))
+          .join(kept[i]);
   return (text) => go(text, 0);
 }

@@ -6,13 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, EnvironmentConfig, QualysS3Config } from '../config/config';
+import { ConfigError, type EnvironmentConfig, type QualysS3Config } from '../config/config';
 import { readConfig } from '../config/load-config';
-import { CheckResult, Checklist, formatResult, formatSummary } from './checklist';
-import { CommandContext, keepPlaceholders, operatorLogger } from './context';
+import { type CheckResult, Checklist, formatResult, formatSummary } from './checklist';
+import { type CommandContext, keepPlaceholders, operatorLogger } from './context';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
 import { preflight } from './preflight';
-import { DIALECTS, DialectName } from '../../sim/qualys-dialect';
+import { DIALECTS, type DialectName } from '../../sim/qualys-dialect';
 import { rehearse } from './rehearse';
 import { status } from './status';
 
@@ -100,21 +100,37 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = { config?: string; json?: boolean; verbose?: boolean; timeout?: string; 'iam-delay'?: string; dialect?: string; help?: boolean };
+type Values = {
+  config?: string;
+  json?: boolean;
+  verbose?: boolean;
+  timeout?: string;
+  'iam-delay'?: string;
+  dialect?: string;
+  help?: boolean;
+};
 
 /**
  * The arguments, checked here rather than by parseArgs' strict mode: its messages (and their
  * advice about '--') are Node's, not this command's.
  */
 function parseArguments(argv: readonly string[]): { values: Values; positionals: string[]; problem?: string } {
-  const { values, positionals, tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+    options: OPTIONS,
+  });
   const known = values as Values;
   const json = values.json === true;
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
     const spec = (OPTIONS as Record<string, { type: 'string' | 'boolean' }>)[token.name];
     const problem = !spec
-      ? `unknown option "${token.rawName}"; the options are ${Object.keys(OPTIONS).map((o) => `--${o}`).join(', ')}`
+      ? `unknown option "${token.rawName}"; the options are ${Object.keys(OPTIONS)
+          .map((o) => `--${o}`)
+          .join(', ')}`
       : spec.type === 'string' && (token.value === undefined || (!token.inlineValue && token.value.startsWith('-')))
         ? `${token.rawName} needs a value, e.g. ${token.rawName} ${token.name === 'config' ? 'qualys.json' : '30'}`
         : spec.type === 'boolean' && token.value !== undefined
@@ -151,13 +167,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (!commandName) throw new UsageError('no command given');
     if (!known) throw new UsageError(`unknown command "${commandName}"; use one of ${COMMANDS.join(', ')}`);
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (values.timeout !== undefined && !/^\d+$/.test(values.timeout)) throw new UsageError(`--timeout takes whole seconds, e.g. --timeout 30 (got "${values.timeout}")`);
-    if (values['iam-delay'] !== undefined && !/^\d+$/.test(values['iam-delay'])) throw new UsageError(`--iam-delay takes whole seconds, e.g. --iam-delay 10 (got "${values['iam-delay']}")`);
-    if (values.dialect !== undefined && commandName !== 'rehearse') throw new UsageError('--dialect goes with rehearse only');
-    if (values.dialect !== undefined && !Object.prototype.hasOwnProperty.call(DIALECTS, values.dialect)) {
+    if (values.timeout !== undefined && !/^\d+$/.test(values.timeout))
+      throw new UsageError(`--timeout takes whole seconds, e.g. --timeout 30 (got "${values.timeout}")`);
+    if (values['iam-delay'] !== undefined && !/^\d+$/.test(values['iam-delay']))
+      throw new UsageError(`--iam-delay takes whole seconds, e.g. --iam-delay 10 (got "${values['iam-delay']}")`);
+    if (values.dialect !== undefined && commandName !== 'rehearse')
+      throw new UsageError('--dialect goes with rehearse only');
+    if (values.dialect !== undefined && !Object.hasOwn(DIALECTS, values.dialect)) {
       throw new UsageError(`unknown dialect "${values.dialect}"; use one of ${Object.keys(DIALECTS).join(', ')}`);
     }
-    if (values.timeout !== undefined && (Number(values.timeout) < 1 || Number(values.timeout) > 300)) throw new UsageError('--timeout must be between 1 and 300 seconds');
+    if (values.timeout !== undefined && (Number(values.timeout) < 1 || Number(values.timeout) > 300))
+      throw new UsageError('--timeout must be between 1 and 300 seconds');
   } catch (error) {
     return usageError(io, json, (error as Error).message, known);
   }
@@ -166,7 +186,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   // A --config file is relative to where the user is; cdk.json is the project's.
   const projectDir = values.config === undefined ? findProjectDir(io.cwd) : io.cwd;
   if (!projectDir) {
-    return usageError(io, json, `no cdk.json in ${path.resolve(io.cwd)} or any folder above it: run qualys-s3 from the project folder (where cdk.json is), or pass --config <file>`, command, false);
+    return usageError(
+      io,
+      json,
+      `no cdk.json in ${path.resolve(io.cwd)} or any folder above it: run qualys-s3 from the project folder (where cdk.json is), or pass --config <file>`,
+      command,
+      false,
+    );
   }
   let config: QualysS3Config;
   let env: EnvironmentConfig;
@@ -192,16 +218,36 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   };
 
   if (command === 'rehearse') {
-    if (!json) io.stdout(`qualys-s3 rehearse ${env.envName}: a local run of the real handler; nothing leaves this machine\n\n`);
-    const report = await rehearse({ config, env, cwd: projectDir, configFile: values.config, propagationDelayMs: values['iam-delay'] === undefined ? undefined : Number(values['iam-delay']) * 1000, dialect: values.dialect as DialectName | undefined, print: json ? () => {} : (line) => io.stdout(`${line}\n`), progress, now });
+    if (!json)
+      io.stdout(`qualys-s3 rehearse ${env.envName}: a local run of the real handler; nothing leaves this machine\n\n`);
+    const report = await rehearse({
+      config,
+      env,
+      cwd: projectDir,
+      configFile: values.config,
+      propagationDelayMs: values['iam-delay'] === undefined ? undefined : Number(values['iam-delay']) * 1000,
+      dialect: values.dialect as DialectName | undefined,
+      print: json ? () => {} : (line) => io.stdout(`${line}\n`),
+      progress,
+      now,
+    });
     clearProgress();
-    if (json) io.stdout(`${JSON.stringify({ command, envName: env.envName, ok: report.ok, exitCode: report.ok ? 0 : 1, departures: report.departures, steps: report.steps }, null, 2)}\n`);
+    if (json)
+      io.stdout(
+        `${JSON.stringify({ command, envName: env.envName, ok: report.ok, exitCode: report.ok ? 0 : 1, departures: report.departures, steps: report.steps }, null, 2)}\n`,
+      );
     return report.ok ? EXIT.ok : EXIT.failed;
   }
 
   const trace = values.verbose && !json ? (line: string) => io.stderr(`${line}\n`) : () => {};
   const log = operatorLogger(trace, progress);
-  redact = keepPlaceholders((text) => log.redact(text), [env.credentialsSecret, env.credentialsSecret.replace(/^arn:[^:]+:secretsmanager:[^:]+:\d+:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '')]);
+  redact = keepPlaceholders(
+    (text) => log.redact(text),
+    [
+      env.credentialsSecret,
+      env.credentialsSecret.replace(/^arn:[^:]+:secretsmanager:[^:]+:\d+:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, ''),
+    ],
+  );
   const redactOutput = redact;
   const checklist = new Checklist(
     {
@@ -219,14 +265,19 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     config,
     env,
     region,
-    aws: region ? sdkOperatorAws(region, (what) => progress(`${what} (AWS throttled or dropped the call; retrying)`)) : undefined,
+    aws: region
+      ? sdkOperatorAws(region, (what) => progress(`${what} (AWS throttled or dropped the call; retrying)`))
+      : undefined,
     checklist,
     progress,
     requestTimeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
     log,
     now,
   };
-  const elsewhere = values.config === undefined && projectDir !== path.resolve(io.cwd) ? `  configuration: ${path.join(projectDir, 'cdk.json')}\n` : '';
+  const elsewhere =
+    values.config === undefined && projectDir !== path.resolve(io.cwd)
+      ? `  configuration: ${path.join(projectDir, 'cdk.json')}\n`
+      : '';
   if (!json) io.stdout(`qualys-s3 ${command} ${env.envName}${region ? ` (${region})` : ''}\n${elsewhere}\n`);
   await (command === 'preflight' ? preflight(ctx) : status(ctx));
   clearProgress();
@@ -235,7 +286,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const exitCode = checklist.failed ? EXIT.failed : EXIT.ok;
   if (json) {
     // Redacted again as a whole: a check that ran before the password was known cannot have been.
-    const doc = { command, envName: env.envName, region: region ?? null, ok: exitCode === 0, exitCode, summary: counts, checks: checklist.results };
+    const doc = {
+      command,
+      envName: env.envName,
+      region: region ?? null,
+      ok: exitCode === 0,
+      exitCode,
+      summary: counts,
+      checks: checklist.results,
+    };
     io.stdout(`${redactOutput(JSON.stringify(doc, null, 2))}\n`);
   } else {
     io.stdout(`\n${formatSummary(counts)}${exitCode === 0 ? '' : ': fix the ✖ lines and run again'}\n`);
@@ -250,19 +309,25 @@ function pickEnvironment(config: QualysS3Config, envName: string | undefined): E
     throw new UsageError(`name the environment: one of ${names.join(', ')}`);
   }
   const env = config.environments.find((e) => e.envName === envName);
-  if (!env) throw new UsageError(`no environment "${envName}" in the configuration; it has ${names.join(', ') || 'none'}`);
+  if (!env)
+    throw new UsageError(`no environment "${envName}" in the configuration; it has ${names.join(', ') || 'none'}`);
   return env;
 }
 
 function usageError(io: CliIO, json: boolean, message: string, command?: string, showUsage = true): number {
-  if (json) io.stdout(`${JSON.stringify({ command: command ?? null, ok: false, exitCode: EXIT.usage, error: { type: 'usage', message } }, null, 2)}\n`);
+  if (json)
+    io.stdout(
+      `${JSON.stringify({ command: command ?? null, ok: false, exitCode: EXIT.usage, error: { type: 'usage', message } }, null, 2)}\n`,
+    );
   else io.stderr(`qualys-s3: ${message}\n${showUsage ? `\n${USAGE}\n` : ''}`);
   return EXIT.usage;
 }
 
 function configError(io: CliIO, json: boolean, command: string, error: ConfigError): number {
   if (json) {
-    io.stdout(`${JSON.stringify({ command, ok: false, exitCode: EXIT.usage, error: { type: 'configuration', message: error.message, problems: error.problems } }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ command, ok: false, exitCode: EXIT.usage, error: { type: 'configuration', message: error.message, problems: error.problems } }, null, 2)}\n`,
+    );
   } else {
     io.stdout(`qualys-s3 ${command}\n\n  ✖ configuration                ${error.problems.length} problem(s)\n`);
     io.stderr(`\n${error.message}\n\nFix the configuration (README: "Configuration reference") and run again.\n`);

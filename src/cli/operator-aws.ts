@@ -8,8 +8,8 @@ import { GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { SecretReader, sdkSecretReader } from '../core/aws';
-import { PolicyDocument, parsePolicy } from '../core/trust-policy';
+import { type SecretReader, sdkSecretReader } from '../core/aws';
+import { type PolicyDocument, parsePolicy } from '../core/trust-policy';
 
 export interface RoleInfo {
   readonly name: string;
@@ -91,7 +91,8 @@ export function sdkOperatorAws(region: string, onRetry: (what: string) => void =
         const out = await iam.send(new GetRoleCommand({ RoleName: name }), signal());
         return toRole(out.Role);
       } catch (error) {
-        if ((error as Error).name === 'NoSuchEntityException' || (error as Error).name === 'NoSuchEntity') return undefined;
+        if ((error as Error).name === 'NoSuchEntityException' || (error as Error).name === 'NoSuchEntity')
+          return undefined;
         throw error;
       }
     },
@@ -114,7 +115,8 @@ export function sdkOperatorAws(region: string, onRetry: (what: string) => void =
         const stack = out.Stacks?.[0];
         if (!stack?.StackId || !stack.StackStatus) return undefined;
         const outputs: Record<string, string> = {};
-        for (const o of stack.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
+        for (const o of stack.Outputs ?? [])
+          if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
         return { stackId: stack.StackId, status: stack.StackStatus, outputs };
       } catch (error) {
         if (/does not exist/.test((error as Error).message)) return undefined;
@@ -144,7 +146,11 @@ export function sdkOperatorAws(region: string, onRetry: (what: string) => void =
 }
 
 /** Every attempt after the first passes here, after the SDK's retry step. */
-function reportRetries(client: { middlewareStack: { addRelativeTo: Function } }, onRetry: (what: string) => void): void {
+function reportRetries(
+  // biome-ignore lint/complexity/noBannedTypes: each SDK client types its middleware stack differently; the call below is the same for all
+  client: { middlewareStack: { addRelativeTo: Function } },
+  onRetry: (what: string) => void,
+): void {
   client.middlewareStack.addRelativeTo(
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) =>
       async (args: { request?: { headers?: Record<string, string> } }) => {
@@ -156,8 +162,14 @@ function reportRetries(client: { middlewareStack: { addRelativeTo: Function } },
   );
 }
 
-function toRole(role: { RoleName?: string; Arn?: string; AssumeRolePolicyDocument?: string } | undefined): RoleInfo | undefined {
+function toRole(
+  role: { RoleName?: string; Arn?: string; AssumeRolePolicyDocument?: string } | undefined,
+): RoleInfo | undefined {
   if (!role?.RoleName || !role.Arn || !role.AssumeRolePolicyDocument) return undefined;
   // IAM returns the document URL-encoded.
-  return { name: role.RoleName, arn: role.Arn, trustPolicy: parsePolicy(decodeURIComponent(role.AssumeRolePolicyDocument)) };
+  return {
+    name: role.RoleName,
+    arn: role.Arn,
+    trustPolicy: parsePolicy(decodeURIComponent(role.AssumeRolePolicyDocument)),
+  };
 }

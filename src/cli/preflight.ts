@@ -2,12 +2,20 @@
  * `qualys-s3 preflight <env>`: everything a first deploy needs, checked before it. Reads
  * only; changes nothing in AWS or Qualys.
  */
-import { IntegrationKind, MAX_CIPS_POLICIES, defaultIntegrationName } from '../core/contract';
-import { IntegrationDetails } from '../core/qualys/client';
-import { PcConfig, VmConfig } from '../config/config';
-import { CheckDefinition, fail, pass, warn } from './checklist';
-import { CommandContext } from './context';
-import { SharedFacts, apiRefusal, configuredKinds, identityCheck, loginCheck, readingsCheck, secretCheck } from './common-checks';
+import { type IntegrationKind, MAX_CIPS_POLICIES, defaultIntegrationName } from '../core/contract';
+import type { CipsReading, IntegrationDetails } from '../core/qualys/client';
+import type { PcConfig, VmConfig } from '../config/config';
+import { type CheckDefinition, fail, pass, warn } from './checklist';
+import type { CommandContext } from './context';
+import {
+  type SharedFacts,
+  apiRefusal,
+  configuredKinds,
+  identityCheck,
+  loginCheck,
+  readingsCheck,
+  secretCheck,
+} from './common-checks';
 export async function preflight(ctx: CommandContext): Promise<void> {
   await ctx.checklist.runAll(preflightChecks(ctx));
 }
@@ -22,7 +30,10 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
     {
       id: 'config',
       title: 'configuration',
-      run: async () => pass(`environment "${env.envName}" is valid: ${kinds.map((k) => k.toUpperCase()).join(' + ')} on ${env.gatewayUrl}`),
+      run: async () =>
+        pass(
+          `environment "${env.envName}" is valid: ${kinds.map((k) => k.toUpperCase()).join(' + ')} on ${env.gatewayUrl}`,
+        ),
     },
     identityCheck(ctx, facts),
     {
@@ -30,14 +41,25 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
       title: 'bucket region',
       async run() {
         if (!ctx.region) {
-          return fail('no region: the environment names none and the AWS SDK chain has none', 'set "region" for this environment (or AWS_REGION)');
+          return fail(
+            'no region: the environment names none and the AWS SDK chain has none',
+            'set "region" for this environment (or AWS_REGION)',
+          );
         }
-        const source = env.region ? 'the environment\'s "region"' : 'AWS_REGION / your profile (the environment names no region)';
+        const source = env.region
+          ? 'the environment\'s "region"'
+          : 'AWS_REGION / your profile (the environment names no region)';
         const secretRegion = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(env.credentialsSecret)?.[1];
         if (secretRegion && secretRegion !== ctx.region) {
-          return fail(`the stack deploys to ${ctx.region} but the secret is in ${secretRegion}`, 'keep the secret in the stack\'s region, or set "region" to match');
+          return fail(
+            `the stack deploys to ${ctx.region} but the secret is in ${secretRegion}`,
+            'keep the secret in the stack\'s region, or set "region" to match',
+          );
         }
-        return pass(`${ctx.region}, from ${source}: the bucket is created there and registered with bucketRegion ${ctx.region}`, { region: ctx.region });
+        return pass(
+          `${ctx.region}, from ${source}: the bucket is created there and registered with bucketRegion ${ctx.region}`,
+          { region: ctx.region },
+        );
       },
     },
     secretCheck(ctx, facts),
@@ -53,7 +75,9 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
         try {
           const list = await facts.qualys!.listIntegrations(kind);
           existing.set(kind, list);
-          return pass(`GET /partner-integration/aws/s3/${kind} allowed (${list.length} integration${list.length === 1 ? '' : 's'} in the subscription)`);
+          return pass(
+            `GET /partner-integration/aws/s3/${kind} allowed (${list.length} integration${list.length === 1 ? '' : 's'} in the subscription)`,
+          );
         } catch (error) {
           return apiRefusal(error, `the user may not use the AWS S3 ${kind.toUpperCase()} integration API`);
         }
@@ -68,7 +92,7 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
       title: 'CIPS configuration',
       needs: ['qualys-auth'],
       async run() {
-        let cips;
+        let cips: CipsReading;
         try {
           cips = await facts.qualys!.getCipsConfig();
         } catch (error) {
@@ -83,7 +107,12 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
         }
         const present = pc.policies.filter((p) => cips.policies.includes(p));
         const union = new Set([...cips.policies, ...pc.policies]);
-        const details = { current: cips.policies, configured: pc.policies, alreadyPresent: present, filter: cips.filter ?? null };
+        const details = {
+          current: cips.policies,
+          configured: pc.policies,
+          alreadyPresent: present,
+          filter: cips.filter ?? null,
+        };
         if (union.size > MAX_CIPS_POLICIES) {
           return fail(
             `CIPS would hold ${union.size} policies (${cips.policies.length} now + ${pc.policies.length - present.length} new); Qualys allows ${MAX_CIPS_POLICIES}`,
@@ -109,9 +138,14 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
       async run() {
         const list = existing.get(kind)!;
         const account = env.account ?? facts.account;
-        const defaultName = ctx.region && account ? defaultIntegrationName(env.envName, kind, account, ctx.region) : undefined;
+        const defaultName =
+          ctx.region && account ? defaultIntegrationName(env.envName, kind, account, ctx.region) : undefined;
         const name = integration.name ?? defaultName;
-        if (!name) return warn('cannot tell the default name without an account and region', 'set "account" and "region" for the environment');
+        if (!name)
+          return warn(
+            'cannot tell the default name without an account and region',
+            'set "account" and "region" for the environment',
+          );
         const found = list.find((i) => i.name === name);
         if (!found) {
           const others = list.filter((i) => i.name !== name);
@@ -134,13 +168,29 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
           );
         }
         const summary = `ID ${found.integrationId}, bucket ${found.bucketName ?? '?'} in ${found.bucketRegion ?? '?'}, ${found.integrationValidated ? 'validated' : 'not validated'}`;
-        const moves = found.bucketRegion && ctx.region && found.bucketRegion !== ctx.region ? `; its bucketRegion will change from ${found.bucketRegion} to ${ctx.region}` : '';
-        const details = { name, integrationId: found.integrationId, bucketName: found.bucketName, bucketRegion: found.bucketRegion };
+        const moves =
+          found.bucketRegion && ctx.region && found.bucketRegion !== ctx.region
+            ? `; its bucketRegion will change from ${found.bucketRegion} to ${ctx.region}`
+            : '';
+        const details = {
+          name,
+          integrationId: found.integrationId,
+          bucketName: found.bucketName,
+          bucketRegion: found.bucketRegion,
+        };
         if (name === defaultName) {
-          return warn(`"${name}" exists (${summary}): this environment's default name, so the deploy adopts it${moves}`, 'nothing to do if it is a leftover of this environment', details);
+          return warn(
+            `"${name}" exists (${summary}): this environment's default name, so the deploy adopts it${moves}`,
+            'nothing to do if it is a leftover of this environment',
+            details,
+          );
         }
         if (integration.adoptExisting) {
-          return warn(`"${name}" exists (${summary}): the deploy takes it over (adoptExisting)${moves}`, 'make sure nobody else relies on it', details);
+          return warn(
+            `"${name}" exists (${summary}): the deploy takes it over (adoptExisting)${moves}`,
+            'make sure nobody else relies on it',
+            details,
+          );
         }
         return fail(
           `"${name}" exists (${summary}) and "${kind}.adoptExisting" is false: the deploy would refuse it`,

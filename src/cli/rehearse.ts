@@ -9,13 +9,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PENDING_EXTERNAL_ID_PREFIX, Prop, qualysPrincipalArn } from '../core/contract';
 import { errorMessage } from '../core/errors';
-import { EnvironmentConfig, QualysS3Config, stackName } from '../config/config';
+import { type EnvironmentConfig, type QualysS3Config, stackName } from '../config/config';
 import { readRawConfig } from '../config/load-config';
 import { shortExternalId } from './checklist';
 import { Deployment, ROOT, loadBundledHandler, synthApp, trustedExternalIds } from '../../sim/deployment';
 import { FakeAws } from '../../sim/fake-aws';
 import { QualysSimulator } from '../../sim/qualys-simulator';
-import { DEFAULT_DIALECT, DIALECTS, DialectName } from '../../sim/qualys-dialect';
+import { DEFAULT_DIALECT, DIALECTS, type DialectName } from '../../sim/qualys-dialect';
 
 export interface RehearsalOptions {
   readonly config: QualysS3Config;
@@ -83,22 +83,49 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     const awsUrl = await aws.start();
     const gateway = await sim.start();
     const secretName = env.credentialsSecret.startsWith('arn:') ? 'qualys/api-credentials' : env.credentialsSecret;
-    departures.push({ field: 'gatewayUrl', configured: env.gatewayUrl, rehearsal: gateway, why: 'the Qualys simulator stands in for the gateway' });
+    departures.push({
+      field: 'gatewayUrl',
+      configured: env.gatewayUrl,
+      rehearsal: gateway,
+      why: 'the Qualys simulator stands in for the gateway',
+    });
     if (secretName !== env.credentialsSecret) {
-      departures.push({ field: 'credentialsSecret', configured: env.credentialsSecret, rehearsal: secretName, why: 'an ARN names a secret in a real account; the fake Secrets Manager holds one by this name' });
+      departures.push({
+        field: 'credentialsSecret',
+        configured: env.credentialsSecret,
+        rehearsal: secretName,
+        why: 'an ARN names a secret in a real account; the fake Secrets Manager holds one by this name',
+      });
     }
     aws.putSecret(secretName, JSON.stringify(USER));
-    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'AWS_PROFILE']) delete process.env[name];
-    Object.assign(process.env, { AWS_ENDPOINT_URL: awsUrl, AWS_REGION: region, AWS_ACCESS_KEY_ID: 'AKIDREHEARSAL', AWS_SECRET_ACCESS_KEY: 'rehearsal-only' });
+    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'AWS_PROFILE'])
+      delete process.env[name];
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: awsUrl,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: 'AKIDREHEARSAL',
+      AWS_SECRET_ACCESS_KEY: 'rehearsal-only',
+    });
 
     print(`  Qualys simulator  ${gateway} (stands in for ${env.gatewayUrl})`);
-    print(`  fake AWS          ${awsUrl}: account ${account}, ${region}; IAM shows Qualys a new trust policy after ${(opts.propagationDelayMs ?? 4000) / 1000} s`);
+    print(
+      `  fake AWS          ${awsUrl}: account ${account}, ${region}; IAM shows Qualys a new trust policy after ${(opts.propagationDelayMs ?? 4000) / 1000} s`,
+    );
     print(`  secret            "${secretName}" holding a simulator user`);
     print(`  dialect           ${opts.dialect ?? 'strict'}: ${describeDialect(opts.dialect)}`);
     const { raw, written, dropped } = rehearsalConfig(opts, { gateway, account, region, secretName });
     if (dropped.length) print(`  left out          ${dropped.join(', ')}: the handler runs on this machine`);
-    for (const key of dropped) departures.push({ field: key, configured: written[key], rehearsal: null, why: 'the handler runs on this machine' });
-    if (secretName !== env.credentialsSecret) print(`  differs           credentialsSecret: the configured ARN is replaced by "${secretName}" in the fake Secrets Manager`);
+    for (const key of dropped)
+      departures.push({
+        field: key,
+        configured: written[key],
+        rehearsal: null,
+        why: 'the handler runs on this machine',
+      });
+    if (secretName !== env.credentialsSecret)
+      print(
+        `  differs           credentialsSecret: the configured ARN is replaced by "${secretName}" in the fake Secrets Manager`,
+      );
     print('');
 
     const name = stackName(env.envName);
@@ -112,18 +139,42 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     deployment.createPlainResources();
     aws.createBucket(deployment.bucketName);
     const resources = deployment.integrations().sort().reverse(); // VmIntegration before PcIntegration
-    print(`  ${name}: bucket ${deployment.bucketName}, ${resources.length} integration(s) (${((opts.now() - synthStarted) / 1000).toFixed(1)} s)`);
+    print(
+      `  ${name}: bucket ${deployment.bucketName}, ${resources.length} integration(s) (${((opts.now() - synthStarted) / 1000).toFixed(1)} s)`,
+    );
     const configuredBucket = env.bucket.bucketName;
     if (configuredBucket !== undefined && configuredBucket !== deployment.bucketName) {
-      departures.push({ field: 'bucket.bucketName', configured: configuredBucket, rehearsal: deployment.bucketName, why: 'the fake CloudFormation names every bucket, as for a generated name' });
-      print(`  differs           bucket.bucketName: "${configuredBucket}" is configured; the rehearsal's bucket is ${deployment.bucketName}`);
+      departures.push({
+        field: 'bucket.bucketName',
+        configured: configuredBucket,
+        rehearsal: deployment.bucketName,
+        why: 'the fake CloudFormation names every bucket, as for a generated name',
+      });
+      print(
+        `  differs           bucket.bucketName: "${configuredBucket}" is configured; the rehearsal's bucket is ${deployment.bucketName}`,
+      );
     }
-    steps.push({ step: 'synth', ok: true, durationMs: opts.now() - synthStarted, qualysCalls: 0, validateAttempts: 0, note: `${resources.length} integration(s)` });
+    steps.push({
+      step: 'synth',
+      ok: true,
+      durationMs: opts.now() - synthStarted,
+      qualysCalls: 0,
+      validateAttempts: 0,
+      note: `${resources.length} integration(s)`,
+    });
 
     const kindOf = (id: string) => (id.startsWith('Vm') ? 'Vm' : 'Pc') as 'Vm' | 'Pc';
-    const trust = (id: string) => trustedExternalIds(aws, deployment.roleName(kindOf(id))).map(mask).join(', ') || '(none)';
+    const trust = (id: string) =>
+      trustedExternalIds(aws, deployment.roleName(kindOf(id)))
+        .map(mask)
+        .join(', ') || '(none)';
 
-    const run = async (step: string, id: string, describe: string, send: () => Promise<{ ok: boolean; reason?: string }>) => {
+    const run = async (
+      step: string,
+      id: string,
+      describe: string,
+      send: () => Promise<{ ok: boolean; reason?: string }>,
+    ) => {
       print('');
       print(`▶ ${step} ${id}: ${describe}`);
       print(`    trust before    Qualys with external ID ${trust(id)}`);
@@ -154,10 +205,22 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
         process.stdout.write = write;
       }
       const calls = sim.calls.length - firstCall;
-      const attempts = sim.calls.slice(firstCall).filter((c) => c.method === 'PATCH' && c.path.endsWith('/validate')).length;
+      const attempts = sim.calls
+        .slice(firstCall)
+        .filter((c) => c.method === 'PATCH' && c.path.endsWith('/validate')).length;
       print(`    trust after     Qualys with external ID ${trust(id)}`);
-      print(`    ${out.ok ? '✔' : '✖'} ${out.ok ? 'CloudFormation gets SUCCESS' : `CloudFormation gets FAILED: ${out.reason}`} (${calls} Qualys call${calls === 1 ? '' : 's'}, ${((opts.now() - started) / 1000).toFixed(1)} s)`);
-      steps.push({ step, resource: id, ok: out.ok, durationMs: opts.now() - started, qualysCalls: calls, validateAttempts: attempts, note: out.ok ? describe : `${describe}: ${out.reason}` });
+      print(
+        `    ${out.ok ? '✔' : '✖'} ${out.ok ? 'CloudFormation gets SUCCESS' : `CloudFormation gets FAILED: ${out.reason}`} (${calls} Qualys call${calls === 1 ? '' : 's'}, ${((opts.now() - started) / 1000).toFixed(1)} s)`,
+      );
+      steps.push({
+        step,
+        resource: id,
+        ok: out.ok,
+        durationMs: opts.now() - started,
+        qualysCalls: calls,
+        validateAttempts: attempts,
+        note: out.ok ? describe : `${describe}: ${out.reason}`,
+      });
       return out.ok;
     };
 
@@ -166,13 +229,19 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
       const kind = kindOf(id) === 'Vm' ? 'vm' : 'pc';
       const [registered] = sim.integrations(kind);
       if (registered) {
-        print(`    registered      ${kind.toUpperCase()} ${registered.integrationId} "${registered.name}": ${registered.bucketName} in ${registered.bucketRegion}, role ${registered.roleArn}, validated ${registered.integrationValidated}`);
+        print(
+          `    registered      ${kind.toUpperCase()} ${registered.integrationId} "${registered.name}": ${registered.bucketName} in ${registered.bucketRegion}, role ${registered.roleArn}, validated ${registered.integrationValidated}`,
+        );
       }
     }
     aws.setStackStatus(name, 'CREATE_COMPLETE');
-    if (env.pc) print(`    CIPS            policies [${sim.cips().policies.join(', ')}], filter ${JSON.stringify(sim.cips().filter ?? null)}`);
+    if (env.pc)
+      print(
+        `    CIPS            policies [${sim.cips().policies.join(', ')}], filter ${JSON.stringify(sim.cips().filter ?? null)}`,
+      );
 
-    for (const id of resources) await run('redeploy', id, 'cdk deploy again, nothing changed', () => deployment.update(id));
+    for (const id of resources)
+      await run('redeploy', id, 'cdk deploy again, nothing changed', () => deployment.update(id));
 
     for (const id of resources) {
       const { template, change } = changeSettings(deployment.template, id);
@@ -194,20 +263,42 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     const left = [...sim.integrations('vm'), ...sim.integrations('pc')];
     const cleanup = left.length === 0;
     print('');
-    print(`▶ after destroy: ${cleanup ? 'no integration left in Qualys' : `${left.length} integration(s) left in Qualys: ${left.map((i) => i.integrationId).join(', ')}`}; CIPS policies [${sim.cips().policies.join(', ')}]`);
-    steps.push({ step: 'cleanup', ok: cleanup, durationMs: 0, qualysCalls: 0, validateAttempts: 0, note: cleanup ? 'nothing left in Qualys' : `${left.length} integration(s) left` });
+    print(
+      `▶ after destroy: ${cleanup ? 'no integration left in Qualys' : `${left.length} integration(s) left in Qualys: ${left.map((i) => i.integrationId).join(', ')}`}; CIPS policies [${sim.cips().policies.join(', ')}]`,
+    );
+    steps.push({
+      step: 'cleanup',
+      ok: cleanup,
+      durationMs: 0,
+      qualysCalls: 0,
+      validateAttempts: 0,
+      note: cleanup ? 'nothing left in Qualys' : `${left.length} integration(s) left`,
+    });
 
     const ok = steps.every((s) => s.ok);
     const total = steps.reduce((n, s) => n + s.durationMs, 0);
     print('');
-    print(`Summary: ${steps.filter((s) => s.ok).length}/${steps.length} steps succeeded in ${(total / 1000).toFixed(1)} s; ` +
-      `${steps.reduce((n, s) => n + s.qualysCalls, 0)} Qualys calls, ${steps.reduce((n, s) => n + s.validateAttempts, 0)} validate attempts.`);
-    print(ok ? `Next: create the credentials secret, run \`npx qualys-s3 preflight ${env.envName}\`, then \`npx cdk deploy ${name}\`.` : 'A step failed: see the ✖ lines above.');
+    print(
+      `Summary: ${steps.filter((s) => s.ok).length}/${steps.length} steps succeeded in ${(total / 1000).toFixed(1)} s; ` +
+        `${steps.reduce((n, s) => n + s.qualysCalls, 0)} Qualys calls, ${steps.reduce((n, s) => n + s.validateAttempts, 0)} validate attempts.`,
+    );
+    print(
+      ok
+        ? `Next: create the credentials secret, run \`npx qualys-s3 preflight ${env.envName}\`, then \`npx cdk deploy ${name}\`.`
+        : 'A step failed: see the ✖ lines above.',
+    );
     return { ok, steps, departures };
   } catch (error) {
     process.stdout.write = write;
     print(`✖ the rehearsal stopped: ${errorMessage(error)}`);
-    steps.push({ step: 'rehearsal', ok: false, durationMs: 0, qualysCalls: 0, validateAttempts: 0, note: errorMessage(error) });
+    steps.push({
+      step: 'rehearsal',
+      ok: false,
+      durationMs: 0,
+      qualysCalls: 0,
+      validateAttempts: 0,
+      note: errorMessage(error),
+    });
     return { ok: false, steps, departures };
   } finally {
     process.stdout.write = write;
@@ -224,13 +315,25 @@ function rehearsalConfig(
   opts: RehearsalOptions,
   local: { gateway: string; account: string; region: string; secretName: string },
 ): { raw: { environments: Record<string, unknown> }; written: Record<string, unknown>; dropped: string[] } {
-  const all = readRawConfig({ file: opts.configFile, dir: opts.cwd }) as { environments?: Record<string, Record<string, unknown>> };
+  const all = readRawConfig({ file: opts.configFile, dir: opts.cwd }) as {
+    environments?: Record<string, Record<string, unknown>>;
+  };
   const written = { ...(all.environments?.[opts.env.envName] ?? {}) };
   // The handler runs on this machine: the Lambda's network path does not apply.
   const dropped = ['proxyUrl', 'vpc'].filter((key) => key in written);
   for (const key of ['platform', ...dropped]) delete written[key];
-  const env = { ...written, gatewayUrl: local.gateway, account: local.account, region: local.region, credentialsSecret: local.secretName };
-  return { raw: { environments: { [opts.env.envName]: env } }, written: all.environments?.[opts.env.envName] ?? {}, dropped };
+  const env = {
+    ...written,
+    gatewayUrl: local.gateway,
+    account: local.account,
+    region: local.region,
+    credentialsSecret: local.secretName,
+  };
+  return {
+    raw: { environments: { [opts.env.envName]: env } },
+    written: all.environments?.[opts.env.envName] ?? {},
+    dropped,
+  };
 }
 
 type Template = Deployment['template'];
@@ -254,7 +357,10 @@ function changeSettings(template: Template, id: string): { template: Template; c
     change = `compressData ${settings.compressData} → ${!settings.compressData}`;
     settings.compressData = !settings.compressData;
   }
-  return { template: withProperty(template, id, Prop.Settings, typeof text === 'string' ? JSON.stringify(settings) : settings), change };
+  return {
+    template: withProperty(template, id, Prop.Settings, typeof text === 'string' ? JSON.stringify(settings) : settings),
+    change,
+  };
 }
 
 /** The handler's log line in words (undefined: not worth showing). The logger has already redacted it. */
@@ -268,9 +374,13 @@ function narrate(line: string): { text: string } | undefined {
   const m = entry.message;
   switch (m) {
     case 'qualys call':
-      return { text: `Qualys          ${String(entry.method).padEnd(6)} ${entry.path} → HTTP ${entry.status} (${entry.ms} ms)` };
+      return {
+        text: `Qualys          ${String(entry.method).padEnd(6)} ${entry.path} → HTTP ${entry.status} (${entry.ms} ms)`,
+      };
     case 'not validated yet; waiting for IAM to propagate':
-      return { text: `validate #${entry.attempt}     not yet (${String(entry.answer).replace(/^.*?validate: /, '')}); next try in ${Math.round(Number(entry.delayMs) / 100) / 10} s` };
+      return {
+        text: `validate #${entry.attempt}     not yet (${String(entry.answer).replace(/^.*?validate: /, '')}); next try in ${Math.round(Number(entry.delayMs) / 100) / 10} s`,
+      };
     case 'qualys reading':
       return { text: `reading         ${entry.topic}: ${entry.reading}` };
     case 'trust policy updated':
@@ -285,13 +395,17 @@ function narrate(line: string): { text: string } | undefined {
 
 function summarize(entry: Record<string, unknown>): string {
   const rest = Object.entries(entry).filter(([k]) => !['level', 'message'].includes(k));
-  return rest.length ? ` (${rest.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')})` : '';
+  return rest.length
+    ? ` (${rest.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')})`
+    : '';
 }
 
 /** The dialect's departures from the strict simulator, in its field names. */
 function describeDialect(name: DialectName | undefined): string {
-  const fields = Object.entries(DIALECTS[name ?? 'strict']).filter(([k, v]) => (DEFAULT_DIALECT as Record<string, unknown>)[k] !== v);
-  return fields.length ? fields.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') : 'the simulator\'s own answers';
+  const fields = Object.entries(DIALECTS[name ?? 'strict']).filter(
+    ([k, v]) => (DEFAULT_DIALECT as Record<string, unknown>)[k] !== v,
+  );
+  return fields.length ? fields.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') : "the simulator's own answers";
 }
 
 function mask(externalId: string): string {

@@ -3,15 +3,29 @@
  * stack say, does the role trust Qualys only with the current external ID, and do findings
  * arrive? Reads only.
  */
-import { DEFAULT_NAME_PREFIX, INTEGRATION_KINDS, IntegrationKind, PENDING_EXTERNAL_ID_PREFIX, qualysPrincipalArn } from '../core/contract';
+import {
+  DEFAULT_NAME_PREFIX,
+  INTEGRATION_KINDS,
+  type IntegrationKind,
+  PENDING_EXTERNAL_ID_PREFIX,
+  qualysPrincipalArn,
+} from '../core/contract';
 import { QualysApiError } from '../core/errors';
-import { IntegrationDetails, QualysClient } from '../core/qualys/client';
+import type { IntegrationDetails, QualysClient } from '../core/qualys/client';
 import { externalIdsFor, statementsWithoutExternalId } from '../core/trust-policy';
-import { PcConfig, stackName } from '../config/config';
-import { CheckDefinition, CheckOutcome, fail, pass, shortExternalId, skipped, warn } from './checklist';
-import { CommandContext } from './context';
-import { SharedFacts, apiRefusal, configuredKinds, identityCheck, loginCheck, readingsCheck, secretCheck } from './common-checks';
-import { ObjectInfo, OperatorAws, StackInfo } from './operator-aws';
+import { type PcConfig, stackName } from '../config/config';
+import { type CheckDefinition, type CheckOutcome, fail, pass, shortExternalId, skipped, warn } from './checklist';
+import type { CommandContext } from './context';
+import {
+  type SharedFacts,
+  apiRefusal,
+  configuredKinds,
+  identityCheck,
+  loginCheck,
+  readingsCheck,
+  secretCheck,
+} from './common-checks';
+import type { ObjectInfo, OperatorAws, StackInfo } from './operator-aws';
 
 /** Where Qualys writes each kind's data (the guide's "View Findings on AWS S3 Console"). */
 export const DATA_PREFIXES: Readonly<Record<IntegrationKind, readonly string[]>> = {
@@ -58,10 +72,20 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
         const details = { stackName: name, status: found.status, outputs: found.outputs };
         if (found.status === 'REVIEW_IN_PROGRESS') {
           // A change set was made but never executed: the stack holds nothing yet.
-          return fail(`${name} was never deployed (REVIEW_IN_PROGRESS: a change set that was not executed)`, `execute the change set, or deploy: npx cdk deploy ${name}`, details);
+          return fail(
+            `${name} was never deployed (REVIEW_IN_PROGRESS: a change set that was not executed)`,
+            `execute the change set, or deploy: npx cdk deploy ${name}`,
+            details,
+          );
         }
-        if (/_IN_PROGRESS$/.test(found.status)) return warn(`${name} is ${found.status}`, 'run status again when the stack operation has finished', details);
-        if (/FAILED|ROLLBACK/.test(found.status)) return fail(`${name} is ${found.status}`, 'see the stack events in the CloudFormation console, fix the cause and deploy again', details);
+        if (/_IN_PROGRESS$/.test(found.status))
+          return warn(`${name} is ${found.status}`, 'run status again when the stack operation has finished', details);
+        if (/FAILED|ROLLBACK/.test(found.status))
+          return fail(
+            `${name} is ${found.status}`,
+            'see the stack events in the CloudFormation console, fix the cause and deploy again',
+            details,
+          );
         return pass(`${name} is ${found.status}`, details);
       },
     },
@@ -74,7 +98,10 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
     let details: IntegrationDetails | undefined;
     // Declared on the stack and the login, not on `${kind}-integration`: an integration Qualys has
     // but has not validated fails that check, yet its registration and trust are still worth reading.
-    const withoutIntegration = skipped(`needs "${title} integration" (${kind}-integration), which found no integration to read`, { needs: `${kind}-integration`, needsStatus: 'fail' });
+    const withoutIntegration = skipped(
+      `needs "${title} integration" (${kind}-integration), which found no integration to read`,
+      { needs: `${kind}-integration`, needsStatus: 'fail' },
+    );
     checks.push(
       {
         id: `${kind}-integration`,
@@ -82,18 +109,34 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
         needs: ['stack', 'qualys-auth'],
         async run() {
           const integrationId = outputs()[`${LABEL[kind]}IntegrationId`];
-          if (!integrationId) return fail(`the stack has no ${LABEL[kind]}IntegrationId output`, `deploy the current version: npx cdk deploy ${name}`);
+          if (!integrationId)
+            return fail(
+              `the stack has no ${LABEL[kind]}IntegrationId output`,
+              `deploy the current version: npx cdk deploy ${name}`,
+            );
           try {
             details = await facts.qualys!.getIntegration(kind, integrationId);
           } catch (error) {
             return apiRefusal(error, `reading ${title} integration ${integrationId}`);
           }
           if (!details) {
-            return fail(`ID ${integrationId} no longer exists in Qualys`, `it was deleted outside CloudFormation: change "${kind}.externalIdRotation" and deploy, or destroy and deploy the stack`, { integrationId });
+            return fail(
+              `ID ${integrationId} no longer exists in Qualys`,
+              `it was deleted outside CloudFormation: change "${kind}.externalIdRotation" and deploy, or destroy and deploy the stack`,
+              { integrationId },
+            );
           }
-          const found = { integrationId, name: details.name, integrationValidated: details.integrationValidated === true };
+          const found = {
+            integrationId,
+            name: details.name,
+            integrationValidated: details.integrationValidated === true,
+          };
           if (details.integrationValidated !== true) {
-            return fail(`ID ${integrationId} "${details.name}" is not validated: Qualys does not send data`, `deploy again (the deploy validates), or see the Troubleshooting section of the README`, found);
+            return fail(
+              `ID ${integrationId} "${details.name}" is not validated: Qualys does not send data`,
+              `deploy again (the deploy validates), or see the Troubleshooting section of the README`,
+              found,
+            );
           }
           return pass(`ID ${integrationId} "${details.name}", validated`, found);
         },
@@ -108,8 +151,16 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
           const roleArn = o[`${LABEL[kind]}RoleArn`];
           const missing = [...(o.BucketName ? [] : ['BucketName']), ...(roleArn ? [] : [`${LABEL[kind]}RoleArn`])];
           return missing.length
-            ? fail(`the stack has no ${missing.join(' or ')} output to compare Qualys's registration with`, `deploy the current version of the app: npx cdk deploy ${name}`)
-            : compareRegistration(ctx, kind, details!, { bucket: o.BucketName, region: regionOfStack(stack!), roleArn, name: o[`${LABEL[kind]}IntegrationName`] });
+            ? fail(
+                `the stack has no ${missing.join(' or ')} output to compare Qualys's registration with`,
+                `deploy the current version of the app: npx cdk deploy ${name}`,
+              )
+            : compareRegistration(ctx, kind, details!, {
+                bucket: o.BucketName,
+                region: regionOfStack(stack!),
+                roleArn,
+                name: o[`${LABEL[kind]}IntegrationName`],
+              });
         },
       },
       {
@@ -119,7 +170,9 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
         async run() {
           if (!details) return withoutIntegration;
           const roleArn = outputs()[`${LABEL[kind]}RoleArn`];
-          return roleArn ? checkTrust(ctx, details!, roleArn) : skipped(`the stack has no ${LABEL[kind]}RoleArn output`);
+          return roleArn
+            ? checkTrust(ctx, details!, roleArn)
+            : skipped(`the stack has no ${LABEL[kind]}RoleArn output`);
         },
       },
       {
@@ -142,18 +195,37 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
       needs: ['stack'],
       async run() {
         const bucket = outputs().BucketName;
-        return bucket ? checkTestFile(ctx.aws!, bucket, kinds, ctx.now()) : skipped('the stack has no BucketName output');
+        return bucket
+          ? checkTestFile(ctx.aws!, bucket, kinds, ctx.now())
+          : skipped('the stack has no BucketName output');
       },
     },
-    { id: 'open-trust', title: 'roles trusting Qualys', needs: ['aws-identity'], run: async () => checkOpenTrust(ctx, ctx.aws!) },
+    {
+      id: 'open-trust',
+      title: 'roles trusting Qualys',
+      needs: ['aws-identity'],
+      run: async () => checkOpenTrust(ctx, ctx.aws!),
+    },
   );
 
   if (env.pc && (env.pc.policies.length > 0 || env.pc.filter)) {
     const pc = env.pc;
     // Before the first deploy CIPS lacks the configured policies by design: not drift to blame on Qualys.
-    checks.push({ id: 'cips', title: 'CIPS policies and filter', needs: ['stack', 'qualys-auth'], withoutNeeds: { stack: BEFORE_FIRST_DEPLOY }, run: async () => checkCips(facts.qualys!, pc) });
+    checks.push({
+      id: 'cips',
+      title: 'CIPS policies and filter',
+      needs: ['stack', 'qualys-auth'],
+      withoutNeeds: { stack: BEFORE_FIRST_DEPLOY },
+      run: async () => checkCips(facts.qualys!, pc),
+    });
   }
-  checks.push({ id: 'orphans', title: 'orphaned integrations', needs: ['stack', 'qualys-auth'], withoutNeeds: { stack: BEFORE_FIRST_DEPLOY }, run: async () => checkOrphans(ctx, facts.qualys!) });
+  checks.push({
+    id: 'orphans',
+    title: 'orphaned integrations',
+    needs: ['stack', 'qualys-auth'],
+    withoutNeeds: { stack: BEFORE_FIRST_DEPLOY },
+    run: async () => checkOrphans(ctx, facts.qualys!),
+  });
   checks.push(readingsCheck(facts));
   return checks;
 }
@@ -172,7 +244,8 @@ function compareRegistration(
   const configuredName = (kind === 'vm' ? ctx.env.vm : ctx.env.pc)?.name;
   const mismatches: string[] = [];
   const compare = (field: string, actual: unknown, want: string | undefined, source: string) => {
-    if (want !== undefined && actual !== want) mismatches.push(`${field} is ${JSON.stringify(actual ?? null)}, ${source} says ${want}`);
+    if (want !== undefined && actual !== want)
+      mismatches.push(`${field} is ${JSON.stringify(actual ?? null)}, ${source} says ${want}`);
   };
   compare('bucketName', details.bucketName, expected.bucket, 'the stack');
   compare('bucketName', details.bucketName, configuredBucket, 'the configuration');
@@ -196,12 +269,16 @@ async function checkTrust(ctx: CommandContext, details: IntegrationDetails, role
   const principal = qualysPrincipalArn(ctx.env.qualysAwsAccountId);
   const roleName = roleArn.split('/').pop()!;
   const role = await ctx.aws!.role(roleName);
-  if (!role) return fail(`role ${roleName} does not exist`, 'it was deleted outside CloudFormation: deploy again to recreate it');
+  if (!role)
+    return fail(
+      `role ${roleName} does not exist`,
+      'it was deleted outside CloudFormation: deploy again to recreate it',
+    );
   const open = statementsWithoutExternalId(role.trustPolicy, principal);
   if (open.length) {
     return fail(
       `${roleName} lets Qualys assume it without an external ID (${open.length} statement${open.length === 1 ? '' : 's'})`,
-      'remove those statements (IAM console > Roles > Trust relationships), or deploy again to restore the stack\'s trust policy',
+      "remove those statements (IAM console > Roles > Trust relationships), or deploy again to restore the stack's trust policy",
       { openStatements: open.length },
     );
   }
@@ -212,12 +289,18 @@ async function checkTrust(ctx: CommandContext, details: IntegrationDetails, role
     // integration are the evidence that it is the right one (Qualys assumed the role with it).
     const real = trusted.filter((id) => !id.startsWith(PENDING_EXTERNAL_ID_PREFIX));
     if (real.length === 1 && trusted.length === 1 && details.integrationValidated === true) {
-      return pass(`${roleName} trusts Qualys only with external ID ${shortExternalId(real[0])}; Qualys's details do not carry the external ID, and it reports the integration validated`, {
-        current: shortExternalId(real[0]),
-        reading: 'details without an external ID',
-      });
+      return pass(
+        `${roleName} trusts Qualys only with external ID ${shortExternalId(real[0])}; Qualys's details do not carry the external ID, and it reports the integration validated`,
+        {
+          current: shortExternalId(real[0]),
+          reading: 'details without an external ID',
+        },
+      );
     }
-    return warn(`${roleName} trusts ${trusted.length} external ID(s); Qualys's details do not carry the integration's, so which one it uses cannot be checked`, 'check the integration in the Qualys UI; deploy again if it is not validated');
+    return warn(
+      `${roleName} trusts ${trusted.length} external ID(s); Qualys's details do not carry the integration's, so which one it uses cannot be checked`,
+      'check the integration in the Qualys UI; deploy again if it is not validated',
+    );
   }
   const shown = shortExternalId(current);
   if (!trusted.includes(current)) {
@@ -229,10 +312,14 @@ async function checkTrust(ctx: CommandContext, details: IntegrationDetails, role
   }
   const stale = trusted.filter((id) => id !== current);
   if (stale.length) {
-    return warn(`${roleName} trusts ${shown} and ${stale.length} other external ID(s)`, 'an earlier rotation left old IDs: deploy again to drop them', {
-      trusted: trusted.map(shortExternalId),
-      current: shown,
-    });
+    return warn(
+      `${roleName} trusts ${shown} and ${stale.length} other external ID(s)`,
+      'an earlier rotation left old IDs: deploy again to drop them',
+      {
+        trusted: trusted.map(shortExternalId),
+        current: shown,
+      },
+    );
   }
   return pass(`${roleName} trusts Qualys only with external ID ${shown}`, { current: shown });
 }
@@ -245,14 +332,28 @@ async function checkData(aws: OperatorAws, bucket: string, kind: IntegrationKind
   }
   const where = DATA_PREFIXES[kind].join(' or ');
   if (!newest) {
-    return warn(`nothing under ${where} yet`, `Qualys writes after its next ${kind === 'vm' ? 'vulnerability' : 'posture'} data run; if none arrives within a day, check the integration in the Qualys UI`, {
-      newest: null,
-    });
+    return warn(
+      `nothing under ${where} yet`,
+      `Qualys writes after its next ${kind === 'vm' ? 'vulnerability' : 'posture'} data run; if none arrives within a day, check the integration in the Qualys UI`,
+      {
+        newest: null,
+      },
+    );
   }
   const age = now - newest.lastModified;
-  const facts = { newest: { key: newest.key, lastModified: new Date(newest.lastModified).toISOString(), ageSeconds: Math.round(age / 1000) } };
+  const facts = {
+    newest: {
+      key: newest.key,
+      lastModified: new Date(newest.lastModified).toISOString(),
+      ageSeconds: Math.round(age / 1000),
+    },
+  };
   if (age > STALE_AFTER_MS) {
-    return warn(`newest is ${newest.key}, ${formatAge(age)} old`, 'findings have stopped arriving: check that the integration is validated and that scans run', facts);
+    return warn(
+      `newest is ${newest.key}, ${formatAge(age)} old`,
+      'findings have stopped arriving: check that the integration is validated and that scans run',
+      facts,
+    );
   }
   return pass(`newest is ${newest.key}, ${formatAge(age)} old`, facts);
 }
@@ -263,31 +364,48 @@ async function checkData(aws: OperatorAws, bucket: string, kind: IntegrationKind
  * of a years-old bucket would take minutes); other folders (e.g. findings/, vuln_info/) are
  * searched the same way, two levels deep. Test files do not count as data.
  */
-async function newestUnder(aws: OperatorAws, bucket: string, prefix: string, depth = 0): Promise<ObjectInfo | undefined> {
+async function newestUnder(
+  aws: OperatorAws,
+  bucket: string,
+  prefix: string,
+  depth = 0,
+): Promise<ObjectInfo | undefined> {
   const level = await aws.list(bucket, { prefix, delimiter: '/' });
   const candidates: Array<ObjectInfo | undefined> = [...level.objects];
   const dated = level.prefixes.filter((p) => /\d{4}-\d{2}-\d{2}\/$/.test(p)).sort();
-  for (const folder of dated.slice(-DATE_FOLDERS_READ)) candidates.push(...(await aws.list(bucket, { prefix: folder })).objects);
+  for (const folder of dated.slice(-DATE_FOLDERS_READ))
+    candidates.push(...(await aws.list(bucket, { prefix: folder })).objects);
   if (depth < 2) {
-    for (const folder of level.prefixes.filter((p) => !dated.includes(p))) candidates.push(await newestUnder(aws, bucket, folder, depth + 1));
+    for (const folder of level.prefixes.filter((p) => !dated.includes(p)))
+      candidates.push(await newestUnder(aws, bucket, folder, depth + 1));
   }
   return candidates
-    .filter((o): o is ObjectInfo => o !== undefined && !o.key.slice(o.key.lastIndexOf('/') + 1).startsWith(TEST_FILE_PREFIX))
+    .filter(
+      (o): o is ObjectInfo => o !== undefined && !o.key.slice(o.key.lastIndexOf('/') + 1).startsWith(TEST_FILE_PREFIX),
+    )
     .reduce<ObjectInfo | undefined>((a, b) => (!a || b.lastModified > a.lastModified ? b : a), undefined);
 }
 
-async function checkTestFile(aws: OperatorAws, bucket: string, kinds: readonly IntegrationKind[], now: number): Promise<CheckOutcome> {
+async function checkTestFile(
+  aws: OperatorAws,
+  bucket: string,
+  kinds: readonly IntegrationKind[],
+  now: number,
+): Promise<CheckOutcome> {
   const prefixes = ['', ...kinds.flatMap((k) => DATA_PREFIXES[k])].map((p) => `${p}${TEST_FILE_PREFIX}`);
   const found: ObjectInfo[] = [];
   for (const prefix of prefixes) found.push(...(await aws.list(bucket, { prefix, maxPages: 1 })).objects);
   if (!found.length) {
     return fail(
       `no ${TEST_FILE_PREFIX}.gz / .json in ${bucket}: Qualys has not written to the bucket`,
-      'Qualys writes it when it validates the integration: check the role\'s s3:PutObject policy on the bucket and deploy again to validate',
+      "Qualys writes it when it validates the integration: check the role's s3:PutObject policy on the bucket and deploy again to validate",
     );
   }
   const newest = found.reduce((a, b) => (b.lastModified > a.lastModified ? b : a));
-  return pass(`${newest.key}, written ${formatAge(now - newest.lastModified)} ago`, { key: newest.key, lastModified: new Date(newest.lastModified).toISOString() });
+  return pass(`${newest.key}, written ${formatAge(now - newest.lastModified)} ago`, {
+    key: newest.key,
+    lastModified: new Date(newest.lastModified).toISOString(),
+  });
 }
 
 async function checkOpenTrust(ctx: CommandContext, aws: OperatorAws): Promise<CheckOutcome> {
@@ -311,20 +429,39 @@ async function checkOpenTrust(ctx: CommandContext, aws: OperatorAws): Promise<Ch
 async function checkCips(qualys: QualysClient, pc: PcConfig): Promise<CheckOutcome> {
   const cips = await qualys.getCipsConfig();
   if (!cips.readable) {
-    return warn(`the CIPS configuration's answer could not be read (${cips.reading})`, 'check the policies and the filter in the Qualys UI', {
-      reading: cips.reading,
-    });
+    return warn(
+      `the CIPS configuration's answer could not be read (${cips.reading})`,
+      'check the policies and the filter in the Qualys UI',
+      {
+        reading: cips.reading,
+      },
+    );
   }
   const missing = pc.policies.filter((p) => !cips.policies.includes(p));
   const extra = cips.policies.filter((p) => !pc.policies.includes(p));
-  const filterDiffers = pc.filter && JSON.stringify(sortKeys(cips.filter ?? {})) !== JSON.stringify(sortKeys(pc.filter));
-  const facts = { policies: cips.policies, configured: pc.policies, missing, filter: cips.filter ?? null, configuredFilter: pc.filter ?? null };
+  const filterDiffers =
+    pc.filter && JSON.stringify(sortKeys(cips.filter ?? {})) !== JSON.stringify(sortKeys(pc.filter));
+  const facts = {
+    policies: cips.policies,
+    configured: pc.policies,
+    missing,
+    filter: cips.filter ?? null,
+    configuredFilter: pc.filter ?? null,
+  };
   const problems: string[] = [];
-  if (missing.length) problems.push(`polic${missing.length === 1 ? 'y' : 'ies'} ${missing.join(', ')} missing from CIPS`);
-  if (filterDiffers) problems.push(`the filter is ${JSON.stringify(cips.filter ?? null)}, the configuration says ${JSON.stringify(pc.filter)}`);
-  if (problems.length) return fail(problems.join('; '), 'they were changed in Qualys: deploy again (cdk deploy) to restore them', facts);
+  if (missing.length)
+    problems.push(`polic${missing.length === 1 ? 'y' : 'ies'} ${missing.join(', ')} missing from CIPS`);
+  if (filterDiffers)
+    problems.push(
+      `the filter is ${JSON.stringify(cips.filter ?? null)}, the configuration says ${JSON.stringify(pc.filter)}`,
+    );
+  if (problems.length)
+    return fail(problems.join('; '), 'they were changed in Qualys: deploy again (cdk deploy) to restore them', facts);
   const others = extra.length ? `; ${extra.length} more from elsewhere` : '';
-  return pass(`all ${pc.policies.length} configured policies in CIPS${others}; filter ${pc.filter ? 'as configured' : 'not managed'}`, facts);
+  return pass(
+    `all ${pc.policies.length} configured policies in CIPS${others}; filter ${pc.filter ? 'as configured' : 'not managed'}`,
+    facts,
+  );
 }
 
 /** Names this app generates: qs3-<env>-<kind>-<account>-<region>. */
@@ -340,7 +477,11 @@ async function checkOrphans(ctx: CommandContext, qualys: QualysClient): Promise<
       list = await qualys.listIntegrations(kind);
     } catch (error) {
       // A kind this environment does not use may be closed to its user: not this environment's failure.
-      if (!configured.includes(kind) && error instanceof QualysApiError && (error.status === 401 || error.status === 403)) {
+      if (
+        !configured.includes(kind) &&
+        error instanceof QualysApiError &&
+        (error.status === 401 || error.status === 403)
+      ) {
         unreadable.push(kind.toUpperCase());
         continue;
       }
@@ -353,7 +494,13 @@ async function checkOrphans(ctx: CommandContext, qualys: QualysClient): Promise<
       // Named explicitly by a configured environment, or by default for one.
       const owner =
         ctx.config.environments.find((e) => (kind === 'vm' ? e.vm : e.pc)?.name === i.name) ??
-        ctx.config.environments.find((e) => e.envName === envName && (kind === 'vm' ? e.vm : e.pc) !== undefined && (!e.account || e.account === account) && (!e.region || e.region === region));
+        ctx.config.environments.find(
+          (e) =>
+            e.envName === envName &&
+            (kind === 'vm' ? e.vm : e.pc) !== undefined &&
+            (!e.account || e.account === account) &&
+            (!e.region || e.region === region),
+        );
       if (!owner) orphans.push({ kind, integrationId: i.integrationId ?? 'ID not reported', name: i.name! });
     }
   }
@@ -365,7 +512,10 @@ async function checkOrphans(ctx: CommandContext, qualys: QualysClient): Promise<
     );
   }
   const unchecked = unreadable.length ? ` (${unreadable.join(', ')} not readable by this user, not checked)` : '';
-  return pass(`none: every integration named like this app's belongs to a configured environment${unchecked}`, { orphans, unchecked: unreadable });
+  return pass(`none: every integration named like this app's belongs to a configured environment${unchecked}`, {
+    orphans,
+    unchecked: unreadable,
+  });
 }
 
 function formatAge(ms: number): string {

@@ -8,12 +8,12 @@
  * This module must stay free of aws-cdk-lib so that non-CDK code can share it.
  */
 import {
-  CipsFilter,
-  IntegrationKind,
+  type CipsFilter,
+  type IntegrationKind,
   MAX_CIPS_POLICIES,
   MAX_INTEGRATION_NAME_LENGTH,
-  PcSettings,
-  VmSettings,
+  type PcSettings,
+  type VmSettings,
   defaultIntegrationName,
   QUALYS_PLATFORM_GATEWAYS,
   isLoopbackHost,
@@ -287,10 +287,19 @@ class Reader {
     if (value === undefined) return fallback;
     if (!allowed.includes(value as T)) {
       const near =
-        typeof value === 'string' ? allowed.find((a) => typeof a === 'string' && a.toLowerCase() === value.toLowerCase()) : undefined;
+        typeof value === 'string'
+          ? allowed.find((a) => typeof a === 'string' && a.toLowerCase() === value.toLowerCase())
+          : undefined;
       const quoted =
-        typeof value === 'string' && allowed.some((a) => typeof a === 'number' && String(a) === value.trim()) ? value.trim() : undefined;
-      const hint = near !== undefined ? ` (did you mean ${show(near)}? the value is case-sensitive)` : quoted ? ` (write it as a number, without quotes: ${quoted})` : '';
+        typeof value === 'string' && allowed.some((a) => typeof a === 'number' && String(a) === value.trim())
+          ? value.trim()
+          : undefined;
+      const hint =
+        near !== undefined
+          ? ` (did you mean ${show(near)}? the value is case-sensitive)`
+          : quoted
+            ? ` (write it as a number, without quotes: ${quoted})`
+            : '';
       this.problem(key, `is ${show(value)}${hint}; allowed: ${allowed.join(', ')}`);
       return fallback;
     }
@@ -317,14 +326,19 @@ class Reader {
 export function parseConfig(raw: unknown, source?: string): QualysS3Config {
   const problems: string[] = [];
   if (!isPlainObject(raw)) {
-    throw new ConfigError([`the configuration must be a JSON object with an "environments" key, got ${show(raw)}`], source);
+    throw new ConfigError(
+      [`the configuration must be a JSON object with an "environments" key, got ${show(raw)}`],
+      source,
+    );
   }
   const root = new Reader(problems, 'qualys', raw);
   root.rejectUnknown(['environments']);
   const envs = root.object('environments');
   if (!envs) {
     if (!root.has('environments')) {
-      problems.push('"qualys.environments" is missing; add at least one environment, e.g. {"environments": {"dev": {...}}}');
+      problems.push(
+        '"qualys.environments" is missing; add at least one environment, e.g. {"environments": {"dev": {...}}}',
+      );
     }
     throw new ConfigError(problems, source);
   }
@@ -361,15 +375,23 @@ function parseEnvironment(problems: string[], envName: string, envs: Reader): En
   });
   const gatewayUrl = parseGateway(env);
   const credentialsSecret = parseSecretId(env, region);
-  const explicitQualysAccount = env.string('qualysAwsAccountId', { pattern: /^\d{12}$/, describe: 'a 12-digit AWS account ID' });
+  const explicitQualysAccount = env.string('qualysAwsAccountId', {
+    pattern: /^\d{12}$/,
+    describe: 'a 12-digit AWS account ID',
+  });
   const qualysAwsAccountId = explicitQualysAccount ?? DEFAULTS.qualysAwsAccountId;
   if (region && (explicitQualysAccount || !env.has('qualysAwsAccountId'))) {
     const problem = qualysAccountPartitionProblem(partitionOfRegion(region), qualysAwsAccountId);
-    if (problem) env.problem('qualysAwsAccountId', `${explicitQualysAccount ? `is "${explicitQualysAccount}"` : 'is not set'}, but ${problem}`);
+    if (problem)
+      env.problem(
+        'qualysAwsAccountId',
+        `${explicitQualysAccount ? `is "${explicitQualysAccount}"` : 'is not set'}, but ${problem}`,
+      );
   }
   const subscription = env.string('subscription', {
     pattern: /^[A-Za-z0-9][A-Za-z0-9 _.:@-]{0,63}$/,
-    describe: 'a label of at most 64 letters, digits, spaces and _ . : @ -, the same in every environment on that subscription',
+    describe:
+      'a label of at most 64 letters, digits, spaces and _ . : @ -, the same in every environment on that subscription',
   });
   const bucket = parseBucket(env, account, region);
   const validationTimeoutSeconds = env.integer(
@@ -392,7 +414,10 @@ function parseEnvironment(problems: string[], envName: string, envs: Reader): En
       );
     }
   }
-  for (const [kind, integration] of [['vm', vm], ['pc', pc]] as const) {
+  for (const [kind, integration] of [
+    ['vm', vm],
+    ['pc', pc],
+  ] as const) {
     checkNameLength(problems, env, envName, kind, integration, account, region);
   }
   if (problems.length > before || !gatewayUrl || !credentialsSecret) return undefined;
@@ -475,10 +500,12 @@ export function gatewayUrlProblem(value: string): string | undefined {
   // Every problem at once, so that one fix is not followed by another message.
   const problems: string[] = [];
   if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
-    problems.push('it must be the gateway\'s base URL, with no path, query or fragment');
+    problems.push("it must be the gateway's base URL, with no path, query or fragment");
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    problems.push('it must use https (plain http is allowed only for a loopback test server such as http://127.0.0.1:8080)');
+    problems.push(
+      'it must use https (plain http is allowed only for a loopback test server such as http://127.0.0.1:8080)',
+    );
   }
   return problems.length > 0 ? problems.join('; and ') : undefined;
 }
@@ -525,10 +552,25 @@ function parseVpc(env: Reader): VpcConfig | undefined {
   const vpc = env.object('vpc');
   if (!vpc) return undefined;
   vpc.rejectUnknown(VPC_KEYS);
-  const vpcId = vpc.string('vpcId', { pattern: /^vpc-[0-9a-f]{8,17}$/, describe: 'a VPC ID such as "vpc-0a1b2c3d4e5f67890"' });
+  const vpcId = vpc.string('vpcId', {
+    pattern: /^vpc-[0-9a-f]{8,17}$/,
+    describe: 'a VPC ID such as "vpc-0a1b2c3d4e5f67890"',
+  });
   if (!vpc.has('vpcId')) vpc.problem('vpcId', 'is missing; name the VPC the handler should run in');
-  const subnetIds = idList(vpc, 'subnetIds', /^subnet-[0-9a-f]{8,17}$/, 'subnet IDs such as "subnet-0a1b2c3d4e5f67890"', 16);
-  const securityGroupIds = idList(vpc, 'securityGroupIds', /^sg-[0-9a-f]{8,17}$/, 'security group IDs such as "sg-0a1b2c3d4e5f67890"', 5);
+  const subnetIds = idList(
+    vpc,
+    'subnetIds',
+    /^subnet-[0-9a-f]{8,17}$/,
+    'subnet IDs such as "subnet-0a1b2c3d4e5f67890"',
+    16,
+  );
+  const securityGroupIds = idList(
+    vpc,
+    'securityGroupIds',
+    /^sg-[0-9a-f]{8,17}$/,
+    'security group IDs such as "sg-0a1b2c3d4e5f67890"',
+    5,
+  );
   if (!vpcId || !subnetIds || !securityGroupIds) return undefined;
   return { vpcId, subnetIds, securityGroupIds };
 }
@@ -563,7 +605,7 @@ function parseProxyUrl(env: Reader): string | undefined {
       : !['http:', 'https:'].includes(url.protocol)
         ? 'it must use http or https'
         : url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')
-          ? 'it must be the proxy\'s base URL, with no path, query or fragment'
+          ? "it must be the proxy's base URL, with no path, query or fragment"
           : undefined;
   if (problem) {
     env.problem('proxyUrl', `is ${show(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@'))}; ${problem}`);
@@ -616,10 +658,13 @@ function parseBucket(env: Reader, account: string | undefined, region: string | 
   bucket.rejectUnknown(BUCKET_KEYS);
   const bucketName = bucket.string('bucketName');
   if (bucketName !== undefined) {
-    for (const problem of bucketNameProblems(bucketName)) bucket.problem('bucketName', `is ${show(bucketName)}; ${problem}`);
+    for (const problem of bucketNameProblems(bucketName))
+      bucket.problem('bucketName', `is ${show(bucketName)}; ${problem}`);
   }
   const kmsKeyArn = parseKmsKeyArn(bucket, account, region);
-  const expireAfterDays = bucket.has('expireAfterDays') ? bucket.integer('expireAfterDays', 0, 1, MAX_LIFECYCLE_DAYS) : undefined;
+  const expireAfterDays = bucket.has('expireAfterDays')
+    ? bucket.integer('expireAfterDays', 0, 1, MAX_LIFECYCLE_DAYS)
+    : undefined;
   const transitionAfterDays = bucket.has('transitionAfterDays')
     ? bucket.integer('transitionAfterDays', 0, 0, MAX_LIFECYCLE_DAYS)
     : undefined;
@@ -628,7 +673,10 @@ function parseBucket(env: Reader, account: string | undefined, region: string | 
     ? bucket.oneOf('transitionStorageClass', '', classes)
     : undefined;
   if (storageClass !== undefined && transitionAfterDays === undefined && bucket.has('transitionStorageClass')) {
-    bucket.problem('transitionStorageClass', `is set without "${bucket.field('transitionAfterDays')}"; set the number of days after which findings move`);
+    bucket.problem(
+      'transitionStorageClass',
+      `is set without "${bucket.field('transitionAfterDays')}"; set the number of days after which findings move`,
+    );
   }
   const transitionStorageClass = transitionAfterDays !== undefined ? storageClass || 'STANDARD_IA' : undefined;
   if (transitionAfterDays !== undefined && transitionStorageClass) {
@@ -668,7 +716,10 @@ function parseKmsKeyArn(bucket: Reader, account: string | undefined, region: str
   const [, , , keyRegion, keyAccount] = value.split(':');
   let ok = true;
   if (region && keyRegion !== region) {
-    bucket.problem('kmsKeyArn', `is a key in ${keyRegion}, but the bucket is in ${region}; S3 encrypts only with a key in the bucket's region`);
+    bucket.problem(
+      'kmsKeyArn',
+      `is a key in ${keyRegion}, but the bucket is in ${region}; S3 encrypts only with a key in the bucket's region`,
+    );
     ok = false;
   }
   if (account && keyAccount !== account) {
@@ -691,12 +742,17 @@ export function bucketNameProblems(name: string): string[] {
   const out: string[] = [];
   if (name.length < 3 || name.length > 63) out.push('a bucket name must be 3 to 63 characters long');
   if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
-    out.push('a bucket name may hold only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit');
+    out.push(
+      'a bucket name may hold only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit',
+    );
   }
-  if (name.includes('..') || name.includes('.-') || name.includes('-.')) out.push('a bucket name must not hold "..", ".-" or "-."');
+  if (name.includes('..') || name.includes('.-') || name.includes('-.'))
+    out.push('a bucket name must not hold "..", ".-" or "-."');
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) out.push('a bucket name must not look like an IP address');
   if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3|--table-s3)$/.test(name)) {
-    out.push('a bucket name must not use a prefix or suffix that S3 reserves (xn--, sthree-, -s3alias, --ol-s3, --x-s3)');
+    out.push(
+      'a bucket name must not use a prefix or suffix that S3 reserves (xn--, sthree-, -s3alias, --ol-s3, --x-s3)',
+    );
   }
   return out;
 }
@@ -715,7 +771,10 @@ function parseTags(env: Reader): Record<string, string> {
   for (const key of keys) {
     const value = tags.get(key);
     if (typeof value === 'number' || typeof value === 'boolean') {
-      tags.problem(key, `must be a string, got the ${typeof value} ${show(value)}; put it in double quotes: "${value}"`);
+      tags.problem(
+        key,
+        `must be a string, got the ${typeof value} ${show(value)}; put it in double quotes: "${value}"`,
+      );
       continue;
     }
     const fits =
@@ -751,7 +810,9 @@ function parseCommon(r: Reader): IntegrationCommon {
   const name = r.string('name', { maxLength: MAX_INTEGRATION_NAME_LENGTH });
   // Read the raw value too: a name that is too long may break the other rules as well.
   const rawName = r.get('name');
-  if (typeof rawName === 'string' && /[\u0000-\u001f\u007f]/.test(rawName)) r.problem('name', 'must not contain control characters');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  if (typeof rawName === 'string' && /[\u0000-\u001f\u007f]/.test(rawName))
+    r.problem('name', 'must not contain control characters');
   // Qualys refuses blank names, and a name it trims would no longer match ours on the next lookup.
   if (typeof rawName === 'string' && rawName.length > 0 && rawName.trim() !== rawName) {
     r.problem('name', `is ${show(rawName)}; it must not be blank or start or end with spaces`);
@@ -760,7 +821,10 @@ function parseCommon(r: Reader): IntegrationCommon {
   let externalIdRotation = '';
   if (rotation !== undefined) {
     if (typeof rotation !== 'string' && typeof rotation !== 'number') {
-      r.problem('externalIdRotation', `must be a string (any new value rotates the external ID), got ${show(rotation)}`);
+      r.problem(
+        'externalIdRotation',
+        `must be a string (any new value rotates the external ID), got ${show(rotation)}`,
+      );
     } else {
       externalIdRotation = String(rotation);
     }
@@ -800,7 +864,10 @@ function parseEmails(r: Reader): string[] | undefined {
   }
   const bad = value.filter((e) => typeof e !== 'string' || !/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(e));
   if (bad.length > 0) {
-    r.problem('errorEmails', `holds ${bad.map(show).join(', ')}, which ${bad.length === 1 ? 'is not an email address' : 'are not email addresses'}`);
+    r.problem(
+      'errorEmails',
+      `holds ${bad.map(show).join(', ')}, which ${bad.length === 1 ? 'is not an email address' : 'are not email addresses'}`,
+    );
     return undefined;
   }
   return value as string[];

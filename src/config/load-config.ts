@@ -1,7 +1,9 @@
+// biome-ignore-all lint/suspicious/noAssignInExpressions: the JSON scanner advances its position inside expressions
+// biome-ignore-all lint/correctness/noVoidTypeReturn: the scanner's steps return void to end a branch
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Node } from 'constructs';
-import { ConfigError, QualysS3Config, parseConfig } from './config';
+import type { Node } from 'constructs';
+import { ConfigError, type QualysS3Config, parseConfig } from './config';
 
 /**
  * The configuration of an app: the JSON file named by `-c config=<path>` when given,
@@ -161,6 +163,9 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`${full} is not valid JSON at ${jsonErrorWhere(text, error)}`], `configuration file ${file}`);
+    throw new ConfigError(
+      [`${full} is not valid JSON at ${jsonErrorWhere(text, error)}`],
+      `configuration file ${file}`,
+    );
   }
 }

@@ -8,8 +8,8 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { IntegrationError, SecretError, TrustPolicyError } from './errors';
-import { QualysCredentials } from './qualys/client';
-import { PolicyDocument, parsePolicy } from './trust-policy';
+import type { QualysCredentials } from './qualys/client';
+import { type PolicyDocument, parsePolicy } from './trust-policy';
 
 /** Per-call options: a signal that ends a call AWS does not answer in time. */
 export interface AwsCallOptions {
@@ -42,12 +42,19 @@ const AWS_CALL_MAX_MS = 30_000;
 const AWS_CALL_MIN_MS = 2_000;
 
 /** Runs one SDK call; a call ended by its signal becomes an error that says which call did not answer. */
-async function sdkCall<T>(what: string, options: AwsCallOptions | undefined, call: (abortSignal?: AbortSignal) => Promise<T>): Promise<T> {
+async function sdkCall<T>(
+  what: string,
+  options: AwsCallOptions | undefined,
+  call: (abortSignal?: AbortSignal) => Promise<T>,
+): Promise<T> {
   try {
     return await call(options?.signal);
   } catch (error) {
     if (options?.signal?.aborted) {
-      throw new IntegrationError(`${what} failed: AWS did not answer in time; deploy again, or check the AWS Health Dashboard`, { cause: error });
+      throw new IntegrationError(
+        `${what} failed: AWS did not answer in time; deploy again, or check the AWS Health Dashboard`,
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -76,7 +83,9 @@ export function sdkSecretReader(
         (await client()).send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal }),
       );
       if (out.SecretString === undefined) {
-        throw new SecretError(`Secret "${secretId}" has no SecretString; store {"username":"...","password":"..."} as a string secret`);
+        throw new SecretError(
+          `Secret "${secretId}" has no SecretString; store {"username":"...","password":"..."} as a string secret`,
+        );
       }
       return out.SecretString;
     },
@@ -89,8 +98,10 @@ export function sdkRoleTrustStore(
   return {
     async read(roleName, options) {
       const { GetRoleCommand } = sdk.iam();
-      const out = await sdkCall(`Reading the trust policy of role ${roleName} (iam:GetRole)`, options, async (abortSignal) =>
-        (await client()).send(new GetRoleCommand({ RoleName: roleName }), { abortSignal }),
+      const out = await sdkCall(
+        `Reading the trust policy of role ${roleName} (iam:GetRole)`,
+        options,
+        async (abortSignal) => (await client()).send(new GetRoleCommand({ RoleName: roleName }), { abortSignal }),
       );
       const encoded = out.Role?.AssumeRolePolicyDocument;
       if (!encoded) throw new TrustPolicyError(`Role ${roleName} has no trust policy`);
@@ -99,8 +110,14 @@ export function sdkRoleTrustStore(
     },
     async write(roleName, policy, options) {
       const { UpdateAssumeRolePolicyCommand } = sdk.iam();
-      await sdkCall(`Updating the trust policy of role ${roleName} (iam:UpdateAssumeRolePolicy)`, options, async (abortSignal) =>
-        (await client()).send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(policy) }), { abortSignal }),
+      await sdkCall(
+        `Updating the trust policy of role ${roleName} (iam:UpdateAssumeRolePolicy)`,
+        options,
+        async (abortSignal) =>
+          (await client()).send(
+            new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(policy) }),
+            { abortSignal },
+          ),
       );
     },
   };
@@ -113,7 +130,9 @@ export function sdkStackStatusReader(
     async status(stackId, options) {
       try {
         const { DescribeStacksCommand } = sdk.cloudFormation();
-        const out = await (await client()).send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: options?.signal });
+        const out = await (await client()).send(new DescribeStacksCommand({ StackName: stackId }), {
+          abortSignal: options?.signal,
+        });
         return out.Stacks?.[0]?.StackStatus;
       } catch {
         return undefined;
@@ -126,7 +145,11 @@ export function sdkStackStatusReader(
  * Reads and checks the Qualys credentials. Errors name the secret and what is wrong with
  * it, never its value.
  */
-export async function readCredentials(secrets: SecretReader, secretId: string, options?: AwsCallOptions): Promise<QualysCredentials> {
+export async function readCredentials(
+  secrets: SecretReader,
+  secretId: string,
+  options?: AwsCallOptions,
+): Promise<QualysCredentials> {
   let text: string;
   try {
     text = await secrets.read(secretId, options);
@@ -153,7 +176,9 @@ export async function readCredentials(secrets: SecretReader, secretId: string, o
     );
   }
   const record = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
-  const missing = ['username', 'password'].filter((k) => typeof record[k] !== 'string' || (record[k] as string).length === 0);
+  const missing = ['username', 'password'].filter(
+    (k) => typeof record[k] !== 'string' || (record[k] as string).length === 0,
+  );
   if (missing.length > 0) {
     throw new SecretError(
       `Secret "${secretId}" lacks ${missing.map((m) => `"${m}"`).join(' and ')} (non-empty strings); ` +

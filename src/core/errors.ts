@@ -21,7 +21,9 @@ export class QualysApiError extends IntegrationError {
     readonly qualysMessage: string,
     readonly retryAfterMs?: number,
   ) {
-    super(`${step} failed: Qualys answered HTTP ${status} to ${method} ${path}${qualysMessage ? `: ${qualysMessage}` : ''}`);
+    super(
+      `${step} failed: Qualys answered HTTP ${status} to ${method} ${path}${qualysMessage ? `: ${qualysMessage}` : ''}`,
+    );
   }
 
   get retryable(): boolean {

@@ -26,10 +26,10 @@ export function parsePolicy(text: string): PolicyDocument {
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new TrustPolicyError('The role\'s trust policy is not valid JSON', { cause: error });
+    throw new TrustPolicyError("The role's trust policy is not valid JSON", { cause: error });
   }
   if (typeof doc !== 'object' || doc === null || !('Statement' in doc)) {
-    throw new TrustPolicyError('The role\'s trust policy has no Statement');
+    throw new TrustPolicyError("The role's trust policy has no Statement");
   }
   const statement = (doc as { Statement: unknown }).Statement;
   return { ...(doc as object), Statement: Array.isArray(statement) ? statement : [statement] } as PolicyDocument;
@@ -64,7 +64,11 @@ export function externalIdsFor(doc: PolicyDocument, principalArn: string): strin
  * `externalIds`. Throws when no statement trusts the principal: then someone has changed the
  * role by hand, and guessing would be unsafe.
  */
-export function withExternalIds(doc: PolicyDocument, principalArn: string, externalIds: readonly string[]): PolicyDocument {
+export function withExternalIds(
+  doc: PolicyDocument,
+  principalArn: string,
+  externalIds: readonly string[],
+): PolicyDocument {
   if (externalIds.length === 0 || externalIds.some((id) => !id)) {
     throw new TrustPolicyError('Refusing to trust the Qualys principal without an external ID');
   }
@@ -113,14 +117,17 @@ function canonical(value: unknown): string {
 export function statementsWithoutExternalId(doc: PolicyDocument, principalArn: string): Statement[] {
   const account = /^arn:([^:]+):(?:iam|sts)::(\d{12}):/.exec(principalArn);
   const admits = (p: unknown) =>
-    p === '*' || p === principalArn || (account !== null && (p === account[2] || p === `arn:${account[1]}:iam::${account[2]}:root`));
+    p === '*' ||
+    p === principalArn ||
+    (account !== null && (p === account[2] || p === `arn:${account[1]}:iam::${account[2]}:root`));
   return doc.Statement.filter((statement) => {
     if (statement.Effect !== 'Allow') return false;
     const principal = statement.Principal as { AWS?: unknown } | string | undefined;
     const aws = typeof principal === 'object' && principal !== null ? principal.AWS : principal;
     if (!(Array.isArray(aws) ? aws : [aws]).some(admits)) return false;
     const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-    if (!actions.some((a) => typeof a === 'string' && ['sts:assumerole', 'sts:*', '*'].includes(a.toLowerCase()))) return false;
+    if (!actions.some((a) => typeof a === 'string' && ['sts:assumerole', 'sts:*', '*'].includes(a.toLowerCase())))
+      return false;
     return !requiresExternalId(statement.Condition);
   });
 }

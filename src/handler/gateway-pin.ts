@@ -58,7 +58,8 @@ export function checkGatewayPin(event: CloudFormationCustomResourceEvent, pinned
   const raw = event.ResourceProperties?.[Prop.GatewayUrl];
   const origin = originOf(raw);
   if (origin !== undefined && pinned.includes(origin)) return { proceed: true };
-  if (event.RequestType === 'Delete' && origin !== undefined && QUALYS_PLATFORM_ORIGINS.includes(origin)) return { proceed: true };
+  if (event.RequestType === 'Delete' && origin !== undefined && QUALYS_PLATFORM_ORIGINS.includes(origin))
+    return { proceed: true };
   const shown = describe(raw);
   if (event.RequestType === 'Delete') return { proceed: false, gateway: shown };
   throw new GatewayNotPinnedError(

@@ -9,7 +9,7 @@ import { sdkRoleTrustStore, sdkSecretReader, sdkStackStatusReader } from '../cor
 import { errorMessage } from '../core/errors';
 import { checkGatewayPin, pinnedGateways } from './gateway-pin';
 import { undiciTransport } from '../core/qualys/transport';
-import { LifecycleDeps, LifecycleResult, onEvent } from '../core/lifecycle/lifecycle';
+import { type LifecycleDeps, type LifecycleResult, onEvent } from '../core/lifecycle/lifecycle';
 import { Logger } from '../core/log';
 import { systemClock } from '../core/retry';
 
@@ -22,7 +22,10 @@ export const CLEANUP_RESERVE_MS = 90_000;
 /** Time kept back from the Lambda's own timeout for the answer itself, after any cleanup. */
 export const ANSWER_RESERVE_MS = 10_000;
 
-type Handler = (event: CloudFormationCustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<LifecycleResult>;
+type Handler = (
+  event: CloudFormationCustomResourceEvent,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<LifecycleResult>;
 
 type DepsFactory = (context: Pick<Context, 'getRemainingTimeInMillis'>, log: Logger) => LifecycleDeps;
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, CfnResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -126,11 +126,13 @@ export class IntegrationProvider extends Construct {
       frameworkOnEventRole: frameworkRole,
     });
     this.serviceToken = provider.serviceToken;
-    const handlerId = Stack.of(this).resolve(Stack.of(this).getLogicalId(this.handler.node.defaultChild as CfnResource));
+    const handlerId = Stack.of(this).resolve(
+      Stack.of(this).getLogicalId(this.handler.node.defaultChild as CfnResource),
+    );
     Validations.of(frameworkRole).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${handlerId}.Arn>:*]`,
       reason:
-        'aws-cdk-lib\'s Provider framework may invoke the handler function and its versions (<handler ARN>:*); ' +
+        "aws-cdk-lib's Provider framework may invoke the handler function and its versions (<handler ARN>:*); " +
         'the wildcard covers versions of that one function only',
     });
   }
@@ -163,7 +165,9 @@ export class IntegrationProvider extends Construct {
     return {
       vpc: ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: vpc.vpcId, availabilityZones: Fn.getAzs() }),
       vpcSubnets: { subnets: vpc.subnetIds.map((id, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}`, id)) },
-      securityGroups: vpc.securityGroupIds.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id, { mutable: false })),
+      securityGroups: vpc.securityGroupIds.map((id, i) =>
+        ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id, { mutable: false }),
+      ),
     };
   }
 
@@ -192,7 +196,9 @@ function allowLogging(role: iam.Role, logGroup: logs.ILogGroup): void {
 function pinnableOrigin(gateway: string): string {
   const url = new URL(gateway);
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return url.origin;
-  throw new Error(`allowedGateways: ${url.protocol}//${url.host} must use https (plain http only for a loopback test server)`);
+  throw new Error(
+    `allowedGateways: ${url.protocol}//${url.host} must use https (plain http only for a loopback test server)`,
+  );
 }
 
 /**

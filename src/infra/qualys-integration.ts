@@ -1,10 +1,18 @@
 import { createHash } from 'node:crypto';
 import { CustomResource, Lazy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Attr, CipsSettings, IntegrationKind, PcSettings, Prop, RESOURCE_TYPE, VmSettings } from '../core/contract';
-import { FindingsBucket } from './findings-bucket';
-import { IntegrationProvider } from './integration-provider';
-import { QualysAccessRole } from './qualys-role';
+import {
+  Attr,
+  type CipsSettings,
+  type IntegrationKind,
+  type PcSettings,
+  Prop,
+  RESOURCE_TYPE,
+  type VmSettings,
+} from '../core/contract';
+import type { FindingsBucket } from './findings-bucket';
+import type { IntegrationProvider } from './integration-provider';
+import type { QualysAccessRole } from './qualys-role';
 
 export interface QualysIntegrationProps {
   readonly kind: IntegrationKind;

@@ -1,7 +1,7 @@
 import { Aws, CfnRule, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { IntegrationKind, PENDING_EXTERNAL_ID_PREFIX, QUALYS_ASSUMING_ROLE_NAME } from '../core/contract';
+import { type IntegrationKind, PENDING_EXTERNAL_ID_PREFIX, QUALYS_ASSUMING_ROLE_NAME } from '../core/contract';
 import { partitionOfRegion, qualysAccountPartitionProblem } from '../config/config';
 
 export { QUALYS_ASSUMING_ROLE_NAME };

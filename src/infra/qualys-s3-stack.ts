@@ -1,9 +1,18 @@
-import { CfnOutput, CfnResource, IAspect, Aspects, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  CfnResource,
+  type IAspect,
+  Aspects,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Tags,
+} from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct, IConstruct } from 'constructs';
-import { IntegrationKind, defaultIntegrationName } from '../core/contract';
-import { EnvironmentConfig, PcConfig, VmConfig } from '../config/config';
+import type { Construct, IConstruct } from 'constructs';
+import { type IntegrationKind, defaultIntegrationName } from '../core/contract';
+import type { EnvironmentConfig, PcConfig, VmConfig } from '../config/config';
 import { FindingsBucket } from './findings-bucket';
 import { IntegrationProvider } from './integration-provider';
 import { QualysAccessRole } from './qualys-role';
@@ -39,7 +48,10 @@ export class QualysS3Stack extends Stack {
       proxyUrl: config.proxyUrl,
       vpc: config.vpc,
     });
-    new CfnOutput(this, 'BucketName', { value: findings.bucket.bucketName, description: 'The bucket Qualys writes findings into' });
+    new CfnOutput(this, 'BucketName', {
+      value: findings.bucket.bucketName,
+      description: 'The bucket Qualys writes findings into',
+    });
 
     const integrations: Array<[IntegrationKind, VmConfig | PcConfig | undefined]> = [
       ['vm', config.vm],
@@ -71,8 +83,14 @@ export class QualysS3Stack extends Stack {
         adoptExisting: integration.adoptExisting,
         validationTimeoutSeconds: config.validationTimeoutSeconds,
       });
-      new CfnOutput(this, `${label}RoleArn`, { value: role.role.roleArn, description: `The role Qualys assumes for ${kind.toUpperCase()}` });
-      new CfnOutput(this, `${label}IntegrationId`, { value: resource.integrationId, description: `The Qualys ${kind.toUpperCase()} integration ID` });
+      new CfnOutput(this, `${label}RoleArn`, {
+        value: role.role.roleArn,
+        description: `The role Qualys assumes for ${kind.toUpperCase()}`,
+      });
+      new CfnOutput(this, `${label}IntegrationId`, {
+        value: resource.integrationId,
+        description: `The Qualys ${kind.toUpperCase()} integration ID`,
+      });
       new CfnOutput(this, `${label}IntegrationName`, { value: resource.integrationName });
     }
 

@@ -2,7 +2,7 @@
  * The checklist runner: checks as data with declared prerequisites. A check whose
  * prerequisite failed or was skipped is reported as skipped, naming it, and never run.
  */
-import { CheckDefinition, CheckResult, Checklist, fail, pass, skipped } from '../../src/cli/checklist';
+import { type CheckDefinition, type CheckResult, Checklist, fail, pass, skipped } from '../../src/cli/checklist';
 import { Logger } from '../../src/core/log';
 import { CREDENTIALS_PLACEHOLDER, keepPlaceholders } from '../../src/cli/context';
 
@@ -17,7 +17,13 @@ describe('prerequisites', () => {
     const run = jest.fn(async () => pass('read'));
     await list.runAll([
       { id: 'aws-identity', title: 'AWS credentials', run: async () => fail('no credentials', 'configure them') },
-      { id: 'secret', title: 'credentials secret', needs: ['aws-identity'], withoutNeeds: { 'aws-identity': 'read with those credentials' }, run },
+      {
+        id: 'secret',
+        title: 'credentials secret',
+        needs: ['aws-identity'],
+        withoutNeeds: { 'aws-identity': 'read with those credentials' },
+        run,
+      },
     ]);
     expect(run).not.toHaveBeenCalled();
     expect(list.results[1]).toMatchObject({
@@ -46,7 +52,11 @@ describe('prerequisites', () => {
   test('GIVEN a prerequisite that warned WHEN a check needs it THEN the check runs (a warning is not a failure)', async () => {
     const { list } = checklist();
     await list.runAll([
-      { id: 'stack', title: 'deployed stack', run: async () => ({ status: 'warn', value: 'in progress', remedy: 'wait' }) },
+      {
+        id: 'stack',
+        title: 'deployed stack',
+        run: async () => ({ status: 'warn', value: 'in progress', remedy: 'wait' }),
+      },
       { id: 'data', title: 'data', needs: ['stack'], run: async () => pass('fresh') },
     ]);
     expect(list.results[1].status).toBe('pass');
@@ -55,7 +65,14 @@ describe('prerequisites', () => {
   test('GIVEN a check that throws WHEN run THEN it is a failure with its remedyOnError, and the next check still runs', async () => {
     const { list } = checklist();
     await list.runAll([
-      { id: 'x', title: 'X', remedyOnError: 'do this', run: async () => { throw new Error('boom'); } },
+      {
+        id: 'x',
+        title: 'X',
+        remedyOnError: 'do this',
+        run: async () => {
+          throw new Error('boom');
+        },
+      },
       { id: 'y', title: 'Y', run: async () => pass('y') },
     ]);
     expect(list.results[0]).toMatchObject({ status: 'fail', value: 'boom', remedy: 'do this' });
@@ -63,9 +80,27 @@ describe('prerequisites', () => {
   });
 
   test.each<[string, CheckDefinition[], RegExp]>([
-    ['an unknown prerequisite', [{ id: 'a', title: 'A', needs: ['nope'], run: async () => pass('') }], /check "a" needs "nope", which is not declared before it/],
-    ['a prerequisite declared after it', [{ id: 'a', title: 'A', needs: ['b'], run: async () => pass('') }, { id: 'b', title: 'B', run: async () => pass('') }], /check "a" needs "b"/],
-    ['a repeated id', [{ id: 'a', title: 'A', run: async () => pass('') }, { id: 'a', title: 'A again', run: async () => pass('') }], /check "a" is declared twice/],
+    [
+      'an unknown prerequisite',
+      [{ id: 'a', title: 'A', needs: ['nope'], run: async () => pass('') }],
+      /check "a" needs "nope", which is not declared before it/,
+    ],
+    [
+      'a prerequisite declared after it',
+      [
+        { id: 'a', title: 'A', needs: ['b'], run: async () => pass('') },
+        { id: 'b', title: 'B', run: async () => pass('') },
+      ],
+      /check "a" needs "b"/,
+    ],
+    [
+      'a repeated id',
+      [
+        { id: 'a', title: 'A', run: async () => pass('') },
+        { id: 'a', title: 'A again', run: async () => pass('') },
+      ],
+      /check "a" is declared twice/,
+    ],
   ])('GIVEN %s WHEN the list runs THEN it is refused before any check runs', async (_label, checks, message) => {
     const { list, shown } = checklist();
     await expect(list.runAll(checks)).rejects.toThrow(message);

@@ -46,7 +46,7 @@ describe('remedies name the secret as configured', () => {
     expect(human.stdout).not.toContain('***');
   });
 
-  test('GIVEN a missing secret given by its complete ARN WHEN preflight runs THEN the hint creates it by name, in the ARN\'s region', async () => {
+  test("GIVEN a missing secret given by its complete ARN WHEN preflight runs THEN the hint creates it by name, in the ARN's region", async () => {
     const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:qualys/api-credentials-Zz9Yy8`;
     world.aws.deleteSecret('qualys/api-credentials');
     const { doc } = await world.json(['preflight', ENV, '--config', world.config({ credentialsSecret: arn })]);
@@ -55,18 +55,24 @@ describe('remedies name the secret as configured', () => {
 });
 
 describe('operator commands as typed', () => {
-  test.each(['preflight', 'status', 'rehearse'])('GIVEN "%s --help" WHEN run THEN that command\'s own help is printed, exit 0', async (command) => {
-    const out = await world.run([command, '--help']);
-    expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(new RegExp(`^Usage: qualys-s3 ${command} `));
-  });
+  test.each(['preflight', 'status', 'rehearse'])(
+    'GIVEN "%s --help" WHEN run THEN that command\'s own help is printed, exit 0',
+    async (command) => {
+      const out = await world.run([command, '--help']);
+      expect(out.code).toBe(0);
+      expect(out.stdout).toMatch(new RegExp(`^Usage: qualys-s3 ${command} `));
+    },
+  );
 
-  test.each([['--bogus'], ['-x'], ['--json=yes']])('GIVEN %s WHEN run THEN our own message, not Node\'s parseArgs text', async (flag) => {
-    const out = await world.run(['preflight', ENV, flag]);
-    expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/^qualys-s3: /);
-    expect(out.stderr).not.toMatch(/ERR_PARSE_ARGS|To specify an option argument starting with a dash/);
-  });
+  test.each([['--bogus'], ['-x'], ['--json=yes']])(
+    "GIVEN %s WHEN run THEN our own message, not Node's parseArgs text",
+    async (flag) => {
+      const out = await world.run(['preflight', ENV, flag]);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toMatch(/^qualys-s3: /);
+      expect(out.stderr).not.toMatch(/ERR_PARSE_ARGS|To specify an option argument starting with a dash/);
+    },
+  );
 });
 
 describe('the README, pasted', () => {
@@ -75,19 +81,31 @@ describe('the README, pasted', () => {
 
   // Item 16: "Placeholders that cannot break a pasted command (`dev`, not `<env>`)". In a shell,
   // `<env>` is a redirection from a file named "env".
-  test('GIVEN the README\'s shell blocks WHEN pasted THEN no command holds an unquoted <placeholder> outside a quoted string', () => {
+  test("GIVEN the README's shell blocks WHEN pasted THEN no command holds an unquoted <placeholder> outside a quoted string", () => {
     const unquoted = shellLines
-      .map((line) => line.replace(/#.*$/, '').replace(/'[^']*'/g, "''").replace(/"[^"]*"/g, '""'))
+      .map((line) =>
+        line
+          .replace(/#.*$/, '')
+          .replace(/'[^']*'/g, "''")
+          .replace(/"[^"]*"/g, '""'),
+      )
       .filter((line) => /<[^>\s]+>/.test(line));
     expect(unquoted).toEqual([]);
   });
 
-  test('GIVEN the README\'s links WHEN read in a clone THEN every relative link names a file of the repository and every #anchor a heading', () => {
+  test("GIVEN the README's links WHEN read in a clone THEN every relative link names a file of the repository and every #anchor a heading", () => {
     const root = path.join(__dirname, '..', '..');
-    const slug = (h: string) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s/g, '-');
+    const slug = (h: string) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s-]/gu, '')
+        .replace(/\s/g, '-');
     const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
     const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((l) => !/^https?:/.test(l));
-    const broken = links.filter((l) => (l.startsWith('#') ? !anchors.has(l.slice(1)) : !fs.existsSync(path.join(root, l.split('#')[0]))));
+    const broken = links.filter((l) =>
+      l.startsWith('#') ? !anchors.has(l.slice(1)) : !fs.existsSync(path.join(root, l.split('#')[0])),
+    );
     expect(broken).toEqual([]);
   });
 });

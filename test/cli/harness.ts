@@ -8,8 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { qualysPrincipalArn } from '../../src/core/contract';
-import { FakeAws, FakeAwsOptions } from '../../sim/fake-aws';
-import { QualysSimulator, SimUser, SimulatorOptions } from '../../sim/qualys-simulator';
+import { FakeAws, type FakeAwsOptions } from '../../sim/fake-aws';
+import { QualysSimulator, type SimUser, type SimulatorOptions } from '../../sim/qualys-simulator';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -110,7 +110,13 @@ export class World {
       const roleName = `${STACK}-${label}RoleABC123-XYZ${kind}`;
       const roleArn = `arn:aws:iam::${ACCOUNT}:role/${roleName}`;
       const name = `qs3-${ENV}-${kind}-${ACCOUNT}-${REGION}`;
-      const details = this.sim.seedIntegration(kind, { name, bucketName: bucket, bucketRegion: REGION, roleArn, integrationValidated: true });
+      const details = this.sim.seedIntegration(kind, {
+        name,
+        bucketName: bucket,
+        bucketRegion: REGION,
+        roleArn,
+        integrationValidated: true,
+      });
       this.aws.createRole(roleName, trustPolicy([details.externalId!]));
       outputs[`${label}RoleArn`] = roleArn;
       outputs[`${label}IntegrationId`] = String(details.integrationId);
@@ -120,7 +126,15 @@ export class World {
     }
     this.aws.setStackStatus(STACK, 'CREATE_COMPLETE');
     this.aws.setStackOutputs(STACK, outputs);
-    this.sim.seedCips({ policies: [2001, 2002], filter: { includeEvidenceData: false, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true } });
+    this.sim.seedCips({
+      policies: [2001, 2002],
+      filter: {
+        includeEvidenceData: false,
+        includeFailPosture: true,
+        includePassPosture: false,
+        includeErrorPosture: true,
+      },
+    });
     this.aws.putObject(bucket, 'test-file.gz', { lastModified: now - 3 * 86400_000 });
     this.aws.putObject(bucket, 'qualys_vm_findings/2026-11-23/a.json.gz', { lastModified: now - 30 * 3600_000 });
     this.aws.putObject(bucket, 'qualys_vm_findings/2026-11-24/b.json.gz', { lastModified: now - 2 * 3600_000 });

@@ -42,7 +42,12 @@ describe('usage errors exit 2', () => {
   test('GIVEN --json and a usage error THEN stdout is one JSON document saying so', async () => {
     const out = await world.run(['preflight', 'qa', '--config', world.config(), '--json']);
     expect(out.code).toBe(2);
-    expect(JSON.parse(out.stdout)).toEqual({ command: 'preflight', ok: false, exitCode: 2, error: { type: 'usage', message: expect.stringContaining('no environment "qa"') } });
+    expect(JSON.parse(out.stdout)).toEqual({
+      command: 'preflight',
+      ok: false,
+      exitCode: 2,
+      error: { type: 'usage', message: expect.stringContaining('no environment "qa"') },
+    });
   });
 
   test('GIVEN --help THEN the usage is printed and it exits 0', async () => {
@@ -55,7 +60,10 @@ describe('usage errors exit 2', () => {
 describe('configuration errors exit 2, with the same validation as synth', () => {
   test('GIVEN an invalid configuration WHEN preflight runs THEN it exits 2 with every problem, as synth reports them', async () => {
     const file = path.join(world.dir, 'bad.json');
-    fs.writeFileSync(file, JSON.stringify({ environments: { [ENV]: { platform: 'US9', credentialsSecret: '', vm: { minSeverity: 7 } } } }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ environments: { [ENV]: { platform: 'US9', credentialsSecret: '', vm: { minSeverity: 7 } } } }),
+    );
     const out = await world.run(['preflight', ENV, '--config', file]);
     expect(out.code).toBe(2);
     expect(out.stdout).toMatch(/✖ configuration\s+3 problem\(s\)/);
@@ -78,7 +86,10 @@ describe('configuration errors exit 2, with the same validation as synth', () =>
   });
 
   test('GIVEN no --config WHEN run in a folder with cdk.json THEN its "qualys" context is the configuration, and one environment needs no name', async () => {
-    fs.writeFileSync(path.join(world.dir, 'cdk.json'), JSON.stringify({ app: 'x', context: { qualys: JSON.parse(fs.readFileSync(world.config(), 'utf8')) } }));
+    fs.writeFileSync(
+      path.join(world.dir, 'cdk.json'),
+      JSON.stringify({ app: 'x', context: { qualys: JSON.parse(fs.readFileSync(world.config(), 'utf8')) } }),
+    );
     const { code, doc } = await world.json(['preflight']);
     expect(code).toBe(0);
     expect(doc.envName).toBe(ENV);
@@ -103,7 +114,11 @@ describe('the installed command', () => {
     const stderr = jest.spyOn(process.stderr, 'write');
     try {
       world.aws.deleteSecret('qualys/api-credentials');
-      const code = await main(['preflight', ENV, '--config', world.config()], { stdout: (t) => lines.push(t), stderr: (t) => lines.push(t), cwd: world.dir });
+      const code = await main(['preflight', ENV, '--config', world.config()], {
+        stdout: (t) => lines.push(t),
+        stderr: (t) => lines.push(t),
+        cwd: world.dir,
+      });
       expect(code).toBe(1);
       expect(lines.join('')).toMatch(/✖ credentials secret/);
       expect(stdout).not.toHaveBeenCalled();
@@ -111,56 +126,79 @@ describe('the installed command', () => {
     } finally {
       stdout.mockRestore();
       stderr.mockRestore();
-      world.aws.putSecret('qualys/api-credentials', JSON.stringify({ username: 'cli-user', password: 'Cli-Pa55word-7xQ' }));
+      world.aws.putSecret(
+        'qualys/api-credentials',
+        JSON.stringify({ username: 'cli-user', password: 'Cli-Pa55word-7xQ' }),
+      );
     }
   });
 });
 
 describe('our own words for bad options, per-command help, and the project folder', () => {
   test.each([
-    [['preflight', ENV, '--bogus'], 'qualys-s3: unknown option "--bogus"; the options are --config, --json, --verbose, --timeout, --iam-delay, --dialect, --help'],
+    [
+      ['preflight', ENV, '--bogus'],
+      'qualys-s3: unknown option "--bogus"; the options are --config, --json, --verbose, --timeout, --iam-delay, --dialect, --help',
+    ],
     [['status', ENV, '-x'], 'qualys-s3: unknown option "-x"'],
     [['status', ENV, '--config'], 'qualys-s3: --config needs a value, e.g. --config qualys.json'],
     [['status', ENV, '--config', '--json'], 'qualys-s3: --config needs a value'],
     [['preflight', ENV, '--verbose=yes'], 'qualys-s3: --verbose takes no value (got "--verbose=yes")'],
-  ])('GIVEN %j WHEN run THEN it exits 2 with our message and usage, not Node\'s parseArgs text', async (args, message) => {
-    const out = await world.run(args);
-    expect(out.code).toBe(2);
-    expect(out.stderr.startsWith(message)).toBe(true);
-    expect(out.stderr).toContain('Usage: qualys-s3 <command>');
-    expect(out.stderr).not.toMatch(/Unknown option '|To specify a positional argument|argument missing|ambiguous/);
-  });
+  ])(
+    "GIVEN %j WHEN run THEN it exits 2 with our message and usage, not Node's parseArgs text",
+    async (args, message) => {
+      const out = await world.run(args);
+      expect(out.code).toBe(2);
+      expect(out.stderr.startsWith(message)).toBe(true);
+      expect(out.stderr).toContain('Usage: qualys-s3 <command>');
+      expect(out.stderr).not.toMatch(/Unknown option '|To specify a positional argument|argument missing|ambiguous/);
+    },
+  );
 
   test('GIVEN --bogus with --json WHEN run THEN the one JSON document carries our message', async () => {
     const out = await world.run(['preflight', ENV, '--bogus', '--json']);
     expect(out.code).toBe(2);
-    expect(JSON.parse(out.stdout)).toMatchObject({ command: 'preflight', exitCode: 2, error: { type: 'usage', message: expect.stringMatching(/^unknown option "--bogus"/) } });
+    expect(JSON.parse(out.stdout)).toMatchObject({
+      command: 'preflight',
+      exitCode: 2,
+      error: { type: 'usage', message: expect.stringMatching(/^unknown option "--bogus"/) },
+    });
   });
 
-  test.each(['preflight', 'status', 'rehearse'])('GIVEN "%s --help" WHEN run THEN that command\'s help is printed and it exits 0, without running it', async (command) => {
-    const calls = world.sim.calls.length;
-    const out = await world.run([command, ENV, '--help']);
-    expect(out.code).toBe(0);
-    expect(out.stdout.startsWith(`Usage: qualys-s3 ${command} [envName]`)).toBe(true);
-    expect(out.stdout).not.toContain('Commands:');
-    expect(out.stderr).toBe('');
-    expect(world.sim.calls.length).toBe(calls);
-  });
+  test.each(['preflight', 'status', 'rehearse'])(
+    'GIVEN "%s --help" WHEN run THEN that command\'s help is printed and it exits 0, without running it',
+    async (command) => {
+      const calls = world.sim.calls.length;
+      const out = await world.run([command, ENV, '--help']);
+      expect(out.code).toBe(0);
+      expect(out.stdout.startsWith(`Usage: qualys-s3 ${command} [envName]`)).toBe(true);
+      expect(out.stdout).not.toContain('Commands:');
+      expect(out.stderr).toBe('');
+      expect(world.sim.calls.length).toBe(calls);
+    },
+  );
 
-  test('GIVEN the status help WHEN read THEN it says that CIPS and orphans wait for the first deploy; rehearse\'s says it departs from the configuration', async () => {
-    expect((await world.run(['status', '-h'])).stdout).toMatch(/Before the first deploy \(no stack\), the\s+CIPS and orphan checks are skipped/);
+  test("GIVEN the status help WHEN read THEN it says that CIPS and orphans wait for the first deploy; rehearse's says it departs from the configuration", async () => {
+    expect((await world.run(['status', '-h'])).stdout).toMatch(
+      /Before the first deploy \(no stack\), the\s+CIPS and orphan checks are skipped/,
+    );
     expect((await world.run(['rehearse', '-h'])).stdout).toMatch(/--iam-delay <s>/);
   });
 
   test('GIVEN a subfolder of the project WHEN run there without --config THEN the cdk.json above is found and named in the header', async () => {
     const project = fs.mkdtempSync(path.join(world.dir, 'project-'));
-    fs.writeFileSync(path.join(project, 'cdk.json'), JSON.stringify({ app: 'x', context: { qualys: JSON.parse(fs.readFileSync(world.config(), 'utf8')) } }));
+    fs.writeFileSync(
+      path.join(project, 'cdk.json'),
+      JSON.stringify({ app: 'x', context: { qualys: JSON.parse(fs.readFileSync(world.config(), 'utf8')) } }),
+    );
     const sub = path.join(project, 'lambda', 'deeper');
     fs.mkdirSync(sub, { recursive: true });
     let stdout = '';
     const code = await main(['preflight'], { stdout: (t) => (stdout += t), stderr: () => {}, cwd: sub });
     expect(code).toBe(0);
-    expect(stdout).toContain(`qualys-s3 preflight ${ENV} (eu-west-1)\n  configuration: ${path.join(project, 'cdk.json')}\n`);
+    expect(stdout).toContain(
+      `qualys-s3 preflight ${ENV} (eu-west-1)\n  configuration: ${path.join(project, 'cdk.json')}\n`,
+    );
   });
 
   test('GIVEN a folder with no cdk.json in it or above it WHEN run without --config THEN it exits 2 and says to run from the project folder', async () => {
@@ -169,7 +207,9 @@ describe('our own words for bad options, per-command help, and the project folde
       let stderr = '';
       const code = await main(['status', ENV], { stdout: () => {}, stderr: (t) => (stderr += t), cwd: outside });
       expect(code).toBe(2);
-      expect(stderr).toContain(`no cdk.json in ${outside} or any folder above it: run qualys-s3 from the project folder (where cdk.json is), or pass --config <file>`);
+      expect(stderr).toContain(
+        `no cdk.json in ${outside} or any folder above it: run qualys-s3 from the project folder (where cdk.json is), or pass --config <file>`,
+      );
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
     }

@@ -1,7 +1,16 @@
 /**
  * `qualys-s3 preflight` against faults: the gateway, the login, permissions, the secret, AWS.
  */
-import { DEFAULT_NAME, REGION, SECRET, USER, World, check, expectNoSecrets, expectWellFormed } from '../support/cli-faults-world';
+import {
+  DEFAULT_NAME,
+  REGION,
+  SECRET,
+  USER,
+  World,
+  check,
+  expectNoSecrets,
+  expectWellFormed,
+} from '../support/cli-faults-world';
 
 let w: World;
 beforeEach(async () => {
@@ -26,8 +35,23 @@ describe('healthy', () => {
     expect(doc.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(code).toBe(0);
     expect(w.sim.calls.filter((c) => c.method !== 'GET' && c.path !== '/auth')).toEqual([]);
-    expect(Object.keys(w.aws.callCounts()).filter((k) => !/GetSecretValue|GetCallerIdentity|GetRole|ListRoles|DescribeStacks|ListObjects/.test(k))).toEqual([]);
-    for (const id of ['config', 'secret', 'qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc', 'bucket-region']) check(doc, id);
+    expect(
+      Object.keys(w.aws.callCounts()).filter(
+        (k) => !/GetSecretValue|GetCallerIdentity|GetRole|ListRoles|DescribeStacks|ListObjects/.test(k),
+      ),
+    ).toEqual([]);
+    for (const id of [
+      'config',
+      'secret',
+      'qualys-auth',
+      'api-vm',
+      'api-pc',
+      'cips',
+      'existing-vm',
+      'existing-pc',
+      'bucket-region',
+    ])
+      check(doc, id);
   });
 
   it('human output: checklist lines with marks and a summary', async () => {
@@ -112,7 +136,13 @@ describe('Qualys login failures, each in its own words', () => {
   });
 
   it('persistent 429 on /auth is reported as rate limiting, exit 1', async () => {
-    w.sim.inject({ path: '/auth', status: 429, body: '{"messsage":"slow down"}', headers: { 'Retry-After': '1' }, times: 10 });
+    w.sim.inject({
+      path: '/auth',
+      status: 429,
+      body: '{"messsage":"slow down"}',
+      headers: { 'Retry-After': '1' },
+      times: 10,
+    });
     const { code, doc } = await preflight();
     const c = check(doc, 'qualys-auth');
     expect(c.status).toBe('fail');
@@ -163,7 +193,12 @@ describe('permissions', () => {
   });
 
   it('a Qualys error body that reflects the password is not printed', async () => {
-    w.sim.inject({ method: 'GET', path: '/partner-integration/aws/s3/vm', status: 400, body: JSON.stringify({ messsage: `bad request for user ${USER.username} password ${USER.password}` }) });
+    w.sim.inject({
+      method: 'GET',
+      path: '/partner-integration/aws/s3/vm',
+      status: 400,
+      body: JSON.stringify({ messsage: `bad request for user ${USER.username} password ${USER.password}` }),
+    });
     const run = await w.run(['preflight', 'dev', '--config', w.config()]);
     expect(run.code).toBe(1);
     expectNoSecrets(w, run);
@@ -209,7 +244,14 @@ describe('the credentials secret', () => {
 
 describe('AWS and existing integrations', () => {
   it('STS refusing the caller: aws-identity fails, exit 1', async () => {
-    w.aws.inject({ service: 'sts', action: 'GetCallerIdentity', status: 403, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.', times: 10 });
+    w.aws.inject({
+      service: 'sts',
+      action: 'GetCallerIdentity',
+      status: 403,
+      code: 'InvalidClientTokenId',
+      message: 'The security token included in the request is invalid.',
+      times: 10,
+    });
     const { code, doc } = await preflight();
     expect(check(doc, 'aws-identity').status).toBe('fail');
     expect(code).toBe(1);
@@ -248,7 +290,11 @@ describe('AWS and existing integrations', () => {
 
   it('the secret lives in another region than the environment: bucket-region/secret check fails', async () => {
     // The secret ARN names eu-west-1 while the environment's region is left to AWS_REGION (us-east-1).
-    const file = w.config({ credentialsSecret: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SECRET}-AbCdEf` }, {}, ['region']);
+    const file = w.config(
+      { credentialsSecret: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SECRET}-AbCdEf` },
+      {},
+      ['region'],
+    );
     const { code, doc } = await preflight(file);
     expect(doc.checks.some((c) => c.status === 'fail' && /region/i.test(c.value))).toBe(true);
     expect(code).toBe(1);

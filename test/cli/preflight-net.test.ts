@@ -19,7 +19,8 @@ it('the gateway resets every POST /auth: a network failure (not bad credentials,
   expect(c.status).toBe('fail');
   expect(c.value).not.toMatch(/bad credentials|locked|401/i);
   expect(w.sim.calls.filter((x) => x.path === '/auth').length).toBeLessThanOrEqual(3);
-  for (const id of ['api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc']) expect(check(doc, id).status).toBe('skip');
+  for (const id of ['api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc'])
+    expect(check(doc, id).status).toBe('skip');
   expect(out.code).toBe(1);
 }, 40_000);
 

@@ -27,21 +27,52 @@ describe('preflight, everything in order', () => {
     expect(human.stdout).toMatch(/✔ configuration\s+environment "prod" is valid: VM \+ PC/);
     expect(human.stdout).toMatch(/✔ AWS credentials\s+account 123456789012/);
     expect(human.stdout).toMatch(/✔ bucket region\s+eu-west-1, from the environment's "region"/);
-    expect(human.stdout).toMatch(/✔ credentials secret\s+"qualys\/api-credentials" is readable and has username and password/);
+    expect(human.stdout).toMatch(
+      /✔ credentials secret\s+"qualys\/api-credentials" is readable and has username and password/,
+    );
     expect(human.stdout).toMatch(/✔ Qualys login \(POST \/auth\)\s+http:\/\/127\.0\.0\.1:\d+ issued a token in \d+ ms/);
-    expect(human.stdout).toMatch(/✔ VM integration API\s+GET \/partner-integration\/aws\/s3\/vm allowed \(0 integrations/);
+    expect(human.stdout).toMatch(
+      /✔ VM integration API\s+GET \/partner-integration\/aws\/s3\/vm allowed \(0 integrations/,
+    );
     expect(human.stdout).toMatch(/✔ CIPS configuration\s+GET \/pcas\/cips\/config allowed/);
-    expect(human.stdout).toMatch(/✔ existing PC integration\s+none named "qs3-prod-pc-123456789012-eu-west-1": a new one will be registered/);
+    expect(human.stdout).toMatch(
+      /✔ existing PC integration\s+none named "qs3-prod-pc-123456789012-eu-west-1": a new one will be registered/,
+    );
     expect(human.stdout).toMatch(/11 passed, 0 failed/);
 
     const { code, doc } = await world.json(['preflight', ENV, '--config', config]);
     expect(code).toBe(0);
-    expect(doc).toMatchObject({ command: 'preflight', envName: ENV, region: REGION, ok: true, exitCode: 0, summary: { pass: 11, fail: 0, warn: 0, skip: 0 } });
+    expect(doc).toMatchObject({
+      command: 'preflight',
+      envName: ENV,
+      region: REGION,
+      ok: true,
+      exitCode: 0,
+      summary: { pass: 11, fail: 0, warn: 0, skip: 0 },
+    });
     expect(doc.checks.map((c) => c.id)).toEqual([
-      'config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc', 'qualys-readings',
+      'config',
+      'aws-identity',
+      'bucket-region',
+      'secret',
+      'qualys-auth',
+      'api-vm',
+      'api-pc',
+      'cips',
+      'existing-vm',
+      'existing-pc',
+      'qualys-readings',
     ]);
     for (const c of doc.checks) {
-      expect(c).toEqual(expect.objectContaining({ id: expect.any(String), title: expect.any(String), status: 'pass', value: expect.any(String), durationMs: expect.any(Number) }));
+      expect(c).toEqual(
+        expect.objectContaining({
+          id: expect.any(String),
+          title: expect.any(String),
+          status: 'pass',
+          value: expect.any(String),
+          durationMs: expect.any(Number),
+        }),
+      );
     }
   });
 
@@ -49,13 +80,25 @@ describe('preflight, everything in order', () => {
     await world.run(['preflight', ENV, '--config', world.config()]);
     expect(world.sim.calls.map((c) => c.method).filter((m) => m !== 'GET')).toEqual(['POST']);
     expect(world.sim.calls[0].path).toBe('/auth');
-    expect(Object.keys(world.aws.callCounts()).sort()).toEqual(['secretsmanager:GetSecretValue', 'sts:GetCallerIdentity']);
+    expect(Object.keys(world.aws.callCounts()).sort()).toEqual([
+      'secretsmanager:GetSecretValue',
+      'sts:GetCallerIdentity',
+    ]);
   });
 
   test('GIVEN an environment with VM only WHEN preflight runs THEN there is no PC or CIPS check', async () => {
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config({ pc: undefined })]);
     expect(code).toBe(0);
-    expect(doc.checks.map((c) => c.id)).toEqual(['config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'existing-vm', 'qualys-readings']);
+    expect(doc.checks.map((c) => c.id)).toEqual([
+      'config',
+      'aws-identity',
+      'bucket-region',
+      'secret',
+      'qualys-auth',
+      'api-vm',
+      'existing-vm',
+      'qualys-readings',
+    ]);
   });
 });
 
@@ -63,7 +106,11 @@ describe('AWS side', () => {
   test('GIVEN credentials for another account than the environment names WHEN preflight runs THEN the credentials check fails and says which account to use', async () => {
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config({ account: '210987654321' })]);
     expect(code).toBe(1);
-    expect(check(doc, 'aws-identity')).toMatchObject({ status: 'fail', value: expect.stringContaining(`account ${ACCOUNT}`), remedy: expect.stringContaining('210987654321') });
+    expect(check(doc, 'aws-identity')).toMatchObject({
+      status: 'fail',
+      value: expect.stringContaining(`account ${ACCOUNT}`),
+      remedy: expect.stringContaining('210987654321'),
+    });
   });
 
   test('GIVEN no region in the environment nor in the SDK chain WHEN preflight runs THEN the bucket-region check fails with what to set, and AWS checks are skipped', async () => {
@@ -78,15 +125,23 @@ describe('AWS side', () => {
 
   test('GIVEN no region in the environment WHEN AWS_REGION names one THEN the bucket is reported there, from the SDK chain', async () => {
     const { doc } = await world.json(['preflight', ENV, '--config', world.config({ region: undefined })]);
-    expect(check(doc, 'bucket-region')).toMatchObject({ status: 'pass', value: expect.stringContaining(`${REGION}, from AWS_REGION`) });
+    expect(check(doc, 'bucket-region')).toMatchObject({
+      status: 'pass',
+      value: expect.stringContaining(`${REGION}, from AWS_REGION`),
+    });
   });
 
   test('GIVEN the secret does not exist WHEN preflight runs THEN the secret check fails with how to create it, and the Qualys checks are skipped', async () => {
     world.aws.deleteSecret(SECRET);
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(code).toBe(1);
-    expect(check(doc, 'secret')).toMatchObject({ status: 'fail', value: expect.stringContaining('does not exist'), remedy: expect.stringContaining('aws secretsmanager create-secret') });
-    for (const id of ['qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc']) expect(check(doc, id).status).toBe('skip');
+    expect(check(doc, 'secret')).toMatchObject({
+      status: 'fail',
+      value: expect.stringContaining('does not exist'),
+      remedy: expect.stringContaining('aws secretsmanager create-secret'),
+    });
+    for (const id of ['qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc'])
+      expect(check(doc, id).status).toBe('skip');
     expect(world.sim.calls).toEqual([]);
   });
 
@@ -109,7 +164,11 @@ describe('Qualys login, each failure in its own words', () => {
     world.aws.putSecret(SECRET, JSON.stringify({ ...USER, password: 'wrong-password-1' }));
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(code).toBe(1);
-    expect(check(doc, 'qualys-auth')).toMatchObject({ status: 'fail', value: expect.stringContaining('bad credentials'), details: { reason: 'bad-credentials' } });
+    expect(check(doc, 'qualys-auth')).toMatchObject({
+      status: 'fail',
+      value: expect.stringContaining('bad credentials'),
+      details: { reason: 'bad-credentials' },
+    });
     expect(world.sim.calls.filter((c) => c.path === '/auth')).toHaveLength(1);
     expect(world.sim.isLocked(USER.username)).toBe(false);
   });
@@ -120,31 +179,78 @@ describe('Qualys login, each failure in its own words', () => {
     for (let i = 0; i < 5; i++) await world.run(['preflight', ENV, '--config', world.config(), '--json']);
     world.aws.putSecret(SECRET, JSON.stringify(USER));
     const { doc } = await world.json(['preflight', ENV, '--config', world.config()]);
-    expect(check(doc, 'qualys-auth')).toMatchObject({ status: 'fail', value: expect.stringContaining('account locked'), details: { reason: 'locked' }, remedy: expect.stringContaining('administrator') });
+    expect(check(doc, 'qualys-auth')).toMatchObject({
+      status: 'fail',
+      value: expect.stringContaining('account locked'),
+      details: { reason: 'locked' },
+      remedy: expect.stringContaining('administrator'),
+    });
   });
 
   test('GIVEN a gateway host that does not resolve WHEN preflight runs THEN the login fails as a DNS problem', async () => {
-    const { doc } = await world.json(['preflight', ENV, '--config', world.config({ gatewayUrl: 'https://gateway.qualys-s3-test.invalid' })]);
-    expect(check(doc, 'qualys-auth')).toMatchObject({ status: 'fail', value: expect.stringContaining('DNS'), details: { reason: 'dns' } });
+    const { doc } = await world.json([
+      'preflight',
+      ENV,
+      '--config',
+      world.config({ gatewayUrl: 'https://gateway.qualys-s3-test.invalid' }),
+    ]);
+    expect(check(doc, 'qualys-auth')).toMatchObject({
+      status: 'fail',
+      value: expect.stringContaining('DNS'),
+      details: { reason: 'dns' },
+    });
   });
 
   test('GIVEN a gateway that does not answer in time WHEN preflight runs with --timeout 1 THEN the login fails as a timeout, after retrying', async () => {
     world.sim.inject({ path: '/auth', delayMs: 2500, times: 5 });
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config(), '--timeout', '1']);
     expect(code).toBe(1);
-    expect(check(doc, 'qualys-auth')).toMatchObject({ status: 'fail', value: expect.stringContaining('timeout'), details: { reason: 'timeout' } });
+    expect(check(doc, 'qualys-auth')).toMatchObject({
+      status: 'fail',
+      value: expect.stringContaining('timeout'),
+      details: { reason: 'timeout' },
+    });
   });
 
   test('GIVEN a gateway whose TLS certificate is not trusted WHEN preflight runs THEN the login fails as a TLS problem', async () => {
     const certDir = fs.mkdtempSync(path.join(world.dir, 'tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'pipe' });
-    const server = https.createServer({ key: fs.readFileSync(path.join(certDir, 'key.pem')), cert: fs.readFileSync(path.join(certDir, 'cert.pem')) }, (_q, r) => r.end('x'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        path.join(certDir, 'key.pem'),
+        '-out',
+        path.join(certDir, 'cert.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
+    const server = https.createServer(
+      { key: fs.readFileSync(path.join(certDir, 'key.pem')), cert: fs.readFileSync(path.join(certDir, 'cert.pem')) },
+      (_q, r) => r.end('x'),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as AddressInfo).port;
-      const { doc } = await world.json(['preflight', ENV, '--config', world.config({ gatewayUrl: `https://127.0.0.1:${port}` })]);
-      expect(check(doc, 'qualys-auth')).toMatchObject({ status: 'fail', value: expect.stringMatching(/^TLS: /), details: { reason: 'tls' } });
+      const { doc } = await world.json([
+        'preflight',
+        ENV,
+        '--config',
+        world.config({ gatewayUrl: `https://127.0.0.1:${port}` }),
+      ]);
+      expect(check(doc, 'qualys-auth')).toMatchObject({
+        status: 'fail',
+        value: expect.stringMatching(/^TLS: /),
+        details: { reason: 'tls' },
+      });
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -179,7 +285,11 @@ describe('Qualys permissions and existing state', () => {
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(code).toBe(1);
     expect(check(doc, 'api-vm').status).toBe('pass');
-    expect(check(doc, 'api-pc')).toMatchObject({ status: 'fail', value: expect.stringContaining('HTTP 403'), remedy: expect.stringContaining('administrator') });
+    expect(check(doc, 'api-pc')).toMatchObject({
+      status: 'fail',
+      value: expect.stringContaining('HTTP 403'),
+      remedy: expect.stringContaining('administrator'),
+    });
     expect(check(doc, 'existing-pc').status).toBe('skip');
   });
 
@@ -200,23 +310,49 @@ describe('Qualys permissions and existing state', () => {
     world.sim.seedIntegration('vm', { name: `qs3-${ENV}-vm-${ACCOUNT}-${REGION}`, bucketRegion: 'us-east-1' });
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(code).toBe(0);
-    expect(check(doc, 'existing-vm')).toMatchObject({ status: 'warn', value: expect.stringMatching(/adopts it; its bucketRegion will change from us-east-1 to eu-west-1/) });
+    expect(check(doc, 'existing-vm')).toMatchObject({
+      status: 'warn',
+      value: expect.stringMatching(/adopts it; its bucketRegion will change from us-east-1 to eu-west-1/),
+    });
   });
 
   test('GIVEN an integration with the configured name exists and adoptExisting is false WHEN preflight runs THEN it fails: the deploy would refuse', async () => {
     world.sim.seedIntegration('pc', { name: 'shared-pc' });
     const refused = await world.json(['preflight', ENV, '--config', world.config({ pc: { name: 'shared-pc' } })]);
     expect(refused.code).toBe(1);
-    expect(check(refused.doc, 'existing-pc')).toMatchObject({ status: 'fail', remedy: expect.stringContaining('"pc.adoptExisting": true') });
+    expect(check(refused.doc, 'existing-pc')).toMatchObject({
+      status: 'fail',
+      remedy: expect.stringContaining('"pc.adoptExisting": true'),
+    });
 
-    const adopted = await world.json(['preflight', ENV, '--config', world.config({ pc: { name: 'shared-pc', adoptExisting: true } })]);
+    const adopted = await world.json([
+      'preflight',
+      ENV,
+      '--config',
+      world.config({ pc: { name: 'shared-pc', adoptExisting: true } }),
+    ]);
     expect(adopted.code).toBe(0);
-    expect(check(adopted.doc, 'existing-pc')).toMatchObject({ status: 'warn', value: expect.stringContaining('takes it over') });
+    expect(check(adopted.doc, 'existing-pc')).toMatchObject({
+      status: 'warn',
+      value: expect.stringContaining('takes it over'),
+    });
   });
 });
 
 describe('every check in every run, skipped when what it needs did not pass', () => {
-  const PREFLIGHT_IDS = ['config', 'aws-identity', 'bucket-region', 'secret', 'qualys-auth', 'api-vm', 'api-pc', 'cips', 'existing-vm', 'existing-pc', 'qualys-readings'];
+  const PREFLIGHT_IDS = [
+    'config',
+    'aws-identity',
+    'bucket-region',
+    'secret',
+    'qualys-auth',
+    'api-vm',
+    'api-pc',
+    'cips',
+    'existing-vm',
+    'existing-pc',
+    'qualys-readings',
+  ];
 
   test('GIVEN a passing run, no AWS credentials, credentials for the wrong account, and bad Qualys credentials WHEN preflight runs with --json THEN the ids are the same in each', async () => {
     const config = world.config();
@@ -228,7 +364,8 @@ describe('every check in every run, skipped when what it needs did not pass', ()
     const noAws = await world.json(['preflight', ENV, '--config', config]);
 
     expect([passing.code, wrongAccount.code, badQualys.code, noAws.code]).toEqual([0, 1, 1, 1]);
-    for (const { doc } of [passing, wrongAccount, badQualys, noAws]) expect(doc.checks.map((c) => c.id)).toEqual(PREFLIGHT_IDS);
+    for (const { doc } of [passing, wrongAccount, badQualys, noAws])
+      expect(doc.checks.map((c) => c.id)).toEqual(PREFLIGHT_IDS);
     expect(check(noAws.doc, 'aws-identity').status).toBe('fail');
     expect(check(badQualys.doc, 'qualys-auth').status).toBe('fail');
   });
@@ -237,9 +374,16 @@ describe('every check in every run, skipped when what it needs did not pass', ()
     removeAwsCredentials(world.dir);
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(code).toBe(1);
-    expect(check(doc, 'aws-identity')).toMatchObject({ status: 'fail', remedy: expect.stringContaining('configure AWS credentials') });
+    expect(check(doc, 'aws-identity')).toMatchObject({
+      status: 'fail',
+      remedy: expect.stringContaining('configure AWS credentials'),
+    });
     const secret = check(doc, 'secret');
-    expect(secret).toMatchObject({ status: 'skip', value: expect.stringContaining('needs "AWS credentials" (aws-identity), which failed'), details: { needs: 'aws-identity', needsStatus: 'fail' } });
+    expect(secret).toMatchObject({
+      status: 'skip',
+      value: expect.stringContaining('needs "AWS credentials" (aws-identity), which failed'),
+      details: { needs: 'aws-identity', needsStatus: 'fail' },
+    });
     expect(secret.remedy).toBeUndefined();
     expect(check(doc, 'qualys-auth').value).toContain('needs "credentials secret" (secret), which was skipped');
     expect(check(doc, 'bucket-region').status).toBe('pass');
@@ -248,7 +392,10 @@ describe('every check in every run, skipped when what it needs did not pass', ()
 
   test('GIVEN credentials for another account WHEN preflight runs THEN the secret in that account is not read, and Qualys is not called', async () => {
     const { doc } = await world.json(['preflight', ENV, '--config', world.config({ account: '210987654321' })]);
-    expect(check(doc, 'secret')).toMatchObject({ status: 'skip', value: expect.stringContaining('(aws-identity), which failed') });
+    expect(check(doc, 'secret')).toMatchObject({
+      status: 'skip',
+      value: expect.stringContaining('(aws-identity), which failed'),
+    });
     expect(world.aws.callCounts()['secretsmanager:GetSecretValue']).toBeUndefined();
     expect(world.sim.calls).toEqual([]);
   });
@@ -284,7 +431,9 @@ describe('remedies a user can paste', () => {
     world.aws.putSecret(SECRET, JSON.stringify({ username: USER.username, passwd: 'x' }));
     const { doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     const secret = check(doc, 'secret');
-    expect(secret.remedy).toContain(`put-secret-value --secret-id ${SECRET} --region ${REGION} --secret-string '{"username":"<your-qualys-username>","password":"<your-qualys-password>"}'`);
+    expect(secret.remedy).toContain(
+      `put-secret-value --secret-id ${SECRET} --region ${REGION} --secret-string '{"username":"<your-qualys-username>","password":"<your-qualys-password>"}'`,
+    );
     expect(`${secret.value} ${secret.remedy}`).not.toContain('***');
   });
 
@@ -298,13 +447,16 @@ describe('remedies a user can paste', () => {
 });
 
 describe('the readings of the guide this gateway answered in', () => {
-  test('GIVEN a gateway that answers like the guide\'s samples, holding another PC integration WHEN preflight runs THEN the last check names the shapes it met, and a second registration is flagged', async () => {
+  test("GIVEN a gateway that answers like the guide's samples, holding another PC integration WHEN preflight runs THEN the last check names the shapes it met, and a second registration is flagged", async () => {
     await world.stop();
     world = await new World({ sim: { dialect: 'guide' } }).start();
     world.sim.seedIntegration('pc', { name: 'someone-elses-pc' });
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(code).toBe(0);
-    expect(check(doc, 'existing-pc')).toMatchObject({ status: 'warn', value: expect.stringMatching(/"someone-elses-pc".*only one per kind/) });
+    expect(check(doc, 'existing-pc')).toMatchObject({
+      status: 'warn',
+      value: expect.stringMatching(/"someone-elses-pc".*only one per kind/),
+    });
     const readings = check(doc, 'qualys-readings');
     expect(readings.status).toBe('pass');
     expect(readings.details!.readings).toMatchObject({ 'VM list': 'an empty answer', 'PC list': 'one object' });

@@ -17,8 +17,13 @@ describe('preflight under the "guide" reading', () => {
     world = await new World({ sim: { dialect: 'guide' } }).start();
   });
 
-  test('GIVEN this environment\'s leftover PC integration listed without an ID (the guide\'s sample) WHEN preflight runs THEN it does not promise an adoption the deploy will refuse', async () => {
-    world.sim.seedIntegration('pc', { name: DEFAULT_PC_NAME, bucketName: 'leftover-bucket', bucketRegion: REGION, roleArn: `arn:aws:iam::${ACCOUNT}:role/r` });
+  test("GIVEN this environment's leftover PC integration listed without an ID (the guide's sample) WHEN preflight runs THEN it does not promise an adoption the deploy will refuse", async () => {
+    world.sim.seedIntegration('pc', {
+      name: DEFAULT_PC_NAME,
+      bucketName: 'leftover-bucket',
+      bucketRegion: REGION,
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/r`,
+    });
     const { doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     const existing = check(doc, 'existing-pc');
     // The deploy answers "did not report its ID, so it can be neither adopted nor replaced".
@@ -27,8 +32,13 @@ describe('preflight under the "guide" reading', () => {
     expect(existing.status).toBe('fail');
   });
 
-  test('GIVEN another environment\'s PC integration in a subscription that holds one per kind (judgement call) WHEN preflight runs THEN it warns that registering a second one may be refused', async () => {
-    world.sim.seedIntegration('pc', { name: 'qs3-other-pc-123456789012-us-east-1', bucketName: 'other-bucket', bucketRegion: 'us-east-1', roleArn: `arn:aws:iam::${ACCOUNT}:role/o` });
+  test("GIVEN another environment's PC integration in a subscription that holds one per kind (judgement call) WHEN preflight runs THEN it warns that registering a second one may be refused", async () => {
+    world.sim.seedIntegration('pc', {
+      name: 'qs3-other-pc-123456789012-us-east-1',
+      bucketName: 'other-bucket',
+      bucketRegion: 'us-east-1',
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/o`,
+    });
     const { doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     const existing = check(doc, 'existing-pc');
     expect(existing.status).not.toBe('pass');

@@ -14,17 +14,20 @@ it('PC-only environment with a secret ARN: every lifecycle step runs and succeed
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs3-adv2-rehearse-'));
   const file = path.join(dir, 'qualys.json');
   const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:qualys/api-credentials-AbCdEf';
-  fs.writeFileSync(file, JSON.stringify({
-    environments: {
-      pconly: {
-        account: '111122223333',
-        region: 'eu-west-1',
-        gatewayUrl: 'https://gateway.qg2.apps.qualys.eu',
-        credentialsSecret: arn,
-        pc: { policies: [2001, 2002], filter: { includeFailPosture: true, includePassPosture: false } },
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      environments: {
+        pconly: {
+          account: '111122223333',
+          region: 'eu-west-1',
+          gatewayUrl: 'https://gateway.qg2.apps.qualys.eu',
+          credentialsSecret: arn,
+          pc: { policies: [2001, 2002], filter: { includeFailPosture: true, includePassPosture: false } },
+        },
       },
-    },
-  }));
+    }),
+  );
   const before = fs.readdirSync(ROOT).sort();
   const envBefore = { ...process.env };
   let stdout = '';
@@ -39,7 +42,14 @@ it('PC-only environment with a secret ARN: every lifecycle step runs and succeed
     expect(all).not.toContain('Rehearsal-Only-Pa55');
     expect(all).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
     // Each lifecycle step of the one integration, and none of VM.
-    for (const step of ['▶ synth', '▶ create PcIntegration', '▶ redeploy PcIntegration', '▶ update PcIntegration', '▶ rotate PcIntegration', '▶ delete PcIntegration']) {
+    for (const step of [
+      '▶ synth',
+      '▶ create PcIntegration',
+      '▶ redeploy PcIntegration',
+      '▶ update PcIntegration',
+      '▶ rotate PcIntegration',
+      '▶ delete PcIntegration',
+    ]) {
       expect(stdout).toContain(step);
     }
     expect(stdout).not.toContain('VmIntegration');
@@ -61,29 +71,55 @@ it('PC-only environment with a secret ARN: every lifecycle step runs and succeed
 it('--json, a region-agnostic VM + PC environment with a secret ARN: stdout is one document, ok, every step listed and succeeded, nothing on stderr', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs3-adv2-rehearse-'));
   const file = path.join(dir, 'qualys.json');
-  fs.writeFileSync(file, JSON.stringify({
-    environments: {
-      shared: {
-        gatewayUrl: 'https://gateway.qg1.apps.qualys.com',
-        credentialsSecret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:qualys/shared-XyZ123',
-        vm: {},
-        pc: {},
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      environments: {
+        shared: {
+          gatewayUrl: 'https://gateway.qg1.apps.qualys.com',
+          credentialsSecret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:qualys/shared-XyZ123',
+          vm: {},
+          pc: {},
+        },
       },
-    },
-  }));
+    }),
+  );
   const before = fs.readdirSync(ROOT).sort();
   const envBefore = { ...process.env };
   let stdout = '';
   let stderr = '';
   let code: number;
   try {
-    code = await main(['rehearse', '--config', file, '--iam-delay', '0', '--json'], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: ROOT });
+    code = await main(['rehearse', '--config', file, '--iam-delay', '0', '--json'], {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      cwd: ROOT,
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const doc = JSON.parse(stdout) as { command: string; envName: string; ok: boolean; exitCode: number; steps: Array<{ step: string; ok: boolean; durationMs: number }> };
+  const doc = JSON.parse(stdout) as {
+    command: string;
+    envName: string;
+    ok: boolean;
+    exitCode: number;
+    steps: Array<{ step: string; ok: boolean; durationMs: number }>;
+  };
   expect(doc).toMatchObject({ command: 'rehearse', envName: 'shared', ok: true, exitCode: 0 });
-  expect(doc.steps.map((s) => s.step)).toEqual(['synth', 'create', 'create', 'redeploy', 'redeploy', 'update', 'update', 'rotate', 'rotate', 'delete', 'delete', 'cleanup']);
+  expect(doc.steps.map((s) => s.step)).toEqual([
+    'synth',
+    'create',
+    'create',
+    'redeploy',
+    'redeploy',
+    'update',
+    'update',
+    'rotate',
+    'rotate',
+    'delete',
+    'delete',
+    'cleanup',
+  ]);
   expect(doc.steps.every((s) => s.ok)).toBe(true);
   expect(code).toBe(0);
   expect(stderr).toBe('');

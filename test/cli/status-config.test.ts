@@ -26,7 +26,13 @@ function deployVm(name: string, opts: { outputs?: Record<string, string | undefi
   const bucket = 'qualyss3-dev-findingsbucket-adv2';
   const roleName = `${STACK}-VmRole-ADV2`;
   const roleArn = `arn:aws:iam::${ACCOUNT}:role/${roleName}`;
-  const details = w.sim.seedIntegration('vm', { name, bucketName: bucket, bucketRegion: REGION, roleArn, integrationValidated: true });
+  const details = w.sim.seedIntegration('vm', {
+    name,
+    bucketName: bucket,
+    bucketRegion: REGION,
+    roleArn,
+    integrationValidated: true,
+  });
   w.aws.createRole(roleName, trustPolicy([details.externalId]));
   const outputs: Record<string, string | undefined> = {
     BucketName: bucket,
@@ -36,7 +42,10 @@ function deployVm(name: string, opts: { outputs?: Record<string, string | undefi
     ...opts.outputs,
   };
   w.aws.setStackStatus(STACK, 'CREATE_COMPLETE');
-  w.aws.setStackOutputs(STACK, Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as Record<string, string>);
+  w.aws.setStackOutputs(
+    STACK,
+    Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as Record<string, string>,
+  );
   w.aws.putObject(bucket, 'test-file.gz', { lastModified: Date.now() - DAY });
   w.aws.putObject(bucket, 'qualys_vm_findings/2026-01-02/a.json.gz', { lastModified: Date.now() - 3600_000 });
   return { bucket, roleArn, details };
@@ -49,25 +58,38 @@ describe('orphans with several environments in one configuration', () => {
     w.sim.seedIntegration('vm', { name: 'qs3-prod-vm-999999999999-eu-west-1' });
     w.sim.seedIntegration('vm', { name: `qs3-prod-vm-${ACCOUNT}-${REGION}` });
     w.sim.seedIntegration('vm', { name: `qs3-dev-eu-vm-${ACCOUNT}-eu-west-1` });
-    const file = w.config({ credentialsSecret: arn }, {
-      prod: { gatewayUrl: w.gateway, credentialsSecret: arn, vm: {} },
-      'dev-eu': { account: ACCOUNT, region: 'eu-west-1', gatewayUrl: w.gateway, credentialsSecret: SECRET, vm: {} },
-    });
+    const file = w.config(
+      { credentialsSecret: arn },
+      {
+        prod: { gatewayUrl: w.gateway, credentialsSecret: arn, vm: {} },
+        'dev-eu': { account: ACCOUNT, region: 'eu-west-1', gatewayUrl: w.gateway, credentialsSecret: SECRET, vm: {} },
+      },
+    );
     const { code, doc } = await status(file);
     const c = check(doc, 'orphans');
     expect(c.status).toBe('pass');
     expect(code).toBe(0);
   });
 
-  it('integrations of a configured environment name but another account or region are orphans; the other environments\' are not', async () => {
+  it("integrations of a configured environment name but another account or region are orphans; the other environments' are not", async () => {
     w.deployed();
     w.sim.seedIntegration('vm', { name: 'qs3-prod-vm-999999999999-eu-west-1' });
     w.sim.seedIntegration('vm', { name: 'qs3-dev-vm-999999999999-us-east-1' });
     w.sim.seedIntegration('pc', { name: `qs3-dev-eu-pc-${ACCOUNT}-us-west-2` });
-    const file = w.config({}, {
-      prod: { gatewayUrl: w.gateway, credentialsSecret: SECRET, vm: {} },
-      'dev-eu': { account: ACCOUNT, region: 'eu-west-1', gatewayUrl: w.gateway, credentialsSecret: SECRET, vm: {}, pc: {} },
-    });
+    const file = w.config(
+      {},
+      {
+        prod: { gatewayUrl: w.gateway, credentialsSecret: SECRET, vm: {} },
+        'dev-eu': {
+          account: ACCOUNT,
+          region: 'eu-west-1',
+          gatewayUrl: w.gateway,
+          credentialsSecret: SECRET,
+          vm: {},
+          pc: {},
+        },
+      },
+    );
     const { code, doc } = await status(file);
     const c = check(doc, 'orphans');
     expect(c.status).toBe('fail');
@@ -96,7 +118,13 @@ describe('stale or missing stack outputs', () => {
   it('outputs naming an old integration that still exists (replaced since): status does not call it healthy', async () => {
     const d = w.deployed({ kinds: ['vm'] });
     // The stack still points at the integration it had before; the live one (and the role) moved on.
-    const old = w.sim.seedIntegration('vm', { name: 'qualys-s3-old-registration', bucketName: d.bucket, bucketRegion: REGION, roleArn: d.roleArns.vm, integrationValidated: true });
+    const old = w.sim.seedIntegration('vm', {
+      name: 'qualys-s3-old-registration',
+      bucketName: d.bucket,
+      bucketRegion: REGION,
+      roleArn: d.roleArns.vm,
+      integrationValidated: true,
+    });
     const outputs = { ...w.aws.stack(STACK)!.outputs, VmIntegrationId: String(old.integrationId) };
     w.aws.setStackOutputs(STACK, outputs);
     const { code, doc } = await status(w.config({}, {}, ['pc']));
@@ -147,13 +175,19 @@ describe('exit codes and the JSON document', () => {
     const d = w.deployed();
     w.sim.seedIntegration('vm', { name: `qs3-gone-vm-${ACCOUNT}-${REGION}` });
     w.sim.inject({ path: '/pcas/cips/config', status: 500, body: '{"messsage":"Internal error"}', times: 10 });
-    w.sim.inject({ path: `/partner-integration/aws/s3/${d.ids.pc}/pc`, status: 403, body: '{"messsage":"Access denied"}', times: 10 });
+    w.sim.inject({
+      path: `/partner-integration/aws/s3/${d.ids.pc}/pc`,
+      status: 403,
+      body: '{"messsage":"Access denied"}',
+      times: 10,
+    });
     w.aws.denyBucket(d.bucket);
     w.aws.deleteRole(d.roles.vm!);
     w.aws.inject({ service: 'iam', action: 'ListRoles', reset: true, times: 20 });
     const { code, doc } = await status(w.config());
     expect(code).toBe(1);
-    for (const id of ['cips', 'pc-integration', 'vm-data', 'vm-trust', 'open-trust', 'orphans']) expect(check(doc, id).status).toBe('fail');
+    for (const id of ['cips', 'pc-integration', 'vm-data', 'vm-trust', 'open-trust', 'orphans'])
+      expect(check(doc, id).status).toBe('fail');
     // Human output agrees with itself too.
     w.sim.clearFaults();
     w.aws.clearFaults();
@@ -176,7 +210,14 @@ describe('the password never appears', () => {
 
   it('a CloudFormation error that quotes the password (before the secret is read), under --json: not printed', async () => {
     w.deployed();
-    w.aws.inject({ service: 'cloudformation', action: 'DescribeStacks', status: 400, code: 'ValidationError', message: `Parameter value ${USER.password} is invalid`, times: 20 });
+    w.aws.inject({
+      service: 'cloudformation',
+      action: 'DescribeStacks',
+      status: 400,
+      code: 'ValidationError',
+      message: `Parameter value ${USER.password} is invalid`,
+      times: 20,
+    });
     const out = await w.json(['status', 'dev', '--config', w.config()]);
     expect(out.run.stdout).not.toContain(USER.password);
     expect(out.code).toBe(1);
@@ -194,7 +235,7 @@ describe('PC only', () => {
     expect(code).toBe(0);
   });
 
-  it('preflight for a region-agnostic PC-only environment finds the default-named integration by the caller\'s account and AWS_REGION (warning: adopted), exit 0', async () => {
+  it("preflight for a region-agnostic PC-only environment finds the default-named integration by the caller's account and AWS_REGION (warning: adopted), exit 0", async () => {
     w.sim.seedIntegration('pc', { name: `qs3-dev-pc-${ACCOUNT}-${REGION}`, bucketRegion: REGION });
     const file = w.config({ pc: { policies: [2001] } }, {}, ['vm', 'account', 'region']);
     const out = await w.json(['preflight', 'dev', '--config', file]);

@@ -1,7 +1,18 @@
 /**
  * `qualys-s3 status`: drift a deployed environment in ways the spec says status must catch.
  */
-import { ACCOUNT, DEFAULT_NAME, QUALYS_PRINCIPAL, REGION, STACK, World, check, expectNoSecrets, expectWellFormed, trustPolicy } from '../support/cli-faults-world';
+import {
+  ACCOUNT,
+  DEFAULT_NAME,
+  QUALYS_PRINCIPAL,
+  REGION,
+  STACK,
+  World,
+  check,
+  expectNoSecrets,
+  expectWellFormed,
+  trustPolicy,
+} from '../support/cli-faults-world';
 
 let w: World;
 beforeEach(async () => {
@@ -65,9 +76,17 @@ describe('trust drift', () => {
     const d = w.deployed();
     w.aws.setTrustPolicy(
       d.roles.vm!,
-      trustPolicy([d.externalIds.vm!], [
-        { Effect: 'Allow', Principal: { AWS: QUALYS_PRINCIPAL }, Action: 'sts:AssumeRole', Condition: { StringLike: { 'sts:ExternalId': '*' } } },
-      ]),
+      trustPolicy(
+        [d.externalIds.vm!],
+        [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: QUALYS_PRINCIPAL },
+            Action: 'sts:AssumeRole',
+            Condition: { StringLike: { 'sts:ExternalId': '*' } },
+          },
+        ],
+      ),
     );
     const { code, doc } = await w.json(['status', 'dev', '--config', w.config()]);
     expect(check(doc, 'vm-trust').status).toBe('fail');
@@ -91,7 +110,9 @@ describe('trust drift', () => {
     w.deployed();
     w.aws.createRole('legacy-root-role', {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::805950163170:root' }, Action: ['sts:AssumeRole'] }],
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::805950163170:root' }, Action: ['sts:AssumeRole'] },
+      ],
     });
     const { code, doc } = await w.json(['status', 'dev', '--config', w.config()]);
     expect(check(doc, 'open-trust').status).toBe('fail');
@@ -103,7 +124,12 @@ describe('trust drift', () => {
     w.aws.createRole('wildcard-qualys-role', {
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Principal: { AWS: QUALYS_PRINCIPAL }, Action: 'sts:AssumeRole', Condition: { StringLike: { 'sts:ExternalId': '*' } } },
+        {
+          Effect: 'Allow',
+          Principal: { AWS: QUALYS_PRINCIPAL },
+          Action: 'sts:AssumeRole',
+          Condition: { StringLike: { 'sts:ExternalId': '*' } },
+        },
       ],
     });
     const { code, doc } = await w.json(['status', 'dev', '--config', w.config()]);
@@ -135,7 +161,12 @@ describe('registration drift', () => {
       ...partial,
     });
     w.aws.createRole(roleName, trustPolicy([details.externalId]));
-    const outputs = { ...w.aws.stack(STACK)!.outputs, VmRoleArn: roleArn, VmIntegrationId: String(details.integrationId), VmIntegrationName: DEFAULT_NAME('vm') };
+    const outputs = {
+      ...w.aws.stack(STACK)!.outputs,
+      VmRoleArn: roleArn,
+      VmIntegrationId: String(details.integrationId),
+      VmIntegrationName: DEFAULT_NAME('vm'),
+    };
     w.aws.setStackOutputs(STACK, outputs);
     return w.json(['status', 'dev', '--config', w.config()]);
   }
@@ -170,11 +201,13 @@ describe('registration drift', () => {
 describe('CIPS and orphans', () => {
   it('CIPS policy removed through the API is reported as missing (exit 1)', async () => {
     w.deployed();
-    const token = await (await fetch(`${w.gateway}/auth`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', token: 'true' }).toString(),
-    })).text();
+    const token = await (
+      await fetch(`${w.gateway}/auth`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', token: 'true' }).toString(),
+      })
+    ).text();
     const del = await fetch(`${w.gateway}/pcas/cips/config/policy`, {
       method: 'DELETE',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
@@ -192,7 +225,14 @@ describe('CIPS and orphans', () => {
 
   it('a CIPS filter changed in Qualys fails', async () => {
     w.deployed();
-    w.sim.seedCips({ filter: { includeEvidenceData: true, includeFailPosture: true, includePassPosture: true, includeErrorPosture: true } });
+    w.sim.seedCips({
+      filter: {
+        includeEvidenceData: true,
+        includeFailPosture: true,
+        includePassPosture: true,
+        includeErrorPosture: true,
+      },
+    });
     const { code, doc } = await w.json(['status', 'dev', '--config', w.config()]);
     expect(check(doc, 'cips').status).toBe('fail');
     expect(code).toBe(1);
@@ -212,7 +252,18 @@ describe('CIPS and orphans', () => {
     w.deployed();
     w.sim.seedIntegration('pc', { name: DEFAULT_NAME('pc', 'gone') });
     w.sim.seedIntegration('vm', { name: DEFAULT_NAME('vm', 'staging') });
-    const file = w.config({}, { staging: { account: ACCOUNT, region: REGION, gatewayUrl: w.gateway, credentialsSecret: 'qualys/staging', vm: {} } });
+    const file = w.config(
+      {},
+      {
+        staging: {
+          account: ACCOUNT,
+          region: REGION,
+          gatewayUrl: w.gateway,
+          credentialsSecret: 'qualys/staging',
+          vm: {},
+        },
+      },
+    );
     const { doc } = await w.json(['status', 'dev', '--config', file]);
     const c = check(doc, 'orphans');
     expect(c.status).toBe('fail');

@@ -39,7 +39,14 @@ it('stack in ROLLBACK_COMPLETE fails', async () => {
 
 it('CloudFormation access denied: stack check fails with the error, exit 1', async () => {
   w.deployed();
-  w.aws.inject({ service: 'cloudformation', action: 'DescribeStacks', status: 403, code: 'AccessDenied', message: 'User is not authorized to perform cloudformation:DescribeStacks', times: 10 });
+  w.aws.inject({
+    service: 'cloudformation',
+    action: 'DescribeStacks',
+    status: 403,
+    code: 'AccessDenied',
+    message: 'User is not authorized to perform cloudformation:DescribeStacks',
+    times: 10,
+  });
   const { code, doc } = await status();
   const c = check(doc, 'stack');
   expect(c.status).toBe('fail');
@@ -49,7 +56,14 @@ it('CloudFormation access denied: stack check fails with the error, exit 1', asy
 
 it('IAM GetRole denied: the trust check fails (not pass), exit 1', async () => {
   w.deployed();
-  w.aws.inject({ service: 'iam', action: 'GetRole', status: 403, code: 'AccessDenied', message: 'not authorized to perform iam:GetRole', times: 10 });
+  w.aws.inject({
+    service: 'iam',
+    action: 'GetRole',
+    status: 403,
+    code: 'AccessDenied',
+    message: 'not authorized to perform iam:GetRole',
+    times: 10,
+  });
   const { code, doc } = await status();
   expect(check(doc, 'vm-trust').status).toBe('fail');
   expect(code).toBe(1);
@@ -57,7 +71,14 @@ it('IAM GetRole denied: the trust check fails (not pass), exit 1', async () => {
 
 it('IAM ListRoles denied: open-trust fails, the other checks still run', async () => {
   w.deployed();
-  w.aws.inject({ service: 'iam', action: 'ListRoles', status: 403, code: 'AccessDenied', message: 'not authorized to perform iam:ListRoles', times: 10 });
+  w.aws.inject({
+    service: 'iam',
+    action: 'ListRoles',
+    status: 403,
+    code: 'AccessDenied',
+    message: 'not authorized to perform iam:ListRoles',
+    times: 10,
+  });
   const { code, doc } = await status();
   expect(check(doc, 'open-trust').status).toBe('fail');
   expect(check(doc, 'orphans').status).toBe('pass');
@@ -96,12 +117,17 @@ it('data stopped arriving: newest object age is reported', async () => {
 
 it('integration deleted in Qualys (stack still names it) fails', async () => {
   const d = w.deployed();
-  const token = await (await fetch(`${w.gateway}/auth`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: USER.username, password: USER.password, token: 'true' }).toString(),
-  })).text();
-  const del = await fetch(`${w.gateway}/partner-integration/aws/s3/${d.ids.vm}/vm`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+  const token = await (
+    await fetch(`${w.gateway}/auth`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: USER.username, password: USER.password, token: 'true' }).toString(),
+    })
+  ).text();
+  const del = await fetch(`${w.gateway}/partner-integration/aws/s3/${d.ids.vm}/vm`, {
+    method: 'DELETE',
+    headers: { Authorization: `Bearer ${token}` },
+  });
   expect(del.ok).toBe(true);
   const { code, doc } = await status();
   expect(check(doc, 'vm-integration').status).toBe('fail');
@@ -120,11 +146,15 @@ it('a real process: `node bin/qualys-s3.js status dev --json` prints only JSON o
   w.deployed();
   const file = w.config();
   const root = path.resolve(__dirname, '../..');
-  const child = spawn(process.execPath, [path.join(root, 'bin/qualys-s3.js'), 'status', 'dev', '--json', '--config', file], {
-    cwd: w.dir,
-    env: { ...process.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'bin/qualys-s3.js'), 'status', 'dev', '--json', '--config', file],
+    {
+      cwd: w.dir,
+      env: { ...process.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b) => (stdout += b));

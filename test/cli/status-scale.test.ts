@@ -8,8 +8,14 @@ import { expectConsistent, expectHumanSummaryMatches } from '../support/cli-repo
 
 const DAY = 86400_000;
 const HOUR = 3600_000;
-const SERVICE_TRUST = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
-const OPEN_TRUST = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: QUALYS_PRINCIPAL }, Action: 'sts:AssumeRole' }] };
+const SERVICE_TRUST = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
+const OPEN_TRUST = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: QUALYS_PRINCIPAL }, Action: 'sts:AssumeRole' }],
+};
 
 let w: World;
 afterEach(async () => {
@@ -22,7 +28,11 @@ async function start(opts: ConstructorParameters<typeof World>[0] = {}) {
 }
 
 /** Runs `after` once, right after the fake has answered the first call its wrapped handler sees. */
-function afterFirstPage(method: 'listRoles' | 'listObjectsV2', matches: (params: URLSearchParams) => boolean, after: () => void) {
+function afterFirstPage(
+  method: 'listRoles' | 'listObjectsV2',
+  matches: (params: URLSearchParams) => boolean,
+  after: () => void,
+) {
   const fake = w.aws as unknown as Record<string, (p: URLSearchParams) => unknown>;
   const original = fake[method].bind(w.aws);
   let done = false;
@@ -42,7 +52,11 @@ describe('paging', () => {
     w.deployed();
     for (let i = 0; i < 2400; i++) w.aws.createRole(`bulk-role-${String(i).padStart(4, '0')}`, SERVICE_TRUST);
     w.aws.createRole('zzz-legacy-open', OPEN_TRUST);
-    afterFirstPage('listRoles', () => true, () => w.aws.inject({ service: 'iam', action: 'ListRoles', times: 2 }));
+    afterFirstPage(
+      'listRoles',
+      () => true,
+      () => w.aws.inject({ service: 'iam', action: 'ListRoles', times: 2 }),
+    );
     const out = await w.json(['status', 'dev', '--config', w.config()]);
     const doc = expectConsistent(w, out);
     const c = check(doc, 'open-trust');
@@ -59,12 +73,22 @@ describe('paging', () => {
     const now = Date.now();
     const d = w.deployed({ kinds: ['vm'], now: now - 10 * DAY });
     for (let i = 0; i < 2500; i++) {
-      w.aws.putObject(d.bucket, `qualys_vm_findings/2026-02-01/obj-${String(i).padStart(4, '0')}.json.gz`, { lastModified: i === 2300 ? now - 30 * 60_000 : now - 3 * DAY });
+      w.aws.putObject(d.bucket, `qualys_vm_findings/2026-02-01/obj-${String(i).padStart(4, '0')}.json.gz`, {
+        lastModified: i === 2300 ? now - 30 * 60_000 : now - 3 * DAY,
+      });
     }
     afterFirstPage(
       'listObjectsV2',
       (p) => (p.get('prefix') ?? '').startsWith('qualys_vm_findings/2026-02-01/'),
-      () => w.aws.inject({ service: 's3', action: 'ListObjectsV2', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.', times: 2 }),
+      () =>
+        w.aws.inject({
+          service: 's3',
+          action: 'ListObjectsV2',
+          status: 503,
+          code: 'SlowDown',
+          message: 'Please reduce your request rate.',
+          times: 2,
+        }),
     );
     const out = await w.json(['status', 'dev', '--config', w.config({ pc: undefined }, {}, ['pc'])]);
     const doc = expectConsistent(w, out);
@@ -82,7 +106,9 @@ describe('paging', () => {
     const day0 = Date.UTC(2026, 1, 1);
     for (let i = 0; i < 1100; i++) {
       const date = new Date(day0 + i * DAY).toISOString().slice(0, 10);
-      w.aws.putObject(d.bucket, `findings/${date}/part-${i}.json.gz`, { lastModified: i === 1099 ? now - HOUR : now - 20 * DAY });
+      w.aws.putObject(d.bucket, `findings/${date}/part-${i}.json.gz`, {
+        lastModified: i === 1099 ? now - HOUR : now - 20 * DAY,
+      });
     }
     const newestKey = `findings/${new Date(day0 + 1099 * DAY).toISOString().slice(0, 10)}/part-1099.json.gz`;
     const out = await w.json(['status', 'dev', '--config', w.config({}, {}, ['pc'])]);

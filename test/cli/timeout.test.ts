@@ -6,7 +6,9 @@ it('a gateway that does not answer POST /auth in time is reported as a timeout, 
   try {
     w.sim.inject({ path: '/auth', delayMs: 40_000, times: 5 });
     // Leave ~1 s of the CLI's Qualys budget so that only one (timed-out) attempt is made.
-    const { code, doc, run } = await w.json(['preflight', 'dev', '--config', w.config({ pc: undefined })], { now: () => Date.now() - 59_000 });
+    const { code, doc, run } = await w.json(['preflight', 'dev', '--config', w.config({ pc: undefined })], {
+      now: () => Date.now() - 59_000,
+    });
     expectNoSecrets(w, run);
     const c = check(doc, 'qualys-auth');
     expect(c.status).toBe('fail');

@@ -48,7 +48,18 @@ describe('usage errors exit 2', () => {
   });
 
   it('no environment named while the configuration has several exits 2', async () => {
-    const file = w.config({}, { other: { account: '123456789012', region: 'us-east-1', gatewayUrl: w.gateway, credentialsSecret: 'x/y', vm: { name: 'other-vm' } } });
+    const file = w.config(
+      {},
+      {
+        other: {
+          account: '123456789012',
+          region: 'us-east-1',
+          gatewayUrl: w.gateway,
+          credentialsSecret: 'x/y',
+          vm: { name: 'other-vm' },
+        },
+      },
+    );
     const run = await w.run(['preflight', '--config', file]);
     expect(run.code).toBe(2);
   });
@@ -75,7 +86,15 @@ describe('configuration errors exit 2', () => {
   });
 
   it('the default configuration is the "qualys" context of cdk.json in cwd', async () => {
-    fs.writeFileSync(path.join(w.dir, 'cdk.json'), JSON.stringify({ app: 'x', context: { qualys: { environments: { ctxenv: { gatewayUrl: w.gateway, credentialsSecret: 'does/not-exist', vm: {} } } } } }));
+    fs.writeFileSync(
+      path.join(w.dir, 'cdk.json'),
+      JSON.stringify({
+        app: 'x',
+        context: {
+          qualys: { environments: { ctxenv: { gatewayUrl: w.gateway, credentialsSecret: 'does/not-exist', vm: {} } } },
+        },
+      }),
+    );
     try {
       const { doc } = await w.json(['preflight', 'ctxenv']);
       expectWellFormed(doc);
@@ -95,7 +114,12 @@ describe('configuration errors exit 2', () => {
   ])('an invalid environment (%s) exits 2 before any AWS or Qualys call', async (_label, overrides) => {
     w.aws.resetCalls();
     w.sim.resetCalls();
-    const { code, doc } = await w.json(['preflight', 'dev', '--config', w.config(overrides as Record<string, unknown>)]);
+    const { code, doc } = await w.json([
+      'preflight',
+      'dev',
+      '--config',
+      w.config(overrides as Record<string, unknown>),
+    ]);
     expect(code).toBe(2);
     expect(doc.exitCode).toBe(2);
     expect(w.aws.calls).toEqual([]);
@@ -110,7 +134,13 @@ describe('configuration errors exit 2', () => {
   });
 
   it('a gatewayUrl with user:password is refused without echoing the password', async () => {
-    const run = await w.run(['preflight', 'dev', '--json', '--config', w.config({ gatewayUrl: 'https://adv-user:Adv-P4ssw0rd-ZZq9@gateway.qg1.apps.qualys.com' })]);
+    const run = await w.run([
+      'preflight',
+      'dev',
+      '--json',
+      '--config',
+      w.config({ gatewayUrl: 'https://adv-user:Adv-P4ssw0rd-ZZq9@gateway.qg1.apps.qualys.com' }),
+    ]);
     expect(run.code).toBe(2);
     expect(run.stdout + run.stderr).not.toContain('Adv-P4ssw0rd-ZZq9');
   });
@@ -118,7 +148,9 @@ describe('configuration errors exit 2', () => {
 
 describe('environments with only VM or only PC', () => {
   it('VM only: preflight checks only the VM API and no CIPS, exit 0 even if the user lacks PC and CIPS', async () => {
-    const world = await new World({ sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] } }).start();
+    const world = await new World({
+      sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] },
+    }).start();
     try {
       const { code, doc } = await world.json(['preflight', 'dev', '--config', world.config({ pc: undefined })]);
       expectWellFormed(doc);
@@ -131,7 +163,9 @@ describe('environments with only VM or only PC', () => {
   });
 
   it('PC only with policies: preflight checks the PC API and CIPS, not VM', async () => {
-    const world = await new World({ sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-vm'] }] } }).start();
+    const world = await new World({
+      sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-vm'] }] },
+    }).start();
     try {
       const { code, doc } = await world.json(['preflight', 'dev', '--config', world.config({ vm: undefined })]);
       expect(check(doc, 'api-pc').status).toBe('pass');
@@ -144,7 +178,9 @@ describe('environments with only VM or only PC', () => {
   });
 
   it('VM only, deployed, user without PC/CIPS permission: status does not fail on PC it does not use', async () => {
-    const world = await new World({ sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] } }).start();
+    const world = await new World({
+      sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] },
+    }).start();
     try {
       world.deployed({ kinds: ['vm'] });
       const { code, doc } = await world.json(['status', 'dev', '--config', world.config({ pc: undefined })]);

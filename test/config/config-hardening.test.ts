@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, EnvironmentConfig, parseConfig, partitionOfRegion } from '../../src/config/config';
+import { ConfigError, type EnvironmentConfig, parseConfig, partitionOfRegion } from '../../src/config/config';
 import { jsonErrorWhere, readConfig } from '../../src/config/load-config';
 
 const BASE = { platform: 'US1', credentialsSecret: 'qualys/api-credentials' };
@@ -20,7 +20,8 @@ function problemsOf(raw: unknown): readonly string[] {
   throw new Error(`expected the configuration to be rejected: ${JSON.stringify(raw)}`);
 }
 const problemsOfEnv = (env: Record<string, unknown>) => problemsOf({ environments: { dev: env } });
-const parseEnv = (env: Record<string, unknown>): EnvironmentConfig => parseConfig({ environments: { dev: env } }).environments[0];
+const parseEnv = (env: Record<string, unknown>): EnvironmentConfig =>
+  parseConfig({ environments: { dev: env } }).environments[0];
 
 describe('CIPS checks across accounts (one Qualys user, many accounts)', () => {
   const inAccount = (account: string, pc: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -38,15 +39,26 @@ describe('CIPS checks across accounts (one Qualys user, many accounts)', () => {
         b: inAccount('222222222222', { filter: { includePassPosture: false } }),
       },
     });
-    expect(found).toEqual([expect.stringMatching(/^"qualys\.environments\.b\.pc\.filter" differs from environment "a"'s.*no "subscription" label/)]);
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^"qualys\.environments\.b\.pc\.filter" differs from environment "a"'s.*no "subscription" label/,
+      ),
+    ]);
   });
 
   test('GIVEN two accounts whose policies together exceed 100 WHEN parsed THEN the shared budget is reported', () => {
     const ids = (from: number) => Array.from({ length: 60 }, (_, i) => from + i);
     const found = problemsOf({
-      environments: { a: inAccount('111111111111', { policies: ids(1) }), b: inAccount('222222222222', { policies: ids(1000) }) },
+      environments: {
+        a: inAccount('111111111111', { policies: ids(1) }),
+        b: inAccount('222222222222', { policies: ids(1000) }),
+      },
     });
-    expect(found).toEqual([expect.stringMatching(/environments "a", "b" share one Qualys subscription and together configure 120 CIPS policies/)]);
+    expect(found).toEqual([
+      expect.stringMatching(
+        /environments "a", "b" share one Qualys subscription and together configure 120 CIPS policies/,
+      ),
+    ]);
   });
 
   test('GIVEN different subscription labels WHEN parsed THEN the environments are separate subscriptions and both filters are accepted', () => {
@@ -70,7 +82,9 @@ describe('CIPS checks across accounts (one Qualys user, many accounts)', () => {
   });
 
   test('GIVEN a subscription label with a slash WHEN parsed THEN it is rejected naming the field', () => {
-    expect(problemsOfEnv({ ...BASE, vm: {}, subscription: 'a/b' })).toEqual([expect.stringMatching(/^"qualys\.environments\.dev\.subscription" is "a\/b"; it must be a label/)]);
+    expect(problemsOfEnv({ ...BASE, vm: {}, subscription: 'a/b' })).toEqual([
+      expect.stringMatching(/^"qualys\.environments\.dev\.subscription" is "a\/b"; it must be a label/),
+    ]);
   });
 });
 
@@ -83,11 +97,16 @@ describe('partitions', () => {
     expect(partitionOfRegion(region)).toBe(partition);
   });
 
-  test.each(['us-gov-west-1', 'cn-northwest-1'])('GIVEN region %s and no qualysAwsAccountId WHEN parsed THEN an explicit Qualys account is required', (region) => {
-    expect(problemsOfEnv({ ...BASE, region, vm: {} })).toEqual([
-      expect.stringMatching(/^"qualys\.environments\.dev\.qualysAwsAccountId" is not set, but the stack deploys to the aws-(us-gov|cn) partition.*set "qualysAwsAccountId"/),
-    ]);
-  });
+  test.each(['us-gov-west-1', 'cn-northwest-1'])(
+    'GIVEN region %s and no qualysAwsAccountId WHEN parsed THEN an explicit Qualys account is required',
+    (region) => {
+      expect(problemsOfEnv({ ...BASE, region, vm: {} })).toEqual([
+        expect.stringMatching(
+          /^"qualys\.environments\.dev\.qualysAwsAccountId" is not set, but the stack deploys to the aws-(us-gov|cn) partition.*set "qualysAwsAccountId"/,
+        ),
+      ]);
+    },
+  );
 
   test('GIVEN GovCloud with the commercial Qualys account written out WHEN parsed THEN it is refused too', () => {
     expect(problemsOfEnv({ ...BASE, region: 'us-gov-east-1', qualysAwsAccountId: '805950163170', vm: {} })).toEqual([
@@ -96,33 +115,44 @@ describe('partitions', () => {
   });
 
   test('GIVEN GovCloud with a Qualys account of its own WHEN parsed THEN it is accepted', () => {
-    expect(parseEnv({ ...BASE, region: 'us-gov-west-1', qualysAwsAccountId: '123456789012', vm: {} }).qualysAwsAccountId).toBe('123456789012');
+    expect(
+      parseEnv({ ...BASE, region: 'us-gov-west-1', qualysAwsAccountId: '123456789012', vm: {} }).qualysAwsAccountId,
+    ).toBe('123456789012');
   });
 });
 
 describe('bucket: KMS key and lifecycle', () => {
   const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
-  test('GIVEN a key ARN in the stack\'s account and region WHEN parsed THEN it is kept', () => {
-    expect(parseEnv({ ...BASE, account: '123456789012', region: 'eu-west-1', vm: {}, bucket: { kmsKeyArn: KEY } }).bucket.kmsKeyArn).toBe(KEY);
+  test("GIVEN a key ARN in the stack's account and region WHEN parsed THEN it is kept", () => {
+    expect(
+      parseEnv({ ...BASE, account: '123456789012', region: 'eu-west-1', vm: {}, bucket: { kmsKeyArn: KEY } }).bucket
+        .kmsKeyArn,
+    ).toBe(KEY);
   });
 
   test('GIVEN a key alias WHEN parsed THEN it is rejected asking for the key ARN', () => {
     expect(problemsOfEnv({ ...BASE, vm: {}, bucket: { kmsKeyArn: 'alias/findings' } })).toEqual([
-      expect.stringMatching(/^"qualys\.environments\.dev\.bucket\.kmsKeyArn" is "alias\/findings"; it must be the full ARN of a customer-managed KMS key/),
+      expect.stringMatching(
+        /^"qualys\.environments\.dev\.bucket\.kmsKeyArn" is "alias\/findings"; it must be the full ARN of a customer-managed KMS key/,
+      ),
     ]);
   });
 
   test('GIVEN a key in another account and region WHEN parsed THEN both problems are reported', () => {
     const other = 'arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    expect(problemsOfEnv({ ...BASE, account: '123456789012', region: 'eu-west-1', vm: {}, bucket: { kmsKeyArn: other } })).toEqual([
+    expect(
+      problemsOfEnv({ ...BASE, account: '123456789012', region: 'eu-west-1', vm: {}, bucket: { kmsKeyArn: other } }),
+    ).toEqual([
       expect.stringMatching(/kmsKeyArn" is a key in us-east-1, but the bucket is in eu-west-1/),
       expect.stringMatching(/kmsKeyArn" is a key in account 999999999999, not the stack's account 123456789012/),
     ]);
   });
 
   test('GIVEN expiry and a transition WHEN parsed THEN they are kept, the class defaulting to STANDARD_IA', () => {
-    expect(parseEnv({ ...BASE, vm: {}, bucket: { expireAfterDays: 400, transitionAfterDays: 30 } }).bucket).toMatchObject({
+    expect(
+      parseEnv({ ...BASE, vm: {}, bucket: { expireAfterDays: 400, transitionAfterDays: 30 } }).bucket,
+    ).toMatchObject({
       expireAfterDays: 400,
       transitionAfterDays: 30,
       transitionStorageClass: 'STANDARD_IA',
@@ -166,14 +196,24 @@ describe('messages that say how to fix the value', () => {
     ['https://qualysguard.qg2.apps.qualys.com/fo/login.php', 'https://gateway.qg2.apps.qualys.com', 'US2'],
     ['https://qualysguard.qualys.com', 'https://gateway.qg1.apps.qualys.com', 'US1'],
     ['https://qualysapi.qg1.apps.qualys.eu', 'https://gateway.qg1.apps.qualys.eu', 'EU1'],
-  ])('GIVEN the web UI or classic API URL %s as gatewayUrl WHEN parsed THEN it says so and names the gateway', (url, gateway, platform) => {
-    const [problem] = problemsOfEnv({ credentialsSecret: 'qualys/api', gatewayUrl: url, vm: {} });
-    expect(problem).toContain('that is the Qualys web UI');
-    expect(problem).toContain(`use ${gateway} or "platform": "${platform}"`);
-  });
+  ])(
+    'GIVEN the web UI or classic API URL %s as gatewayUrl WHEN parsed THEN it says so and names the gateway',
+    (url, gateway, platform) => {
+      const [problem] = problemsOfEnv({ credentialsSecret: 'qualys/api', gatewayUrl: url, vm: {} });
+      expect(problem).toContain('that is the Qualys web UI');
+      expect(problem).toContain(`use ${gateway} or "platform": "${platform}"`);
+    },
+  );
 
   test('GIVEN both gatewayUrl and a misspelt platform WHEN parsed THEN every problem is reported at once', () => {
-    expect(problemsOfEnv({ credentialsSecret: 'qualys/api', gatewayUrl: 'http://gateway.example.com', platform: 'us2', vm: {} })).toEqual([
+    expect(
+      problemsOfEnv({
+        credentialsSecret: 'qualys/api',
+        gatewayUrl: 'http://gateway.example.com',
+        platform: 'us2',
+        vm: {},
+      }),
+    ).toEqual([
       expect.stringMatching(/gatewayUrl" and "qualys\.environments\.dev\.platform" are both set/),
       expect.stringMatching(/platform" is "us2" \(did you mean "US2"\?/),
       expect.stringMatching(/gatewayUrl" is "http:\/\/gateway\.example\.com"; it must use https/),
@@ -188,7 +228,10 @@ describe('messages that say how to fix the value', () => {
 
   test('GIVEN a name too long and with a control character WHEN parsed THEN both are reported', () => {
     const found = problemsOfEnv({ ...BASE, vm: { name: `x${'\u0007'}${'y'.repeat(60)}` } });
-    expect(found).toEqual([expect.stringMatching(/vm\.name" is 62 characters long/), expect.stringMatching(/vm\.name" must not contain control characters/)]);
+    expect(found).toEqual([
+      expect.stringMatching(/vm\.name" is 62 characters long/),
+      expect.stringMatching(/vm\.name" must not contain control characters/),
+    ]);
   });
 });
 
@@ -208,7 +251,9 @@ describe('JSON syntax errors give line and column', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'qualys-json-'));
     try {
       writeFileSync(path.join(dir, 'broken.json'), '{\n  "environments": {');
-      expect(() => readConfig({ file: 'broken.json', dir })).toThrow(/broken\.json is not valid JSON at line 2, column 20: /);
+      expect(() => readConfig({ file: 'broken.json', dir })).toThrow(
+        /broken\.json is not valid JSON at line 2, column 20: /,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -217,7 +262,10 @@ describe('JSON syntax errors give line and column', () => {
   test('GIVEN a cdk.json whose "qualys" context is a string of bad JSON WHEN read THEN line and column are given', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'qualys-json-'));
     try {
-      writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ context: { qualys: '{"environments": {"dev": {platform: 1}}}' } }));
+      writeFileSync(
+        path.join(dir, 'cdk.json'),
+        JSON.stringify({ context: { qualys: '{"environments": {"dev": {platform: 1}}}' } }),
+      );
       expect(() => readConfig({ dir })).toThrow(/"qualys" context value is not valid JSON: line 1, column 27:/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

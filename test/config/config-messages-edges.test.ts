@@ -44,7 +44,11 @@ describe('JSON syntax errors give the line and column of the mistake', () => {
 
 describe('every problem at once, even when two rules touch one field', () => {
   test('GIVEN a gatewayUrl that is plain http to a public host AND has a path WHEN parsed THEN both the https rule and the path rule are reported', () => {
-    const [problem, ...rest] = problemsOfEnv({ credentialsSecret: 'qualys/api', gatewayUrl: 'http://gateway.qg1.apps.qualys.com/api/2.0', vm: {} });
+    const [problem, ...rest] = problemsOfEnv({
+      credentialsSecret: 'qualys/api',
+      gatewayUrl: 'http://gateway.qg1.apps.qualys.com/api/2.0',
+      vm: {},
+    });
     expect(rest).toEqual([]);
     expect(problem).toMatch(/https/);
     expect(problem).toMatch(/no path/);
@@ -76,13 +80,21 @@ describe('a number where a string is wanted says to quote it', () => {
 
 describe('a web-UI address where the gateway is wanted', () => {
   test('GIVEN the web UI host written without https:// (as the browser bar shows it) WHEN parsed THEN it is named as the web UI with the gateway to use', () => {
-    const [problem] = problemsOfEnv({ credentialsSecret: 'qualys/api', gatewayUrl: 'qualysguard.qg2.apps.qualys.com', vm: {} });
+    const [problem] = problemsOfEnv({
+      credentialsSecret: 'qualys/api',
+      gatewayUrl: 'qualysguard.qg2.apps.qualys.com',
+      vm: {},
+    });
     expect(problem).toMatch(/web UI/);
     expect(problem).toMatch(/https:\/\/gateway\.qg2\.apps\.qualys\.com/);
   });
 
   test('GIVEN the US1 web UI login page URL WHEN parsed THEN the gateway and "platform": "US1" are suggested', () => {
-    const [problem] = problemsOfEnv({ credentialsSecret: 'qualys/api', gatewayUrl: 'https://qualysguard.qualys.com/fo/login.php', vm: {} });
+    const [problem] = problemsOfEnv({
+      credentialsSecret: 'qualys/api',
+      gatewayUrl: 'https://qualysguard.qualys.com/fo/login.php',
+      vm: {},
+    });
     expect(problem).toMatch(/web UI.*https:\/\/gateway\.qg1\.apps\.qualys\.com or "platform": "US1"/);
   });
 
@@ -93,7 +105,12 @@ describe('a web-UI address where the gateway is wanted', () => {
 });
 
 describe('CIPS subscription grouping across accounts', () => {
-  const pcEnv = (account: string, gateway: Record<string, string>, filter: Record<string, boolean>, extra: Record<string, unknown> = {}) => ({
+  const pcEnv = (
+    account: string,
+    gateway: Record<string, string>,
+    filter: Record<string, boolean>,
+    extra: Record<string, unknown> = {},
+  ) => ({
     credentialsSecret: 'qualys/api',
     account,
     region: 'eu-west-1',
@@ -116,12 +133,32 @@ describe('CIPS subscription grouping across accounts', () => {
     const ids = (from: number) => Array.from({ length: 40 }, (_, i) => from + i);
     const problems = problemsOf({
       environments: {
-        a: { credentialsSecret: 's', platform: 'US1', account: '111111111111', region: 'eu-west-1', pc: { policies: ids(1000) } },
-        b: { credentialsSecret: 's', platform: 'US1', account: '222222222222', region: 'eu-west-1', pc: { policies: ids(2000) } },
-        c: { credentialsSecret: 's', platform: 'US1', account: '333333333333', region: 'eu-west-1', pc: { policies: ids(3000) } },
+        a: {
+          credentialsSecret: 's',
+          platform: 'US1',
+          account: '111111111111',
+          region: 'eu-west-1',
+          pc: { policies: ids(1000) },
+        },
+        b: {
+          credentialsSecret: 's',
+          platform: 'US1',
+          account: '222222222222',
+          region: 'eu-west-1',
+          pc: { policies: ids(2000) },
+        },
+        c: {
+          credentialsSecret: 's',
+          platform: 'US1',
+          account: '333333333333',
+          region: 'eu-west-1',
+          pc: { policies: ids(3000) },
+        },
       },
     });
-    expect(problems.join('\n')).toMatch(/"a", "b", "c" share one Qualys subscription and together configure 120 CIPS policies/);
+    expect(problems.join('\n')).toMatch(
+      /"a", "b", "c" share one Qualys subscription and together configure 120 CIPS policies/,
+    );
   });
 
   test('GIVEN one gateway, different filters, and different subscription labels WHEN parsed THEN they are separate subscriptions (accepted)', () => {

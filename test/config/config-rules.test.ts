@@ -26,12 +26,16 @@ function problems(raw: unknown): readonly string[] {
 /** Runs bin/app.ts as `cdk synth` does, with the given context. */
 function runApp(context: Record<string, unknown>) {
   const outdir = mkdtempSync(path.join(tmpdir(), 'adv-cfg-'));
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'app.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'app.ts')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   rmSync(outdir, { recursive: true, force: true });
   return r;
 }
@@ -55,7 +59,9 @@ describe('synth entry point', () => {
 
 describe('values synth accepts but a deploy would fail on, or that cause harm', () => {
   test('GIVEN an integration name of only spaces WHEN parsed THEN it is rejected (Qualys refuses blank names)', () => {
-    expect(problems({ environments: { dev: { ...BASE, vm: { name: '   ' } } } })).toEqual([expect.stringMatching(/vm\.name/)]);
+    expect(problems({ environments: { dev: { ...BASE, vm: { name: '   ' } } } })).toEqual([
+      expect.stringMatching(/vm\.name/),
+    ]);
   });
 
   test('GIVEN six errorEmails with sendAlerts WHEN parsed THEN the only problem reported is the count (not a false "is empty")', () => {
@@ -65,7 +71,7 @@ describe('values synth accepts but a deploy would fail on, or that cause harm', 
     expect(found.join('\n')).not.toMatch(/is empty/);
   });
 
-  test('GIVEN an environment whose explicit name equals another environment\'s default name WHEN parsed THEN it is rejected (the other would adopt it as its own)', () => {
+  test("GIVEN an environment whose explicit name equals another environment's default name WHEN parsed THEN it is rejected (the other would adopt it as its own)", () => {
     const env = { ...BASE, account: '123456789012', region: 'us-east-1' };
     const found = problems({
       environments: {
@@ -97,10 +103,16 @@ describe('values synth accepts but a deploy would fail on, or that cause harm', 
     expect(problems({ environments: { dev: { ...BASE, vm: {}, tags } } })).toEqual([expect.stringMatching(/tags/)]);
   });
 
-  test('GIVEN a secret ARN in another region than the stack\'s WHEN parsed THEN it is rejected (README: create it in the stack\'s account and region)', () => {
+  test("GIVEN a secret ARN in another region than the stack's WHEN parsed THEN it is rejected (README: create it in the stack's account and region)", () => {
     const found = problems({
       environments: {
-        dev: { ...BASE, account: '123456789012', region: 'eu-west-1', vm: {}, credentialsSecret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:qualys-AbCdEf' },
+        dev: {
+          ...BASE,
+          account: '123456789012',
+          region: 'eu-west-1',
+          vm: {},
+          credentialsSecret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:qualys-AbCdEf',
+        },
       },
     });
     expect(found).toEqual([expect.stringMatching(/credentialsSecret/)]);

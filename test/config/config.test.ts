@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import {
   ConfigError,
   DEFAULTS,
-  EnvironmentConfig,
+  type EnvironmentConfig,
   QUALYS_PLATFORMS,
   gatewayUrlProblem,
   parseConfig,
@@ -229,7 +229,10 @@ describe('parseConfig: gatewayUrl', () => {
     ['http://localhost.example.com', /it must use https/],
     ['ftp://gateway.qg1.apps.qualys.com', /it must use https/],
     ['gateway.qg1.apps.qualys.com', /it must be an absolute URL/],
-    ['https://gateway.qg1.apps.qualys.com/api/2.0', /it must be the gateway's base URL, with no path, query or fragment/],
+    [
+      'https://gateway.qg1.apps.qualys.com/api/2.0',
+      /it must be the gateway's base URL, with no path, query or fragment/,
+    ],
     ['https://gateway.qg1.apps.qualys.com?x=1', /no path, query or fragment/],
   ])('GIVEN %s WHEN parsed THEN it is rejected, naming the field, the value and what is allowed', (input, why) => {
     const problems = problemsOfEnv(withUrl(input));
@@ -259,7 +262,9 @@ describe('parseConfig: gatewayUrl', () => {
     const run = () =>
       parseConfig({ environments: { dev: validEnv({ gatewayUrl: 'https://gateway.qg1.apps.qualys.com' }) } });
 
-    expect(run).toThrow(/"qualys\.environments\.dev\.gatewayUrl" and "qualys\.environments\.dev\.platform" are both set; set only one of them/);
+    expect(run).toThrow(
+      /"qualys\.environments\.dev\.gatewayUrl" and "qualys\.environments\.dev\.platform" are both set; set only one of them/,
+    );
   });
 
   test('GIVEN neither gatewayUrl nor platform WHEN parsed THEN it says how to set either', () => {
@@ -267,7 +272,9 @@ describe('parseConfig: gatewayUrl', () => {
     delete env.platform;
 
     expect(problemsOfEnv(env)).toEqual([
-      expect.stringMatching(/^"qualys\.environments\.dev\.gatewayUrl" is missing; set "gatewayUrl" .* or "platform" to one of US1, US2, .*KSA1$/),
+      expect.stringMatching(
+        /^"qualys\.environments\.dev\.gatewayUrl" is missing; set "gatewayUrl" .* or "platform" to one of US1, US2, .*KSA1$/,
+      ),
     ]);
   });
 
@@ -306,24 +313,46 @@ describe('parseConfig: which integrations', () => {
   });
 
   test('GIVEN vm that is neither an object nor a boolean WHEN parsed THEN it is rejected', () => {
-    expect(problemsOfEnv(validEnv({ vm: 'yes' }))).toEqual(['"qualys.environments.dev.vm" must be an object, got "yes"']);
+    expect(problemsOfEnv(validEnv({ vm: 'yes' }))).toEqual([
+      '"qualys.environments.dev.vm" must be an object, got "yes"',
+    ]);
   });
 });
 
 describe('parseConfig: each bad value names the field, the value and what is allowed', () => {
   const F = 'qualys\\.environments\\.dev';
   test.each<[string, Record<string, unknown>, RegExp]>([
-    ['minSeverity 7', { vm: { minSeverity: 7 } }, new RegExp(`^"${F}\\.vm\\.minSeverity" must be a whole number from 1 to 5, got 7$`)],
-    ['minSeverity 2.5', { vm: { minSeverity: 2.5 } }, /"qualys\.environments\.dev\.vm\.minSeverity" must be a whole number from 1 to 5, got 2\.5/],
+    [
+      'minSeverity 7',
+      { vm: { minSeverity: 7 } },
+      new RegExp(`^"${F}\\.vm\\.minSeverity" must be a whole number from 1 to 5, got 7$`),
+    ],
+    [
+      'minSeverity 2.5',
+      { vm: { minSeverity: 2.5 } },
+      /"qualys\.environments\.dev\.vm\.minSeverity" must be a whole number from 1 to 5, got 2\.5/,
+    ],
     ['minSeverity "3"', { vm: { minSeverity: '3' } }, /vm\.minSeverity" must be a whole number from 1 to 5, got "3"/],
-    ['baseCategory High', { vm: { baseCategory: 'High' } }, new RegExp(`^"${F}\\.vm\\.baseCategory" is "High"; allowed: IG, Potential, Confirmed$`)],
-    ['compressData "yes"', { vm: { compressData: 'yes' } }, /"qualys\.environments\.dev\.vm\.compressData" must be true or false, got "yes"/],
+    [
+      'baseCategory High',
+      { vm: { baseCategory: 'High' } },
+      new RegExp(`^"${F}\\.vm\\.baseCategory" is "High"; allowed: IG, Potential, Confirmed$`),
+    ],
+    [
+      'compressData "yes"',
+      { vm: { compressData: 'yes' } },
+      /"qualys\.environments\.dev\.vm\.compressData" must be true or false, got "yes"/,
+    ],
     [
       'six errorEmails',
       { vm: { errorEmails: ['a1@x.io', 'a2@x.io', 'a3@x.io', 'a4@x.io', 'a5@x.io', 'a6@x.io'] } },
       /^"qualys\.environments\.dev\.vm\.errorEmails" must be a list of at most 5 email addresses, got \["a1@x\.io",/,
     ],
-    ['errorEmails as a string', { vm: { errorEmails: 'a@x.io' } }, /vm\.errorEmails" must be a list of at most 5 email addresses, got "a@x\.io"/],
+    [
+      'errorEmails as a string',
+      { vm: { errorEmails: 'a@x.io' } },
+      /vm\.errorEmails" must be a list of at most 5 email addresses, got "a@x\.io"/,
+    ],
     [
       'an invalid errorEmail',
       { vm: { errorEmails: ['ok@example.com', 'not-an-email'] } },
@@ -334,29 +363,101 @@ describe('parseConfig: each bad value names the field, the value and what is all
       { vm: { sendAlerts: true } },
       /^"qualys\.environments\.dev\.vm\.errorEmails" is empty while "sendAlerts" is true; list 1 to 5 addresses/,
     ],
-    ['a fractional policy', { vm: false, pc: { policies: [1, 2.5] } }, /^"qualys\.environments\.dev\.pc\.policies" holds 2\.5; each policy ID must be a positive whole number$/],
-    ['a negative and a string policy', { vm: false, pc: { policies: [-4, '7'] } }, /pc\.policies" holds -4, "7"; each policy ID must be a positive whole number/],
-    ['a duplicated policy', { vm: false, pc: { policies: [11, 12, 11] } }, /^"qualys\.environments\.dev\.pc\.policies" lists 11 more than once; list each policy once$/],
+    [
+      'a fractional policy',
+      { vm: false, pc: { policies: [1, 2.5] } },
+      /^"qualys\.environments\.dev\.pc\.policies" holds 2\.5; each policy ID must be a positive whole number$/,
+    ],
+    [
+      'a negative and a string policy',
+      { vm: false, pc: { policies: [-4, '7'] } },
+      /pc\.policies" holds -4, "7"; each policy ID must be a positive whole number/,
+    ],
+    [
+      'a duplicated policy',
+      { vm: false, pc: { policies: [11, 12, 11] } },
+      /^"qualys\.environments\.dev\.pc\.policies" lists 11 more than once; list each policy once$/,
+    ],
     [
       '101 policies',
       { vm: false, pc: { policies: Array.from({ length: 101 }, (_, i) => i + 1) } },
       /^"qualys\.environments\.dev\.pc\.policies" lists 101 policies; CIPS accepts at most 100 per subscription$/,
     ],
-    ['policies as a string', { vm: false, pc: { policies: '1,2' } }, /pc\.policies" must be a list of Qualys policy IDs \(whole numbers\), got "1,2"/],
-    ['a filter flag "no"', { vm: false, pc: { filter: { includeEvidenceData: 'no' } } }, /pc\.filter\.includeEvidenceData" must be true or false, got "no"/],
-    ['a short account', { account: '12345' }, new RegExp(`^"${F}\\.account" is "12345"; it must be a 12-digit AWS account ID$`)],
-    ['a numeric account', { account: 123456789012 }, /"qualys\.environments\.dev\.account" must be a string, got the number 123456789012; put it in double quotes: "123456789012"/],
-    ['a bad region', { region: 'useast1' }, /^"qualys\.environments\.dev\.region" is "useast1"; it must be an AWS region name such as "us-east-1"$/],
-    ['a bad qualysAwsAccountId', { qualysAwsAccountId: 'qualys' }, /"qualys\.environments\.dev\.qualysAwsAccountId" is "qualys"; it must be a 12-digit AWS account ID/],
-    ['validationTimeoutSeconds 10', { validationTimeoutSeconds: 10 }, /"qualys\.environments\.dev\.validationTimeoutSeconds" must be a whole number from 30 to 720, got 10/],
-    ['validationTimeoutSeconds 900', { validationTimeoutSeconds: 900 }, /validationTimeoutSeconds" must be a whole number from 30 to 720, got 900/],
-    ['logRetentionDays 42', { logRetentionDays: 42 }, /^"qualys\.environments\.dev\.logRetentionDays" is 42; allowed: 1, 3, 5, 7, 14, 30, 60, 90, .*3653$/],
-    ['retainOnDelete "no"', { bucket: { retainOnDelete: 'no' } }, /"qualys\.environments\.dev\.bucket\.retainOnDelete" must be true or false, got "no"/],
-    ['a tag under aws:', { tags: { 'aws:owner': 'me' } }, /"qualys\.environments\.dev\.tags\.aws:owner" must map a tag key .*not starting with "aws:".*got "me"/],
-    ['a non-string tag', { tags: { cost: 12 } }, /"qualys\.environments\.dev\.tags\.cost" must be a string, got the number 12; put it in double quotes: "12"/],
-    ['an externalIdRotation object', { vm: { externalIdRotation: { v: 1 } } }, /vm\.externalIdRotation" must be a string \(any new value rotates the external ID\), got \{"v":1\}/],
-    ['a name of 51 characters', { vm: { name: 'n'.repeat(51) } }, /^"qualys\.environments\.dev\.vm\.name" is 51 characters long, "n+"; at most 50 are allowed$/],
-    ['a name with a newline', { vm: { name: 'bad\nname' } }, /"qualys\.environments\.dev\.vm\.name" must not contain control characters/],
+    [
+      'policies as a string',
+      { vm: false, pc: { policies: '1,2' } },
+      /pc\.policies" must be a list of Qualys policy IDs \(whole numbers\), got "1,2"/,
+    ],
+    [
+      'a filter flag "no"',
+      { vm: false, pc: { filter: { includeEvidenceData: 'no' } } },
+      /pc\.filter\.includeEvidenceData" must be true or false, got "no"/,
+    ],
+    [
+      'a short account',
+      { account: '12345' },
+      new RegExp(`^"${F}\\.account" is "12345"; it must be a 12-digit AWS account ID$`),
+    ],
+    [
+      'a numeric account',
+      { account: 123456789012 },
+      /"qualys\.environments\.dev\.account" must be a string, got the number 123456789012; put it in double quotes: "123456789012"/,
+    ],
+    [
+      'a bad region',
+      { region: 'useast1' },
+      /^"qualys\.environments\.dev\.region" is "useast1"; it must be an AWS region name such as "us-east-1"$/,
+    ],
+    [
+      'a bad qualysAwsAccountId',
+      { qualysAwsAccountId: 'qualys' },
+      /"qualys\.environments\.dev\.qualysAwsAccountId" is "qualys"; it must be a 12-digit AWS account ID/,
+    ],
+    [
+      'validationTimeoutSeconds 10',
+      { validationTimeoutSeconds: 10 },
+      /"qualys\.environments\.dev\.validationTimeoutSeconds" must be a whole number from 30 to 720, got 10/,
+    ],
+    [
+      'validationTimeoutSeconds 900',
+      { validationTimeoutSeconds: 900 },
+      /validationTimeoutSeconds" must be a whole number from 30 to 720, got 900/,
+    ],
+    [
+      'logRetentionDays 42',
+      { logRetentionDays: 42 },
+      /^"qualys\.environments\.dev\.logRetentionDays" is 42; allowed: 1, 3, 5, 7, 14, 30, 60, 90, .*3653$/,
+    ],
+    [
+      'retainOnDelete "no"',
+      { bucket: { retainOnDelete: 'no' } },
+      /"qualys\.environments\.dev\.bucket\.retainOnDelete" must be true or false, got "no"/,
+    ],
+    [
+      'a tag under aws:',
+      { tags: { 'aws:owner': 'me' } },
+      /"qualys\.environments\.dev\.tags\.aws:owner" must map a tag key .*not starting with "aws:".*got "me"/,
+    ],
+    [
+      'a non-string tag',
+      { tags: { cost: 12 } },
+      /"qualys\.environments\.dev\.tags\.cost" must be a string, got the number 12; put it in double quotes: "12"/,
+    ],
+    [
+      'an externalIdRotation object',
+      { vm: { externalIdRotation: { v: 1 } } },
+      /vm\.externalIdRotation" must be a string \(any new value rotates the external ID\), got \{"v":1\}/,
+    ],
+    [
+      'a name of 51 characters',
+      { vm: { name: 'n'.repeat(51) } },
+      /^"qualys\.environments\.dev\.vm\.name" is 51 characters long, "n+"; at most 50 are allowed$/,
+    ],
+    [
+      'a name with a newline',
+      { vm: { name: 'bad\nname' } },
+      /"qualys\.environments\.dev\.vm\.name" must not contain control characters/,
+    ],
   ])('GIVEN %s WHEN parsed THEN exactly that problem is reported', (_, overrides, expected) => {
     const problems = problemsOfEnv(validEnv(overrides));
 
@@ -374,43 +475,85 @@ describe('parseConfig: each bad value names the field, the value and what is all
     ['192.168.10.1', /must not look like an IP address/],
     ['xn--findings', /prefix or suffix that S3 reserves/],
     ['findings-s3alias', /prefix or suffix that S3 reserves/],
-  ])('GIVEN bucket name %j WHEN parsed THEN it is rejected, naming the field, the value and the rule', (bucketName, rule) => {
-    const problems = problemsOfEnv(validEnv({ bucket: { bucketName } }));
+  ])(
+    'GIVEN bucket name %j WHEN parsed THEN it is rejected, naming the field, the value and the rule',
+    (bucketName, rule) => {
+      const problems = problemsOfEnv(validEnv({ bucket: { bucketName } }));
 
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`^"qualys\\.environments\\.dev\\.bucket\\.bucketName" is "${re(bucketName)}"; `));
-    expect(problems[0]).toMatch(rule);
-  });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(
+        new RegExp(`^"qualys\\.environments\\.dev\\.bucket\\.bucketName" is "${re(bucketName)}"; `),
+      );
+      expect(problems[0]).toMatch(rule);
+    },
+  );
 
-  test.each(['abc', 'my.findings-bucket-1', 'b'.repeat(63)])('GIVEN the valid bucket name %j WHEN parsed THEN it is kept', (bucketName) => {
-    expect(parseEnv(validEnv({ bucket: { bucketName } })).bucket.bucketName).toBe(bucketName);
-  });
+  test.each(['abc', 'my.findings-bucket-1', 'b'.repeat(63)])(
+    'GIVEN the valid bucket name %j WHEN parsed THEN it is kept',
+    (bucketName) => {
+      expect(parseEnv(validEnv({ bucket: { bucketName } })).bucket.bucketName).toBe(bucketName);
+    },
+  );
 
-  test.each(['1dev', 'dev_1', 'dev.prod', 'd'.repeat(33)])('GIVEN the environment name %j WHEN parsed THEN it is rejected with the naming rule', (envName) => {
-    const problems = problemsOfEnv(validEnv({ vm: { name: 'explicit' } }), envName);
+  test.each(['1dev', 'dev_1', 'dev.prod', 'd'.repeat(33)])(
+    'GIVEN the environment name %j WHEN parsed THEN it is rejected with the naming rule',
+    (envName) => {
+      const problems = problemsOfEnv(validEnv({ vm: { name: 'explicit' } }), envName);
 
-    expect(problems).toEqual([
-      expect.stringMatching(new RegExp(`^environment name "${re(envName)}" is not allowed: use letters, digits and hyphens, starting with a letter, at most 32 characters`)),
-    ]);
-  });
+      expect(problems).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^environment name "${re(envName)}" is not allowed: use letters, digits and hyphens, starting with a letter, at most 32 characters`,
+          ),
+        ),
+      ]);
+    },
+  );
 });
 
 describe('parseConfig: unknown and misspelt fields', () => {
   test.each<[string, Record<string, unknown>, string, string]>([
-    ['a misspelt environment field', { ...validEnv(), platfrom: 'US1' }, 'qualys.environments.dev.platfrom', 'platform'],
-    ['a misspelt VM field', validEnv({ vm: { minSeverty: 4 } }), 'qualys.environments.dev.vm.minSeverty', 'minSeverity'],
-    ['a wrongly cased bucket field', validEnv({ bucket: { bucketname: 'abc' } }), 'qualys.environments.dev.bucket.bucketname', 'bucketName'],
-    ['a misspelt filter field', validEnv({ pc: { filter: { includeFailPostur: true } } }), 'qualys.environments.dev.pc.filter.includeFailPostur', 'includeFailPosture'],
+    [
+      'a misspelt environment field',
+      { ...validEnv(), platfrom: 'US1' },
+      'qualys.environments.dev.platfrom',
+      'platform',
+    ],
+    [
+      'a misspelt VM field',
+      validEnv({ vm: { minSeverty: 4 } }),
+      'qualys.environments.dev.vm.minSeverty',
+      'minSeverity',
+    ],
+    [
+      'a wrongly cased bucket field',
+      validEnv({ bucket: { bucketname: 'abc' } }),
+      'qualys.environments.dev.bucket.bucketname',
+      'bucketName',
+    ],
+    [
+      'a misspelt filter field',
+      validEnv({ pc: { filter: { includeFailPostur: true } } }),
+      'qualys.environments.dev.pc.filter.includeFailPostur',
+      'includeFailPosture',
+    ],
     ['a misspelt PC field', validEnv({ pc: { polices: [1] } }), 'qualys.environments.dev.pc.polices', 'policies'],
-  ])('GIVEN %s WHEN parsed THEN it is rejected with a "did you mean" hint and the allowed fields', (_, env, field, hint) => {
-    const problems = problemsOfEnv(env);
+  ])(
+    'GIVEN %s WHEN parsed THEN it is rejected with a "did you mean" hint and the allowed fields',
+    (_, env, field, hint) => {
+      const problems = problemsOfEnv(env);
 
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(new RegExp(`^"${re(field)}" is not a known field \\(did you mean "${hint}"\\?\\); allowed: .*\\b${hint}\\b`)),
-      ]),
-    );
-  });
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            new RegExp(
+              `^"${re(field)}" is not a known field \\(did you mean "${hint}"\\?\\); allowed: .*\\b${hint}\\b`,
+            ),
+          ),
+        ]),
+      );
+    },
+  );
 
   test('GIVEN a field unlike any known one WHEN parsed THEN it is rejected without a hint, listing the allowed fields', () => {
     expect(problemsOfEnv(validEnv({ colour: 'blue' }))).toEqual([
@@ -585,7 +728,9 @@ describe('parseConfig: default integration name length', () => {
   test('GIVEN only PC with the long environment name WHEN parsed THEN only the PC name is reported', () => {
     const problems = problemsOfEnv({ platform: 'US1', credentialsSecret: 'qualys/api', pc: {} }, LONG_ENV);
 
-    expect(problems).toEqual([expect.stringMatching(new RegExp(`^"qualys\\.environments\\.${LONG_ENV}\\.pc\\.name" is not set`))]);
+    expect(problems).toEqual([
+      expect.stringMatching(new RegExp(`^"qualys\\.environments\\.${LONG_ENV}\\.pc\\.name" is not set`)),
+    ]);
   });
 });
 
@@ -596,7 +741,11 @@ describe('parseConfig: integration name collisions', () => {
         environments: {
           dev: validEnv({ vm: { name: 'shared' } }),
           // The same gateway, spelt as a URL with a trailing slash.
-          prod: { ...validEnv({ vm: { name: 'shared' } }), platform: undefined, gatewayUrl: 'https://gateway.qg1.apps.qualys.com/' },
+          prod: {
+            ...validEnv({ vm: { name: 'shared' } }),
+            platform: undefined,
+            gatewayUrl: 'https://gateway.qg1.apps.qualys.com/',
+          },
         },
       });
 
@@ -613,7 +762,9 @@ describe('parseConfig: integration name collisions', () => {
       },
     });
 
-    expect(problems).toEqual([expect.stringMatching(/^"qualys\.environments\.b\.pc\.name" is "cips", the same as environment "a"/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^"qualys\.environments\.b\.pc\.name" is "cips", the same as environment "a"/),
+    ]);
   });
 
   test('GIVEN the same name on two different gateways WHEN parsed THEN both environments are accepted', () => {
@@ -637,7 +788,9 @@ describe('parseConfig: proxyUrl', () => {
   });
 
   test('GIVEN an http proxy with a trailing slash WHEN parsed THEN it is kept without the slash', () => {
-    expect(parseEnv(validEnv({ proxyUrl: 'http://proxy.corp.example:3128/' })).proxyUrl).toBe('http://proxy.corp.example:3128');
+    expect(parseEnv(validEnv({ proxyUrl: 'http://proxy.corp.example:3128/' })).proxyUrl).toBe(
+      'http://proxy.corp.example:3128',
+    );
   });
 
   test.each([
@@ -655,19 +808,47 @@ describe('parseConfig: proxyUrl', () => {
 });
 
 describe('parseConfig: vpc', () => {
-  const VPC = { vpcId: 'vpc-0a1b2c3d4e5f67890', subnetIds: ['subnet-0a1b2c3d4e5f67890', 'subnet-1a1b2c3d4e5f67890'], securityGroupIds: ['sg-0a1b2c3d4e5f67890'] };
+  const VPC = {
+    vpcId: 'vpc-0a1b2c3d4e5f67890',
+    subnetIds: ['subnet-0a1b2c3d4e5f67890', 'subnet-1a1b2c3d4e5f67890'],
+    securityGroupIds: ['sg-0a1b2c3d4e5f67890'],
+  };
 
   test('GIVEN a VPC with subnets and security groups WHEN parsed THEN it is kept', () => {
     expect(parseEnv(validEnv({ vpc: VPC })).vpc).toEqual(VPC);
   });
 
   test.each([
-    ['a malformed vpcId', { ...VPC, vpcId: 'my-vpc' }, /"qualys\.environments\.dev\.vpc\.vpcId" is "my-vpc"; it must be a VPC ID/],
-    ['no vpcId', { subnetIds: VPC.subnetIds, securityGroupIds: VPC.securityGroupIds }, /"qualys\.environments\.dev\.vpc\.vpcId" is missing/],
-    ['no subnets', { ...VPC, subnetIds: [] }, /"qualys\.environments\.dev\.vpc\.subnetIds" must list 1 to 16 subnet IDs/],
-    ['a bad subnet', { ...VPC, subnetIds: ['subnet-xyz'] }, /"qualys\.environments\.dev\.vpc\.subnetIds" holds "subnet-xyz"/],
-    ['six security groups', { ...VPC, securityGroupIds: Array.from({ length: 6 }, (_, i) => `sg-0a1b2c3d4e5f6789${i}`) }, /securityGroupIds" must list 1 to 5/],
-    ['a misspelt field', { ...VPC, subnets: [] }, /"qualys\.environments\.dev\.vpc\.subnets" is not a known field \(did you mean "subnetIds"\?\)/],
+    [
+      'a malformed vpcId',
+      { ...VPC, vpcId: 'my-vpc' },
+      /"qualys\.environments\.dev\.vpc\.vpcId" is "my-vpc"; it must be a VPC ID/,
+    ],
+    [
+      'no vpcId',
+      { subnetIds: VPC.subnetIds, securityGroupIds: VPC.securityGroupIds },
+      /"qualys\.environments\.dev\.vpc\.vpcId" is missing/,
+    ],
+    [
+      'no subnets',
+      { ...VPC, subnetIds: [] },
+      /"qualys\.environments\.dev\.vpc\.subnetIds" must list 1 to 16 subnet IDs/,
+    ],
+    [
+      'a bad subnet',
+      { ...VPC, subnetIds: ['subnet-xyz'] },
+      /"qualys\.environments\.dev\.vpc\.subnetIds" holds "subnet-xyz"/,
+    ],
+    [
+      'six security groups',
+      { ...VPC, securityGroupIds: Array.from({ length: 6 }, (_, i) => `sg-0a1b2c3d4e5f6789${i}`) },
+      /securityGroupIds" must list 1 to 5/,
+    ],
+    [
+      'a misspelt field',
+      { ...VPC, subnets: [] },
+      /"qualys\.environments\.dev\.vpc\.subnets" is not a known field \(did you mean "subnetIds"\?\)/,
+    ],
   ])('GIVEN %s WHEN parsed THEN the field is named', (_what, vpc, message) => {
     expect(problemsOfEnv(validEnv({ vpc }))).toEqual([expect.stringMatching(message)]);
   });

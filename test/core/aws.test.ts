@@ -7,7 +7,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { sdkRoleTrustStore, sdkSecretReader, sdkStackStatusReader } from '../../src/core/aws';
 import { Prop } from '../../src/core/contract';
 import { undiciTransport } from '../../src/core/qualys/transport';
-import { LifecycleDeps, onEvent } from '../../src/core/lifecycle/lifecycle';
+import { type LifecycleDeps, onEvent } from '../../src/core/lifecycle/lifecycle';
 import { systemClock } from '../../src/core/retry';
 import { FakeAws } from '../../sim/fake-aws';
 import { memoryLogger } from '../support/lambda-fakes';
@@ -26,7 +26,12 @@ const saved = { ...process.env };
 beforeAll(async () => {
   aws = new FakeAws({ account: ACCOUNT });
   const url = await aws.start();
-  Object.assign(process.env, { AWS_ENDPOINT_URL: url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'adv' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'adv',
+  });
   sim = new QualysSimulator({ users: [USER], trustChecker: aws.qualysTrustChecker(QUALYS) });
   gateway = await sim.start();
   aws.putSecret(SECRET_ID, JSON.stringify(USER));
@@ -79,7 +84,15 @@ function props(overrides: Record<string, unknown> = {}) {
     [Prop.BucketRegion]: 'us-east-1',
     [Prop.IntegrationName]: name,
     [Prop.DefaultIntegrationName]: name,
-    [Prop.Settings]: JSON.stringify({ minSeverity: 3, baseCategory: 'Confirmed', resultSectionNeeded: false, sendVulnInfo: false, compressData: true, sendAlerts: false, errorEmails: [] }),
+    [Prop.Settings]: JSON.stringify({
+      minSeverity: 3,
+      baseCategory: 'Confirmed',
+      resultSectionNeeded: false,
+      sendVulnInfo: false,
+      compressData: true,
+      sendAlerts: false,
+      errorEmails: [],
+    }),
     [Prop.ExternalIdRotation]: '',
     [Prop.AdoptExisting]: 'false',
     [Prop.ValidationTimeoutSeconds]: '30',
@@ -88,11 +101,26 @@ function props(overrides: Record<string, unknown> = {}) {
   };
 }
 
-const base = { ResponseURL: 'https://example.invalid/r', StackId: STACK_ID, RequestId: 'r', LogicalResourceId: 'VmIntegration', ResourceType: 'Custom::QualysS3Integration', ServiceToken: 'x' };
-const create = (p: Record<string, unknown>) => ({ ...base, RequestType: 'Create', ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
-const del = (id: string, p: Record<string, unknown>) => ({ ...base, RequestType: 'Delete', PhysicalResourceId: id, ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
+const base = {
+  ResponseURL: 'https://example.invalid/r',
+  StackId: STACK_ID,
+  RequestId: 'r',
+  LogicalResourceId: 'VmIntegration',
+  ResourceType: 'Custom::QualysS3Integration',
+  ServiceToken: 'x',
+};
+const create = (p: Record<string, unknown>) =>
+  ({ ...base, RequestType: 'Create', ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
+const del = (id: string, p: Record<string, unknown>) =>
+  ({
+    ...base,
+    RequestType: 'Delete',
+    PhysicalResourceId: id,
+    ResourceProperties: p,
+  }) as unknown as CloudFormationCustomResourceEvent;
 
-const mine = () => sim.integrations('vm').filter((i) => i.roleArn.endsWith(`/${roleName}`) || i.name === props()[Prop.IntegrationName]);
+const mine = () =>
+  sim.integrations('vm').filter((i) => i.roleArn.endsWith(`/${roleName}`) || i.name === props()[Prop.IntegrationName]);
 
 test('GIVEN IAM throttles GetRole and UpdateAssumeRolePolicy three times each WHEN created THEN the create still succeeds', async () => {
   aws.setStackStatus(STACK_ID, 'CREATE_IN_PROGRESS');
@@ -129,10 +157,26 @@ test('GIVEN IAM UpdateAssumeRolePolicy stalls (no answer for 5 minutes) WHEN cre
 }, 60_000);
 
 test('GIVEN DescribeStacks is denied WHEN an adopted (foreign) integration gets a Delete THEN it is not deleted (cannot tell a rollback from a destroy)', async () => {
-  const foreign = sim.seedIntegration('vm', { name: `foreign-${roleName}`.slice(0, 50), roleArn: 'arn:aws:iam::999999999999:role/x' });
+  const foreign = sim.seedIntegration('vm', {
+    name: `foreign-${roleName}`.slice(0, 50),
+    roleArn: 'arn:aws:iam::999999999999:role/x',
+  });
   aws.setStackStatus(STACK_ID, 'ROLLBACK_IN_PROGRESS');
-  aws.inject({ service: 'cloudformation', action: 'DescribeStacks', status: 403, code: 'AccessDenied', message: 'not authorized', times: 20 });
-  await onEvent(del(`vm:${foreign.integrationId}:adopted`, props({ [Prop.IntegrationName]: foreign.name, [Prop.AdoptExisting]: 'true' })), deps(60_000)).catch(() => undefined);
+  aws.inject({
+    service: 'cloudformation',
+    action: 'DescribeStacks',
+    status: 403,
+    code: 'AccessDenied',
+    message: 'not authorized',
+    times: 20,
+  });
+  await onEvent(
+    del(
+      `vm:${foreign.integrationId}:adopted`,
+      props({ [Prop.IntegrationName]: foreign.name, [Prop.AdoptExisting]: 'true' }),
+    ),
+    deps(60_000),
+  ).catch(() => undefined);
   aws.clearFaults();
   expect(sim.integration('vm', foreign.integrationId)).toBeDefined();
 }, 60_000);

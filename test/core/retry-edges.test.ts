@@ -5,7 +5,7 @@
  * the HTTP status, Qualys's message".
  */
 import { onEvent } from '../../src/core/lifecycle/lifecycle';
-import { World, assertNoSecretsIn, createEvent, makeWorld, props } from '../support/lifecycle-world';
+import { type World, assertNoSecretsIn, createEvent, makeWorld, props } from '../support/lifecycle-world';
 
 let world: World;
 beforeEach(async () => {
@@ -23,18 +23,27 @@ test.each([
   ['a garbage X-RateLimit-ToWait-Sec', { 'X-RateLimit-ToWait-Sec': 'soon' }],
   ['a negative X-RateLimit-ToWait-Sec', { 'X-RateLimit-ToWait-Sec': '-5' }],
   ['an empty Retry-After', { 'Retry-After': '' }],
-])('GIVEN 429s with %s WHEN created THEN it backs off sanely (finite, non-negative waits) and succeeds', async (_what, headers) => {
-  world.sim.inject({ method: 'POST', path: REGISTER, status: 429, headers, times: 2 });
-  await onEvent(createEvent(props(world, 'vm')), world.deps);
-  expect(world.sim.integrations('vm')).toHaveLength(1);
-  for (const ms of world.clock.sleeps) {
-    expect(Number.isFinite(ms)).toBe(true);
-    expect(ms).toBeGreaterThanOrEqual(0);
-  }
-});
+])(
+  'GIVEN 429s with %s WHEN created THEN it backs off sanely (finite, non-negative waits) and succeeds',
+  async (_what, headers) => {
+    world.sim.inject({ method: 'POST', path: REGISTER, status: 429, headers, times: 2 });
+    await onEvent(createEvent(props(world, 'vm')), world.deps);
+    expect(world.sim.integrations('vm')).toHaveLength(1);
+    for (const ms of world.clock.sleeps) {
+      expect(Number.isFinite(ms)).toBe(true);
+      expect(ms).toBeGreaterThanOrEqual(0);
+    }
+  },
+);
 
 test('GIVEN a 429 asking to wait an hour WHEN created THEN it does not sleep past its deadline, and fails with the rate-limit reason', async () => {
-  world.sim.inject({ method: 'POST', path: REGISTER, status: 429, headers: { 'X-RateLimit-ToWait-Sec': '3600' }, times: 100 });
+  world.sim.inject({
+    method: 'POST',
+    path: REGISTER,
+    status: 429,
+    headers: { 'X-RateLimit-ToWait-Sec': '3600' },
+    times: 100,
+  });
   const error = await onEvent(createEvent(props(world, 'vm')), world.deps).catch((e: Error) => e);
   expect(error).toBeInstanceOf(Error);
   expect((error as Error).message).toMatch(/429/);
@@ -52,7 +61,12 @@ test('GIVEN a persistent 503 HTML error page WHEN created THEN the reason states
 });
 
 test('GIVEN register answers 409 (a name clash the list did not show, e.g. by case) WHEN created THEN it fails naming the conflict, without retrying the POST', async () => {
-  world.sim.inject({ method: 'POST', path: REGISTER, status: 409, body: JSON.stringify({ messsage: "An AWS S3 VM integration named 'QS3-DEV' already exists" }) });
+  world.sim.inject({
+    method: 'POST',
+    path: REGISTER,
+    status: 409,
+    body: JSON.stringify({ messsage: "An AWS S3 VM integration named 'QS3-DEV' already exists" }),
+  });
   const error = await onEvent(createEvent(props(world, 'vm')), world.deps).catch((e: Error) => e);
   expect((error as Error).message).toMatch(/409.*already exists/);
   expect(world.sim.calls.filter((c) => c.method === 'POST' && c.path === REGISTER)).toHaveLength(1);

@@ -73,10 +73,13 @@ describe('withRetries', () => {
     const deadline = clock.now() + 10_000;
     const at: number[] = [];
     await expect(
-      withRetries(options(clock, { deadline, maxAttempts: 100, finalAttemptAtDeadline: true, delayForAttempt: () => 7000 }), async () => {
-        at.push(clock.now());
-        throw new Flaky();
-      }),
+      withRetries(
+        options(clock, { deadline, maxAttempts: 100, finalAttemptAtDeadline: true, delayForAttempt: () => 7000 }),
+        async () => {
+          at.push(clock.now());
+          throw new Flaky();
+        },
+      ),
     ).rejects.toThrow('flaky');
     expect(at).toHaveLength(3);
     expect(deadline - at[2]).toBe(1000);

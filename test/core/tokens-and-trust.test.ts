@@ -7,7 +7,18 @@
 import { Prop } from '../../src/core/contract';
 import { onEvent } from '../../src/core/lifecycle/lifecycle';
 import { QualysSimulator } from '../../sim/qualys-simulator';
-import { USER, World, assertNoSecretsIn, callsTo, createEvent, makeWorld, pendingTrust, props, trustedIds, updateEvent } from '../support/lifecycle-world';
+import {
+  USER,
+  type World,
+  assertNoSecretsIn,
+  callsTo,
+  createEvent,
+  makeWorld,
+  pendingTrust,
+  props,
+  trustedIds,
+  updateEvent,
+} from '../support/lifecycle-world';
 
 let world: World;
 beforeEach(async () => {
@@ -18,14 +29,17 @@ afterEach(async () => {
   await world.sim.stop();
 });
 
-test('GIVEN a warm Lambda that authenticated against one gateway WHEN another environment uses a different gateway with the same credentials THEN the first gateway\'s JWT is never sent to the second host', async () => {
+test("GIVEN a warm Lambda that authenticated against one gateway WHEN another environment uses a different gateway with the same credentials THEN the first gateway's JWT is never sent to the second host", async () => {
   await onEvent(createEvent(props(world, 'vm')), world.deps);
   const firstTokens = world.sim.issuedTokens();
   const other = new QualysSimulator({ users: [USER], trustChecker: () => ({ ok: true }) });
   const otherUrl = await other.start();
   try {
     world.trust.put('pc-role', pendingTrust('pc'));
-    await onEvent(createEvent(props(world, 'pc', { [Prop.GatewayUrl]: otherUrl, [Prop.Cips]: JSON.stringify({ policies: [] }) })), world.deps).catch(() => undefined);
+    await onEvent(
+      createEvent(props(world, 'pc', { [Prop.GatewayUrl]: otherUrl, [Prop.Cips]: JSON.stringify({ policies: [] }) })),
+      world.deps,
+    ).catch(() => undefined);
     const sentToOther = other.calls.map((c) => c.authorization ?? '').filter(Boolean);
     for (const token of firstTokens) for (const auth of sentToOther) expect(auth).not.toContain(token);
   } finally {
@@ -40,7 +54,10 @@ test('GIVEN a cached JWT older than 4 hours WHEN the next event arrives THEN it 
   world.clock.time += 4 * 60 * 60 * 1000 + 1000;
   world.sim.expireAllTokens();
   const settings = { ...JSON.parse(p[Prop.Settings] as string), minSeverity: 4 };
-  await onEvent(updateEvent(out.PhysicalResourceId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }), world.deps);
+  await onEvent(
+    updateEvent(out.PhysicalResourceId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }),
+    world.deps,
+  );
   expect(world.sim.calls.filter((c) => c.status === 401)).toEqual([]);
   expect(callsTo(world, 'POST', '/auth')).toHaveLength(1);
 });
@@ -63,14 +80,21 @@ test('GIVEN someone removed the external ID from the trust policy by hand WHEN a
   const out = await onEvent(createEvent(p), world.deps);
   world.trust.put('vm-role', pendingTrust('vm'));
   const settings = { ...JSON.parse(p[Prop.Settings] as string), minSeverity: 5 };
-  await onEvent(updateEvent(out.PhysicalResourceId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }), world.deps);
+  await onEvent(
+    updateEvent(out.PhysicalResourceId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }),
+    world.deps,
+  );
   expect(trustedIds(world, 'vm')).toEqual([world.sim.integrations('vm')[0].externalId]);
   expect(world.sim.integrations('vm')[0].integrationValidated).toBe(true);
 });
 
 test('GIVEN an extra statement someone added to the role trust policy (another principal) WHEN the external ID is injected THEN that statement is preserved, and the Qualys statement keeps its condition', async () => {
   const doc = pendingTrust('vm') as { Version: string; Statement: Array<Record<string, unknown>> };
-  doc.Statement.push({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/break-glass' }, Action: 'sts:AssumeRole' });
+  doc.Statement.push({
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::123456789012:role/break-glass' },
+    Action: 'sts:AssumeRole',
+  });
   world.trust.put('vm-role', doc);
   await onEvent(createEvent(props(world, 'vm')), world.deps);
   const policy = world.trust.roles.get('vm-role')!.policy as { Statement: Array<Record<string, unknown>> };

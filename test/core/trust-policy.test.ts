@@ -1,5 +1,12 @@
 import { TrustPolicyError } from '../../src/core/errors';
-import { PolicyDocument, externalIdsFor, parsePolicy, samePolicy, statementsWithoutExternalId, withExternalIds } from '../../src/core/trust-policy';
+import {
+  type PolicyDocument,
+  externalIdsFor,
+  parsePolicy,
+  samePolicy,
+  statementsWithoutExternalId,
+  withExternalIds,
+} from '../../src/core/trust-policy';
 
 const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
 
@@ -56,8 +63,13 @@ describe('withExternalIds', () => {
   });
 
   test('GIVEN a policy that no longer trusts Qualys WHEN applied THEN it fails and says how to restore it', () => {
-    const policy: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'x' }, Action: 'sts:AssumeRole' }] };
-    expect(() => withExternalIds(policy, QUALYS, ['id'])).toThrow(/no statement that lets .*QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE.*cdk deploy/);
+    const policy: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'x' }, Action: 'sts:AssumeRole' }],
+    };
+    expect(() => withExternalIds(policy, QUALYS, ['id'])).toThrow(
+      /no statement that lets .*QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE.*cdk deploy/,
+    );
   });
 
   test('GIVEN the input WHEN applied THEN the input document is not mutated', () => {
@@ -86,8 +98,16 @@ describe('parsePolicy and samePolicy', () => {
 });
 
 describe('statementsWithoutExternalId', () => {
-  const doc = (statements: object[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements as PolicyDocument['Statement'] });
-  const allow = (principal: unknown, extra: object = {}) => ({ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole', ...extra });
+  const doc = (statements: object[]): PolicyDocument => ({
+    Version: '2012-10-17',
+    Statement: statements as PolicyDocument['Statement'],
+  });
+  const allow = (principal: unknown, extra: object = {}) => ({
+    Effect: 'Allow',
+    Principal: principal,
+    Action: 'sts:AssumeRole',
+    ...extra,
+  });
 
   test.each([
     ['the Qualys role itself', { AWS: QUALYS }],
@@ -119,7 +139,9 @@ describe('statementsWithoutExternalId', () => {
     ['StringNotEquals', { StringNotEquals: { 'sts:ExternalId': 'US_POD_1-71-x' } }],
     ['an empty list', { StringEquals: { 'sts:ExternalId': [] } }],
   ])('GIVEN an external-ID condition that admits any caller (%s) THEN the statement is open', (_what, condition) => {
-    expect(statementsWithoutExternalId(doc([allow({ AWS: QUALYS }, { Condition: condition })]), QUALYS)).toHaveLength(1);
+    expect(statementsWithoutExternalId(doc([allow({ AWS: QUALYS }, { Condition: condition })]), QUALYS)).toHaveLength(
+      1,
+    );
   });
 
   test('GIVEN a condition on something other than the external ID THEN the statement is still open', () => {

@@ -8,10 +8,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeAws } from '../../sim/fake-aws';
-import { DIALECTS, DialectName, QualysSimulator } from '../../sim/qualys-simulator';
+import { DIALECTS, type DialectName, QualysSimulator } from '../../sim/qualys-simulator';
 import { resolveDialect } from '../../sim/qualys-dialect';
-import { Template, resourcesOfType } from '../../sim/cfn-emulator';
-import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler as loadHandler, synthApp, trustedExternalIds } from '../../sim/deployment';
+import { type Template, resourcesOfType } from '../../sim/cfn-emulator';
+import {
+  Deployment,
+  QUALYS_PRINCIPAL,
+  ROOT,
+  loadBundledHandler as loadHandler,
+  synthApp,
+  trustedExternalIds,
+} from '../../sim/deployment';
 
 const USER = { username: 'e2e-user', password: 'e2e-Pa55word!' };
 const SECRET = 'qualys/api-credentials';
@@ -107,11 +114,25 @@ describe('the synthesized app, deployed and destroyed', () => {
     expect(pc).toMatchObject({ ok: true });
     const [vmIntegration] = sim.integrations('vm');
     const [pcIntegration] = sim.integrations('pc');
-    expect(vmIntegration).toMatchObject({ name: `qs3-${ENV}-vm-${ACCOUNT}-${REGION}`, minSeverity: 4, bucketName: deployment.bucketName, bucketRegion: REGION, integrationValidated: true });
+    expect(vmIntegration).toMatchObject({
+      name: `qs3-${ENV}-vm-${ACCOUNT}-${REGION}`,
+      minSeverity: 4,
+      bucketName: deployment.bucketName,
+      bucketRegion: REGION,
+      integrationValidated: true,
+    });
     expect(pcIntegration).toMatchObject({ name: `qs3-${ENV}-pc-${ACCOUNT}-${REGION}`, integrationValidated: true });
     expect(externalIds(deployment.roleName('Vm'))).toEqual([vmIntegration.externalId]);
     expect(externalIds(deployment.roleName('Pc'))).toEqual([pcIntegration.externalId]);
-    expect(sim.cips()).toEqual({ policies: [2001, 2002], filter: { includeEvidenceData: false, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true } });
+    expect(sim.cips()).toEqual({
+      policies: [2001, 2002],
+      filter: {
+        includeEvidenceData: false,
+        includeFailPosture: true,
+        includePassPosture: false,
+        includeErrorPosture: true,
+      },
+    });
 
     // WHEN the same app is deployed again unchanged THEN no Qualys call is made
     sim.resetCalls();
@@ -120,29 +141,59 @@ describe('the synthesized app, deployed and destroyed', () => {
     expect(sim.calls).toEqual([]);
 
     // WHEN a setting and the policy list change THEN the same integrations are updated in place
-    const second = synth(environment({ vm: { minSeverity: 2, sendVulnInfo: true }, pc: { policies: [2002, 2003], filter: { includeFailPosture: true, includePassPosture: false } } }), 'v2');
+    const second = synth(
+      environment({
+        vm: { minSeverity: 2, sendVulnInfo: true },
+        pc: { policies: [2002, 2003], filter: { includeFailPosture: true, includePassPosture: false } },
+      }),
+      'v2',
+    );
     deployment.template = second.template;
-    expect(await deployment.update(vmId)).toMatchObject({ ok: true, PhysicalResourceId: vm.ok ? vm.PhysicalResourceId : '' });
+    expect(await deployment.update(vmId)).toMatchObject({
+      ok: true,
+      PhysicalResourceId: vm.ok ? vm.PhysicalResourceId : '',
+    });
     expect(await deployment.update(pcId)).toMatchObject({ ok: true });
-    expect(sim.integrations('vm')).toEqual([expect.objectContaining({ integrationId: vmIntegration.integrationId, minSeverity: 2, sendVulnInfo: true, integrationValidated: true })]);
+    expect(sim.integrations('vm')).toEqual([
+      expect.objectContaining({
+        integrationId: vmIntegration.integrationId,
+        minSeverity: 2,
+        sendVulnInfo: true,
+        integrationValidated: true,
+      }),
+    ]);
     expect(sim.cips().policies).toEqual([2002, 2003]);
     expect(sim.calls.filter((c) => c.method === 'POST' && c.path.startsWith('/partner-integration'))).toEqual([]);
 
     // WHEN the external ID is rotated THEN only the new one is trusted
-    const third = synth(environment({ vm: { minSeverity: 2, sendVulnInfo: true, externalIdRotation: '2026-11-22' }, pc: { policies: [2002, 2003], filter: { includeFailPosture: true, includePassPosture: false } } }), 'v3');
+    const third = synth(
+      environment({
+        vm: { minSeverity: 2, sendVulnInfo: true, externalIdRotation: '2026-11-22' },
+        pc: { policies: [2002, 2003], filter: { includeFailPosture: true, includePassPosture: false } },
+      }),
+      'v3',
+    );
     deployment.template = third.template;
     expect(await deployment.update(vmId)).toMatchObject({ ok: true });
     const rotated = sim.integrations('vm')[0];
     expect(rotated.externalId).not.toEqual(vmIntegration.externalId);
     expect(externalIds(deployment.roleName('Vm'))).toEqual([rotated.externalId]);
-    expect(aws.canAssume(`arn:aws:iam::${ACCOUNT}:role/${deployment.roleName('Vm')}`, QUALYS_PRINCIPAL, vmIntegration.externalId!).ok).toBe(false);
+    expect(
+      aws.canAssume(
+        `arn:aws:iam::${ACCOUNT}:role/${deployment.roleName('Vm')}`,
+        QUALYS_PRINCIPAL,
+        vmIntegration.externalId!,
+      ).ok,
+    ).toBe(false);
 
     // WHEN a later deploy changes the role's trust document, CloudFormation rewrites it with the
     // placeholder; the custom resource's fingerprint property follows the document, so it gets an Update
     const previous = deployment.template;
     const changed = JSON.parse(JSON.stringify(previous)) as Template;
     const roleId = resourcesOfType(changed, 'AWS::IAM::Role').find((r) => r.startsWith('VmRole'))!;
-    (changed.Resources[roleId].Properties!.AssumeRolePolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement[0].Sid = 'QualysAssume';
+    (
+      changed.Resources[roleId].Properties!.AssumeRolePolicyDocument as { Statement: Array<Record<string, unknown>> }
+    ).Statement[0].Sid = 'QualysAssume';
     changed.Resources[vmId].Properties!.TrustPolicyFingerprint = 'changed-with-the-document';
     deployment.template = changed;
     deployment.updateRoles(previous);
@@ -169,7 +220,10 @@ describe('the synthesized app, deployed and destroyed', () => {
       const out = await deployment.create(deployment.integrations()[0]);
       expect(out.ok).toBe(false);
       expect(Date.now() - started).toBeLessThan(45_000);
-      if (!out.ok) expect(out.reason).toMatch(/Create failed: Validation of VM integration \d+ did not succeed within 29 s \(\d+ attempts\).*deregistered again/);
+      if (!out.ok)
+        expect(out.reason).toMatch(
+          /Create failed: Validation of VM integration \d+ did not succeed within 29 s \(\d+ attempts\).*deregistered again/,
+        );
       expect(sim.integrations('vm')).toEqual([]);
     } finally {
       aws.propagationDelayMs = 0;
@@ -183,7 +237,10 @@ describe('the synthesized app, deployed and destroyed', () => {
       const deployment = new Deployment(template, loadHandler(dir, template), target());
       deployment.createPlainResources();
       const out = await deployment.create(deployment.integrations()[0]);
-      expect(out).toMatchObject({ ok: false, reason: expect.stringMatching(/HTTP 401 to POST \/auth.*secret "qualys\/api-credentials"/) });
+      expect(out).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/HTTP 401 to POST \/auth.*secret "qualys\/api-credentials"/),
+      });
       expect(sim.integrations('vm')).toEqual([]);
     } finally {
       aws.putSecret(SECRET, JSON.stringify(USER));
@@ -198,18 +255,30 @@ describe('the synthesized app, deployed and destroyed', () => {
     try {
       // A missing secret: the reason names it and says what to do; nothing is registered.
       aws.deleteSecret(SECRET);
-      expect(await deployment.create(vmId)).toMatchObject({ ok: false, reason: expect.stringMatching(/secret "qualys\/api-credentials" failed: it does not exist.*README/) });
+      expect(await deployment.create(vmId)).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/secret "qualys\/api-credentials" failed: it does not exist.*README/),
+      });
       // A malformed secret: the reason explains the format and never echoes the value.
       aws.putSecret(SECRET, 'just-the-password-1234');
       const malformed = await deployment.create(vmId);
-      expect(malformed).toMatchObject({ ok: false, reason: expect.stringMatching(/is not JSON; its SecretString must be \{"username":"...","password":"..."\}/) });
+      expect(malformed).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/is not JSON; its SecretString must be \{"username":"...","password":"..."\}/),
+      });
       expect(JSON.stringify(malformed)).not.toContain('just-the-password-1234');
       expect(sim.integrations('vm')).toEqual([]);
       aws.putSecret(SECRET, JSON.stringify(USER));
 
       // 503 (HTML) and 429 bursts are retried, honouring Retry-After; one integration results.
       sim.inject({ method: 'POST', path: '/auth', status: 503, html: true, times: 2 });
-      sim.inject({ method: 'GET', path: '/partner-integration/aws/s3/vm', status: 429, headers: { 'Retry-After': '1' }, times: 2 });
+      sim.inject({
+        method: 'GET',
+        path: '/partner-integration/aws/s3/vm',
+        status: 429,
+        headers: { 'Retry-After': '1' },
+        times: 2,
+      });
       sim.inject({ method: 'PATCH', path: /\/validate$/, status: 502, html: true, times: 1 });
       const created = await deployment.create(vmId);
       expect(created).toMatchObject({ ok: true });
@@ -223,11 +292,23 @@ describe('the synthesized app, deployed and destroyed', () => {
       expect(sim.integrations('vm')).toEqual([]);
 
       // A leftover of an interrupted deploy (this environment's default name) is adopted, not duplicated.
-      const leftover = sim.seedIntegration('vm', { name: `qs3-${ENV}-vm-${ACCOUNT}-${REGION}`, roleArn: `arn:aws:iam::${ACCOUNT}:role/gone` });
+      const leftover = sim.seedIntegration('vm', {
+        name: `qs3-${ENV}-vm-${ACCOUNT}-${REGION}`,
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/gone`,
+      });
       sim.resetCalls();
-      expect(await deployment.create(vmId)).toMatchObject({ ok: true, PhysicalResourceId: expect.stringMatching(new RegExp(`^vm:${leftover.integrationId}@`)) });
+      expect(await deployment.create(vmId)).toMatchObject({
+        ok: true,
+        PhysicalResourceId: expect.stringMatching(new RegExp(`^vm:${leftover.integrationId}@`)),
+      });
       expect(sim.calls.filter((c) => c.method === 'POST' && c.path === '/partner-integration/aws/s3/vm')).toEqual([]);
-      expect(sim.integrations('vm')).toEqual([expect.objectContaining({ integrationId: leftover.integrationId, bucketName: deployment.bucketName, integrationValidated: true })]);
+      expect(sim.integrations('vm')).toEqual([
+        expect.objectContaining({
+          integrationId: leftover.integrationId,
+          bucketName: deployment.bucketName,
+          integrationValidated: true,
+        }),
+      ]);
       expect(await deployment.delete(vmId)).toMatchObject({ ok: true });
     } finally {
       aws.putSecret(SECRET, JSON.stringify(USER));
@@ -237,10 +318,21 @@ describe('the synthesized app, deployed and destroyed', () => {
     const named = synth(environment({ pc: false, vm: { name: 'e2e-shared-name' } }), 'foreign');
     const other = new Deployment(named.template, loadHandler(named.dir, named.template), target());
     other.createPlainResources();
-    const foreign = sim.seedIntegration('vm', { name: 'e2e-shared-name', bucketName: 'someone-elses-bucket', roleArn: 'arn:aws:iam::999999999999:role/theirs' });
+    const foreign = sim.seedIntegration('vm', {
+      name: 'e2e-shared-name',
+      bucketName: 'someone-elses-bucket',
+      roleArn: 'arn:aws:iam::999999999999:role/theirs',
+    });
     const refused = await other.create(other.integrations()[0]);
-    expect(refused).toMatchObject({ ok: false, reason: expect.stringMatching(new RegExp(`named "e2e-shared-name" already exists in Qualys \\(ID ${foreign.integrationId}.*adoptExisting`)) });
-    expect(sim.integrations('vm')).toEqual([expect.objectContaining({ integrationId: foreign.integrationId, bucketName: 'someone-elses-bucket' })]);
+    expect(refused).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(
+        new RegExp(`named "e2e-shared-name" already exists in Qualys \\(ID ${foreign.integrationId}.*adoptExisting`),
+      ),
+    });
+    expect(sim.integrations('vm')).toEqual([
+      expect.objectContaining({ integrationId: foreign.integrationId, bucketName: 'someone-elses-bucket' }),
+    ]);
   }, 120_000);
 });
 
@@ -249,9 +341,15 @@ describe.each(Object.keys(DIALECTS) as DialectName[])('the bundled handler under
   let v2: ReturnType<typeof synth>;
   beforeAll(() => {
     // One synthesis for every dialect: the templates name the same simulator.
-    shared.v1 ??= synth(environment({ vm: { minSeverity: 4 }, pc: { policies: [2001], compressData: false } }), 'dialect-v1');
+    shared.v1 ??= synth(
+      environment({ vm: { minSeverity: 4 }, pc: { policies: [2001], compressData: false } }),
+      'dialect-v1',
+    );
     shared.v2 ??= synth(
-      environment({ vm: { minSeverity: 2, externalIdRotation: 'r2' }, pc: { policies: [2001, 2002], compressData: true } }),
+      environment({
+        vm: { minSeverity: 2, externalIdRotation: 'r2' },
+        pc: { policies: [2001, 2002], compressData: true },
+      }),
       'dialect-v2',
     );
     ({ v1, v2 } = shared as { v1: typeof v1; v2: typeof v2 });
@@ -292,7 +390,9 @@ describe.each(Object.keys(DIALECTS) as DialectName[])('the bundled handler under
     const previous = deployment.template;
     const changed = JSON.parse(JSON.stringify(previous)) as Template;
     const roleId = resourcesOfType(changed, 'AWS::IAM::Role').find((r) => r.startsWith('PcRole'))!;
-    (changed.Resources[roleId].Properties!.AssumeRolePolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement[0].Sid = 'QualysAssume';
+    (
+      changed.Resources[roleId].Properties!.AssumeRolePolicyDocument as { Statement: Array<Record<string, unknown>> }
+    ).Statement[0].Sid = 'QualysAssume';
     changed.Resources[pcId].Properties!.TrustPolicyFingerprint = 'changed-with-the-document';
     deployment.template = changed;
     deployment.updateRoles(previous);
@@ -314,10 +414,26 @@ describe.each(Object.keys(DIALECTS) as DialectName[])('the bundled handler under
     const [pcId, vmId] = deployment.integrations().sort();
     const policiesBefore = sim.cips().policies;
     // VM: Qualys says the integration is gone at validation; PC: CIPS refuses the policy add.
-    sim.inject({ method: 'PATCH', path: /\/vm\/validate$/, status: 404, body: JSON.stringify({ messsage: 'not found' }) });
-    sim.inject({ method: 'POST', path: '/pcas/cips/config/policy', status: 400, body: JSON.stringify({ messsage: 'CIPS is not enabled' }) });
-    expect(await deployment.create(vmId)).toMatchObject({ ok: false, reason: expect.stringMatching(/deregistered again/) });
-    expect(await deployment.create(pcId)).toMatchObject({ ok: false, reason: expect.stringMatching(/CIPS is not enabled.*deregistered again/) });
+    sim.inject({
+      method: 'PATCH',
+      path: /\/vm\/validate$/,
+      status: 404,
+      body: JSON.stringify({ messsage: 'not found' }),
+    });
+    sim.inject({
+      method: 'POST',
+      path: '/pcas/cips/config/policy',
+      status: 400,
+      body: JSON.stringify({ messsage: 'CIPS is not enabled' }),
+    });
+    expect(await deployment.create(vmId)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/deregistered again/),
+    });
+    expect(await deployment.create(pcId)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/CIPS is not enabled.*deregistered again/),
+    });
     sim.clearFaults();
     expect(sim.integrations('vm')).toEqual([]);
     expect(sim.integrations('pc')).toEqual([]);

@@ -10,10 +10,22 @@ import type { LifecycleDeps } from '../../src/core/lifecycle/lifecycle';
 import { memoryLogger } from '../support/lambda-fakes';
 
 const PINNED = 'https://gateway.qg1.apps.qualys.com';
-const base = { ServiceToken: 'x', ResponseURL: 'https://example.invalid/r', StackId: 'stack', RequestId: 'r', LogicalResourceId: 'VmIntegration', ResourceType: 'Custom::QualysS3Integration' };
+const base = {
+  ServiceToken: 'x',
+  ResponseURL: 'https://example.invalid/r',
+  StackId: 'stack',
+  RequestId: 'r',
+  LogicalResourceId: 'VmIntegration',
+  ResourceType: 'Custom::QualysS3Integration',
+};
 const props = (gateway: unknown) => ({ ServiceToken: 'x', [Prop.GatewayUrl]: gateway, [Prop.Kind]: 'vm' });
 const event = (type: 'Create' | 'Delete', gateway: unknown) =>
-  ({ ...base, RequestType: type, PhysicalResourceId: type === 'Delete' ? 'vm:1@h' : undefined, ResourceProperties: props(gateway) }) as unknown as CloudFormationCustomResourceEvent;
+  ({
+    ...base,
+    RequestType: type,
+    PhysicalResourceId: type === 'Delete' ? 'vm:1@h' : undefined,
+    ResourceProperties: props(gateway),
+  }) as unknown as CloudFormationCustomResourceEvent;
 
 function entry(pinned: string) {
   const seen: string[] = [];
@@ -27,7 +39,11 @@ function entry(pinned: string) {
     () => log,
     () => pinnedGateways({ [ALLOWED_GATEWAYS_ENV]: pinned }),
   );
-  return { run: (e: CloudFormationCustomResourceEvent) => handler(e, { getRemainingTimeInMillis: () => 600_000 }), seen, lines };
+  return {
+    run: (e: CloudFormationCustomResourceEvent) => handler(e, { getRemainingTimeInMillis: () => 600_000 }),
+    seen,
+    lines,
+  };
 }
 
 describe('Create: look-alikes of the pinned gateway are refused before the lifecycle runs', () => {
@@ -44,7 +60,9 @@ describe('Create: look-alikes of the pinned gateway are refused before the lifec
     ['an empty string', ''],
   ])('GIVEN %s WHEN created THEN it is refused', async (_label, gateway) => {
     const { run, seen } = entry(PINNED);
-    await expect(run(event('Create', gateway))).rejects.toThrow(/^Create failed: GatewayUrl .* is not the gateway this stack was deployed with/);
+    await expect(run(event('Create', gateway))).rejects.toThrow(
+      /^Create failed: GatewayUrl .* is not the gateway this stack was deployed with/,
+    );
     expect(seen).toEqual([]);
   });
 
@@ -52,11 +70,14 @@ describe('Create: look-alikes of the pinned gateway are refused before the lifec
     ['upper case', 'https://GATEWAY.QG1.apps.qualys.com'],
     ['the default port written out', 'https://gateway.qg1.apps.qualys.com:443'],
     ['a trailing slash', 'https://gateway.qg1.apps.qualys.com/'],
-  ])('GIVEN the pinned gateway written with %s WHEN created THEN it proceeds (the same origin)', async (_label, gateway) => {
-    const { run, seen } = entry(PINNED);
-    await expect(run(event('Create', gateway))).resolves.toMatchObject({ PhysicalResourceId: 'ran' });
-    expect(seen).toHaveLength(1);
-  });
+  ])(
+    'GIVEN the pinned gateway written with %s WHEN created THEN it proceeds (the same origin)',
+    async (_label, gateway) => {
+      const { run, seen } = entry(PINNED);
+      await expect(run(event('Create', gateway))).resolves.toMatchObject({ PhysicalResourceId: 'ran' });
+      expect(seen).toHaveLength(1);
+    },
+  );
 });
 
 describe('Delete on an unpinned host', () => {
@@ -65,12 +86,15 @@ describe('Delete on an unpinned host', () => {
     ['a Qualys platform over plain http', 'http://gateway.qg2.apps.qualys.com'],
     ['a Qualys platform host with a user name', 'https://x@gateway.qg2.apps.qualys.com'],
     ['a Qualys platform host on another port', 'https://gateway.qg2.apps.qualys.com:8443'],
-  ])('GIVEN %s WHEN deleted THEN success is answered with no lifecycle call and nothing of the URL but its origin is logged', async (_label, gateway) => {
-    const { run, seen, lines } = entry(PINNED);
-    await expect(run(event('Delete', gateway))).resolves.toEqual({ PhysicalResourceId: 'vm:1@h', Data: {} });
-    expect(seen).toEqual([]);
-    const warning = lines.map((l) => JSON.parse(l)).find((l) => l.level === 'WARN');
-    expect(warning?.action).toMatch(/remove this integration in Qualys by hand/);
-    expect(JSON.stringify(warning)).not.toMatch(/x@/);
-  });
+  ])(
+    'GIVEN %s WHEN deleted THEN success is answered with no lifecycle call and nothing of the URL but its origin is logged',
+    async (_label, gateway) => {
+      const { run, seen, lines } = entry(PINNED);
+      await expect(run(event('Delete', gateway))).resolves.toEqual({ PhysicalResourceId: 'vm:1@h', Data: {} });
+      expect(seen).toEqual([]);
+      const warning = lines.map((l) => JSON.parse(l)).find((l) => l.level === 'WARN');
+      expect(warning?.action).toMatch(/remove this integration in Qualys by hand/);
+      expect(JSON.stringify(warning)).not.toMatch(/x@/);
+    },
+  );
 });

@@ -12,12 +12,36 @@ import type { LifecycleDeps } from '../../src/core/lifecycle/lifecycle';
 import { memoryLogger } from '../support/lambda-fakes';
 
 const PINNED = 'https://gateway.qg1.apps.qualys.com';
-const base = { ServiceToken: 'x', ResponseURL: 'https://example.invalid/r', StackId: 'stack', RequestId: 'r', LogicalResourceId: 'VmIntegration', ResourceType: 'Custom::QualysS3Integration' };
+const base = {
+  ServiceToken: 'x',
+  ResponseURL: 'https://example.invalid/r',
+  StackId: 'stack',
+  RequestId: 'r',
+  LogicalResourceId: 'VmIntegration',
+  ResourceType: 'Custom::QualysS3Integration',
+};
 const propsAt = (gateway: unknown) => ({ ServiceToken: 'x', [Prop.GatewayUrl]: gateway, [Prop.Kind]: 'vm' });
-const create = (gateway: unknown) => ({ ...base, RequestType: 'Create', ResourceProperties: propsAt(gateway) }) as unknown as CloudFormationCustomResourceEvent;
+const create = (gateway: unknown) =>
+  ({
+    ...base,
+    RequestType: 'Create',
+    ResourceProperties: propsAt(gateway),
+  }) as unknown as CloudFormationCustomResourceEvent;
 const update = (gateway: unknown, old: unknown) =>
-  ({ ...base, RequestType: 'Update', PhysicalResourceId: 'vm:1@h', ResourceProperties: propsAt(gateway), OldResourceProperties: propsAt(old) }) as unknown as CloudFormationCustomResourceEvent;
-const del = (gateway: unknown) => ({ ...base, RequestType: 'Delete', PhysicalResourceId: 'vm:1@h', ResourceProperties: propsAt(gateway) }) as unknown as CloudFormationCustomResourceEvent;
+  ({
+    ...base,
+    RequestType: 'Update',
+    PhysicalResourceId: 'vm:1@h',
+    ResourceProperties: propsAt(gateway),
+    OldResourceProperties: propsAt(old),
+  }) as unknown as CloudFormationCustomResourceEvent;
+const del = (gateway: unknown) =>
+  ({
+    ...base,
+    RequestType: 'Delete',
+    PhysicalResourceId: 'vm:1@h',
+    ResourceProperties: propsAt(gateway),
+  }) as unknown as CloudFormationCustomResourceEvent;
 
 /** The entry point with the given pinned gateways, recording whether the lifecycle and its clients were reached. */
 function entry(pinned: string | undefined) {
@@ -55,7 +79,9 @@ describe('Create and Update', () => {
     ['no URL', 42],
   ])('GIVEN %s WHEN created THEN it is refused before any client is built or secret read', async (_label, gateway) => {
     const { run, calls } = entry(PINNED);
-    await expect(run(create(gateway))).rejects.toThrow(/^Create failed: GatewayUrl .* is not the gateway this stack was deployed with \(https:\/\/gateway\.qg1\.apps\.qualys\.com\)/);
+    await expect(run(create(gateway))).rejects.toThrow(
+      /^Create failed: GatewayUrl .* is not the gateway this stack was deployed with \(https:\/\/gateway\.qg1\.apps\.qualys\.com\)/,
+    );
     expect(calls).toEqual({ lifecycle: 0, deps: 0 });
   });
 
@@ -68,19 +94,25 @@ describe('Create and Update', () => {
 
   test('GIVEN no pinned gateway in the environment WHEN created THEN it is refused naming the variable', async () => {
     const { run, calls } = entry(undefined);
-    await expect(run(create(PINNED))).rejects.toThrow(new RegExp(`has no pinned Qualys gateway \\(${ALLOWED_GATEWAYS_ENV} is not set`));
+    await expect(run(create(PINNED))).rejects.toThrow(
+      new RegExp(`has no pinned Qualys gateway \\(${ALLOWED_GATEWAYS_ENV} is not set`),
+    );
     expect(calls.lifecycle).toBe(0);
   });
 
   test('GIVEN the configured gateway changed (new one pinned, old one not) WHEN updated THEN the lifecycle runs (it registers on the new one only)', async () => {
     const { run, calls } = entry('https://gateway.qg2.apps.qualys.com');
-    await expect(run(update('https://gateway.qg2.apps.qualys.com', PINNED))).resolves.toMatchObject({ PhysicalResourceId: 'ran:Update' });
+    await expect(run(update('https://gateway.qg2.apps.qualys.com', PINNED))).resolves.toMatchObject({
+      PhysicalResourceId: 'ran:Update',
+    });
     expect(calls.lifecycle).toBe(1);
   });
 
   test('GIVEN an Update naming an unpinned new gateway WHEN updated THEN it is refused', async () => {
     const { run, calls } = entry(PINNED);
-    await expect(run(update('https://attacker.example', PINNED))).rejects.toThrow(/^Update failed: GatewayUrl "https:\/\/attacker\.example" is not the gateway/);
+    await expect(run(update('https://attacker.example', PINNED))).rejects.toThrow(
+      /^Update failed: GatewayUrl "https:\/\/attacker\.example" is not the gateway/,
+    );
     expect(calls.lifecycle).toBe(0);
   });
 });
@@ -92,7 +124,7 @@ describe('Delete', () => {
     expect(calls.lifecycle).toBe(1);
   });
 
-  test('GIVEN a move to another Qualys platform (US1 no longer pinned) WHEN the old integration is deleted THEN it is deregistered on Qualys\'s own US1 gateway', async () => {
+  test("GIVEN a move to another Qualys platform (US1 no longer pinned) WHEN the old integration is deleted THEN it is deregistered on Qualys's own US1 gateway", async () => {
     const { run, calls } = entry('https://gateway.qg2.apps.qualys.com');
     await run(del(PINNED));
     expect(calls.lifecycle).toBe(1);
@@ -100,7 +132,9 @@ describe('Delete', () => {
 
   test('GIVEN another Qualys platform that is not pinned WHEN created THEN it is refused (only a Delete may reach a former platform)', async () => {
     const { run, calls } = entry(PINNED);
-    await expect(run(create('https://gateway.qg2.apps.qualys.com'))).rejects.toThrow(/is not the gateway this stack was deployed with/);
+    await expect(run(create('https://gateway.qg2.apps.qualys.com'))).rejects.toThrow(
+      /is not the gateway this stack was deployed with/,
+    );
     expect(calls.lifecycle).toBe(0);
   });
 
@@ -110,23 +144,28 @@ describe('Delete', () => {
     await expect(run(del(former))).resolves.toEqual({ PhysicalResourceId: 'vm:1@h', Data: {} });
     expect(calls).toEqual({ lifecycle: 0, deps: 0 });
     const warning = lines.map((l) => JSON.parse(l)).find((l) => l.level === 'WARN');
-    expect(warning).toMatchObject({ gateway: `"${former}"`, action: expect.stringMatching(/remove this integration in Qualys by hand/) });
+    expect(warning).toMatchObject({
+      gateway: `"${former}"`,
+      action: expect.stringMatching(/remove this integration in Qualys by hand/),
+    });
   });
 });
 
 describe('what may be pinned', () => {
   test('GIVEN https origins, a loopback http origin and a non-loopback http one WHEN read THEN the http one is dropped', () => {
-    expect(pinnedGateways({ [ALLOWED_GATEWAYS_ENV]: `${PINNED}/, http://127.0.0.1:8080, http://gateway.example.com,http://[::1]:9` })).toEqual([
-      PINNED,
-      'http://127.0.0.1:8080',
-      'http://[::1]:9',
-    ]);
+    expect(
+      pinnedGateways({
+        [ALLOWED_GATEWAYS_ENV]: `${PINNED}/, http://127.0.0.1:8080, http://gateway.example.com,http://[::1]:9`,
+      }),
+    ).toEqual([PINNED, 'http://127.0.0.1:8080', 'http://[::1]:9']);
   });
 
   test.each(['http://127.0.0.1:4000', 'http://127.8.9.10:4000', 'http://localhost:4000', 'http://[::1]:4000'])(
     'GIVEN the loopback simulator %s pinned WHEN created THEN it proceeds',
     (gateway) => {
-      expect(checkGatewayPin(create(gateway), pinnedGateways({ [ALLOWED_GATEWAYS_ENV]: gateway }))).toEqual({ proceed: true });
+      expect(checkGatewayPin(create(gateway), pinnedGateways({ [ALLOWED_GATEWAYS_ENV]: gateway }))).toEqual({
+        proceed: true,
+      });
     },
   );
 

@@ -7,7 +7,7 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { wrap } from '../../src/handler/handler';
-import { LifecycleDeps, onEvent } from '../../src/core/lifecycle/lifecycle';
+import { type LifecycleDeps, onEvent } from '../../src/core/lifecycle/lifecycle';
 import { Logger } from '../../src/core/log';
 import { ALLOWED_GATEWAYS_ENV, Prop } from '../../src/core/contract';
 import {
@@ -16,7 +16,7 @@ import {
   RESPONSE_URL,
   SECRET_ID,
   USER,
-  World,
+  type World,
   assertNoSecretsIn,
   createEvent,
   deleteEvent,
@@ -45,7 +45,12 @@ function lambda(budgetMs = LAMBDA_BUDGET_MS) {
   return (event: CloudFormationCustomResourceEvent) =>
     handler(event, context).then(
       (v) => ({ ok: true as const, v, elapsed: world.clock.now() - started }),
-      (e: Error) => ({ ok: false as const, reason: e.message, stack: e.stack ?? '', elapsed: world.clock.now() - started }),
+      (e: Error) => ({
+        ok: false as const,
+        reason: e.message,
+        stack: e.stack ?? '',
+        elapsed: world.clock.now() - started,
+      }),
     );
 }
 
@@ -95,7 +100,11 @@ describe('the failure reason CloudFormation receives', () => {
   test('GIVEN Qualys echoes the bearer token in an error body WHEN created THEN the JWT does not reach CloudFormation', async () => {
     world.hooks.push(async (req) => {
       if (!isRegister(req)) return undefined;
-      return { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messsage: `Bad request for ${req.headers.Authorization ?? req.headers.authorization}` }) };
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messsage: `Bad request for ${req.headers.Authorization ?? req.headers.authorization}` }),
+      };
     });
     const r = await lambda()(createEvent(props(world, 'vm')));
     expect(r.ok).toBe(false);
@@ -106,22 +115,28 @@ describe('the failure reason CloudFormation receives', () => {
 
   test.each([
     ['a bare password instead of JSON', 'hunter2-plain-password'],
-    ['JSON with the password under a misspelt key', JSON.stringify({ username: 'u', pasword: 'hunter2-plain-password' })],
+    [
+      'JSON with the password under a misspelt key',
+      JSON.stringify({ username: 'u', pasword: 'hunter2-plain-password' }),
+    ],
     ['JSON with a numeric password', '{"username":"u","password":12345678901234}'],
     ['truncated JSON', '{"username":"u","password":"hunter2-plain-password"'],
     ['JSON with the password as an array', JSON.stringify({ username: 'u', password: ['hunter2-plain-password'] })],
     ['a JSON string', JSON.stringify('hunter2-plain-password')],
-  ])('GIVEN a secret holding %s WHEN created THEN the reason explains the format and never echoes the value', async (_what, value) => {
-    world.secrets.values.set(SECRET_ID, value);
-    const r = await lambda()(createEvent(props(world, 'vm')));
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.reason).toMatch(/username.*password|password/);
-    for (const text of [r.reason, ...out]) {
-      expect(text).not.toContain('hunter2-plain-password');
-      expect(text).not.toContain('12345678901234');
-    }
-  });
+  ])(
+    'GIVEN a secret holding %s WHEN created THEN the reason explains the format and never echoes the value',
+    async (_what, value) => {
+      world.secrets.values.set(SECRET_ID, value);
+      const r = await lambda()(createEvent(props(world, 'vm')));
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.reason).toMatch(/username.*password|password/);
+      for (const text of [r.reason, ...out]) {
+        expect(text).not.toContain('hunter2-plain-password');
+        expect(text).not.toContain('12345678901234');
+      }
+    },
+  );
 
   test('GIVEN any failure WHEN the handler logs the event THEN the ResponseURL is not logged', async () => {
     world.secrets.values.delete(SECRET_ID);
@@ -178,5 +193,4 @@ describe('bounded time', () => {
     expect(r.ok).toBe(false);
     expect(r.elapsed).toBeLessThan(LAMBDA_BUDGET_MS);
   });
-
 });

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, Environment } from 'aws-cdk-lib';
+import { App, type Environment } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../src/config/config';
 import { QualysS3Stack } from '../../src/infra/qualys-s3-stack';
@@ -29,7 +29,8 @@ function templateOf(env: Record<string, unknown>, stackEnv?: Environment): Json 
   return cache.get(key);
 }
 
-const resources = (t: Json, type: string): Json[] => Object.values(t.Resources as Record<string, Json>).filter((r) => r.Type === type);
+const resources = (t: Json, type: string): Json[] =>
+  Object.values(t.Resources as Record<string, Json>).filter((r) => r.Type === type);
 
 const HERE = { account: '123456789012', region: 'eu-west-1' };
 const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -43,7 +44,9 @@ const WITH_KEY = { ...VM, ...HERE, bucket: { kmsKeyArn: KEY } };
  */
 function deniedBy(template: Json, request: Record<string, string>): string[] {
   const context: Record<string, string> = { 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3', ...request };
-  const statements: Json[] = resources(template, 'AWS::S3::BucketPolicy').flatMap((p) => p.Properties.PolicyDocument.Statement);
+  const statements: Json[] = resources(template, 'AWS::S3::BucketPolicy').flatMap(
+    (p) => p.Properties.PolicyDocument.Statement,
+  );
   const matches = (op: string, block: Record<string, unknown>): boolean =>
     Object.entries(block).every(([key, expected]) => {
       const values = [expected].flat().map(String);
@@ -65,7 +68,11 @@ function deniedBy(template: Json, request: Record<string, string>): string[] {
     });
   return statements
     .filter((s) => s.Effect === 'Deny' && [s.Action].flat().some((a: string) => a === 's3:PutObject' || a === 's3:*'))
-    .filter((s) => Object.entries((s.Condition ?? {}) as Record<string, Record<string, unknown>>).every(([op, block]) => matches(op, block)))
+    .filter((s) =>
+      Object.entries((s.Condition ?? {}) as Record<string, Record<string, unknown>>).every(([op, block]) =>
+        matches(op, block),
+      ),
+    )
     .map((s) => s.Sid ?? JSON.stringify(s.Condition));
 }
 
@@ -78,12 +85,12 @@ describe('a bucket with a customer-managed key (bucket.kmsKeyArn): which uploads
     expect(deniedBy(templateOf(WITH_KEY, HERE), {})).toEqual([]);
   });
 
-  test('GIVEN an upload naming aws:kms and the bucket\'s own key WHEN evaluated THEN it is allowed', () => {
+  test("GIVEN an upload naming aws:kms and the bucket's own key WHEN evaluated THEN it is allowed", () => {
     expect(deniedBy(templateOf(WITH_KEY, HERE), { [SSE]: 'aws:kms', [KEY_ID]: KEY })).toEqual([]);
   });
 
   test.each([
-    ['another account\'s key', { [SSE]: 'aws:kms', [KEY_ID]: OTHER_KEY }],
+    ["another account's key", { [SSE]: 'aws:kms', [KEY_ID]: OTHER_KEY }],
     ['SSE-S3 (AES256)', { [SSE]: 'AES256' }],
     ['dual-layer SSE-KMS', { [SSE]: 'aws:kms:dsse', [KEY_ID]: KEY }],
     ['SSE-C', { [SSE_C]: 'AES256' }],
@@ -133,25 +140,55 @@ describe('the Qualys principal when the partition is unknown at synth (no "regio
 
   test('GIVEN no region and an explicit Qualys account WHEN synthesized THEN the trust principal is that account in the deploy-time partition', () => {
     const template = templateOf({ ...VM, qualysAwsAccountId: '111122223333' });
-    const role = resources(template, 'AWS::IAM::Role').find((r) => /Assumed by Qualys/.test(r.Properties.Description ?? ''));
-    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toMatch(/\{"Ref":"AWS::Partition"\},":iam::111122223333:role\/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE"/);
+    const role = resources(template, 'AWS::IAM::Role').find((r) =>
+      /Assumed by Qualys/.test(r.Properties.Description ?? ''),
+    );
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toMatch(
+      /\{"Ref":"AWS::Partition"\},":iam::111122223333:role\/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE"/,
+    );
   });
 });
 
 describe('"*" permissions for combined options (README: "exactly two cases")', () => {
-  const VPC = { vpcId: 'vpc-0a1b2c3d4e5f67890', subnetIds: ['subnet-0a1b2c3d4e5f67890'], securityGroupIds: ['sg-0a1b2c3d4e5f67890'] };
+  const VPC = {
+    vpcId: 'vpc-0a1b2c3d4e5f67890',
+    subnetIds: ['subnet-0a1b2c3d4e5f67890'],
+    securityGroupIds: ['sg-0a1b2c3d4e5f67890'],
+  };
 
   test.each([
-    ['a VPC, a KMS key, a proxy and a bucket not retained', { ...WITH_KEY, pc: {}, proxyUrl: 'http://proxy.example:3128', vpc: VPC, bucket: { kmsKeyArn: KEY, retainOnDelete: false } }, HERE],
-    ['a VPC, PC with CIPS policies and a filter, a full secret ARN', { ...VM, pc: { policies: [1, 2], filter: {} }, vpc: VPC, credentialsSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:qualys/api-AbCdEf' }, undefined],
+    [
+      'a VPC, a KMS key, a proxy and a bucket not retained',
+      {
+        ...WITH_KEY,
+        pc: {},
+        proxyUrl: 'http://proxy.example:3128',
+        vpc: VPC,
+        bucket: { kmsKeyArn: KEY, retainOnDelete: false },
+      },
+      HERE,
+    ],
+    [
+      'a VPC, PC with CIPS policies and a filter, a full secret ARN',
+      {
+        ...VM,
+        pc: { policies: [1, 2], filter: {} },
+        vpc: VPC,
+        credentialsSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:qualys/api-AbCdEf',
+      },
+      undefined,
+    ],
   ])('GIVEN %s WHEN synthesized THEN the only "*" resources are the documented ones', (_label, env, stackEnv) => {
     const template = templateOf(env, stackEnv as Environment | undefined);
     const statements: Json[] = [];
     for (const r of Object.values(template.Resources as Record<string, Json>)) {
-      if (['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].includes(r.Type)) statements.push(...r.Properties.PolicyDocument.Statement);
-      if (r.Type === 'AWS::IAM::Role') for (const p of r.Properties.Policies ?? []) statements.push(...p.PolicyDocument.Statement);
+      if (['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].includes(r.Type))
+        statements.push(...r.Properties.PolicyDocument.Statement);
+      if (r.Type === 'AWS::IAM::Role')
+        for (const p of r.Properties.Policies ?? []) statements.push(...p.PolicyDocument.Statement);
     }
-    const wildcard = (res: unknown) => typeof res === 'string' && (res === '*' || /^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/.test(res));
+    const wildcard = (res: unknown) =>
+      typeof res === 'string' && (res === '*' || /^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/.test(res));
     const star = statements.filter((s) => s.Effect === 'Allow' && [s.Resource].flat().some(wildcard));
     expect(star.map((s) => s.Sid)).toEqual(['ManageOwnNetworkInterfaces']);
     expect(statements.filter((s) => s.NotResource !== undefined || s.NotAction !== undefined)).toEqual([]);

@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, Environment } from 'aws-cdk-lib';
+import { App, type Environment } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Prop, RESOURCE_TYPE } from '../../src/core/contract';
-import { EnvironmentConfig, parseConfig } from '../../src/config/config';
+import { type EnvironmentConfig, parseConfig } from '../../src/config/config';
 import { HANDLER_TIMEOUT } from '../../src/infra/integration-provider';
 import { QualysS3Stack } from '../../src/infra/qualys-s3-stack';
 
@@ -35,7 +35,10 @@ function synth(env: Record<string, unknown>, opts: { envName?: string; stackEnv?
   if (!template) {
     const envName = opts.envName ?? 'test';
     const app = new App({ outdir: path.join(outRoot, String(templates.size)) });
-    const stack = new QualysS3Stack(app, `QualysS3-${envName}`, { config: configFor(env, envName), env: opts.stackEnv });
+    const stack = new QualysS3Stack(app, `QualysS3-${envName}`, {
+      config: configFor(env, envName),
+      env: opts.stackEnv,
+    });
     template = Template.fromStack(stack);
     templates.set(key, template);
   }
@@ -262,22 +265,27 @@ describe('Qualys roles', () => {
     ['both integrations, no account/region', BOTH, undefined],
     ['account and region given', BOTH, { account: '123456789012', region: 'eu-west-1' }],
     ['retainOnDelete false', NOT_RETAINED, undefined],
-  ])('GIVEN %s WHEN synthesized THEN every statement trusting Qualys requires sts:ExternalId and no ARN names the aws partition', (_, env, stackEnv) => {
-    const template = synth(env, { stackEnv });
-    const statements = qualysRoles(template).flatMap(([, r]) => r.Properties.AssumeRolePolicyDocument.Statement);
-    const trusting = statements.filter((s: Json) => JSON.stringify(s.Principal ?? {}).includes(QUALYS_ROLE));
+  ])(
+    'GIVEN %s WHEN synthesized THEN every statement trusting Qualys requires sts:ExternalId and no ARN names the aws partition',
+    (_, env, stackEnv) => {
+      const template = synth(env, { stackEnv });
+      const statements = qualysRoles(template).flatMap(([, r]) => r.Properties.AssumeRolePolicyDocument.Statement);
+      const trusting = statements.filter((s: Json) => JSON.stringify(s.Principal ?? {}).includes(QUALYS_ROLE));
 
-    expect(trusting.length).toBeGreaterThanOrEqual(2);
-    for (const statement of trusting) {
-      expect(statement.Effect).toBe('Allow');
-      expect(statement.Condition?.StringEquals?.['sts:ExternalId']).toEqual(expect.stringMatching(/\S/));
-    }
-    expect(JSON.stringify(template.toJSON())).not.toContain('arn:aws:');
-  });
+      expect(trusting.length).toBeGreaterThanOrEqual(2);
+      for (const statement of trusting) {
+        expect(statement.Effect).toBe('Allow');
+        expect(statement.Condition?.StringEquals?.['sts:ExternalId']).toEqual(expect.stringMatching(/\S/));
+      }
+      expect(JSON.stringify(template.toJSON())).not.toContain('arn:aws:');
+    },
+  );
 
   test('GIVEN a custom qualysAwsAccountId WHEN synthesized THEN the roles trust that account and not the default one', () => {
     const template = synth({ ...BOTH, qualysAwsAccountId: '111122223333' });
-    const principals = qualysRoles(template).map(([, r]) => flat(r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS));
+    const principals = qualysRoles(template).map(([, r]) =>
+      flat(r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS),
+    );
 
     expect(principals).toEqual([
       `arn:\${AWS::Partition}:iam::111122223333:role/${QUALYS_ROLE}`,
@@ -288,7 +296,7 @@ describe('Qualys roles', () => {
 });
 
 describe('handler and provider Lambdas', () => {
-  test('GIVEN the stack WHEN synthesized THEN the handler runs on nodejs24.x for 840 s, under the framework\'s 900 s, logging to its log group', () => {
+  test("GIVEN the stack WHEN synthesized THEN the handler runs on nodejs24.x for 840 s, under the framework's 900 s, logging to its log group", () => {
     const template = synth(BOTH);
     const handler = template.toJSON().Resources[handlerId(template)].Properties;
     const framework = template.toJSON().Resources[frameworkId(template)].Properties;
@@ -307,20 +315,23 @@ describe('handler and provider Lambdas', () => {
   test.each([
     ['retainOnDelete true', BOTH, 2],
     ['retainOnDelete false (bucket auto-delete provider too)', NOT_RETAINED, 3],
-  ])('GIVEN %s WHEN synthesized THEN every function logs to a log group of this stack and every log group has a retention', (_, env, functions) => {
-    const template = synth(env);
-    const all = resources(template, 'AWS::Lambda::Function');
+  ])(
+    'GIVEN %s WHEN synthesized THEN every function logs to a log group of this stack and every log group has a retention',
+    (_, env, functions) => {
+      const template = synth(env);
+      const all = resources(template, 'AWS::Lambda::Function');
 
-    expect(all).toHaveLength(functions);
-    for (const [, fn] of all) {
-      const logGroup = fn.Properties.LoggingConfig?.LogGroup;
-      expect(logGroup).toEqual({ Ref: expect.any(String) });
-      expect(template.toJSON().Resources[logGroup.Ref].Type).toBe('AWS::Logs::LogGroup');
-    }
-    const logGroups = resources(template, 'AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(functions);
-    for (const [, group] of logGroups) expect(group.Properties.RetentionInDays).toBe(90);
-  });
+      expect(all).toHaveLength(functions);
+      for (const [, fn] of all) {
+        const logGroup = fn.Properties.LoggingConfig?.LogGroup;
+        expect(logGroup).toEqual({ Ref: expect.any(String) });
+        expect(template.toJSON().Resources[logGroup.Ref].Type).toBe('AWS::Logs::LogGroup');
+      }
+      const logGroups = resources(template, 'AWS::Logs::LogGroup');
+      expect(logGroups).toHaveLength(functions);
+      for (const [, group] of logGroups) expect(group.Properties.RetentionInDays).toBe(90);
+    },
+  );
 
   test('GIVEN logRetentionDays 30 WHEN synthesized THEN every log group keeps logs 30 days', () => {
     const template = synth({ ...NOT_RETAINED, logRetentionDays: 30 });
@@ -362,7 +373,8 @@ describe('least privilege', () => {
     const iamStatements = statements.filter((s) => asArray(s.Action).some((a: string) => a.startsWith('iam:')));
     const qualysRoleArns = qualysRoles(template).map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
 
-    for (const s of iamStatements) expect(asArray(s.Action).sort()).toEqual(['iam:GetRole', 'iam:UpdateAssumeRolePolicy']);
+    for (const s of iamStatements)
+      expect(asArray(s.Action).sort()).toEqual(['iam:GetRole', 'iam:UpdateAssumeRolePolicy']);
     expect(iamStatements.flatMap((s) => asArray(s.Resource))).toEqual(expect.arrayContaining(qualysRoleArns));
     expect(iamStatements.flatMap((s) => asArray(s.Resource))).toHaveLength(qualysRoleArns.length);
   });
@@ -372,15 +384,19 @@ describe('least privilege', () => {
     const statements = statementsOfRole(template, roleOfFunction(template, handlerId(template)));
     const [[vmRoleId]] = qualysRoles(template);
 
-    expect(statements.filter((s) => asArray(s.Action).includes('iam:UpdateAssumeRolePolicy')).flatMap((s) => asArray(s.Resource))).toEqual([
-      { 'Fn::GetAtt': [vmRoleId, 'Arn'] },
-    ]);
+    expect(
+      statements
+        .filter((s) => asArray(s.Action).includes('iam:UpdateAssumeRolePolicy'))
+        .flatMap((s) => asArray(s.Resource)),
+    ).toEqual([{ 'Fn::GetAtt': [vmRoleId, 'Arn'] }]);
   });
 
   test('GIVEN the stack WHEN synthesized THEN the handler and framework roles hold exactly the actions they need', () => {
     const template = synth(BOTH);
     const actionsOf = (functionId: string) =>
-      [...new Set(statementsOfRole(template, roleOfFunction(template, functionId)).flatMap((s) => asArray(s.Action)))].sort();
+      [
+        ...new Set(statementsOfRole(template, roleOfFunction(template, functionId)).flatMap((s) => asArray(s.Action))),
+      ].sort();
 
     expect(actionsOf(handlerId(template))).toEqual([
       'cloudformation:DescribeStacks',
@@ -411,7 +427,11 @@ describe('least privilege', () => {
       .filter(([, r]) => JSON.stringify(r.Properties.ManagedPolicyArns ?? []).includes('AWSLambdaBasicExecutionRole'))
       .map(([id]) => id);
     expect(withBasic).toEqual([expect.stringMatching(/^CustomS3AutoDeleteObjectsCustomResourceProviderRole/)]);
-    expect(resources(synth(BOTH), 'AWS::IAM::Role').some(([, r]) => JSON.stringify(r).includes('AWSLambdaBasicExecutionRole'))).toBe(false);
+    expect(
+      resources(synth(BOTH), 'AWS::IAM::Role').some(([, r]) =>
+        JSON.stringify(r).includes('AWSLambdaBasicExecutionRole'),
+      ),
+    ).toBe(false);
   });
 
   test.each([
@@ -422,7 +442,10 @@ describe('least privilege', () => {
 
     expect(statements.length).toBeGreaterThan(5);
     for (const { owner, statement } of statements) {
-      expect({ owner, resources: asArray(statement.Resource) }).toEqual({ owner, resources: expect.not.arrayContaining(['*']) });
+      expect({ owner, resources: asArray(statement.Resource) }).toEqual({
+        owner,
+        resources: expect.not.arrayContaining(['*']),
+      });
       expect(statement.NotResource).toBeUndefined();
       if (statement.Effect === 'Allow') expect(asArray(statement.Action)).not.toContain('*');
     }
@@ -434,13 +457,20 @@ describe('Qualys integration custom resources', () => {
     ['VM only', VM_ONLY, ['vm']],
     ['PC only', PC_ONLY, ['pc']],
     ['VM and PC', BOTH, ['vm', 'pc']],
-  ])('GIVEN %s WHEN synthesized THEN there is one custom resource and one Qualys role per integration', (_, env, kinds) => {
-    const template = synth(env);
+  ])(
+    'GIVEN %s WHEN synthesized THEN there is one custom resource and one Qualys role per integration',
+    (_, env, kinds) => {
+      const template = synth(env);
 
-    template.resourceCountIs(RESOURCE_TYPE, kinds.length);
-    expect(integrations(template).map(([, r]) => r.Properties.Kind).sort()).toEqual([...kinds].sort());
-    expect(qualysRoles(template)).toHaveLength(kinds.length);
-  });
+      template.resourceCountIs(RESOURCE_TYPE, kinds.length);
+      expect(
+        integrations(template)
+          .map(([, r]) => r.Properties.Kind)
+          .sort(),
+      ).toEqual([...kinds].sort());
+      expect(qualysRoles(template)).toHaveLength(kinds.length);
+    },
+  );
 
   test('GIVEN VM WHEN synthesized THEN the VM resource carries exactly the properties the handler needs', () => {
     const template = synth(BOTH);
@@ -486,7 +516,12 @@ describe('Qualys integration custom resources', () => {
     expect(JSON.parse(props.Settings)).toEqual({ compressData: true });
     expect(JSON.parse(props.Cips)).toEqual({
       policies: [101, 102],
-      filter: { includeEvidenceData: false, includeFailPosture: true, includePassPosture: true, includeErrorPosture: true },
+      filter: {
+        includeEvidenceData: false,
+        includeFailPosture: true,
+        includePassPosture: true,
+        includeErrorPosture: true,
+      },
     });
   });
 
@@ -554,10 +589,12 @@ describe('Qualys integration custom resources', () => {
 
 describe('trust policy fingerprint', () => {
   function fingerprints(template: Template): Record<string, string> {
-    return Object.fromEntries(integrations(template).map(([, r]) => [r.Properties.Kind, r.Properties.TrustPolicyFingerprint]));
+    return Object.fromEntries(
+      integrations(template).map(([, r]) => [r.Properties.Kind, r.Properties.TrustPolicyFingerprint]),
+    );
   }
 
-  test('GIVEN the stack WHEN synthesized THEN each fingerprint is the hash of its role\'s synthesized trust policy', () => {
+  test("GIVEN the stack WHEN synthesized THEN each fingerprint is the hash of its role's synthesized trust policy", () => {
     const template = synth(BOTH);
 
     for (const [, resource] of integrations(template)) {
@@ -640,7 +677,10 @@ describe('environment', () => {
       DefaultIntegrationName: 'qs3-prod-vm-123456789012-eu-west-1',
       BucketRegion: 'eu-west-1',
     });
-    template.hasResourceProperties(RESOURCE_TYPE, { Kind: 'pc', IntegrationName: 'qs3-prod-pc-123456789012-eu-west-1' });
+    template.hasResourceProperties(RESOURCE_TYPE, {
+      Kind: 'pc',
+      IntegrationName: 'qs3-prod-pc-123456789012-eu-west-1',
+    });
   });
 });
 
@@ -674,17 +714,24 @@ describe('bin/app.ts', () => {
       {
         environments: {
           dev: { platform: 'US1', credentialsSecret: 'qualys/api', vm: {} },
-          prod: { platform: 'EU1', credentialsSecret: 'qualys/api', account: '123456789012', region: 'eu-west-1', pc: {} },
+          prod: {
+            platform: 'EU1',
+            credentialsSecret: 'qualys/api',
+            account: '123456789012',
+            region: 'eu-west-1',
+            pc: {},
+          },
         },
       },
       'good',
     );
 
     expect({ status, stderr: status === 0 ? '' : stderr }).toEqual({ status: 0, stderr: '' });
-    expect(readdirSync(outdir).filter((f) => f.endsWith('.template.json')).sort()).toEqual([
-      'QualysS3-dev.template.json',
-      'QualysS3-prod.template.json',
-    ]);
+    expect(
+      readdirSync(outdir)
+        .filter((f) => f.endsWith('.template.json'))
+        .sort(),
+    ).toEqual(['QualysS3-dev.template.json', 'QualysS3-prod.template.json']);
     const dev = Template.fromJSON(JSON.parse(readFileSync(path.join(outdir, 'QualysS3-dev.template.json'), 'utf8')));
     const prod = Template.fromJSON(JSON.parse(readFileSync(path.join(outdir, 'QualysS3-prod.template.json'), 'utf8')));
     dev.resourceCountIs(RESOURCE_TYPE, 1);
@@ -733,18 +780,26 @@ describe('proxy', () => {
     const template = synth({ ...VM_ONLY, proxyUrl: 'http://proxy.corp.example:3128' });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('Qualys S3 integration custom resource'),
-      Environment: { Variables: { HTTPS_PROXY: 'http://proxy.corp.example:3128', HTTP_PROXY: 'http://proxy.corp.example:3128' } },
+      Environment: {
+        Variables: { HTTPS_PROXY: 'http://proxy.corp.example:3128', HTTP_PROXY: 'http://proxy.corp.example:3128' },
+      },
     });
   });
 
   test('GIVEN no proxyUrl WHEN synthesized THEN the handler has no proxy variables', () => {
-    const [, handler] = resources(synth(VM_ONLY), 'AWS::Lambda::Function').find(([, r]) => /Qualys S3 integration custom resource/.test(r.Properties.Description ?? ''))!;
+    const [, handler] = resources(synth(VM_ONLY), 'AWS::Lambda::Function').find(([, r]) =>
+      /Qualys S3 integration custom resource/.test(r.Properties.Description ?? ''),
+    )!;
     expect(handler.Properties.Environment?.Variables?.HTTPS_PROXY).toBeUndefined();
   });
 });
 
 describe('VPC placement', () => {
-  const VPC = { vpcId: 'vpc-0a1b2c3d4e5f67890', subnetIds: ['subnet-0a1b2c3d4e5f67890', 'subnet-1a1b2c3d4e5f67890'], securityGroupIds: ['sg-0a1b2c3d4e5f67890'] };
+  const VPC = {
+    vpcId: 'vpc-0a1b2c3d4e5f67890',
+    subnetIds: ['subnet-0a1b2c3d4e5f67890', 'subnet-1a1b2c3d4e5f67890'],
+    securityGroupIds: ['sg-0a1b2c3d4e5f67890'],
+  };
 
   test('GIVEN a vpc WHEN synthesized THEN the handler runs in those subnets with those security groups', () => {
     synth({ ...VM_ONLY, vpc: VPC }).hasResourceProperties('AWS::Lambda::Function', {
@@ -755,9 +810,16 @@ describe('VPC placement', () => {
 
   test('GIVEN a vpc WHEN synthesized THEN the handler role gets the network-interface actions inline, and no AWS managed policy', () => {
     const template = synth({ ...VM_ONLY, vpc: VPC });
-    const statements = resources(template, 'AWS::IAM::Policy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]);
+    const statements = resources(template, 'AWS::IAM::Policy').flatMap(
+      ([, r]) => r.Properties.PolicyDocument.Statement as Json[],
+    );
     const eni = statements.filter((s) => s.Sid === 'ManageOwnNetworkInterfaces');
-    expect(eni).toEqual([expect.objectContaining({ Resource: '*', Action: expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface']) })]);
+    expect(eni).toEqual([
+      expect.objectContaining({
+        Resource: '*',
+        Action: expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface']),
+      }),
+    ]);
     // Only these actions may have a * resource.
     expect(statements.filter((s) => s.Resource === '*' && s.Sid !== 'ManageOwnNetworkInterfaces')).toEqual([]);
     for (const [, role] of resources(template, 'AWS::IAM::Role')) {
@@ -767,7 +829,9 @@ describe('VPC placement', () => {
 
   test('GIVEN no vpc WHEN synthesized THEN the handler has no VpcConfig and no network-interface permission', () => {
     const template = synth(VM_ONLY);
-    const [, handler] = resources(template, 'AWS::Lambda::Function').find(([, r]) => /Qualys S3 integration custom resource/.test(r.Properties.Description ?? ''))!;
+    const [, handler] = resources(template, 'AWS::Lambda::Function').find(([, r]) =>
+      /Qualys S3 integration custom resource/.test(r.Properties.Description ?? ''),
+    )!;
     expect(handler.Properties.VpcConfig).toBeUndefined();
     expect(JSON.stringify(template.toJSON())).not.toContain('ec2:CreateNetworkInterface');
   });

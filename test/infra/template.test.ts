@@ -35,7 +35,11 @@ const CONFIGS: Array<[string, Record<string, unknown>, { account?: string; regio
   ['VM only', { ...BASE, vm: {} }],
   ['PC only', { ...BASE, pc: { policies: [1] } }],
   ['both, not retained', { ...BASE, vm: {}, pc: {}, bucket: { retainOnDelete: false }, logRetentionDays: 7 }],
-  ['custom Qualys account, explicit env', { ...BASE, vm: {}, pc: {}, qualysAwsAccountId: '111122223333', account: '123456789012', region: 'eu-west-1' }, { account: '123456789012', region: 'eu-west-1' }],
+  [
+    'custom Qualys account, explicit env',
+    { ...BASE, vm: {}, pc: {}, qualysAwsAccountId: '111122223333', account: '123456789012', region: 'eu-west-1' },
+    { account: '123456789012', region: 'eu-west-1' },
+  ],
 ];
 
 const resources = (t: Json, type?: string): Array<[string, Json]> =>
@@ -46,7 +50,9 @@ describe.each(CONFIGS)('%s', (_label, env, stackEnv) => {
   const t = () => synth(env, stackEnv);
 
   test('every role statement that trusts the Qualys principal requires sts:ExternalId (StringEquals)', () => {
-    const qualysRoles = resources(t(), 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE'));
+    const qualysRoles = resources(t(), 'AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE'),
+    );
     expect(qualysRoles.length).toBeGreaterThan(0);
     for (const [, role] of qualysRoles) {
       for (const s of role.Properties.AssumeRolePolicyDocument.Statement) {
@@ -73,7 +79,8 @@ describe.each(CONFIGS)('%s', (_label, env, stackEnv) => {
       if (r.Type === 'AWS::IAM::Role') {
         for (const m of r.Properties.ManagedPolicyArns ?? []) {
           const text = JSON.stringify(m);
-          if (text.includes(':iam::aws:policy/') && !id.startsWith('CustomS3AutoDeleteObjects')) bad.push(`${id}: AWS managed policy ${text}`);
+          if (text.includes(':iam::aws:policy/') && !id.startsWith('CustomS3AutoDeleteObjects'))
+            bad.push(`${id}: AWS managed policy ${text}`);
         }
       }
     }
@@ -107,10 +114,15 @@ describe.each(CONFIGS)('%s', (_label, env, stackEnv) => {
 
 test('GIVEN qualysAwsAccountId changes WHEN re-synthesized THEN the trust fingerprint changes too (so the injected external ID is put back after CloudFormation rewrites the trust policy)', () => {
   const fp = (t: Json) =>
-    resources(t, 'Custom::QualysS3Integration').map(([, r]) => r.Properties.TrustPolicyFingerprint).sort();
+    resources(t, 'Custom::QualysS3Integration')
+      .map(([, r]) => r.Properties.TrustPolicyFingerprint)
+      .sort();
   const a = synth({ ...BASE, vm: {}, pc: {} });
   const b = synth({ ...BASE, vm: {}, pc: {}, qualysAwsAccountId: '111122223333' });
-  const roleDoc = (t: Json) => resources(t, 'AWS::IAM::Role').filter(([id]) => /^(Vm|Pc)Role/.test(id)).map(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument));
+  const roleDoc = (t: Json) =>
+    resources(t, 'AWS::IAM::Role')
+      .filter(([id]) => /^(Vm|Pc)Role/.test(id))
+      .map(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument));
   expect(roleDoc(a)).not.toEqual(roleDoc(b));
   const [fa, fb] = [fp(a), fp(b)];
   expect(fa[0]).not.toEqual(fb[0]);
@@ -118,8 +130,13 @@ test('GIVEN qualysAwsAccountId changes WHEN re-synthesized THEN the trust finger
 });
 
 test('GIVEN only the log retention changes WHEN re-synthesized THEN no custom-resource property changes (no Qualys call on that deploy)', () => {
-  const props = (t: Json) => resources(t, 'Custom::QualysS3Integration').map(([, r]) => JSON.stringify({ ...r.Properties, ServiceToken: undefined }));
-  expect(props(synth({ ...BASE, vm: {}, pc: {}, logRetentionDays: 7 }))).toEqual(props(synth({ ...BASE, vm: {}, pc: {}, logRetentionDays: 30 })));
+  const props = (t: Json) =>
+    resources(t, 'Custom::QualysS3Integration').map(([, r]) =>
+      JSON.stringify({ ...r.Properties, ServiceToken: undefined }),
+    );
+  expect(props(synth({ ...BASE, vm: {}, pc: {}, logRetentionDays: 7 }))).toEqual(
+    props(synth({ ...BASE, vm: {}, pc: {}, logRetentionDays: 30 })),
+  );
 });
 
 test('GIVEN any configuration WHEN synthesized THEN the handler times out before the Provider framework does (the framework always answers)', () => {

@@ -41,7 +41,9 @@ async function startAws(opts?: ConstructorParameters<typeof FakeAws>[0]): Promis
   cfn = new CloudFormationClient(config());
 }
 
-async function rejection(promise: Promise<unknown>): Promise<{ name: string; message: string; $metadata: { httpStatusCode?: number } }> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<{ name: string; message: string; $metadata: { httpStatusCode?: number } }> {
   try {
     await promise;
   } catch (error) {
@@ -69,7 +71,9 @@ describe('signing', () => {
     });
     const body = await res.body.text();
     expect(res.statusCode).toBe(403);
-    expect(body).toMatch(/^<ErrorResponse xmlns="https:\/\/iam\.amazonaws\.com\/doc\/2010-05-08\/"><Error><Type>Sender<\/Type><Code>MissingAuthenticationToken<\/Code>/);
+    expect(body).toMatch(
+      /^<ErrorResponse xmlns="https:\/\/iam\.amazonaws\.com\/doc\/2010-05-08\/"><Error><Type>Sender<\/Type><Code>MissingAuthenticationToken<\/Code>/,
+    );
   });
 
   test('GIVEN an unsigned Secrets Manager request WHEN sent THEN 403 JSON', async () => {
@@ -79,13 +83,20 @@ describe('signing', () => {
       body: JSON.stringify({ SecretId: 'x' }),
     });
     expect(res.statusCode).toBe(403);
-    expect(await res.body.json()).toEqual({ __type: 'MissingAuthenticationTokenException', message: expect.any(String) });
+    expect(await res.body.json()).toEqual({
+      __type: 'MissingAuthenticationTokenException',
+      message: expect.any(String),
+    });
   });
 
   test('GIVEN a signed request for an operation the fake does not know WHEN sent THEN 400 InvalidAction', async () => {
     const res = await request(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=abc' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=abc',
+      },
       body: 'Action=DeleteRole&Version=2010-05-08&RoleName=r',
     });
     expect(res.statusCode).toBe(400);
@@ -127,7 +138,9 @@ describe('IAM', () => {
 
   test('GIVEN a role WHEN UpdateAssumeRolePolicy THEN GetRole returns the new document and history keeps both versions', async () => {
     aws.createRole('r', trust());
-    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'r', PolicyDocument: JSON.stringify(withExternalId()) }));
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({ RoleName: 'r', PolicyDocument: JSON.stringify(withExternalId()) }),
+    );
     const out = await iam.send(new GetRoleCommand({ RoleName: 'r' }));
     expect(JSON.parse(decodeURIComponent(out.Role!.AssumeRolePolicyDocument!))).toEqual(withExternalId());
     const view = aws.role('r');
@@ -142,17 +155,31 @@ describe('IAM', () => {
     ['an unknown Version', JSON.stringify({ ...trust(), Version: '2020-01-01' })],
     ['an empty Statement array', JSON.stringify({ Version: '2012-10-17', Statement: [] })],
     ['a Statement that is not an array', JSON.stringify({ Version: '2012-10-17', Statement: trust().Statement[0] })],
-    ['an invalid Effect', JSON.stringify({ Version: '2012-10-17', Statement: [{ ...trust().Statement[0], Effect: 'Maybe' }] })],
-    ['no Principal', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole' }] })],
+    [
+      'an invalid Effect',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ ...trust().Statement[0], Effect: 'Maybe' }] }),
+    ],
+    [
+      'no Principal',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole' }] }),
+    ],
     ['a principal that is not an ARN', JSON.stringify(trust(undefined, 'qualys'))],
-    ['a Resource element', JSON.stringify({ Version: '2012-10-17', Statement: [{ ...trust().Statement[0], Resource: '*' }] })],
-  ])('GIVEN %s WHEN UpdateAssumeRolePolicy THEN 400 MalformedPolicyDocument and the role is unchanged', async (_case, doc) => {
-    aws.createRole('r', trust());
-    const error = await rejection(iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'r', PolicyDocument: doc })));
-    expect(error.name).toBe('MalformedPolicyDocumentException');
-    expect(error.$metadata.httpStatusCode).toBe(400);
-    expect(aws.role('r').history).toHaveLength(1);
-  });
+    [
+      'a Resource element',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ ...trust().Statement[0], Resource: '*' }] }),
+    ],
+  ])(
+    'GIVEN %s WHEN UpdateAssumeRolePolicy THEN 400 MalformedPolicyDocument and the role is unchanged',
+    async (_case, doc) => {
+      aws.createRole('r', trust());
+      const error = await rejection(
+        iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'r', PolicyDocument: doc })),
+      );
+      expect(error.name).toBe('MalformedPolicyDocumentException');
+      expect(error.$metadata.httpStatusCode).toBe(400);
+      expect(aws.role('r').history).toHaveLength(1);
+    },
+  );
 
   test('GIVEN an existing role WHEN createRole is called again THEN it is replaced like a delete and create (new RoleId, history restarted)', () => {
     aws.createRole('r', trust());
@@ -170,14 +197,23 @@ describe('IAM', () => {
   });
 
   test('GIVEN no such role WHEN UpdateAssumeRolePolicy THEN NoSuchEntityException', async () => {
-    const error = await rejection(iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'missing', PolicyDocument: JSON.stringify(trust()) })));
+    const error = await rejection(
+      iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'missing', PolicyDocument: JSON.stringify(trust()) })),
+    );
     expect(error.name).toBe('NoSuchEntityException');
   });
 
   test('GIVEN a trust policy over the 2048-character quota WHEN UpdateAssumeRolePolicy THEN LimitExceededException', async () => {
     aws.createRole('r', trust());
-    const ids = Array.from({ length: 40 }, (_, i) => `US_POD_1-71-00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
-    const error = await rejection(iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'r', PolicyDocument: JSON.stringify(withExternalId(ids)) })));
+    const ids = Array.from(
+      { length: 40 },
+      (_, i) => `US_POD_1-71-00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    const error = await rejection(
+      iam.send(
+        new UpdateAssumeRolePolicyCommand({ RoleName: 'r', PolicyDocument: JSON.stringify(withExternalId(ids)) }),
+      ),
+    );
     expect(error.name).toBe('LimitExceededException');
     expect(error.message).toBe('Cannot exceed quota for ACLSizePerRole: 2048');
   });
@@ -237,7 +273,12 @@ describe('CloudFormation', () => {
     for (const name of [id, 'qualys-s3']) {
       const out = await cfn.send(new DescribeStacksCommand({ StackName: name }));
       expect(out.Stacks).toEqual([
-        expect.objectContaining({ StackId: id, StackName: 'qualys-s3', StackStatus: 'ROLLBACK_IN_PROGRESS', CreationTime: expect.any(Date) }),
+        expect.objectContaining({
+          StackId: id,
+          StackName: 'qualys-s3',
+          StackStatus: 'ROLLBACK_IN_PROGRESS',
+          CreationTime: expect.any(Date),
+        }),
       ]);
     }
   });
@@ -259,7 +300,9 @@ describe('CloudFormation', () => {
   test('GIVEN a deleted stack WHEN described by name THEN it does not exist; by ID THEN DELETE_COMPLETE', async () => {
     const id = aws.setStackStatus('gone', 'DELETE_COMPLETE');
     expect((await rejection(cfn.send(new DescribeStacksCommand({ StackName: 'gone' })))).name).toBe('ValidationError');
-    expect((await cfn.send(new DescribeStacksCommand({ StackName: id }))).Stacks?.[0].StackStatus).toBe('DELETE_COMPLETE');
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: id }))).Stacks?.[0].StackStatus).toBe(
+      'DELETE_COMPLETE',
+    );
   });
 });
 
@@ -272,9 +315,24 @@ describe('canAssume', () => {
     ['a different external ID', withExternalId(), 'US_POD_1-71-other', false],
     ['no condition (any external ID)', trust(), 'anything', true],
     ['another principal', trust(undefined, 'arn:aws:iam::111111111111:role/other'), EXTERNAL_ID, false],
-    ['the principal in a list', trust({ StringEquals: { 'sts:ExternalId': EXTERNAL_ID } }, ['arn:aws:iam::111111111111:role/other', QUALYS]), EXTERNAL_ID, true],
-    ['a StringLike condition (not evaluated)', trust({ StringLike: { 'sts:ExternalId': EXTERNAL_ID } }), EXTERNAL_ID, false],
-    ['an extra condition key', trust({ StringEquals: { 'sts:ExternalId': EXTERNAL_ID, 'aws:SourceAccount': '805950163170' } }), EXTERNAL_ID, false],
+    [
+      'the principal in a list',
+      trust({ StringEquals: { 'sts:ExternalId': EXTERNAL_ID } }, ['arn:aws:iam::111111111111:role/other', QUALYS]),
+      EXTERNAL_ID,
+      true,
+    ],
+    [
+      'a StringLike condition (not evaluated)',
+      trust({ StringLike: { 'sts:ExternalId': EXTERNAL_ID } }),
+      EXTERNAL_ID,
+      false,
+    ],
+    [
+      'an extra condition key',
+      trust({ StringEquals: { 'sts:ExternalId': EXTERNAL_ID, 'aws:SourceAccount': '805950163170' } }),
+      EXTERNAL_ID,
+      false,
+    ],
   ])('GIVEN a trust policy with %s WHEN Qualys assumes THEN ok=%s', (_case, policy, externalId, ok) => {
     aws.createRole('r', policy);
     expect(aws.canAssume(roleArn, QUALYS, externalId).ok).toBe(ok);
@@ -283,7 +341,10 @@ describe('canAssume', () => {
   test('GIVEN an Allow and a matching Deny WHEN assuming THEN the Deny wins', () => {
     aws.createRole('r', {
       Version: '2012-10-17',
-      Statement: [...withExternalId().Statement, { Effect: 'Deny', Principal: { AWS: QUALYS }, Action: 'sts:AssumeRole' }],
+      Statement: [
+        ...withExternalId().Statement,
+        { Effect: 'Deny', Principal: { AWS: QUALYS }, Action: 'sts:AssumeRole' },
+      ],
     });
     expect(aws.canAssume(roleArn, QUALYS, EXTERNAL_ID)).toEqual({ ok: false, reason: expect.stringMatching(/Deny/) });
   });
@@ -299,7 +360,10 @@ describe('canAssume', () => {
 
   test('GIVEN an unknown role or another account WHEN assuming THEN not ok', () => {
     aws.createRole('r', trust());
-    expect(aws.canAssume('arn:aws:iam::123456789012:role/nope', QUALYS, 'x')).toEqual({ ok: false, reason: expect.stringMatching(/does not exist/) });
+    expect(aws.canAssume('arn:aws:iam::123456789012:role/nope', QUALYS, 'x')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/does not exist/),
+    });
     expect(aws.canAssume('arn:aws:iam::999999999999:role/r', QUALYS, 'x').ok).toBe(false);
   });
 
@@ -307,11 +371,16 @@ describe('canAssume', () => {
     let now = 1_700_000_000_000;
     await startAws({ now: () => now, propagationDelayMs: 10_000 });
     aws.createRole('r', withExternalId('first'));
-    expect(aws.canAssume(roleArn, QUALYS, 'first')).toEqual({ ok: false, reason: expect.stringMatching(/not yet visible/) });
+    expect(aws.canAssume(roleArn, QUALYS, 'first')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/not yet visible/),
+    });
     now += 10_000;
     expect(aws.canAssume(roleArn, QUALYS, 'first').ok).toBe(true);
 
-    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'r', PolicyDocument: JSON.stringify(withExternalId('second')) }));
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({ RoleName: 'r', PolicyDocument: JSON.stringify(withExternalId('second')) }),
+    );
     now += 9_999;
     expect(aws.canAssume(roleArn, QUALYS, 'first').ok).toBe(true);
     const stale = aws.canAssume(roleArn, QUALYS, 'second');
@@ -352,14 +421,25 @@ describe('with the Qualys simulator', () => {
         })
       ).body.json()) as { integrationId: number; externalId: string };
 
-      const refused = await request(`${base}/partner-integration/aws/s3/${registered.integrationId}/vm/validate`, { method: 'PATCH', headers });
+      const refused = await request(`${base}/partner-integration/aws/s3/${registered.integrationId}/vm/validate`, {
+        method: 'PATCH',
+        headers,
+      });
       expect(refused.statusCode).toBe(400);
-      expect(((await refused.body.json()) as { messsage: string }).messsage).toMatch(/^Unable to assume role arn:aws:iam::123456789012:role\/qualys-vm with the provided external ID: /);
+      expect(((await refused.body.json()) as { messsage: string }).messsage).toMatch(
+        /^Unable to assume role arn:aws:iam::123456789012:role\/qualys-vm with the provided external ID: /,
+      );
 
       await iam.send(
-        new UpdateAssumeRolePolicyCommand({ RoleName: 'qualys-vm', PolicyDocument: JSON.stringify(withExternalId(registered.externalId)) }),
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: 'qualys-vm',
+          PolicyDocument: JSON.stringify(withExternalId(registered.externalId)),
+        }),
       );
-      const accepted = await request(`${base}/partner-integration/aws/s3/${registered.integrationId}/vm/validate`, { method: 'PATCH', headers });
+      const accepted = await request(`${base}/partner-integration/aws/s3/${registered.integrationId}/vm/validate`, {
+        method: 'PATCH',
+        headers,
+      });
       expect(accepted.statusCode).toBe(200);
       await accepted.body.text();
       expect(sim.integration('vm', registered.integrationId)?.integrationValidated).toBe(true);
@@ -411,7 +491,9 @@ describe('faults and the call log', () => {
     aws.putSecret('s', 'v');
     aws.inject({ service: 'secretsmanager', reset: true });
     await expect(sm.send(new GetSecretValueCommand({ SecretId: 's' }))).rejects.toThrow();
-    expect(aws.calls).toEqual([expect.objectContaining({ service: 'secretsmanager', action: 'GetSecretValue', status: 0 })]);
+    expect(aws.calls).toEqual([
+      expect.objectContaining({ service: 'secretsmanager', action: 'GetSecretValue', status: 0 }),
+    ]);
   });
 
   test('GIVEN calls to all three services WHEN inspecting THEN each is logged with service and action; clearFaults and resetCalls work', async () => {
@@ -428,7 +510,11 @@ describe('faults and the call log', () => {
       { service: 'secretsmanager', action: 'GetSecretValue', at: expect.any(Number), status: 200 },
       { service: 'cloudformation', action: 'DescribeStacks', at: expect.any(Number), status: 200 },
     ]);
-    expect(aws.callCounts()).toEqual({ 'iam:GetRole': 1, 'secretsmanager:GetSecretValue': 1, 'cloudformation:DescribeStacks': 1 });
+    expect(aws.callCounts()).toEqual({
+      'iam:GetRole': 1,
+      'secretsmanager:GetSecretValue': 1,
+      'cloudformation:DescribeStacks': 1,
+    });
     aws.resetCalls();
     expect(aws.calls).toEqual([]);
   });
@@ -444,12 +530,25 @@ describe('operator reads: S3 listing, STS identity, IAM role listing, stack outp
 
   test('GIVEN objects in date folders WHEN listed with a delimiter and small pages THEN common prefixes come page by page, as S3 pages them', async () => {
     const s3 = new s3sdk.S3Client(config());
-    for (const day of ['2026-11-20', '2026-11-21', '2026-11-22']) aws.putObject('b', `qualys_pc_posture_info/${day}/x.gz`);
+    for (const day of ['2026-11-20', '2026-11-21', '2026-11-22'])
+      aws.putObject('b', `qualys_pc_posture_info/${day}/x.gz`);
     aws.putObject('b', 'qualys_pc_posture_info/loose.gz');
-    const first = await s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'b', Prefix: 'qualys_pc_posture_info/', Delimiter: '/', MaxKeys: 2 }));
-    expect(first.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['qualys_pc_posture_info/2026-11-20/', 'qualys_pc_posture_info/2026-11-21/']);
+    const first = await s3.send(
+      new s3sdk.ListObjectsV2Command({ Bucket: 'b', Prefix: 'qualys_pc_posture_info/', Delimiter: '/', MaxKeys: 2 }),
+    );
+    expect(first.CommonPrefixes?.map((p) => p.Prefix)).toEqual([
+      'qualys_pc_posture_info/2026-11-20/',
+      'qualys_pc_posture_info/2026-11-21/',
+    ]);
     expect(first.IsTruncated).toBe(true);
-    const second = await s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'b', Prefix: 'qualys_pc_posture_info/', Delimiter: '/', ContinuationToken: first.NextContinuationToken }));
+    const second = await s3.send(
+      new s3sdk.ListObjectsV2Command({
+        Bucket: 'b',
+        Prefix: 'qualys_pc_posture_info/',
+        Delimiter: '/',
+        ContinuationToken: first.NextContinuationToken,
+      }),
+    );
     expect(second.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['qualys_pc_posture_info/2026-11-22/']);
     expect(second.Contents?.map((c) => c.Key)).toEqual(['qualys_pc_posture_info/loose.gz']);
     expect(second.IsTruncated).toBe(false);
@@ -458,16 +557,25 @@ describe('operator reads: S3 listing, STS identity, IAM role listing, stack outp
 
   test('GIVEN a missing or denied bucket WHEN listed THEN NoSuchBucket (404) or AccessDenied (403)', async () => {
     const s3 = new s3sdk.S3Client(config());
-    expect(await rejection(s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'nope' })))).toMatchObject({ name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } });
+    expect(await rejection(s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'nope' })))).toMatchObject({
+      name: 'NoSuchBucket',
+      $metadata: { httpStatusCode: 404 },
+    });
     aws.createBucket('locked');
     aws.denyBucket('locked');
-    expect(await rejection(s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'locked' })))).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    expect(await rejection(s3.send(new s3sdk.ListObjectsV2Command({ Bucket: 'locked' })))).toMatchObject({
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
     s3.destroy();
   });
 
   test('GIVEN an account WHEN GetCallerIdentity THEN its account and caller ARN', async () => {
     const sts = new stssdk.STSClient(config());
-    expect(await sts.send(new stssdk.GetCallerIdentityCommand({}))).toMatchObject({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/operator' });
+    expect(await sts.send(new stssdk.GetCallerIdentityCommand({}))).toMatchObject({
+      Account: '123456789012',
+      Arn: 'arn:aws:iam::123456789012:user/operator',
+    });
     sts.destroy();
   });
 
@@ -490,6 +598,9 @@ describe('operator reads: S3 listing, STS identity, IAM role listing, stack outp
     aws.setStackStatus('S', 'CREATE_COMPLETE');
     aws.setStackOutputs('S', { BucketName: 'b', VmIntegrationId: '7' });
     const out = await cfn.send(new DescribeStacksCommand({ StackName: 'S' }));
-    expect(out.Stacks?.[0].Outputs).toEqual([{ OutputKey: 'BucketName', OutputValue: 'b' }, { OutputKey: 'VmIntegrationId', OutputValue: '7' }]);
+    expect(out.Stacks?.[0].Outputs).toEqual([
+      { OutputKey: 'BucketName', OutputValue: 'b' },
+      { OutputKey: 'VmIntegrationId', OutputValue: '7' },
+    ]);
   });
 });

@@ -3,7 +3,15 @@
  * what is asserted is the wire answer, not what the project's client makes of it.
  */
 import { request } from 'undici';
-import { DEFAULT_DIALECT, DEFAULT_USER, Dialect, DialectName, DIALECTS, QualysSimulator, SimulatorOptions } from '../../sim/qualys-simulator';
+import {
+  DEFAULT_DIALECT,
+  DEFAULT_USER,
+  type Dialect,
+  type DialectName,
+  DIALECTS,
+  QualysSimulator,
+  type SimulatorOptions,
+} from '../../sim/qualys-simulator';
 
 interface Res {
   status: number;
@@ -38,7 +46,12 @@ const pcBody = (overrides: Record<string, unknown> = {}) => ({
   roleArn: 'arn:aws:iam::123456789012:role/qualys-pc-role',
   ...overrides,
 });
-const filter = { includeEvidenceData: false, includeFailPosture: true, includePassPosture: true, includeErrorPosture: true };
+const filter = {
+  includeEvidenceData: false,
+  includeFailPosture: true,
+  includePassPosture: true,
+  includeErrorPosture: true,
+};
 
 let sim: QualysSimulator | undefined;
 let base: string;
@@ -87,20 +100,26 @@ describe('dialect option and property', () => {
     'GIVEN the named dialect %s WHEN resolved THEN it differs from the default in at least one field',
     (name) => {
       const s = new QualysSimulator({ dialect: name });
-      const changed = (Object.keys(DEFAULT_DIALECT) as (keyof Dialect)[]).filter((k) => s.dialect[k] !== DEFAULT_DIALECT[k]);
+      const changed = (Object.keys(DEFAULT_DIALECT) as (keyof Dialect)[]).filter(
+        (k) => s.dialect[k] !== DEFAULT_DIALECT[k],
+      );
       expect(changed.length).toBeGreaterThan(0);
     },
   );
 
   test('GIVEN an unknown dialect name WHEN constructing THEN it throws naming it and the valid names', () => {
-    expect(() => new QualysSimulator({ dialect: 'nope' as DialectName })).toThrow(/Unknown simulator dialect 'nope': use one of strict, .*guide/);
+    expect(() => new QualysSimulator({ dialect: 'nope' as DialectName })).toThrow(
+      /Unknown simulator dialect 'nope': use one of strict, .*guide/,
+    );
   });
 
   test('GIVEN a bad field value and an unknown field WHEN constructing THEN both are named', () => {
     expect(() => new QualysSimulator({ dialect: { list: 'pages', colour: 1 } as unknown as Partial<Dialect> })).toThrow(
       /list must be one of "array", .*"paged" \(got "pages"\); 'colour' is not a dialect field/,
     );
-    expect(() => new QualysSimulator({ dialect: { defaultPageSize: 0 } })).toThrow(/defaultPageSize must be an integer from 1 to 1000 \(got 0\)/);
+    expect(() => new QualysSimulator({ dialect: { defaultPageSize: 0 } })).toThrow(
+      /defaultPageSize must be an integer from 1 to 1000 \(got 0\)/,
+    );
   });
 
   test('GIVEN a running simulator WHEN its dialect is set mid-run THEN the next answer follows it, and the getter is a copy', async () => {
@@ -133,7 +152,10 @@ describe('pcDetails', () => {
     const list = (await http('GET', '/partner-integration/aws/s3/pc')).json();
     expect(list.map((d: object) => Object.keys(d))).toEqual([GUIDE_PC_SAMPLE_KEYS]);
     // The test controls still show the whole stored state.
-    expect(s.integration('pc', seeded.integrationId)).toMatchObject({ integrationId: seeded.integrationId, externalId: expect.stringMatching(EXTERNAL_ID) });
+    expect(s.integration('pc', seeded.integrationId)).toMatchObject({
+      integrationId: seeded.integrationId,
+      externalId: expect.stringMatching(EXTERNAL_ID),
+    });
   });
 
   test("GIVEN 'guide' WHEN a VM integration is read THEN it keeps integrationId and externalId, as the VM sample does", async () => {
@@ -161,7 +183,11 @@ describe('externalIdKey', () => {
       reg.json(),
       (await http('GET', `/partner-integration/aws/s3/${id}/vm`)).json(),
       (await http('GET', '/partner-integration/aws/s3/vm')).json()[0],
-      (await http('PUT', `/partner-integration/aws/s3/${id}/vm`, { json: { name: 'vm-integration', roleArn: vmBody().roleArn, regenerateExternalId: true } })).json(),
+      (
+        await http('PUT', `/partner-integration/aws/s3/${id}/vm`, {
+          json: { name: 'vm-integration', roleArn: vmBody().roleArn, regenerateExternalId: true },
+        })
+      ).json(),
     ];
     for (const a of answers) {
       expect(a).not.toHaveProperty('externalId');
@@ -202,7 +228,9 @@ describe('registerAnswer (and registerStatus)', () => {
 
 describe('putAnswer', () => {
   const put = (id: number, regenerateExternalId: boolean) =>
-    http('PUT', `/partner-integration/aws/s3/${id}/pc`, { json: { name: 'pc-integration', roleArn: pcBody().roleArn, regenerateExternalId } });
+    http('PUT', `/partner-integration/aws/s3/${id}/pc`, {
+      json: { name: 'pc-integration', roleArn: pcBody().roleArn, regenerateExternalId },
+    });
 
   test("GIVEN 'with-external-id' WHEN regenerating THEN the answer carries the new external ID beside messsage", async () => {
     const s = await startSim('put-external-id');
@@ -211,7 +239,10 @@ describe('putAnswer', () => {
     expect(res.status).toBe(200);
     const after = s.integration('pc', before.integrationId)!;
     expect(after.externalId).not.toBe(before.externalId);
-    expect(res.json()).toEqual({ messsage: 'AWS S3 PC integration successfully updated.', externalId: after.externalId });
+    expect(res.json()).toEqual({
+      messsage: 'AWS S3 PC integration successfully updated.',
+      externalId: after.externalId,
+    });
   });
 
   test("GIVEN 'with-external-id' WHEN updating without regenerating THEN the answer carries the unchanged external ID", async () => {
@@ -223,7 +254,9 @@ describe('putAnswer', () => {
   test("GIVEN 'message' (default) WHEN regenerating THEN the answer holds only messsage", async () => {
     const s = await startSim();
     const before = s.seedIntegration('pc', { name: 'pc-integration' });
-    expect((await put(before.integrationId, true)).json()).toEqual({ messsage: 'AWS S3 PC integration successfully updated.' });
+    expect((await put(before.integrationId, true)).json()).toEqual({
+      messsage: 'AWS S3 PC integration successfully updated.',
+    });
   });
 });
 
@@ -255,20 +288,26 @@ describe('list and emptyList', () => {
     ['array', 'empty', 200, '[]'],
     ['array', '204', 204, ''],
     ['content', 'empty', 200, '{"content":[]}'],
-  ] as const)("GIVEN list '%s' and emptyList '%s' WHEN there is no integration THEN %i with body %j", async (list, emptyList, status, body) => {
-    await startSim({ list, emptyList });
-    const res = await http('GET', '/partner-integration/aws/s3/vm');
-    expect(res.status).toBe(status);
-    expect(res.text).toBe(body);
-  });
+  ] as const)(
+    "GIVEN list '%s' and emptyList '%s' WHEN there is no integration THEN %i with body %j",
+    async (list, emptyList, status, body) => {
+      await startSim({ list, emptyList });
+      const res = await http('GET', '/partner-integration/aws/s3/vm');
+      expect(res.status).toBe(status);
+      expect(res.text).toBe(body);
+    },
+  );
 
-  test.each(['single', 'array', 'paged'] as const)("GIVEN list '%s' and emptyList '404' WHEN there is none THEN 404 with a messsage", async (list) => {
-    const s = await startSim({ list, emptyList: '404' });
-    s.seedIntegration('vm');
-    const res = await http('GET', '/partner-integration/aws/s3/pc');
-    expect(res.status).toBe(404);
-    expect(res.json()).toEqual({ messsage: 'No AWS S3 PC integration found for this subscription' });
-  });
+  test.each(['single', 'array', 'paged'] as const)(
+    "GIVEN list '%s' and emptyList '404' WHEN there is none THEN 404 with a messsage",
+    async (list) => {
+      const s = await startSim({ list, emptyList: '404' });
+      s.seedIntegration('vm');
+      const res = await http('GET', '/partner-integration/aws/s3/pc');
+      expect(res.status).toBe(404);
+      expect(res.json()).toEqual({ messsage: 'No AWS S3 PC integration found for this subscription' });
+    },
+  );
 
   describe('paged', () => {
     async function walk(pageBase: 0 | 1): Promise<{ pages: any[]; ids: number[] }> {
@@ -283,22 +322,34 @@ describe('list and emptyList', () => {
       return { pages, ids: pages.flatMap((p) => p.content.map((d: { integrationId: number }) => d.integrationId)) };
     }
 
-    test.each([0, 1] as const)('GIVEN pageBase %i and 5 integrations WHEN walking every page of 2 THEN 3 Spring pages hold them all once', async (pageBase) => {
-      const s = await startSim({ list: 'paged', pageBase, defaultPageSize: 2 });
-      for (let i = 0; i < 5; i++) s.seedIntegration('vm');
-      s.seedIntegration('pc');
-      const { pages, ids } = await walk(pageBase);
-      expect(ids).toEqual(s.integrations('vm').map((d) => d.integrationId));
-      expect(pages.map((p) => [p.number, p.first, p.last, p.numberOfElements])).toEqual([
-        [0, true, false, 2],
-        [1, false, false, 2],
-        [2, false, true, 1],
-      ]);
-      for (const p of pages) {
-        expect(Object.keys(p)).toEqual(['content', 'last', 'first', 'totalPages', 'totalElements', 'numberOfElements', 'size', 'number']);
-        expect(p).toMatchObject({ totalPages: 3, totalElements: 5, size: 2 });
-      }
-    });
+    test.each([0, 1] as const)(
+      'GIVEN pageBase %i and 5 integrations WHEN walking every page of 2 THEN 3 Spring pages hold them all once',
+      async (pageBase) => {
+        const s = await startSim({ list: 'paged', pageBase, defaultPageSize: 2 });
+        for (let i = 0; i < 5; i++) s.seedIntegration('vm');
+        s.seedIntegration('pc');
+        const { pages, ids } = await walk(pageBase);
+        expect(ids).toEqual(s.integrations('vm').map((d) => d.integrationId));
+        expect(pages.map((p) => [p.number, p.first, p.last, p.numberOfElements])).toEqual([
+          [0, true, false, 2],
+          [1, false, false, 2],
+          [2, false, true, 1],
+        ]);
+        for (const p of pages) {
+          expect(Object.keys(p)).toEqual([
+            'content',
+            'last',
+            'first',
+            'totalPages',
+            'totalElements',
+            'numberOfElements',
+            'size',
+            'number',
+          ]);
+          expect(p).toMatchObject({ totalPages: 3, totalElements: 5, size: 2 });
+        }
+      },
+    );
 
     test('GIVEN the paged-list-1 dialect WHEN asking without pageNo THEN the first page, the same as pageNo=1', async () => {
       const s = await startSim('paged-list-1');
@@ -318,7 +369,13 @@ describe('list and emptyList', () => {
         first: true,
         last: true,
       });
-      expect((await http('GET', '/partner-integration/aws/s3/vm?pageNo=5')).json()).toMatchObject({ content: [], number: 5, first: false, last: true, totalElements: 3 });
+      expect((await http('GET', '/partner-integration/aws/s3/vm?pageNo=5')).json()).toMatchObject({
+        content: [],
+        number: 5,
+        first: false,
+        last: true,
+        totalElements: 3,
+      });
     });
 
     test('GIVEN no integration and emptyList empty WHEN listing THEN an empty first page with 0 pages', async () => {
@@ -367,7 +424,9 @@ describe('onePerKind', () => {
     expect(first.status).toBe(200);
     const second = await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody({ name: 'another-name' }) });
     expect(second.status).toBe(409);
-    expect(second.json().messsage).toMatch(/AWS S3 VM integration already exists for this subscription \(id 1, named 'vm-integration'\); only one is allowed/);
+    expect(second.json().messsage).toMatch(
+      /AWS S3 VM integration already exists for this subscription \(id 1, named 'vm-integration'\); only one is allowed/,
+    );
     expect(s.integrations('vm')).toHaveLength(1);
   });
 
@@ -382,13 +441,15 @@ describe('onePerKind', () => {
   test('GIVEN onePerKind false (default) WHEN registering a second VM integration THEN it is stored', async () => {
     const s = await startSim();
     await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody() });
-    expect((await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody({ name: 'another-name' }) })).status).toBe(200);
+    expect(
+      (await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody({ name: 'another-name' }) })).status,
+    ).toBe(200);
     expect(s.integrations('vm')).toHaveLength(2);
   });
 });
 
 describe('unknownFields and pcRegisterFields', () => {
-  test("GIVEN pc-register-reject WHEN PC register sends compressData THEN 400 naming it; without it THEN 200", async () => {
+  test('GIVEN pc-register-reject WHEN PC register sends compressData THEN 400 naming it; without it THEN 200', async () => {
     const s = await startSim('pc-register-reject');
     const refused = await http('POST', '/partner-integration/aws/s3/pc', { json: pcBody({ compressData: false }) });
     expect(refused.status).toBe(400);
@@ -408,24 +469,32 @@ describe('unknownFields and pcRegisterFields', () => {
   test("GIVEN pcRegisterFields 'guide' WHEN PC update sends compressData false THEN it applies (the guide documents it there)", async () => {
     const s = await startSim('pc-register-reject');
     const pc = s.seedIntegration('pc', { name: 'pc-integration' });
-    const res = await http('PUT', `/partner-integration/aws/s3/${pc.integrationId}/pc`, { json: { name: 'pc-integration', roleArn: pcBody().roleArn, compressData: false } });
+    const res = await http('PUT', `/partner-integration/aws/s3/${pc.integrationId}/pc`, {
+      json: { name: 'pc-integration', roleArn: pcBody().roleArn, compressData: false },
+    });
     expect(res.status).toBe(200);
     expect(s.integration('pc', pc.integrationId)!.compressData).toBe(false);
   });
 
   test("GIVEN 'lenient' (default) WHEN PC register sends compressData false THEN it is stored", async () => {
     const s = await startSim();
-    expect((await http('POST', '/partner-integration/aws/s3/pc', { json: pcBody({ compressData: false }) })).status).toBe(200);
+    expect(
+      (await http('POST', '/partner-integration/aws/s3/pc', { json: pcBody({ compressData: false }) })).status,
+    ).toBe(200);
     expect(s.integrations('pc')[0].compressData).toBe(false);
   });
 
   test("GIVEN unknownFields 'ignore' WHEN S3 and CIPS bodies carry unknown fields THEN they succeed and nothing unknown is stored", async () => {
     const s = await startSim({ unknownFields: 'ignore' });
-    const reg = await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody({ colour: 'blue', regenerateExternalId: true }) });
+    const reg = await http('POST', '/partner-integration/aws/s3/vm', {
+      json: vmBody({ colour: 'blue', regenerateExternalId: true }),
+    });
     expect(reg.status).toBe(200);
     expect(reg.json()).not.toHaveProperty('colour');
     const id = reg.json().integrationId;
-    const put = await http('PUT', `/partner-integration/aws/s3/${id}/vm`, { json: { name: 'vm-integration', roleArn: vmBody().roleArn, colour: 'red' } });
+    const put = await http('PUT', `/partner-integration/aws/s3/${id}/vm`, {
+      json: { name: 'vm-integration', roleArn: vmBody().roleArn, colour: 'red' },
+    });
     expect(put.status).toBe(200);
     expect(s.integration('vm', id)).not.toHaveProperty('colour');
     expect((await http('POST', '/pcas/cips/config/policy', { json: [{ policy: [7], note: 'x' }] })).status).toBe(202);
@@ -438,7 +507,9 @@ describe('unknownFields and pcRegisterFields', () => {
     const reg = await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody({ colour: 'blue' }) });
     expect(reg.status).toBe(400);
     expect(reg.json().messsage).toMatch(/unrecognized field 'colour'/);
-    expect((await http('POST', '/pcas/cips/config', { json: [{ ...filter, extra: true }] })).json().messsage).toMatch(/unrecognized field 'extra'/);
+    expect((await http('POST', '/pcas/cips/config', { json: [{ ...filter, extra: true }] })).json().messsage).toMatch(
+      /unrecognized field 'extra'/,
+    );
   });
 });
 
@@ -464,12 +535,15 @@ describe('cipsAccept', () => {
     ['text/plain;charset=iso-8859-1', 406],
     ['application/json;q=1, */*;q=0', 406],
     ['text/plain;q=2', 406],
-  ] as const)('GIVEN strict WHEN adding a policy (text/plain answer) with Accept %j THEN %i', async (accept, status) => {
-    const s = await startSim('text-cips');
-    const res = await add(accept);
-    expect(res.status).toBe(status);
-    expect(s.cips().policies).toEqual(status === 202 ? [4771746] : []);
-  });
+  ] as const)(
+    'GIVEN strict WHEN adding a policy (text/plain answer) with Accept %j THEN %i',
+    async (accept, status) => {
+      const s = await startSim('text-cips');
+      const res = await add(accept);
+      expect(res.status).toBe(status);
+      expect(s.cips().policies).toEqual(status === 202 ? [4771746] : []);
+    },
+  );
 
   test.each([
     ['application/json', 200],
@@ -479,17 +553,26 @@ describe('cipsAccept', () => {
     ['text/plain', 406],
     ['text/*', 406],
     ['*/*;q=0', 406],
-  ] as const)('GIVEN strict WHEN reading the CIPS config (JSON answer) with Accept %j THEN %i', async (accept, status) => {
-    const s = await startSim('text-cips');
-    s.seedCips({ policies: [1] });
-    expect((await http('GET', '/pcas/cips/config', { headers: { accept } })).status).toBe(status);
-  });
+  ] as const)(
+    'GIVEN strict WHEN reading the CIPS config (JSON answer) with Accept %j THEN %i',
+    async (accept, status) => {
+      const s = await startSim('text-cips');
+      s.seedCips({ policies: [1] });
+      expect((await http('GET', '/pcas/cips/config', { headers: { accept } })).status).toBe(status);
+    },
+  );
 
   test('GIVEN strict WHEN refused THEN the 406 messsage names the media type to ask for, and a missing token still answers 401 first', async () => {
     await startSim('text-cips');
     const res = await add('application/json');
-    expect(res.json().messsage).toMatch(/answers text\/plain;charset=UTF-8, which the Accept header 'application\/json' does not admit; send Accept: text\/plain or \*\/\*/);
-    const anonymous = await http('POST', '/pcas/cips/config/policy', { json: [{ policy: [1] }], headers: { accept: 'application/json' }, anonymous: true });
+    expect(res.json().messsage).toMatch(
+      /answers text\/plain;charset=UTF-8, which the Accept header 'application\/json' does not admit; send Accept: text\/plain or \*\/\*/,
+    );
+    const anonymous = await http('POST', '/pcas/cips/config/policy', {
+      json: [{ policy: [1] }],
+      headers: { accept: 'application/json' },
+      anonymous: true,
+    });
     expect(anonymous.status).toBe(401);
   });
 
@@ -503,7 +586,9 @@ describe('cipsAccept', () => {
   test('GIVEN strict WHEN S3 calls send Accept text/plain THEN they are not negotiated (only CIPS is)', async () => {
     const s = await startSim('text-cips');
     s.seedIntegration('vm');
-    expect((await http('GET', '/partner-integration/aws/s3/vm', { headers: { accept: 'text/plain' } })).status).toBe(200);
+    expect((await http('GET', '/partner-integration/aws/s3/vm', { headers: { accept: 'text/plain' } })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -547,7 +632,18 @@ describe('cipsConfigShape and cipsEmpty', () => {
 
   test.each([
     ['flat', (t: string) => ({ subscriptionId: 3068, policy: [1, 2], ...flags, lastUpdated: t })],
-    ['policies-objects', (t: string) => ({ subscriptionId: 3068, policies: [{ id: 1, title: 'Policy 1' }, { id: 2, title: 'Policy 2' }], ...flags, lastUpdated: t })],
+    [
+      'policies-objects',
+      (t: string) => ({
+        subscriptionId: 3068,
+        policies: [
+          { id: 1, title: 'Policy 1' },
+          { id: 2, title: 'Policy 2' },
+        ],
+        ...flags,
+        lastUpdated: t,
+      }),
+    ],
     ['nested', (t: string) => ({ subscriptionId: 3068, policyList: [1, 2], filter: flags, lastUpdated: t })],
     ['array', (t: string) => [{ subscriptionId: 3068, policy: [1, 2], ...flags, lastUpdated: t }]],
     ['data', (t: string) => ({ data: { subscriptionId: 3068, policy: [1, 2], ...flags, lastUpdated: t } })],
@@ -617,19 +713,31 @@ describe('cipsDuplicateAdd', () => {
 describe('validateFailure', () => {
   test.each([
     ['400', 400, /^Unable to assume role/],
-    ['200-message', 200, /^AWS S3 VM integration validation failed\. Unable to assume role .*: trust policy lacks the external ID$/],
+    [
+      '200-message',
+      200,
+      /^AWS S3 VM integration validation failed\. Unable to assume role .*: trust policy lacks the external ID$/,
+    ],
     ['5xx', 500, /^Internal error while validating .*Unable to assume role/],
     ['403', 403, /^Access denied while validating .*Unable to assume role/],
-  ] as const)("GIVEN '%s' WHEN the role cannot be assumed THEN %i with a messsage, and integrationValidated stays false", async (validateFailure, status, message) => {
-    const s = await startSim({ validateFailure }, { trustChecker: () => ({ ok: false, reason: 'trust policy lacks the external ID' }) });
-    const vm = s.seedIntegration('vm');
-    const res = await http('PATCH', `/partner-integration/aws/s3/${vm.integrationId}/vm/validate`);
-    expect(res.status).toBe(status);
-    expect(Object.keys(res.json())).toEqual(['messsage']);
-    expect(res.json().messsage).toMatch(message);
-    expect(s.integration('vm', vm.integrationId)!.integrationValidated).toBe(false);
-    expect((await http('GET', `/partner-integration/aws/s3/${vm.integrationId}/vm`)).json().integrationValidated).toBe(false);
-  });
+  ] as const)(
+    "GIVEN '%s' WHEN the role cannot be assumed THEN %i with a messsage, and integrationValidated stays false",
+    async (validateFailure, status, message) => {
+      const s = await startSim(
+        { validateFailure },
+        { trustChecker: () => ({ ok: false, reason: 'trust policy lacks the external ID' }) },
+      );
+      const vm = s.seedIntegration('vm');
+      const res = await http('PATCH', `/partner-integration/aws/s3/${vm.integrationId}/vm/validate`);
+      expect(res.status).toBe(status);
+      expect(Object.keys(res.json())).toEqual(['messsage']);
+      expect(res.json().messsage).toMatch(message);
+      expect(s.integration('vm', vm.integrationId)!.integrationValidated).toBe(false);
+      expect(
+        (await http('GET', `/partner-integration/aws/s3/${vm.integrationId}/vm`)).json().integrationValidated,
+      ).toBe(false);
+    },
+  );
 
   test("GIVEN '200-message' WHEN the role can be assumed THEN the success messsage and integrationValidated true", async () => {
     const s = await startSim('validate-200-failure');
@@ -641,7 +749,7 @@ describe('validateFailure', () => {
 });
 
 describe('the guide dialect', () => {
-  test('GIVEN guide WHEN a PC integration is registered with the four documented fields and read back THEN the GET keys are exactly the sample\'s', async () => {
+  test("GIVEN guide WHEN a PC integration is registered with the four documented fields and read back THEN the GET keys are exactly the sample's", async () => {
     const s = await startSim('guide');
     const reg = await http('POST', '/partner-integration/aws/s3/pc', { json: pcBody(), headers: { accept: '*/*' } });
     expect(reg.status).toBe(201);
@@ -657,15 +765,42 @@ describe('the guide dialect', () => {
   test('GIVEN guide WHEN running through the VM and CIPS calls THEN each answers the guide reading', async () => {
     const s = await startSim('guide');
     expect((await http('GET', '/partner-integration/aws/s3/vm')).text).toBe('');
-    const { integrationId } = (await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody({ colour: 'ignored' }) })).json();
-    expect((await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody({ name: 'second' }) })).status).toBe(409);
-    const put = await http('PUT', `/partner-integration/aws/s3/${integrationId}/vm`, { json: { name: 'vm-integration', roleArn: vmBody().roleArn, regenerateExternalId: true } });
-    expect(put.json()).toEqual({ messsage: 'AWS S3 VM integration successfully updated.', externalId: s.integration('vm', integrationId)!.externalId });
-    expect((await http('POST', '/pcas/cips/config/policy', { json: [{ policy: [4771746] }], headers: { accept: 'application/json' } })).status).toBe(406);
-    expect((await http('POST', '/pcas/cips/config/policy', { json: [{ policy: [4771746] }], headers: { accept: '*/*' } })).status).toBe(202);
-    expect((await http('POST', '/pcas/cips/config/policy', { json: [{ policy: [4771746] }], headers: { accept: '*/*' } })).status).toBe(400);
-    expect((await http('GET', '/pcas/cips/config', { headers: { accept: '*/*' } })).json()).toMatchObject({ policyList: [4771746], filter: null });
-    expect((await http('DELETE', '/pcas/cips/config', { json: [{ policy: [4771746] }], headers: { accept: '*/*' } })).status).toBe(202);
+    const { integrationId } = (
+      await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody({ colour: 'ignored' }) })
+    ).json();
+    expect((await http('POST', '/partner-integration/aws/s3/vm', { json: vmBody({ name: 'second' }) })).status).toBe(
+      409,
+    );
+    const put = await http('PUT', `/partner-integration/aws/s3/${integrationId}/vm`, {
+      json: { name: 'vm-integration', roleArn: vmBody().roleArn, regenerateExternalId: true },
+    });
+    expect(put.json()).toEqual({
+      messsage: 'AWS S3 VM integration successfully updated.',
+      externalId: s.integration('vm', integrationId)!.externalId,
+    });
+    expect(
+      (
+        await http('POST', '/pcas/cips/config/policy', {
+          json: [{ policy: [4771746] }],
+          headers: { accept: 'application/json' },
+        })
+      ).status,
+    ).toBe(406);
+    expect(
+      (await http('POST', '/pcas/cips/config/policy', { json: [{ policy: [4771746] }], headers: { accept: '*/*' } }))
+        .status,
+    ).toBe(202);
+    expect(
+      (await http('POST', '/pcas/cips/config/policy', { json: [{ policy: [4771746] }], headers: { accept: '*/*' } }))
+        .status,
+    ).toBe(400);
+    expect((await http('GET', '/pcas/cips/config', { headers: { accept: '*/*' } })).json()).toMatchObject({
+      policyList: [4771746],
+      filter: null,
+    });
+    expect(
+      (await http('DELETE', '/pcas/cips/config', { json: [{ policy: [4771746] }], headers: { accept: '*/*' } })).status,
+    ).toBe(202);
     expect((await http('GET', '/pcas/cips/config')).text).toBe('{}');
   });
 });

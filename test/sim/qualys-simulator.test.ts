@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { DEFAULT_USER, QualysSimulator, SimulatorOptions } from '../../sim/qualys-simulator';
+import { DEFAULT_USER, QualysSimulator, type SimulatorOptions } from '../../sim/qualys-simulator';
 
 interface Res {
   status: number;
@@ -101,7 +101,9 @@ describe('POST /auth', () => {
   });
 
   test('GIVEN a JSON body WHEN authenticating THEN 415', async () => {
-    const res = await http('POST', '/auth', { json: { username: 'qualys-user', password: DEFAULT_USER.password, token: true } });
+    const res = await http('POST', '/auth', {
+      json: { username: 'qualys-user', password: DEFAULT_USER.password, token: true },
+    });
     expect(res.status).toBe(415);
   });
 
@@ -142,7 +144,9 @@ describe('POST /auth', () => {
 
   test('GIVEN a login WHEN calls are inspected THEN the /auth body (the password) is not recorded', async () => {
     await login();
-    expect(sim.calls).toEqual([expect.objectContaining({ method: 'POST', path: '/auth', status: 200, body: undefined })]);
+    expect(sim.calls).toEqual([
+      expect.objectContaining({ method: 'POST', path: '/auth', status: 200, body: undefined }),
+    ]);
     expect(JSON.stringify(sim.calls)).not.toContain(DEFAULT_USER.password);
   });
 });
@@ -249,8 +253,17 @@ describe('VM integrations', () => {
         errorEmails: ['a@example.com', 'b@example.com'],
       }),
     });
-    expect(first.json()).toMatchObject({ minSeverity: 1, baseCategory: 'IG', compressData: false, sendAlerts: true, errorEmails: ['a@example.com', 'b@example.com'] });
-    const second = await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody({ name: 'other' }) });
+    expect(first.json()).toMatchObject({
+      minSeverity: 1,
+      baseCategory: 'IG',
+      compressData: false,
+      sendAlerts: true,
+      errorEmails: ['a@example.com', 'b@example.com'],
+    });
+    const second = await http('POST', '/partner-integration/aws/s3/vm', {
+      token: jwt,
+      json: vmBody({ name: 'other' }),
+    });
     expect(second.json().integrationId).toBeGreaterThan(first.json().integrationId);
     expect(second.json().externalId).not.toBe(first.json().externalId);
   });
@@ -274,7 +287,10 @@ describe('VM integrations', () => {
     ['an unknown baseCategory', { baseCategory: 'High' }],
     ['compressData as a string', { compressData: 'true' }],
     ['sendVulnInfo as null', { sendVulnInfo: null }],
-    ['six errorEmails', { sendAlerts: true, errorEmails: ['1@a.io', '2@a.io', '3@a.io', '4@a.io', '5@a.io', '6@a.io'] }],
+    [
+      'six errorEmails',
+      { sendAlerts: true, errorEmails: ['1@a.io', '2@a.io', '3@a.io', '4@a.io', '5@a.io', '6@a.io'] },
+    ],
     ['an invalid email', { sendAlerts: true, errorEmails: ['not-an-email'] }],
     ['errorEmails as a comma-separated string', { sendAlerts: true, errorEmails: 'a@b.io,c@d.io' }],
     ['sendAlerts true without errorEmails', { sendAlerts: true }],
@@ -312,10 +328,16 @@ describe('VM integrations', () => {
 
   test('GIVEN an existing VM integration WHEN another registers its name THEN 409; a PC integration may use it', async () => {
     await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody() });
-    const clash = await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody({ bucketName: 'another-bucket' }) });
+    const clash = await http('POST', '/partner-integration/aws/s3/vm', {
+      token: jwt,
+      json: vmBody({ bucketName: 'another-bucket' }),
+    });
     expect(clash.status).toBe(409);
     expect(sim.integrations('vm')).toHaveLength(1);
-    expect((await http('POST', '/partner-integration/aws/s3/pc', { token: jwt, json: pcBody({ name: 'vm-integration' }) })).status).toBe(200);
+    expect(
+      (await http('POST', '/partner-integration/aws/s3/pc', { token: jwt, json: pcBody({ name: 'vm-integration' }) }))
+        .status,
+    ).toBe(200);
   });
 
   test('GIVEN no integrations WHEN listing THEN 200 []', async () => {
@@ -392,12 +414,33 @@ describe('VM integrations', () => {
 
     test('GIVEN another VM integration WHEN updating to its name THEN 409; keeping its own name is fine', async () => {
       await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody({ name: 'taken' }) });
-      expect((await http('PUT', `/partner-integration/aws/s3/${id}/vm`, { token: jwt, json: { roleArn: ROLE_ARN, name: 'taken' } })).status).toBe(409);
-      expect((await http('PUT', `/partner-integration/aws/s3/${id}/vm`, { token: jwt, json: { roleArn: ROLE_ARN, name: 'vm-integration' } })).status).toBe(200);
+      expect(
+        (
+          await http('PUT', `/partner-integration/aws/s3/${id}/vm`, {
+            token: jwt,
+            json: { roleArn: ROLE_ARN, name: 'taken' },
+          })
+        ).status,
+      ).toBe(409);
+      expect(
+        (
+          await http('PUT', `/partner-integration/aws/s3/${id}/vm`, {
+            token: jwt,
+            json: { roleArn: ROLE_ARN, name: 'vm-integration' },
+          })
+        ).status,
+      ).toBe(200);
     });
 
     test('GIVEN an unknown id WHEN updating THEN 404', async () => {
-      expect((await http('PUT', '/partner-integration/aws/s3/4242/vm', { token: jwt, json: { roleArn: ROLE_ARN, name: 'x' } })).status).toBe(404);
+      expect(
+        (
+          await http('PUT', '/partner-integration/aws/s3/4242/vm', {
+            token: jwt,
+            json: { roleArn: ROLE_ARN, name: 'x' },
+          })
+        ).status,
+      ).toBe(404);
     });
   });
 
@@ -409,7 +452,9 @@ describe('VM integrations', () => {
         return { ok: true };
       };
       const created = (await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody() })).json();
-      const res = await http('PATCH', `/partner-integration/aws/s3/${created.integrationId}/vm/validate`, { token: jwt });
+      const res = await http('PATCH', `/partner-integration/aws/s3/${created.integrationId}/vm/validate`, {
+        token: jwt,
+      });
       expect(res.status).toBe(200);
       expect(res.json()).toEqual({ messsage: 'AWS S3 VM integration successfully validated.' });
       expect(seen).toEqual([[ROLE_ARN, created.externalId]]);
@@ -419,7 +464,9 @@ describe('VM integrations', () => {
     test('GIVEN the trust checker refuses WHEN validating THEN 400 naming the role and reason, still not validated', async () => {
       sim.trustChecker = () => ({ ok: false, reason: 'the trust policy lacks the external ID' });
       const created = (await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody() })).json();
-      const res = await http('PATCH', `/partner-integration/aws/s3/${created.integrationId}/vm/validate`, { token: jwt });
+      const res = await http('PATCH', `/partner-integration/aws/s3/${created.integrationId}/vm/validate`, {
+        token: jwt,
+      });
       expect(res.status).toBe(400);
       expect(res.json()).toEqual({
         messsage: `Unable to assume role ${ROLE_ARN} with the provided external ID: the trust policy lacks the external ID`,
@@ -433,7 +480,9 @@ describe('VM integrations', () => {
   });
 
   test('GIVEN an integration WHEN deleting it twice THEN 200 messsage, then 404', async () => {
-    const { integrationId } = (await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody() })).json();
+    const { integrationId } = (
+      await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody() })
+    ).json();
     const res = await http('DELETE', `/partner-integration/aws/s3/${integrationId}/vm`, { token: jwt });
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ messsage: 'AWS S3 VM integration successfully deleted.' });
@@ -469,7 +518,9 @@ describe('PC integrations', () => {
     ['compressData as a number', { compressData: 1 }],
     ['no roleArn', { roleArn: undefined }],
   ])('GIVEN %s WHEN registering THEN 400', async (_case, overrides) => {
-    expect((await http('POST', '/partner-integration/aws/s3/pc', { token: jwt, json: pcBody(overrides) })).status).toBe(400);
+    expect((await http('POST', '/partner-integration/aws/s3/pc', { token: jwt, json: pcBody(overrides) })).status).toBe(
+      400,
+    );
   });
 
   test('GIVEN a PC integration WHEN registering its name again THEN 409', async () => {
@@ -478,7 +529,9 @@ describe('PC integrations', () => {
   });
 
   test('GIVEN a PC integration WHEN updated, validated and deleted THEN the PC messsages come back', async () => {
-    const { integrationId: id, externalId } = (await http('POST', '/partner-integration/aws/s3/pc', { token: jwt, json: pcBody() })).json();
+    const { integrationId: id, externalId } = (
+      await http('POST', '/partner-integration/aws/s3/pc', { token: jwt, json: pcBody() })
+    ).json();
     const put = await http('PUT', `/partner-integration/aws/s3/${id}/pc`, {
       token: jwt,
       json: { ...pcBody({ compressData: false }), regenerateExternalId: true },
@@ -486,7 +539,10 @@ describe('PC integrations', () => {
     expect(put.json()).toEqual({ messsage: 'AWS S3 PC integration successfully updated.' });
     expect(sim.integration('pc', id)).toMatchObject({ compressData: false, integrationValidated: false });
     expect(sim.integration('pc', id)?.externalId).not.toBe(externalId);
-    expect((await http('PUT', `/partner-integration/aws/s3/${id}/pc`, { token: jwt, json: pcBody({ sendAlerts: false }) })).status).toBe(400);
+    expect(
+      (await http('PUT', `/partner-integration/aws/s3/${id}/pc`, { token: jwt, json: pcBody({ sendAlerts: false }) }))
+        .status,
+    ).toBe(400);
     const patch = await http('PATCH', `/partner-integration/aws/s3/${id}/pc/validate`, { token: jwt });
     expect(patch.json()).toEqual({ messsage: 'AWS S3 PC integration successfully validated.' });
     const list = await http('GET', '/partner-integration/aws/s3/pc', { token: jwt });
@@ -509,7 +565,10 @@ describe('CIPS', () => {
   });
 
   test('GIVEN policies in the guide shape WHEN added THEN 202 text, and the config lists them sorted', async () => {
-    const res = await http('POST', '/pcas/cips/config/policy', { token: jwt, json: [{ policy: [4771746, 3606517, 4342692, 1109776] }] });
+    const res = await http('POST', '/pcas/cips/config/policy', {
+      token: jwt,
+      json: [{ policy: [4771746, 3606517, 4342692, 1109776] }],
+    });
     expect(res.status).toBe(202);
     expect(res.text).toBe('Policy added successfully.');
     const config = await http('GET', '/pcas/cips/config', { token: jwt });
@@ -547,8 +606,12 @@ describe('CIPS', () => {
 
   test('GIVEN 99 policies WHEN adding 2 more THEN 400 (max 100); adding 1 succeeds', async () => {
     sim.seedCips({ policies: Array.from({ length: 99 }, (_, i) => i + 1) });
-    expect((await http('POST', '/pcas/cips/config/policy', { token: jwt, json: [{ policy: [500, 501] }] })).status).toBe(400);
-    expect((await http('POST', '/pcas/cips/config/policy', { token: jwt, json: [{ policy: [500] }] })).status).toBe(202);
+    expect(
+      (await http('POST', '/pcas/cips/config/policy', { token: jwt, json: [{ policy: [500, 501] }] })).status,
+    ).toBe(400);
+    expect((await http('POST', '/pcas/cips/config/policy', { token: jwt, json: [{ policy: [500] }] })).status).toBe(
+      202,
+    );
     expect(sim.cips().policies).toHaveLength(100);
   });
 
@@ -570,11 +633,19 @@ describe('CIPS', () => {
     expect(created.status).toBe(200);
     expect(created.json()).toEqual({ subscriptionId: 3068, ...filter(), lastUpdated: expect.any(String) });
     expect((await http('POST', '/pcas/cips/config', { token: jwt, json: [filter()] })).status).toBe(409);
-    const updated = await http('PUT', '/pcas/cips/config', { token: jwt, json: [filter({ includeFailPosture: false })] });
+    const updated = await http('PUT', '/pcas/cips/config', {
+      token: jwt,
+      json: [filter({ includeFailPosture: false })],
+    });
     expect(updated.status).toBe(200);
     expect(updated.json()).toMatchObject({ includeFailPosture: false });
     const config = await http('GET', '/pcas/cips/config', { token: jwt });
-    expect(config.json()).toEqual({ subscriptionId: 3068, policy: [], ...filter({ includeFailPosture: false }), lastUpdated: expect.any(String) });
+    expect(config.json()).toEqual({
+      subscriptionId: 3068,
+      policy: [],
+      ...filter({ includeFailPosture: false }),
+      lastUpdated: expect.any(String),
+    });
     expect(sim.cips()).toEqual({ policies: [], filter: filter({ includeFailPosture: false }) });
   });
 
@@ -645,7 +716,14 @@ describe('fault injection', () => {
 
   test('GIVEN a regex fault with times, status, body and headers WHEN matching calls arrive THEN it is consumed in order and skips non-matching calls', async () => {
     const jwt = await token();
-    sim.inject({ method: 'POST', path: /\/s3\/(vm|pc)$/, times: 2, status: 429, body: '{"messsage":"slow down"}', headers: { 'X-RateLimit-ToWait-Sec': '2' } });
+    sim.inject({
+      method: 'POST',
+      path: /\/s3\/(vm|pc)$/,
+      times: 2,
+      status: 429,
+      body: '{"messsage":"slow down"}',
+      headers: { 'X-RateLimit-ToWait-Sec': '2' },
+    });
     expect((await http('GET', '/partner-integration/aws/s3/vm', { token: jwt })).status).toBe(200);
     const a = await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody() });
     expect(a.status).toBe(429);
@@ -690,7 +768,9 @@ describe('fault injection', () => {
 describe('inspection and seeding', () => {
   test('GIVEN calls with ids WHEN counting THEN ids are replaced by {id}; resetCalls() empties the log', async () => {
     const jwt = await token();
-    const { integrationId } = (await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody() })).json();
+    const { integrationId } = (
+      await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody() })
+    ).json();
     await http('GET', `/partner-integration/aws/s3/${integrationId}/vm`, { token: jwt });
     await http('GET', '/partner-integration/aws/s3/99/vm', { token: jwt });
     await http('PATCH', `/partner-integration/aws/s3/${integrationId}/vm/validate`, { token: jwt });
@@ -708,10 +788,18 @@ describe('inspection and seeding', () => {
 
   test('GIVEN a seeded leftover integration WHEN listing THEN it is there with defaults, and new IDs do not collide', async () => {
     const seeded = sim.seedIntegration('vm', { integrationId: 40, name: 'leftover', roleArn: ROLE_ARN });
-    expect(seeded).toMatchObject({ integrationId: 40, name: 'leftover', minSeverity: 3, baseCategory: 'Confirmed', externalId: expect.stringMatching(EXTERNAL_ID) });
+    expect(seeded).toMatchObject({
+      integrationId: 40,
+      name: 'leftover',
+      minSeverity: 3,
+      baseCategory: 'Confirmed',
+      externalId: expect.stringMatching(EXTERNAL_ID),
+    });
     const jwt = await token();
     expect((await http('GET', '/partner-integration/aws/s3/vm', { token: jwt })).json()).toEqual([seeded]);
-    expect((await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody({ name: 'leftover' }) })).status).toBe(409);
+    expect(
+      (await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody({ name: 'leftover' }) })).status,
+    ).toBe(409);
     const created = (await http('POST', '/partner-integration/aws/s3/vm', { token: jwt, json: vmBody() })).json();
     expect(created.integrationId).toBe(41);
     const pc = sim.seedIntegration('pc', {});

@@ -8,8 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { qualysPrincipalArn } from '../../src/core/contract';
-import { FakeAws, FakeAwsOptions } from '../../sim/fake-aws';
-import { QualysSimulator, SimUser, SimulatorOptions } from '../../sim/qualys-simulator';
+import { FakeAws, type FakeAwsOptions } from '../../sim/fake-aws';
+import { QualysSimulator, type SimUser, type SimulatorOptions } from '../../sim/qualys-simulator';
 import { trustPolicy } from '../cli/harness';
 
 export const ACCOUNT = '123456789012';
@@ -150,7 +150,13 @@ export class World {
       const roleName = `${STACK}-${label}Role-ADV${kind}`;
       const roleArn = `arn:aws:iam::${ACCOUNT}:role/${roleName}`;
       const name = DEFAULT_NAME(kind);
-      const details = this.sim.seedIntegration(kind, { name, bucketName: bucket, bucketRegion: REGION, roleArn, integrationValidated: true });
+      const details = this.sim.seedIntegration(kind, {
+        name,
+        bucketName: bucket,
+        bucketRegion: REGION,
+        roleArn,
+        integrationValidated: true,
+      });
       this.aws.createRole(roleName, trustPolicy([details.externalId]));
       outputs[`${label}RoleArn`] = roleArn;
       outputs[`${label}IntegrationId`] = String(details.integrationId);
@@ -164,7 +170,12 @@ export class World {
     this.aws.setStackOutputs(STACK, outputs);
     this.sim.seedCips({
       policies: [2001, 2002],
-      filter: { includeEvidenceData: false, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true },
+      filter: {
+        includeEvidenceData: false,
+        includeFailPosture: true,
+        includePassPosture: false,
+        includeErrorPosture: true,
+      },
     });
     this.aws.putObject(bucket, 'test-file.gz', { lastModified: now - 3 * 86400_000 });
     this.aws.putObject(bucket, 'findings/2026-01-01/a.json.gz', { lastModified: now - 30 * 3600_000 });

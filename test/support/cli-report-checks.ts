@@ -1,5 +1,5 @@
 /** Shared assertions on the CLI's reports: well-formed --json, and a human summary that agrees with it. */
-import { JsonReport, Run, World, expectNoSecrets, expectWellFormed } from './cli-faults-world';
+import { type JsonReport, type Run, type World, expectNoSecrets, expectWellFormed } from './cli-faults-world';
 
 export interface FullReport extends JsonReport {
   envName?: string;
@@ -24,7 +24,8 @@ export function expectConsistent(world: World, out: { code: number; doc: JsonRep
   expect(out.code).toBe(tally.fail > 0 ? 1 : 0);
   for (const c of doc.checks) {
     expect(typeof c.durationMs).toBe('number');
-    if (c.status === 'fail' || c.status === 'warn') expect(typeof c.remedy === 'string' && c.remedy.length > 0).toBe(true);
+    if (c.status === 'fail' || c.status === 'warn')
+      expect(typeof c.remedy === 'string' && c.remedy.length > 0).toBe(true);
   }
   const ids = doc.checks.map((c) => c.id);
   expect(new Set(ids).size).toBe(ids.length);

@@ -1,10 +1,10 @@
 /**
  * In-memory stand-ins for the handler's AWS seams and clock, for unit tests of the lifecycle.
  */
-import { RoleTrustStore, SecretReader, StackStatusReader } from '../../src/core/aws';
+import type { RoleTrustStore, SecretReader, StackStatusReader } from '../../src/core/aws';
 import { Logger } from '../../src/core/log';
-import { Clock } from '../../src/core/retry';
-import { PolicyDocument } from '../../src/core/trust-policy';
+import type { Clock } from '../../src/core/retry';
+import type { PolicyDocument } from '../../src/core/trust-policy';
 
 /** Virtual time: sleep() advances it at once, so backoff schedules run instantly. */
 export class FakeClock implements Clock {
@@ -32,7 +32,9 @@ export class MemorySecrets implements SecretReader {
     this.reads++;
     const value = this.values.get(secretId);
     if (value === undefined) {
-      throw Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' });
+      throw Object.assign(new Error("Secrets Manager can't find the specified secret."), {
+        name: 'ResourceNotFoundException',
+      });
     }
     return value;
   }
@@ -48,11 +50,15 @@ export class MemoryTrustStore implements RoleTrustStore {
   }
   async read(roleName: string): Promise<PolicyDocument> {
     const role = this.roles.get(roleName);
-    if (!role) throw Object.assign(new Error(`The role with name ${roleName} cannot be found.`), { name: 'NoSuchEntityException' });
+    if (!role)
+      throw Object.assign(new Error(`The role with name ${roleName} cannot be found.`), {
+        name: 'NoSuchEntityException',
+      });
     return structuredClone(role.policy);
   }
   async write(roleName: string, policy: PolicyDocument): Promise<void> {
-    if (!this.roles.has(roleName)) throw Object.assign(new Error(`no role ${roleName}`), { name: 'NoSuchEntityException' });
+    if (!this.roles.has(roleName))
+      throw Object.assign(new Error(`no role ${roleName}`), { name: 'NoSuchEntityException' });
     this.writes++;
     this.put(roleName, policy);
   }

@@ -5,17 +5,23 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Prop } from '../../src/core/contract';
-import { HttpRequest, HttpResponse, HttpTransport, undiciTransport } from '../../src/core/qualys/transport';
-import { LifecycleDeps } from '../../src/core/lifecycle/lifecycle';
+import {
+  type HttpRequest,
+  type HttpResponse,
+  type HttpTransport,
+  undiciTransport,
+} from '../../src/core/qualys/transport';
+import type { LifecycleDeps } from '../../src/core/lifecycle/lifecycle';
 import { externalIdsFor } from '../../src/core/trust-policy';
-import { QualysSimulator, SimulatorOptions } from '../../sim/qualys-simulator';
+import { QualysSimulator, type SimulatorOptions } from '../../sim/qualys-simulator';
 import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from './lambda-fakes';
 
 export const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
 export const USER = { username: 'adv-user', password: 'Adv3rs4rial-P@ss%&=+' };
 export const SECRET_ID = 'qualys/api-credentials';
 export const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QualysS3-dev/guid';
-export const RESPONSE_URL = 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/presigned?X-Amz-Signature=deadbeefcafe';
+export const RESPONSE_URL =
+  'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/presigned?X-Amz-Signature=deadbeefcafe';
 export const LAMBDA_BUDGET_MS = 14 * 60_000;
 export const CLEANUP_RESERVE_MS = 90_000;
 
@@ -34,7 +40,11 @@ export function pendingTrust(kind: string) {
 }
 
 /** A transport hook: return a response to short-circuit, or undefined to pass through. */
-export type Hook = (req: HttpRequest, forward: () => Promise<HttpResponse>, n: number) => Promise<HttpResponse | undefined>;
+export type Hook = (
+  req: HttpRequest,
+  forward: () => Promise<HttpResponse>,
+  n: number,
+) => Promise<HttpResponse | undefined>;
 
 export interface World {
   sim: QualysSimulator;
@@ -52,19 +62,28 @@ export interface World {
   start: number;
 }
 
-export async function makeWorld(opts: { deadlineMs?: number; sim?: Omit<SimulatorOptions, 'users' | 'trustChecker'> } = {}): Promise<World> {
+export async function makeWorld(
+  opts: { deadlineMs?: number; sim?: Omit<SimulatorOptions, 'users' | 'trustChecker'> } = {},
+): Promise<World> {
   const clock = new FakeClock();
   const trust = new MemoryTrustStore(clock);
   trust.put('vm-role', pendingTrust('vm'));
   trust.put('pc-role', pendingTrust('pc'));
-  const partial = { clock, trust, propagationMs: 0, hooks: [] as Hook[], sent: [] as HttpRequest[] } as unknown as World;
+  const partial = {
+    clock,
+    trust,
+    propagationMs: 0,
+    hooks: [] as Hook[],
+    sent: [] as HttpRequest[],
+  } as unknown as World;
   const sim = new QualysSimulator({
     ...opts.sim,
     users: [USER],
     trustChecker: (roleArn, externalId) => {
       const role = trust.roles.get(roleArn.split('/').pop()!);
       if (!role) return { ok: false, reason: 'no such role' };
-      if (clock.now() - role.changedAt < partial.propagationMs) return { ok: false, reason: 'AccessDenied (not propagated)' };
+      if (clock.now() - role.changedAt < partial.propagationMs)
+        return { ok: false, reason: 'AccessDenied (not propagated)' };
       return externalIdsFor(role.policy, QUALYS).includes(externalId)
         ? { ok: true }
         : { ok: false, reason: 'AccessDenied: the external ID does not match' };
@@ -116,10 +135,22 @@ export function assertNoSecretsIn(world: World, texts: string[]): void {
   }
 }
 
-export function props(world: World, kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function props(
+  world: World,
+  kind: 'vm' | 'pc',
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   const settings =
     kind === 'vm'
-      ? { minSeverity: 3, baseCategory: 'Confirmed', resultSectionNeeded: false, sendVulnInfo: false, compressData: true, sendAlerts: false, errorEmails: [] }
+      ? {
+          minSeverity: 3,
+          baseCategory: 'Confirmed',
+          resultSectionNeeded: false,
+          sendVulnInfo: false,
+          compressData: true,
+          sendAlerts: false,
+          errorEmails: [],
+        }
       : { compressData: true };
   const defaultName = `qs3-dev-${kind}-123456789012-us-east-1`;
   return {
@@ -156,18 +187,35 @@ const common = {
 export const createEvent = (p: Record<string, unknown>) =>
   ({ ...common, RequestType: 'Create', ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
 export const updateEvent = (physicalId: string, oldP: Record<string, unknown>, newP: Record<string, unknown>) =>
-  ({ ...common, RequestType: 'Update', PhysicalResourceId: physicalId, OldResourceProperties: oldP, ResourceProperties: newP }) as unknown as CloudFormationCustomResourceEvent;
+  ({
+    ...common,
+    RequestType: 'Update',
+    PhysicalResourceId: physicalId,
+    OldResourceProperties: oldP,
+    ResourceProperties: newP,
+  }) as unknown as CloudFormationCustomResourceEvent;
 export const deleteEvent = (physicalId: string, p: Record<string, unknown>) =>
-  ({ ...common, RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
+  ({
+    ...common,
+    RequestType: 'Delete',
+    PhysicalResourceId: physicalId,
+    ResourceProperties: p,
+  }) as unknown as CloudFormationCustomResourceEvent;
 
-export const trustedIds = (world: World, kind: string) => externalIdsFor(world.trust.roles.get(`${kind}-role`)!.policy, QUALYS);
+export const trustedIds = (world: World, kind: string) =>
+  externalIdsFor(world.trust.roles.get(`${kind}-role`)!.policy, QUALYS);
 export const callsTo = (world: World, method: string, pathPart: string | RegExp) =>
-  world.sim.calls.filter((c) => c.method === method && (typeof pathPart === 'string' ? c.path.includes(pathPart) : pathPart.test(c.path)));
+  world.sim.calls.filter(
+    (c) => c.method === method && (typeof pathPart === 'string' ? c.path.includes(pathPart) : pathPart.test(c.path)),
+  );
 
 export const isRegister = (req: HttpRequest, kind: 'vm' | 'pc' = 'vm') =>
   req.method === 'POST' && new URL(req.url).pathname === `/partner-integration/aws/s3/${kind}`;
 
 /** An undici-like network error. */
 export function networkError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code, name: code === 'UND_ERR_HEADERS_TIMEOUT' ? 'HeadersTimeoutError' : 'SocketError' });
+  return Object.assign(new Error(message), {
+    code,
+    name: code === 'UND_ERR_HEADERS_TIMEOUT' ? 'HeadersTimeoutError' : 'SocketError',
+  });
 }

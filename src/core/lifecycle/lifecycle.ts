@@ -14,21 +14,21 @@
  * Delete:  DELETE the integration (404 counts as done) and remove its CIPS policies.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   Attr,
-  CipsFilter,
-  CipsSettings,
+  type CipsFilter,
+  type CipsSettings,
   INTEGRATION_KINDS,
-  IntegrationKind,
+  type IntegrationKind,
   MAX_CIPS_POLICIES,
   MAX_INTEGRATION_NAME_LENGTH,
   PENDING_EXTERNAL_ID_PREFIX,
-  PcSettings,
+  type PcSettings,
   Prop,
-  VmSettings,
+  type VmSettings,
 } from '../contract';
-import { RoleTrustStore, SecretReader, StackStatusReader, awsCallSignal, readCredentials } from '../aws';
+import { type RoleTrustStore, type SecretReader, type StackStatusReader, awsCallSignal, readCredentials } from '../aws';
 import {
   AdoptionRefusedError,
   IntegrationError,
@@ -37,10 +37,10 @@ import {
   UnreadableAnswerError,
   errorMessage,
 } from '../errors';
-import { HttpTransport } from '../qualys/transport';
-import { Logger } from '../log';
-import { IntegrationDetails, QualysClient } from '../qualys/client';
-import { Clock, withRetries } from '../retry';
+import type { HttpTransport } from '../qualys/transport';
+import type { Logger } from '../log';
+import { type IntegrationDetails, QualysClient } from '../qualys/client';
+import { type Clock, withRetries } from '../retry';
 import { externalIdsFor, samePolicy, withExternalIds } from '../trust-policy';
 
 export interface LifecycleDeps {
@@ -99,7 +99,8 @@ export interface IntegrationSpec {
  */
 export function validationAttemptAt(attempt: number): number {
   let at = 0;
-  for (let n = 1; n <= attempt; n++) at = n === 1 ? VALIDATION_FIRST_WAIT_MS : at + Math.min(at * (VALIDATION_GROWTH - 1), VALIDATION_MAX_STEP_MS);
+  for (let n = 1; n <= attempt; n++)
+    at = n === 1 ? VALIDATION_FIRST_WAIT_MS : at + Math.min(at * (VALIDATION_GROWTH - 1), VALIDATION_MAX_STEP_MS);
   return Math.round(at);
 }
 export const VALIDATION_FIRST_WAIT_MS = 3_000;
@@ -115,7 +116,9 @@ export const VALIDATION_MAX_STEP_MS = 30_000;
 function isNotYet(error: unknown): boolean {
   if (error instanceof NotValidatedYet) return true;
   if (!(error instanceof QualysApiError)) return false;
-  return error.status === 429 || error.status >= 500 || (error.status >= 400 && ![401, 403, 404].includes(error.status));
+  return (
+    error.status === 429 || error.status >= 500 || (error.status >= 400 && ![401, 403, 404].includes(error.status))
+  );
 }
 
 /** A validation answer that did not say yes. */
@@ -187,7 +190,11 @@ async function create(
     }
     // A foreign integration is put back as it was if this create, or the stack's create, fails.
     if (foreign) adoptedFrom = originalBody(spec.kind, existing);
-    deps.log.info('adopting the existing integration', { integrationId: existing.integrationId, name: spec.name, foreign });
+    deps.log.info('adopting the existing integration', {
+      integrationId: existing.integrationId,
+      name: spec.name,
+      foreign,
+    });
     const adopted = await adopt(qualys, spec, { ...existing, integrationId: existing.integrationId }, deps);
     details = adopted.details;
     registered = adopted.registered;
@@ -222,7 +229,13 @@ async function create(
   }
   const owned = new Set(inherited.ownedPolicies ?? []);
   const keptPolicies = cips.keptPolicies.filter((p) => !owned.has(p));
-  return result(spec, id, { adoptedFrom, keptPolicies, externalId: recordedExternalId }, adoptedFrom !== undefined, deps);
+  return result(
+    spec,
+    id,
+    { adoptedFrom, keptPolicies, externalId: recordedExternalId },
+    adoptedFrom !== undefined,
+    deps,
+  );
 }
 
 /**
@@ -239,10 +252,19 @@ async function registerOrExplain(
     return await qualys.register(spec.kind, registerBody(spec));
   } catch (error) {
     const others = listed.filter((i) => i.name !== spec.name);
-    const refused = error instanceof QualysApiError && error.status >= 400 && error.status < 500 && ![401, 403, 429].includes(error.status);
+    const refused =
+      error instanceof QualysApiError &&
+      error.status >= 400 &&
+      error.status < 500 &&
+      ![401, 403, 429].includes(error.status);
     if (!refused || others.length === 0) throw error;
     const kind = spec.kind.toUpperCase();
-    const named = others.map((o) => `"${o.name ?? '?'}"${o.integrationId ? ` (ID ${o.integrationId})` : ''} for bucket ${o.bucketName ?? '?'}`).join(', ');
+    const named = others
+      .map(
+        (o) =>
+          `"${o.name ?? '?'}"${o.integrationId ? ` (ID ${o.integrationId})` : ''} for bucket ${o.bucketName ?? '?'}`,
+      )
+      .join(', ');
     // Adopting needs the ID: where Qualys lists the integration without one, that choice is not there.
     const adoptable = others.length === 1 && others[0].integrationId !== undefined;
     const choices = adoptable
@@ -270,14 +292,22 @@ async function putPcSettings(
   const wanted = (spec.settings as PcSettings).compressData;
   const held = details.compressData ?? (await qualys.getIntegration('pc', details.integrationId))?.compressData ?? true;
   if (held === wanted) return details;
-  const out = await qualys.update('pc', details.integrationId, { ...integrationBody(spec), regenerateExternalId: false });
-  if (!out.found) throw new IntegrationError(`PC integration ${details.integrationId} vanished right after it was registered; deploy again`);
+  const out = await qualys.update('pc', details.integrationId, {
+    ...integrationBody(spec),
+    regenerateExternalId: false,
+  });
+  if (!out.found)
+    throw new IntegrationError(
+      `PC integration ${details.integrationId} vanished right after it was registered; deploy again`,
+    );
   return { ...details, compressData: wanted, externalId: details.externalId ?? out.externalId };
 }
 
 /** An integration of the configured name is ours when it carries our default name or points at our role or bucket. */
 function belongsToThisStack(existing: IntegrationDetails, spec: IntegrationSpec): boolean {
-  return existing.name === spec.defaultName || existing.roleArn === spec.roleArn || existing.bucketName === spec.bucketName;
+  return (
+    existing.name === spec.defaultName || existing.roleArn === spec.roleArn || existing.bucketName === spec.bucketName
+  );
 }
 
 async function adopt(
@@ -286,22 +316,40 @@ async function adopt(
   existing: IntegrationDetails & { integrationId: string },
   deps: LifecycleDeps,
 ): Promise<{ details: IntegrationDetails & { integrationId: string }; registered: boolean }> {
-  const updated = await qualys.update(spec.kind, existing.integrationId, { ...integrationBody(spec), regenerateExternalId: false });
+  const updated = await qualys.update(spec.kind, existing.integrationId, {
+    ...integrationBody(spec),
+    regenerateExternalId: false,
+  });
   if (!updated.found) {
-    deps.log.warn('the integration to adopt vanished; registering a new one', { integrationId: existing.integrationId });
+    deps.log.warn('the integration to adopt vanished; registering a new one', {
+      integrationId: existing.integrationId,
+    });
     return { details: await qualys.register(spec.kind, registerBody(spec)), registered: true };
   }
   const details = await qualys.getIntegration(spec.kind, existing.integrationId);
-  if (!details) throw new IntegrationError(`Integration ${existing.integrationId} vanished while it was being adopted; deploy again`);
+  if (!details)
+    throw new IntegrationError(
+      `Integration ${existing.integrationId} vanished while it was being adopted; deploy again`,
+    );
   return {
-    details: { ...details, integrationId: existing.integrationId, externalId: updated.externalId ?? details.externalId ?? existing.externalId },
+    details: {
+      ...details,
+      integrationId: existing.integrationId,
+      externalId: updated.externalId ?? details.externalId ?? existing.externalId,
+    },
     registered: false,
   };
 }
 
 /** The register/update fields of an integration as Qualys reported them, to put it back later. */
 function originalBody(kind: IntegrationKind, existing: IntegrationDetails): Record<string, unknown> {
-  const fields = ['name', 'bucketName', 'bucketRegion', 'roleArn', ...Object.keys(kind === 'vm' ? VM_SETTING_FIELDS : PC_SETTING_FIELDS)];
+  const fields = [
+    'name',
+    'bucketName',
+    'bucketRegion',
+    'roleArn',
+    ...Object.keys(kind === 'vm' ? VM_SETTING_FIELDS : PC_SETTING_FIELDS),
+  ];
   return Object.fromEntries(fields.filter((f) => existing[f] !== undefined).map((f) => [f, existing[f]]));
 }
 const VM_SETTING_FIELDS: Record<keyof VmSettings, true> = {
@@ -316,9 +364,18 @@ const VM_SETTING_FIELDS: Record<keyof VmSettings, true> = {
 const PC_SETTING_FIELDS: Record<keyof PcSettings, true> = { compressData: true };
 
 /** Puts an adopted foreign integration back as it was before this stack changed it. */
-async function restoreAdopted(qualys: QualysClient, spec: IntegrationSpec, id: string, original: Record<string, unknown>, deps: LifecycleDeps): Promise<void> {
+async function restoreAdopted(
+  qualys: QualysClient,
+  spec: IntegrationSpec,
+  id: string,
+  original: Record<string, unknown>,
+  deps: LifecycleDeps,
+): Promise<void> {
   const { found } = await qualys.update(spec.kind, id, { ...original, regenerateExternalId: false });
-  deps.log.info(found ? 'put the adopted integration back as it was' : 'the adopted integration is gone; nothing to put back', { integrationId: id });
+  deps.log.info(
+    found ? 'put the adopted integration back as it was' : 'the adopted integration is gone; nothing to put back',
+    { integrationId: id },
+  );
 }
 
 /**
@@ -335,7 +392,11 @@ async function undoCreate(
   deps: LifecycleDeps,
 ): Promise<Error> {
   const { id } = done;
-  deps.log.warn('create failed; undoing it', { integrationId: id, registered: done.registered, error: errorMessage(cause) });
+  deps.log.warn('create failed; undoing it', {
+    integrationId: id,
+    registered: done.registered,
+    error: errorMessage(cause),
+  });
   const undone: string[] = [];
   const leftovers: string[] = [];
   if (!done.adoptedFrom) {
@@ -345,7 +406,9 @@ async function undoCreate(
         `The ${spec.kind.toUpperCase()} integration it had ${done.registered ? 'registered' : 'taken over from an earlier deploy of this environment'} (ID ${id}) was deregistered again.`,
       );
     } catch (error) {
-      leftovers.push(`integration ${id} could not be deregistered (${errorMessage(error)}); delete it in Qualys by hand`);
+      leftovers.push(
+        `integration ${id} could not be deregistered (${errorMessage(error)}); delete it in Qualys by hand`,
+      );
     }
   } else {
     try {
@@ -386,7 +449,9 @@ async function update(
   const settingsChanged = JSON.stringify(integrationBody(old)) !== JSON.stringify(integrationBody(spec));
   const rotate = old.rotation !== spec.rotation;
   const trustReset =
-    old.trustFingerprint !== spec.trustFingerprint || old.roleName !== spec.roleName || old.principalArn !== spec.principalArn;
+    old.trustFingerprint !== spec.trustFingerprint ||
+    old.roleName !== spec.roleName ||
+    old.principalArn !== spec.principalArn;
   const cipsChanged = spec.kind === 'pc' && JSON.stringify(old.cips) !== JSON.stringify(spec.cips);
   if (!settingsChanged && !rotate && !trustReset && !cipsChanged) {
     deps.log.info('nothing to change in Qualys', { integrationId: id });
@@ -410,7 +475,9 @@ async function update(
     const details = await qualys.getIntegration(spec.kind, id);
     if (!details) return reregister(spec, id, deps);
     if (regenerate && !answeredExternalId && !details.externalId) {
-      const owned = current.record.incomplete ? [] : old.cips.policies.filter((p) => !(current.record.keptPolicies ?? []).includes(p));
+      const owned = current.record.incomplete
+        ? []
+        : old.cips.policies.filter((p) => !(current.record.keptPolicies ?? []).includes(p));
       return replaceForNewExternalId(qualys, spec, id, owned, deps);
     }
     const known = { ...details, integrationId: id, externalId: answeredExternalId ?? details.externalId };
@@ -459,7 +526,9 @@ async function replaceForNewExternalId(
   ownedPolicies: readonly number[],
   deps: LifecycleDeps,
 ): Promise<LifecycleResult> {
-  deps.log.warn('Qualys did not report the regenerated external ID; replacing the integration to get one', { integrationId: id });
+  deps.log.warn('Qualys did not report the regenerated external ID; replacing the integration to get one', {
+    integrationId: id,
+  });
   await qualys.delete(spec.kind, id);
   return create(spec, deps, { ownedPolicies });
 }
@@ -468,11 +537,12 @@ async function isRollingBack(stackId: string, deps: LifecycleDeps): Promise<bool
   try {
     return (await deps.stacks.status(stackId, awsCall(deps)))?.includes('ROLLBACK') ?? false;
   } catch (error) {
-    deps.log.warn('could not read the stack status; treating this update as a forward one', { error: errorMessage(error) });
+    deps.log.warn('could not read the stack status; treating this update as a forward one', {
+      error: errorMessage(error),
+    });
     return false;
   }
 }
-
 
 async function reregister(spec: IntegrationSpec, goneId: string, deps: LifecycleDeps): Promise<LifecycleResult> {
   deps.log.warn('the integration no longer exists in Qualys (deleted outside this stack); registering it again', {
@@ -514,9 +584,16 @@ async function remove(spec: IntegrationSpec, physicalId: string, stackId: string
  * there (never one that was in CIPS before it was created), and only when no other PC
  * integration is left that may use them: another environment may rely on the same policies.
  */
-async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, current: PhysicalId, deps: LifecycleDeps): Promise<void> {
+async function releaseCipsPolicies(
+  qualys: QualysClient,
+  spec: IntegrationSpec,
+  current: PhysicalId,
+  deps: LifecycleDeps,
+): Promise<void> {
   if (current.record.incomplete) {
-    deps.log.warn('keeping the CIPS policies: this resource did not record which ones it added', { policies: spec.cips.policies });
+    deps.log.warn('keeping the CIPS policies: this resource did not record which ones it added', {
+      policies: spec.cips.policies,
+    });
     return;
   }
   const kept = new Set(current.record.keptPolicies ?? []);
@@ -532,7 +609,10 @@ async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, 
   }
   const config = await qualys.getCipsConfig();
   if (!config.readable) {
-    deps.log.warn('keeping the CIPS policies: the CIPS configuration could not be read', { policies: ours, reading: config.reading });
+    deps.log.warn('keeping the CIPS policies: the CIPS configuration could not be read', {
+      policies: ours,
+      reading: config.reading,
+    });
     return;
   }
   const present = new Set(config.policies);
@@ -549,8 +629,14 @@ async function releaseCipsPolicies(qualys: QualysClient, spec: IntegrationSpec, 
  * registered, one of its name is this one; once it is deleted, one of its name is another (a
  * replacement registered by an update, say).
  */
-async function otherPcIntegrations(qualys: QualysClient, id: string, spec: IntegrationSpec, stillRegistered: boolean): Promise<string[]> {
-  const isThis = (i: IntegrationDetails) => (i.integrationId !== undefined ? i.integrationId === id : stillRegistered && i.name === spec.name);
+async function otherPcIntegrations(
+  qualys: QualysClient,
+  id: string,
+  spec: IntegrationSpec,
+  stillRegistered: boolean,
+): Promise<string[]> {
+  const isThis = (i: IntegrationDetails) =>
+    i.integrationId !== undefined ? i.integrationId === id : stillRegistered && i.name === spec.name;
   return (await qualys.listIntegrations('pc')).filter((i) => !isThis(i)).map((o) => o.name ?? o.integrationId ?? '?');
 }
 
@@ -566,7 +652,9 @@ async function otherPcIntegrationsOrUnknown(
     return await otherPcIntegrations(qualys, id, spec, stillRegistered);
   } catch (error) {
     if (!(error instanceof UnreadableAnswerError)) throw error;
-    deps.log.warn('the PC integration list could not be read; assuming others may use the CIPS policies', { error: errorMessage(error) });
+    deps.log.warn('the PC integration list could not be read; assuming others may use the CIPS policies', {
+      error: errorMessage(error),
+    });
     return ['(unknown: the list could not be read)'];
   }
 }
@@ -620,7 +708,8 @@ async function learnExternalId(
   // tells whether later events can rely on it or need the recorded one.
   if (known.externalId && spec.kind === 'vm') return { value: known.externalId, inDetails: true };
   const details = options.details ?? (await qualys.getIntegration(spec.kind, id));
-  if (!details) throw new IntegrationError(`Integration ${id} vanished from Qualys while it was being set up; deploy again`);
+  if (!details)
+    throw new IntegrationError(`Integration ${id} vanished from Qualys while it was being set up; deploy again`);
   if (known.externalId) return { value: known.externalId, inDetails: details.externalId === known.externalId };
   if (details.externalId) return { value: details.externalId, inDetails: true };
   if (options.trustPolicyHoldsIt !== false) {
@@ -628,7 +717,9 @@ async function learnExternalId(
       (e) => !e.startsWith(PENDING_EXTERNAL_ID_PREFIX),
     );
     if (trusted.length === 1) {
-      deps.log.info('Qualys did not report the external ID; using the one the role already trusts', { integrationId: id });
+      deps.log.info('Qualys did not report the external ID; using the one the role already trusts', {
+        integrationId: id,
+      });
       return { value: trusted[0], inDetails: false };
     }
   }
@@ -641,7 +732,9 @@ async function learnExternalId(
   if (options.mayRegenerate) {
     const out = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: true });
     if (out.externalId) {
-      deps.log.info('Qualys did not report the external ID; regenerated it and took the new one from the answer', { integrationId: id });
+      deps.log.info('Qualys did not report the external ID; regenerated it and took the new one from the answer', {
+        integrationId: id,
+      });
       return { value: out.externalId, inDetails: false };
     }
   }
@@ -671,10 +764,17 @@ async function applyExternalId(spec: IntegrationSpec, externalId: string, deps: 
  * 403, 404). A yes is an answer that says so, or an unclear 2xx followed by a read-back that
  * shows `integrationValidated: true`: a 200 is not enough by itself.
  */
-async function validateUntilReady(qualys: QualysClient, spec: IntegrationSpec, id: string, deps: LifecycleDeps): Promise<void> {
+async function validateUntilReady(
+  qualys: QualysClient,
+  spec: IntegrationSpec,
+  id: string,
+  deps: LifecycleDeps,
+): Promise<void> {
   const started = deps.clock.now();
   const deadline = Math.min(started + spec.validationTimeoutMs, deps.deadline);
-  const delayFor = deps.validationDelayMs ?? ((attempt: number) => Math.max(0, started + validationAttemptAt(attempt) - deps.clock.now()));
+  const delayFor =
+    deps.validationDelayMs ??
+    ((attempt: number) => Math.max(0, started + validationAttemptAt(attempt) - deps.clock.now()));
   let attempts = 0;
   try {
     const message = await withRetries(
@@ -690,13 +790,18 @@ async function validateUntilReady(qualys: QualysClient, spec: IntegrationSpec, i
         isRetryable: isNotYet,
         requestedDelayMs: (e) => (e instanceof QualysApiError ? e.retryAfterMs : undefined),
         onRetry: (e, attempt, delayMs) =>
-          deps.log.info('not validated yet; waiting for IAM to propagate', { attempt, delayMs, answer: errorMessage(e) }),
+          deps.log.info('not validated yet; waiting for IAM to propagate', {
+            attempt,
+            delayMs,
+            answer: errorMessage(e),
+          }),
       },
       async () => {
         attempts++;
         const answer = await qualys.validate(spec.kind, id);
         if (answer.verdict === 'validated') return answer.message;
-        if (answer.verdict === 'unclear' && (await qualys.getIntegration(spec.kind, id))?.integrationValidated === true) return answer.message;
+        if (answer.verdict === 'unclear' && (await qualys.getIntegration(spec.kind, id))?.integrationValidated === true)
+          return answer.message;
         throw new NotValidatedYet(answer.status, answer.message);
       },
     );
@@ -746,7 +851,13 @@ async function syncCips(
     readonly outcome?: CipsOutcome;
   } = {},
 ): Promise<void> {
-  const { previouslyManaged = [], keptPolicies = [], integrationId, spec, outcome = { added: [], keptPolicies: [] } } = options;
+  const {
+    previouslyManaged = [],
+    keptPolicies = [],
+    integrationId,
+    spec,
+    outcome = { added: [], keptPolicies: [] },
+  } = options;
   if (desired.policies.length === 0 && previouslyManaged.length === 0 && !desired.filter) return;
   const current = await qualys.getCipsConfig();
   if (!current.readable) {
@@ -755,7 +866,7 @@ async function syncCips(
       throw new IntegrationError(
         `The CIPS configuration Qualys answered could not be read (${current.reading}), so the configured "pc.filter" was not applied: ` +
           'it would overwrite a subscription-wide filter this tool cannot see. Remove "pc.filter" to leave the filter to the Qualys UI, ' +
-          'and report the answer\'s shape to the project.',
+          "and report the answer's shape to the project.",
       );
     }
     if (desired.policies.length > 0) await qualys.addCipsPolicies(desired.policies);
@@ -770,7 +881,9 @@ async function syncCips(
   const present = new Set(current.policies);
   const toAdd = desired.policies.filter((p) => !present.has(p));
   outcome.keptPolicies.push(...desired.policies.filter((p) => present.has(p)));
-  let toRemove = previouslyManaged.filter((p) => present.has(p) && !desired.policies.includes(p) && !keptPolicies.includes(p));
+  let toRemove = previouslyManaged.filter(
+    (p) => present.has(p) && !desired.policies.includes(p) && !keptPolicies.includes(p),
+  );
   if (toRemove.length > 0 && integrationId !== undefined && spec) {
     const others = await otherPcIntegrationsOrUnknown(qualys, integrationId, spec, true, deps);
     if (others.length > 0) {
@@ -799,7 +912,11 @@ async function syncCips(
       await qualys.updateCipsFilter(desired.filter);
     }
   }
-  deps.log.info('CIPS in the configured state', { added: toAdd, removed: toRemove, filter: desired.filter ? 'managed' : 'untouched' });
+  deps.log.info('CIPS in the configured state', {
+    added: toAdd,
+    removed: toRemove,
+    filter: desired.filter ? 'managed' : 'untouched',
+  });
 }
 
 /** No filter was read: create one, or update it when Qualys says one exists after all. */
@@ -869,7 +986,13 @@ const MAX_PHYSICAL_ID_LENGTH = 1000;
  * same ID would look like no replacement to CloudFormation, which would then never delete
  * the integration on the old platform.
  */
-function result(spec: IntegrationSpec, id: string, record: CreateRecord, foreign: boolean, deps: LifecycleDeps): LifecycleResult {
+function result(
+  spec: IntegrationSpec,
+  id: string,
+  record: CreateRecord,
+  foreign: boolean,
+  deps: LifecycleDeps,
+): LifecycleResult {
   const base = `${spec.kind}:${id}@${new URL(spec.gatewayUrl).host}${foreign ? ADOPTED_SUFFIX : ''}`;
   const compact: CreateRecord = {
     ...(record.adoptedFrom ? { adoptedFrom: record.adoptedFrom } : {}),
@@ -878,9 +1001,12 @@ function result(spec: IntegrationSpec, id: string, record: CreateRecord, foreign
   };
   let physicalId = Object.keys(compact).length === 0 ? base : `${base}~${encodeRecord(compact)}`;
   if (physicalId.length > MAX_PHYSICAL_ID_LENGTH) {
-    deps.log.warn('the create record does not fit the physical ID; this resource will remove no CIPS policy and put nothing back', {
-      integrationId: id,
-    });
+    deps.log.warn(
+      'the create record does not fit the physical ID; this resource will remove no CIPS policy and put nothing back',
+      {
+        integrationId: id,
+      },
+    );
     physicalId = `${base}~${encodeRecord({ incomplete: true })}`;
   }
   return { PhysicalResourceId: physicalId, Data: { [Attr.IntegrationId]: id, [Attr.IntegrationName]: spec.name } };
@@ -908,7 +1034,12 @@ function decodeRecord(text: string | undefined): CreateRecord {
 export function parsePhysicalId(physicalId: string | undefined): PhysicalId | undefined {
   const match = /^(vm|pc):([^:@~]+)(?:@[^\s~]+?)?(:adopted)?(?:~([A-Za-z0-9_-]+))?$/.exec(physicalId ?? '');
   if (!match) return undefined;
-  return { kind: match[1] as IntegrationKind, id: match[2], foreign: match[3] !== undefined, record: decodeRecord(match[4]) };
+  return {
+    kind: match[1] as IntegrationKind,
+    id: match[2],
+    foreign: match[3] !== undefined,
+    record: decodeRecord(match[4]),
+  };
 }
 
 // ---- properties ---------------------------------------------------------------------------
@@ -933,9 +1064,12 @@ export function parseProperties(props: Record<string, unknown> | undefined): Int
     );
   }
   const settings = json(p[Prop.Settings], Prop.Settings, problems) as VmSettings | PcSettings;
-  const cips = (p[Prop.Cips] === undefined ? { policies: [] } : json(p[Prop.Cips], Prop.Cips, problems)) as CipsSettings;
+  const cips = (
+    p[Prop.Cips] === undefined ? { policies: [] } : json(p[Prop.Cips], Prop.Cips, problems)
+  ) as CipsSettings;
   const timeout = Number(p[Prop.ValidationTimeoutSeconds] ?? 600);
-  if (!Number.isFinite(timeout) || timeout <= 0) problems.push(`"${Prop.ValidationTimeoutSeconds}" must be a positive number`);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    problems.push(`"${Prop.ValidationTimeoutSeconds}" must be a positive number`);
   const spec: IntegrationSpec = {
     kind,
     gatewayUrl: str(Prop.GatewayUrl),
@@ -952,10 +1086,13 @@ export function parseProperties(props: Record<string, unknown> | undefined): Int
     rotation: typeof p[Prop.ExternalIdRotation] === 'string' ? (p[Prop.ExternalIdRotation] as string) : '',
     adoptExisting: p[Prop.AdoptExisting] === 'true' || p[Prop.AdoptExisting] === true,
     validationTimeoutMs: timeout * 1000,
-    trustFingerprint: typeof p[Prop.TrustPolicyFingerprint] === 'string' ? (p[Prop.TrustPolicyFingerprint] as string) : '',
+    trustFingerprint:
+      typeof p[Prop.TrustPolicyFingerprint] === 'string' ? (p[Prop.TrustPolicyFingerprint] as string) : '',
   };
   if (problems.length > 0) {
-    throw new PropertiesError(`The custom resource's properties are not as the construct sends them: ${problems.join('; ')}`);
+    throw new PropertiesError(
+      `The custom resource's properties are not as the construct sends them: ${problems.join('; ')}`,
+    );
   }
   return spec;
 }

@@ -7,7 +7,7 @@
  *
  * Pure functions over parsed JSON; the HTTP client calls them.
  */
-import { CipsFilter } from '../contract';
+import type { CipsFilter } from '../contract';
 
 /** An integration as Qualys reports it (register answer, PUT answer, GET, list entry). */
 export interface IntegrationDetails {
@@ -44,7 +44,17 @@ export interface IntegrationPage {
 }
 
 /** Keys under which a list answer may wrap its entries. */
-const LIST_WRAPPERS = ['data', 'content', 'items', 'integrations', 'results', 'records', 'list', 'elements', 'values'] as const;
+const LIST_WRAPPERS = [
+  'data',
+  'content',
+  'items',
+  'integrations',
+  'results',
+  'records',
+  'list',
+  'elements',
+  'values',
+] as const;
 
 /** Fields that only an integration's details carry: a lone object with one of them is one integration. */
 const DETAIL_FIELDS = ['integrationId', 'id', 'name', 'roleArn', 'bucketName'] as const;
@@ -69,7 +79,8 @@ export function readIntegrationPage(body: unknown): IntegrationPage | undefined 
       if (inner && inner.reading !== 'an empty object') return { ...inner, reading: `{${key}: ${inner.reading}}` };
     }
   }
-  if (DETAIL_FIELDS.some((f) => body[f] !== undefined)) return { entries: entriesOf([body]), reading: 'one object', page: ONE_PAGE };
+  if (DETAIL_FIELDS.some((f) => body[f] !== undefined))
+    return { entries: entriesOf([body]), reading: 'one object', page: ONE_PAGE };
   if (Object.keys(body).length === 0) return { entries: [], reading: 'an empty object', page: ONE_PAGE };
   return undefined;
 }
@@ -78,9 +89,13 @@ function pageInfo(body: Record<string, unknown>): PageInfo {
   const index = numberOf(body.number) ?? numberOf(body.pageNumber) ?? numberOf(body.pageNo);
   const size = numberOf(body.size) ?? numberOf(body.pageSize);
   const links = isObject(body.links) ? body.links : isObject(body._links) ? body._links : {};
-  const link = [body.next, body.nextPage, body.nextLink, links.next, isObject(links.next) ? links.next.href : undefined].find(
-    (v): v is string => typeof v === 'string' && v.length > 0,
-  );
+  const link = [
+    body.next,
+    body.nextPage,
+    body.nextLink,
+    links.next,
+    isObject(links.next) ? links.next.href : undefined,
+  ].find((v): v is string => typeof v === 'string' && v.length > 0);
   const totalPages = numberOf(body.totalPages);
   const more =
     body.last === false ||
@@ -160,7 +175,8 @@ export function readValidationAnswer(body: unknown, text: string): ValidationVer
     .toLowerCase();
   if (saysFailure(words) || /\bnot validated\b/.test(words)) return 'failed';
   if (flag === true) return 'validated';
-  if (/\b(successfully validated|validated successfully|validation successful|success)\b/.test(words)) return 'validated';
+  if (/\b(successfully validated|validated successfully|validation successful|success)\b/.test(words))
+    return 'validated';
   return 'unclear';
 }
 
@@ -172,12 +188,24 @@ export function saysFailure(message: string): boolean {
 // ---- CIPS ------------------------------------------------------------------------------------
 
 export type CipsReading =
-  | { readonly readable: true; readonly policies: readonly number[]; readonly filter?: CipsFilter; readonly reading: string }
+  | {
+      readonly readable: true;
+      readonly policies: readonly number[];
+      readonly filter?: CipsFilter;
+      readonly reading: string;
+    }
   | { readonly readable: false; readonly reading: string };
 
 const FILTER_KEYS = ['includeEvidenceData', 'includeFailPosture', 'includePassPosture', 'includeErrorPosture'] as const;
 const POLICY_LIST_KEYS = ['policy', 'policies', 'policyIds', 'policyList', 'policyIdList', 'policyIDs'] as const;
-const FILTER_WRAPPERS = ['filter', 'filters', 'filterConfig', 'filterConfiguration', 'config', 'configuration'] as const;
+const FILTER_WRAPPERS = [
+  'filter',
+  'filters',
+  'filterConfig',
+  'filterConfiguration',
+  'config',
+  'configuration',
+] as const;
 
 /**
  * The Get Filter Details answer, whose shape the guide never shows (l.1078): the policy list
@@ -205,7 +233,9 @@ export function readCipsConfig(body: unknown): CipsReading {
   const listKey = POLICY_LIST_KEYS.find((k) => body[k] !== undefined);
   const policies = listKey === undefined ? [] : policyIds(body[listKey]);
   if (policies === undefined) return { readable: false, reading: `a "${listKey}" list of unknown items` };
-  const wrapperKey = FILTER_WRAPPERS.find((k) => isObject(body[k]) && FILTER_KEYS.some((f) => (body[k] as Record<string, unknown>)[f] !== undefined));
+  const wrapperKey = FILTER_WRAPPERS.find(
+    (k) => isObject(body[k]) && FILTER_KEYS.some((f) => (body[k] as Record<string, unknown>)[f] !== undefined),
+  );
   const filterSource = FILTER_KEYS.some((k) => body[k] !== undefined)
     ? body
     : wrapperKey
@@ -216,9 +246,21 @@ export function readCipsConfig(body: unknown): CipsReading {
   if (listKey === undefined) {
     // No policy list: "no policies" is believed only from an answer that holds nothing else a
     // policy list could be hiding in (a key this reader does not know).
-    const known = new Set<string>(['subscriptionId', 'lastUpdated', 'customerId', 'messsage', 'message', ...FILTER_KEYS, ...(wrapperKey ? [wrapperKey] : [])]);
+    const known = new Set<string>([
+      'subscriptionId',
+      'lastUpdated',
+      'customerId',
+      'messsage',
+      'message',
+      ...FILTER_KEYS,
+      ...(wrapperKey ? [wrapperKey] : []),
+    ]);
     const unknown = Object.keys(body).filter((k) => !known.has(k));
-    if (unknown.length > 0) return { readable: false, reading: `an object with ${unknown.slice(0, 5).join(', ')}, which this reader does not know` };
+    if (unknown.length > 0)
+      return {
+        readable: false,
+        reading: `an object with ${unknown.slice(0, 5).join(', ')}, which this reader does not know`,
+      };
     if (!filter) return { readable: true, policies: [], reading: 'no policy list and no filter' };
   }
   const where = filterSource === body ? 'flags at the top' : filter ? 'a nested filter' : 'no filter';

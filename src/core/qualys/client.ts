@@ -11,12 +11,12 @@
  *   records which one this gateway used.
  */
 import { createHash } from 'node:crypto';
-import { CipsFilter, IntegrationKind } from '../contract';
+import type { CipsFilter, IntegrationKind } from '../contract';
 import {
-  CipsReading,
-  IntegrationDetails,
-  IntegrationPage,
-  ValidationVerdict,
+  type CipsReading,
+  type IntegrationDetails,
+  type IntegrationPage,
+  type ValidationVerdict,
   readCipsConfig,
   readDetails,
   readDetailsAnswer,
@@ -34,9 +34,9 @@ import {
   UnreadableAnswerError,
   errorMessage,
 } from '../errors';
-import { HttpResponse, HttpTransport, header } from './transport';
-import { Logger } from '../log';
-import { Clock, systemClock, withRetries } from '../retry';
+import { type HttpResponse, type HttpTransport, header } from './transport';
+import type { Logger } from '../log';
+import { type Clock, systemClock, withRetries } from '../retry';
 
 export interface QualysCredentials {
   readonly username: string;
@@ -165,7 +165,9 @@ export class QualysClient {
     let asked: number | undefined;
     for (let pages = 1; page.page.more; pages++) {
       if (pages >= MAX_LIST_PAGES) {
-        throw new UnreadableAnswerError(`${step} failed: Qualys kept answering "more pages" after ${MAX_LIST_PAGES} pages`);
+        throw new UnreadableAnswerError(
+          `${step} failed: Qualys kept answering "more pages" after ${MAX_LIST_PAGES} pages`,
+        );
       }
       // The page after the one answered: by its own number where it says one, else after the one asked for.
       const pageNo = page.page.index !== undefined ? page.page.index + 1 + base : (asked ?? 0) + 1;
@@ -175,9 +177,13 @@ export class QualysClient {
       const next = await this.listPage(step, nextPath);
       if (!page.page.link) asked = pageNo;
       const added = collect(next);
-      const samePageAgain = next.page.index !== undefined ? next.page.index === page.page.index : added === 0 && next.entries.length > 0;
+      const samePageAgain =
+        next.page.index !== undefined ? next.page.index === page.page.index : added === 0 && next.entries.length > 0;
       if (!page.page.link && samePageAgain) {
-        if (base === 1) throw new UnreadableAnswerError(`${step} failed: Qualys answered the same page twice for pageNo ${pageNo - 1} and ${pageNo}`);
+        if (base === 1)
+          throw new UnreadableAnswerError(
+            `${step} failed: Qualys answered the same page twice for pageNo ${pageNo - 1} and ${pageNo}`,
+          );
         base = 1;
         this.noteReading(`${label(kind)} list`, `${page.reading}, pageNo counted from 1`);
         continue;
@@ -190,13 +196,17 @@ export class QualysClient {
   private async listPage(step: string, path: string): Promise<IntegrationPage> {
     const res = await this.call({ step, method: 'GET', path, passStatuses: [204, 404] });
     if (res.status === 204 || res.status === 404 || res.body.trim() === '') {
-      return { entries: [], reading: res.status === 200 ? 'an empty answer' : `HTTP ${res.status} for none`, page: { more: false } };
+      return {
+        entries: [],
+        reading: res.status === 200 ? 'an empty answer' : `HTTP ${res.status} for none`,
+        page: { more: false },
+      };
     }
     const page = readIntegrationPage(parseJson(res.body));
     if (!page) {
       throw new UnreadableAnswerError(
         `${step} failed: Qualys answered HTTP ${res.status} with a list this tool cannot read (${describeShape(res.body)}). ` +
-          'Nothing was changed. Please report the answer\'s shape (without its values) to the project.',
+          "Nothing was changed. Please report the answer's shape (without its values) to the project.",
       );
     }
     return page;
@@ -206,7 +216,9 @@ export class QualysClient {
   private sameGatewayPath(step: string, link: string): string {
     const url = new URL(link, `${this.gatewayUrl}/`);
     if (url.origin !== new URL(this.gatewayUrl).origin) {
-      throw new UnreadableAnswerError(`${step} failed: Qualys's next-page link points at ${url.origin}, not at the configured gateway`);
+      throw new UnreadableAnswerError(
+        `${step} failed: Qualys's next-page link points at ${url.origin}, not at the configured gateway`,
+      );
     }
     return `${url.pathname}${url.search}`;
   }
@@ -221,7 +233,10 @@ export class QualysClient {
     });
     if (res.status === 404) return undefined;
     const object = readDetailsAnswer(parseJson(res.body));
-    if (!object) throw new UnreadableAnswerError(`${step} failed: Qualys answered with no integration details (${describeShape(res.body)})`);
+    if (!object)
+      throw new UnreadableAnswerError(
+        `${step} failed: Qualys answered with no integration details (${describeShape(res.body)})`,
+      );
     // The guide's PC sample carries no ID: the one asked for is the one answered.
     const details = readDetails({ ...object, integrationId: object.integrationId ?? id });
     this.noteReading(`${label(kind)} details`, details.externalId ? 'with its external ID' : 'without an external ID');
@@ -234,7 +249,10 @@ export class QualysClient {
    * the name before trying again, so a retry never registers a duplicate. The answer is not
    * documented (l.403): when it names no ID, the list is asked for the new integration.
    */
-  async register(kind: IntegrationKind, body: Record<string, unknown> & { name: string }): Promise<RegisteredIntegration> {
+  async register(
+    kind: IntegrationKind,
+    body: Record<string, unknown> & { name: string },
+  ): Promise<RegisteredIntegration> {
     const step = `Register the ${label(kind)} integration "${body.name}"`;
     const byName = async (): Promise<IntegrationDetails | undefined> =>
       (await this.listIntegrations(kind)).find((i) => i.name === body.name);
@@ -247,13 +265,16 @@ export class QualysClient {
         clock: this.clock,
         isRetryable: (e) => !isAuthStep(e) && isTransient(e),
         requestedDelayMs: requestedDelay,
-        onRetry: (e, attempt, delay) => this.options.log.warn('retrying', { step, attempt, delayMs: delay, error: errorMessage(e) }),
+        onRetry: (e, attempt, delay) =>
+          this.options.log.warn('retrying', { step, attempt, delayMs: delay, error: errorMessage(e) }),
       },
       async (attempt) => {
         if (attempt > 1) {
           const existing = await byName();
           if (existing) {
-            this.options.log.info('the failed registration had gone through; using it', { integrationId: existing.integrationId ?? 'not reported' });
+            this.options.log.info('the failed registration had gone through; using it', {
+              integrationId: existing.integrationId ?? 'not reported',
+            });
             return requireId(step, existing);
           }
         }
@@ -340,7 +361,12 @@ export class QualysClient {
 
   /** The subscription's CIPS policies and filter, or `readable: false` for an answer of no known shape. */
   async getCipsConfig(): Promise<CipsReading> {
-    const res = await this.call({ step: 'Read the CIPS configuration', method: 'GET', path: CIPS_CONFIG, passStatuses: [204, 404] });
+    const res = await this.call({
+      step: 'Read the CIPS configuration',
+      method: 'GET',
+      path: CIPS_CONFIG,
+      passStatuses: [204, 404],
+    });
     const reading: CipsReading =
       res.status === 204 || res.status === 404 || res.body.trim() === ''
         ? { readable: true, policies: [], reading: `HTTP ${res.status} for none` }
@@ -355,15 +381,26 @@ export class QualysClient {
    */
   async addCipsPolicies(policies: readonly number[]): Promise<void> {
     const add = (batch: readonly number[]) =>
-      this.call({ step: `Add CIPS policies ${batch.join(', ')}`, method: 'POST', path: CIPS_POLICY, json: [{ policy: batch }] });
+      this.call({
+        step: `Add CIPS policies ${batch.join(', ')}`,
+        method: 'POST',
+        path: CIPS_POLICY,
+        json: [{ policy: batch }],
+      });
     const alreadyThere = (error: unknown) =>
-      error instanceof QualysApiError && error.status >= 400 && error.status < 500 && saysAlreadyPresent(error.qualysMessage);
+      error instanceof QualysApiError &&
+      error.status >= 400 &&
+      error.status < 500 &&
+      saysAlreadyPresent(error.qualysMessage);
     try {
       await add(policies);
       return;
     } catch (error) {
       if (!alreadyThere(error)) throw error;
-      this.options.log.info('CIPS says policies are there already', { policies, answer: (error as QualysApiError).qualysMessage });
+      this.options.log.info('CIPS says policies are there already', {
+        policies,
+        answer: (error as QualysApiError).qualysMessage,
+      });
       if (policies.length === 1) return;
     }
     for (const policy of policies) {
@@ -396,11 +433,21 @@ export class QualysClient {
   }
 
   async createCipsFilter(filter: CipsFilter): Promise<void> {
-    await this.call({ step: 'Create the CIPS posture filter', method: 'POST', path: CIPS_CONFIG, json: [filterBody(filter)] });
+    await this.call({
+      step: 'Create the CIPS posture filter',
+      method: 'POST',
+      path: CIPS_CONFIG,
+      json: [filterBody(filter)],
+    });
   }
 
   async updateCipsFilter(filter: CipsFilter): Promise<void> {
-    await this.call({ step: 'Update the CIPS posture filter', method: 'PUT', path: CIPS_CONFIG, json: [filterBody(filter)] });
+    await this.call({
+      step: 'Update the CIPS posture filter',
+      method: 'PUT',
+      path: CIPS_CONFIG,
+      json: [filterBody(filter)],
+    });
   }
 
   // ---- what this gateway answered -------------------------------------------------------
@@ -426,7 +473,13 @@ export class QualysClient {
   private refuseFailureIn2xx(step: string, method: string, path: string, res: HttpResponse): void {
     const message = this.said(res);
     if (saysFailure(message) && !/\bsuccess/i.test(message)) {
-      throw new QualysApiError(step, method, path, res.status, `${message} (a ${res.status} answer whose message says it failed)`);
+      throw new QualysApiError(
+        step,
+        method,
+        path,
+        res.status,
+        `${message} (a ${res.status} answer whose message says it failed)`,
+      );
     }
   }
 
@@ -542,7 +595,8 @@ export class QualysClient {
         clock: this.clock,
         isRetryable,
         requestedDelayMs: requestedDelay,
-        onRetry: (e, attempt, delayMs) => this.options.log.warn('retrying', { step, attempt, delayMs, error: errorMessage(e) }),
+        onRetry: (e, attempt, delayMs) =>
+          this.options.log.warn('retrying', { step, attempt, delayMs, error: errorMessage(e) }),
       },
       fn,
     );
@@ -564,7 +618,8 @@ export class QualysClient {
         url: `${this.gatewayUrl}${path}`,
         headers: { 'User-Agent': 'qualys-s3-cdk', ...parts.headers },
         body: parts.body,
-        timeoutMs: requestDeadline === undefined ? undefined : Math.max(MIN_REQUEST_MS, requestDeadline - this.clock.now()),
+        timeoutMs:
+          requestDeadline === undefined ? undefined : Math.max(MIN_REQUEST_MS, requestDeadline - this.clock.now()),
       });
     } catch (error) {
       throw new QualysNetworkError(step, method, path, describeNetworkError(error), { cause: error });
@@ -596,7 +651,9 @@ const NO_PERMISSION =
   'The Qualys user lacks permission: it needs API access, the Manager or Unit Manager role, and (for PC) the CIPS service enabled by Qualys Support.';
 
 /** Validation answers read rather than raised: every 4xx but 401 (renewed) and 404 (gone). */
-const VALIDATION_ANSWERS = Array.from({ length: 100 }, (_, i) => 400 + i).filter((s) => s !== 401 && s !== 404 && s !== 429);
+const VALIDATION_ANSWERS = Array.from({ length: 100 }, (_, i) => 400 + i).filter(
+  (s) => s !== 401 && s !== 404 && s !== 429,
+);
 
 const ACCEPT = 'application/json, text/plain;q=0.9, */*;q=0.8';
 const CIPS_CONFIG = '/pcas/cips/config';
@@ -628,7 +685,8 @@ function describeShape(text: string): string {
   const value = parseJson(text);
   if (value === undefined) return `not JSON, ${text.length} characters`;
   if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'object' && value !== null) return `an object with keys ${Object.keys(value).slice(0, 8).join(', ') || 'none'}`;
+  if (typeof value === 'object' && value !== null)
+    return `an object with keys ${Object.keys(value).slice(0, 8).join(', ') || 'none'}`;
   return typeof value;
 }
 
@@ -650,7 +708,8 @@ function requestedDelay(error: unknown): number | undefined {
 /** The wait a 429/503 asks for: Qualys's `X-RateLimit-ToWait-Sec`, or standard `Retry-After`. */
 export function requestedDelayFrom(res: HttpResponse): number | undefined {
   const toWait = Number(header(res, 'x-ratelimit-towait-sec'));
-  if (Number.isFinite(toWait) && toWait >= 0 && header(res, 'x-ratelimit-towait-sec') !== undefined) return toWait * 1000;
+  if (Number.isFinite(toWait) && toWait >= 0 && header(res, 'x-ratelimit-towait-sec') !== undefined)
+    return toWait * 1000;
   const retryAfter = header(res, 'retry-after');
   if (retryAfter === undefined) return undefined;
   const seconds = Number(retryAfter);
@@ -719,7 +778,7 @@ export function describeNetworkError(error: unknown): string {
   switch (code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return 'DNS lookup failed: check the gateway URL and the network\'s DNS';
+      return "DNS lookup failed: check the gateway URL and the network's DNS";
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ECONNRESET':

@@ -6,7 +6,16 @@
  */
 import { Prop } from '../../../src/core/contract';
 import { onEvent } from '../../../src/core/lifecycle/lifecycle';
-import { World, assertNoSecretsIn, callsTo, createEvent, deleteEvent, makeWorld, props, updateEvent } from '../../support/lifecycle-world';
+import {
+  type World,
+  assertNoSecretsIn,
+  callsTo,
+  createEvent,
+  deleteEvent,
+  makeWorld,
+  props,
+  updateEvent,
+} from '../../support/lifecycle-world';
 
 let world: World;
 beforeEach(async () => {
@@ -17,8 +26,14 @@ afterEach(async () => {
   await world.sim.stop();
 });
 
-const FILTER = { includeEvidenceData: false, includeFailPosture: true, includePassPosture: true, includeErrorPosture: true };
-const pcProps = (cips: object, overrides: Record<string, unknown> = {}) => props(world, 'pc', { [Prop.Cips]: JSON.stringify(cips), ...overrides });
+const FILTER = {
+  includeEvidenceData: false,
+  includeFailPosture: true,
+  includePassPosture: true,
+  includeErrorPosture: true,
+};
+const pcProps = (cips: object, overrides: Record<string, unknown> = {}) =>
+  props(world, 'pc', { [Prop.Cips]: JSON.stringify(cips), ...overrides });
 
 describe('policies already in CIPS before the deploy', () => {
   test('GIVEN policy 101 is already in CIPS WHEN a PC create configures [101, 102] THEN it succeeds and CIPS holds both', async () => {
@@ -39,13 +54,20 @@ describe('policies already in CIPS before the deploy', () => {
 
   test('GIVEN policy 101 was in CIPS before the deploy WHEN a PC create fails after adding policies THEN the cleanup leaves 101 in place', async () => {
     world.sim.seedCips({ policies: [101] });
-    world.sim.inject({ method: 'POST', path: '/pcas/cips/config', status: 400, body: JSON.stringify({ messsage: 'filter refused' }) });
-    await expect(onEvent(createEvent(pcProps({ policies: [101, 102], filter: FILTER })), world.deps)).rejects.toThrow(/filter/);
+    world.sim.inject({
+      method: 'POST',
+      path: '/pcas/cips/config',
+      status: 400,
+      body: JSON.stringify({ messsage: 'filter refused' }),
+    });
+    await expect(onEvent(createEvent(pcProps({ policies: [101, 102], filter: FILTER })), world.deps)).rejects.toThrow(
+      /filter/,
+    );
     expect(world.sim.integrations('pc')).toEqual([]);
     expect(world.sim.cips().policies).toEqual([101]);
   });
 
-  test('GIVEN policy 101 was in CIPS before the deploy WHEN an update drops 101 from the configuration THEN 101 stays (it was never the stack\'s)', async () => {
+  test("GIVEN policy 101 was in CIPS before the deploy WHEN an update drops 101 from the configuration THEN 101 stays (it was never the stack's)", async () => {
     world.sim.seedCips({ policies: [101] });
     const p = pcProps({ policies: [101, 102] });
     const out = await onEvent(createEvent(p), world.deps);
@@ -81,7 +103,10 @@ describe('the 100-policy limit', () => {
 describe('the posture filter', () => {
   test('GIVEN a filter already exists in the subscription WHEN a PC create configures a filter THEN it is updated (PUT), not refused', async () => {
     world.sim.seedCips({ filter: { ...FILTER, includePassPosture: true } });
-    await onEvent(createEvent(pcProps({ policies: [101], filter: { ...FILTER, includePassPosture: false } })), world.deps);
+    await onEvent(
+      createEvent(pcProps({ policies: [101], filter: { ...FILTER, includePassPosture: false } })),
+      world.deps,
+    );
     expect(world.sim.cips().filter).toEqual({ ...FILTER, includePassPosture: false });
   });
 
@@ -106,8 +131,11 @@ describe('shared subscription on delete', () => {
   // what another environment (maybe another account or app) configured. Removing a policy
   // another environment relies on silently stops its posture data; keeping one costs nothing
   // until the last PC integration goes, which then removes it.
-  test('GIVEN another environment\'s PC integration remains WHEN this stack is destroyed THEN the policies are kept for it, and the log says so', async () => {
-    world.sim.seedIntegration('pc', { name: 'qs3-prod-pc-123456789012-us-east-1', roleArn: 'arn:aws:iam::123456789012:role/prod' });
+  test("GIVEN another environment's PC integration remains WHEN this stack is destroyed THEN the policies are kept for it, and the log says so", async () => {
+    world.sim.seedIntegration('pc', {
+      name: 'qs3-prod-pc-123456789012-us-east-1',
+      roleArn: 'arn:aws:iam::123456789012:role/prod',
+    });
     const p = pcProps({ policies: [101, 102] });
     const out = await onEvent(createEvent(p), world.deps);
     world.stacks.value = 'DELETE_IN_PROGRESS';
@@ -118,8 +146,16 @@ describe('shared subscription on delete', () => {
   });
 
   test('GIVEN a failed PC create while another PC integration exists THEN the policies this create added are removed again', async () => {
-    world.sim.seedIntegration('pc', { name: 'qs3-prod-pc-123456789012-us-east-1', roleArn: 'arn:aws:iam::123456789012:role/prod' });
-    world.sim.inject({ method: 'POST', path: '/pcas/cips/config', status: 400, body: JSON.stringify({ messsage: 'filter refused' }) });
+    world.sim.seedIntegration('pc', {
+      name: 'qs3-prod-pc-123456789012-us-east-1',
+      roleArn: 'arn:aws:iam::123456789012:role/prod',
+    });
+    world.sim.inject({
+      method: 'POST',
+      path: '/pcas/cips/config',
+      status: 400,
+      body: JSON.stringify({ messsage: 'filter refused' }),
+    });
     await expect(onEvent(createEvent(pcProps({ policies: [101, 102], filter: FILTER })), world.deps)).rejects.toThrow();
     expect(world.sim.cips().policies).toEqual([]);
     expect(callsTo(world, 'POST', /\/s3\/pc$/)).toHaveLength(1);

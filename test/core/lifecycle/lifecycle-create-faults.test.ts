@@ -8,7 +8,7 @@ import { onEvent } from '../../../src/core/lifecycle/lifecycle';
 import { Prop } from '../../../src/core/contract';
 import {
   USER,
-  World,
+  type World,
   assertNoSecretsIn,
   callsTo,
   createEvent,
@@ -51,7 +51,11 @@ describe('register went through, but the answer was lost', () => {
     world.hooks.push(async (req, forward) => {
       if (!isRegister(req) || callsTo(world, 'POST', /\/s3\/vm$/).length > 0) return undefined;
       await forward();
-      return { status: 500, headers: { 'content-type': 'application/json' }, body: '{"messsage":"Internal Server Error"}' };
+      return {
+        status: 500,
+        headers: { 'content-type': 'application/json' },
+        body: '{"messsage":"Internal Server Error"}',
+      };
     });
     await expectExactlyOneOrNone(onEvent(createEvent(props(world, 'vm')), world.deps));
   });
@@ -79,7 +83,11 @@ describe('register went through, but the answer was lost', () => {
     world.hooks.push(async (req, forward) => {
       if (!isRegister(req) || callsTo(world, 'POST', /\/s3\/vm$/).length > 0) return undefined;
       await forward();
-      return { status: 502, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+      return {
+        status: 502,
+        headers: { 'content-type': 'text/html' },
+        body: '<html><body><h1>502 Bad Gateway</h1></body></html>',
+      };
     });
     world.sim.inject({ method: 'GET', path: '/partner-integration/aws/s3/vm', status: 503, html: true, times: 1 });
     await expectExactlyOneOrNone(onEvent(createEvent(props(world, 'vm')), world.deps));
@@ -89,7 +97,11 @@ describe('register went through, but the answer was lost', () => {
     world.hooks.push(async (req, forward) => {
       if (!isRegister(req, 'pc') || callsTo(world, 'POST', /\/s3\/pc$/).length > 0) return undefined;
       await forward();
-      return { status: 500, headers: { 'content-type': 'application/json' }, body: '{"messsage":"Internal Server Error"}' };
+      return {
+        status: 500,
+        headers: { 'content-type': 'application/json' },
+        body: '{"messsage":"Internal Server Error"}',
+      };
     });
     const out = await onEvent(createEvent(props(world, 'pc')), world.deps).then(
       () => true,
@@ -102,7 +114,10 @@ describe('register went through, but the answer was lost', () => {
 describe('failures after registration leave nothing behind', () => {
   test('GIVEN the role was deleted out of band (IAM NoSuchEntity) WHEN created THEN the create fails naming the role and deregisters', async () => {
     world.trust.roles.delete('vm-role');
-    const error = await onEvent(createEvent(props(world, 'vm')), world.deps).then(() => new Error('unexpectedly succeeded'), (e: Error) => e);
+    const error = await onEvent(createEvent(props(world, 'vm')), world.deps).then(
+      () => new Error('unexpectedly succeeded'),
+      (e: Error) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toMatch(/vm-role/);
     expect(world.sim.integrations('vm')).toEqual([]);
@@ -110,9 +125,14 @@ describe('failures after registration leave nothing behind', () => {
 
   test('GIVEN IAM refuses the trust-policy update (AccessDenied) WHEN created THEN the create fails and deregisters', async () => {
     world.trust.write = async () => {
-      throw Object.assign(new Error('User is not authorized to perform: iam:UpdateAssumeRolePolicy'), { name: 'AccessDenied' });
+      throw Object.assign(new Error('User is not authorized to perform: iam:UpdateAssumeRolePolicy'), {
+        name: 'AccessDenied',
+      });
     };
-    const error = await onEvent(createEvent(props(world, 'vm')), world.deps).then(() => new Error('unexpectedly succeeded'), (e: Error) => e);
+    const error = await onEvent(createEvent(props(world, 'vm')), world.deps).then(
+      () => new Error('unexpectedly succeeded'),
+      (e: Error) => e,
+    );
     expect(error.message).toMatch(/UpdateAssumeRolePolicy|AccessDenied/);
     expect(world.sim.integrations('vm')).toEqual([]);
   });
@@ -120,7 +140,13 @@ describe('failures after registration leave nothing behind', () => {
   test('GIVEN validation fails AND the cleanup DELETE keeps failing WHEN created THEN the reason names the integration left behind and how to remove it', async () => {
     world.propagationMs = Number.POSITIVE_INFINITY;
     world.sim.inject({ method: 'DELETE', path: /\/vm$/, status: 503, html: true, times: 1000 });
-    const error = await onEvent(createEvent(props(world, 'vm', { [Prop.ValidationTimeoutSeconds]: '30' })), world.deps).then(() => new Error('unexpectedly succeeded'), (e: Error) => e);
+    const error = await onEvent(
+      createEvent(props(world, 'vm', { [Prop.ValidationTimeoutSeconds]: '30' })),
+      world.deps,
+    ).then(
+      () => new Error('unexpectedly succeeded'),
+      (e: Error) => e,
+    );
     const [left] = world.sim.integrations('vm');
     expect(left).toBeDefined();
     expect(error.message).toContain(String(left.integrationId));
@@ -136,7 +162,9 @@ describe('failures after registration leave nothing behind', () => {
       world.sim.expireAllTokens();
       return res;
     });
-    await expect(onEvent(createEvent(props(world, 'vm', { [Prop.ValidationTimeoutSeconds]: '30' })), world.deps)).rejects.toThrow(/Validation/);
+    await expect(
+      onEvent(createEvent(props(world, 'vm', { [Prop.ValidationTimeoutSeconds]: '30' })), world.deps),
+    ).rejects.toThrow(/Validation/);
     expect(world.sim.integrations('vm')).toEqual([]);
   });
 });
@@ -176,8 +204,17 @@ describe('retries', () => {
   });
 
   test('GIVEN a 401 that persists after re-authentication WHEN created THEN it does not loop on /auth and fails quickly', async () => {
-    world.sim.inject({ method: 'GET', path: '/partner-integration/aws/s3/vm', status: 401, body: '{"messsage":"Unauthorized"}', times: 1000 });
-    const error = await onEvent(createEvent(props(world, 'vm')), world.deps).then(() => new Error('unexpectedly succeeded'), (e: Error) => e);
+    world.sim.inject({
+      method: 'GET',
+      path: '/partner-integration/aws/s3/vm',
+      status: 401,
+      body: '{"messsage":"Unauthorized"}',
+      times: 1000,
+    });
+    const error = await onEvent(createEvent(props(world, 'vm')), world.deps).then(
+      () => new Error('unexpectedly succeeded'),
+      (e: Error) => e,
+    );
     expect(error.message).toMatch(/401/);
     expect(callsTo(world, 'POST', '/auth').length).toBeLessThanOrEqual(2);
     expect(world.sim.integrations('vm')).toEqual([]);

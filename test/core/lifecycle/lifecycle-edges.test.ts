@@ -5,11 +5,11 @@
  * Tests named "(judgement call)" pin an expectation the guide does not settle.
  */
 import { Prop } from '../../../src/core/contract';
-import { HttpResponse } from '../../../src/core/qualys/transport';
+import type { HttpResponse } from '../../../src/core/qualys/transport';
 import { onEvent, parsePhysicalId } from '../../../src/core/lifecycle/lifecycle';
-import { DialectName } from '../../../sim/qualys-simulator';
+import type { DialectName } from '../../../sim/qualys-simulator';
 import {
-  World,
+  type World,
   assertNoSecretsIn,
   callsTo,
   createEvent,
@@ -20,8 +20,18 @@ import {
   updateEvent,
 } from '../../support/lifecycle-world';
 
-const FILTER = { includeEvidenceData: false, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true };
-const OTHER_FILTER = { includeEvidenceData: true, includeFailPosture: true, includePassPosture: true, includeErrorPosture: true };
+const FILTER = {
+  includeEvidenceData: false,
+  includeFailPosture: true,
+  includePassPosture: false,
+  includeErrorPosture: true,
+};
+const OTHER_FILTER = {
+  includeEvidenceData: true,
+  includeFailPosture: true,
+  includePassPosture: true,
+  includeErrorPosture: true,
+};
 
 let world: World;
 afterEach(async () => {
@@ -36,8 +46,13 @@ const bodyOf = (body: string | undefined): Record<string, unknown> => {
     return {};
   }
 };
-const isIntegrationPut = (method: string, url: string) => method === 'PUT' && new URL(url).pathname.startsWith('/partner-integration/aws/s3/');
-const badGateway: HttpResponse = { status: 502, headers: { 'content-type': 'text/html' }, body: '<html><title>502 Bad Gateway</title></html>' };
+const isIntegrationPut = (method: string, url: string) =>
+  method === 'PUT' && new URL(url).pathname.startsWith('/partner-integration/aws/s3/');
+const badGateway: HttpResponse = {
+  status: 502,
+  headers: { 'content-type': 'text/html' },
+  body: '<html><title>502 Bad Gateway</title></html>',
+};
 
 describe('a replacement after the integration was deleted outside the stack', () => {
   test.each(['guide', 'pc-guide-details', 'strict'] as DialectName[])(
@@ -51,7 +66,9 @@ describe('a replacement after the integration was deleted outside the stack', ()
       world.sim.clearIntegrations();
       const p2 = props(world, 'pc', { [Prop.Settings]: JSON.stringify({ compressData: false }) });
       const replaced = await onEvent(updateEvent(created.PhysicalResourceId, p1, p2), world.deps);
-      expect(parsePhysicalId(replaced.PhysicalResourceId)?.id).not.toBe(parsePhysicalId(created.PhysicalResourceId)?.id);
+      expect(parsePhysicalId(replaced.PhysicalResourceId)?.id).not.toBe(
+        parsePhysicalId(created.PhysicalResourceId)?.id,
+      );
 
       // CloudFormation's cleanup phase: a Delete for the replaced physical ID, with the old properties.
       await onEvent(deleteEvent(created.PhysicalResourceId, p1), world.deps);
@@ -62,7 +79,7 @@ describe('a replacement after the integration was deleted outside the stack', ()
 });
 
 describe('rotation when the PUT answers the external ID only when regenerating', () => {
-  test('GIVEN PC details as the guide\'s sample and a PUT whose answer carries the external ID only with regenerateExternalId true (the literal guide, judgement call) WHEN the external ID is rotated THEN the new one is trusted and validated', async () => {
+  test("GIVEN PC details as the guide's sample and a PUT whose answer carries the external ID only with regenerateExternalId true (the literal guide, judgement call) WHEN the external ID is rotated THEN the new one is trusted and validated", async () => {
     world = await makeWorld({ sim: { dialect: { pcDetails: 'guide', putAnswer: 'with-external-id' } } });
     // l.776-779: the regenerate=false answer is a message only; l.1310: the regenerated ID is in the answer.
     world.hooks.push(async (req, forward) => {
@@ -143,11 +160,15 @@ describe('a rotation that failed half-way, rolled back', () => {
   );
 });
 
-describe('one integration per kind, as the guide\'s sample', () => {
+describe("one integration per kind, as the guide's sample", () => {
   test('GIVEN the "guide" reading and another environment\'s PC integration WHEN a second environment is created and then follows the error\'s advice to adopt it (judgement call) THEN the advice works, or the error does not offer it', async () => {
     world = await makeWorld({ sim: { dialect: 'guide' } });
     const otherName = 'qs3-prod-pc-123456789012-eu-west-1';
-    const other = world.sim.seedIntegration('pc', { name: otherName, bucketName: 'prod-bucket', roleArn: 'arn:aws:iam::123456789012:role/prod-pc-role' });
+    const other = world.sim.seedIntegration('pc', {
+      name: otherName,
+      bucketName: 'prod-bucket',
+      roleArn: 'arn:aws:iam::123456789012:role/prod-pc-role',
+    });
 
     const first = await onEvent(createEvent(props(world, 'pc')), world.deps).catch((e: Error) => e);
     expect(first).toBeInstanceOf(Error);
@@ -162,7 +183,7 @@ describe('one integration per kind, as the guide\'s sample', () => {
 });
 
 describe('a CIPS answer the reader half understands', () => {
-  test('GIVEN another environment\'s policy 101 in CIPS under a key the reader does not know WHEN a create adds it and fails later THEN policy 101 stays in CIPS', async () => {
+  test("GIVEN another environment's policy 101 in CIPS under a key the reader does not know WHEN a create adds it and fails later THEN policy 101 stays in CIPS", async () => {
     world = await makeWorld();
     world.sim.seedCips({ policies: [101], filter: OTHER_FILTER });
     // Get Filter Details has no sample (l.1078): here the policies come as "cipsPolicies".
@@ -200,7 +221,11 @@ describe('validation pacing', () => {
       if (req.method !== 'PATCH') return undefined;
       at.push(world.clock.now());
       if (at.length > 1) return undefined;
-      return { status: 429, headers: { 'content-type': 'application/json', 'x-ratelimit-towait-sec': '20' }, body: JSON.stringify({ messsage: 'Rate limit exceeded' }) };
+      return {
+        status: 429,
+        headers: { 'content-type': 'application/json', 'x-ratelimit-towait-sec': '20' },
+        body: JSON.stringify({ messsage: 'Rate limit exceeded' }),
+      };
     });
     await onEvent(createEvent(props(world, 'vm')), world.deps);
     expect(at.length).toBeGreaterThanOrEqual(2);
@@ -224,20 +249,27 @@ describe('duplicates and leftovers', () => {
     world = await makeWorld({ sim: { dialect: 'guide' } });
     let first = true;
     world.hooks.push(async (req, forward) => {
-      if (!(req.method === 'POST' && new URL(req.url).pathname === '/partner-integration/aws/s3/pc') || !first) return undefined;
+      if (!(req.method === 'POST' && new URL(req.url).pathname === '/partner-integration/aws/s3/pc') || !first)
+        return undefined;
       first = false;
       await forward();
-      return { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messsage: 'Internal Server Error' }) };
+      return {
+        status: 500,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messsage: 'Internal Server Error' }),
+      };
     });
     const outcome = await onEvent(createEvent(props(world, 'pc')), world.deps).catch((e: Error) => e);
     expect(world.sim.integrations('pc')).toHaveLength(1);
     if (outcome instanceof Error) expect(outcome.message).toMatch(/Delete it in the Qualys UI|ask Qualys Support/);
   });
 
-  test('GIVEN a create that failed before any integration was recorded WHEN CloudFormation sends the Delete for the framework\'s physical ID THEN no Qualys call is made', async () => {
+  test("GIVEN a create that failed before any integration was recorded WHEN CloudFormation sends the Delete for the framework's physical ID THEN no Qualys call is made", async () => {
     world = await makeWorld();
     world.sim.resetCalls();
-    await expect(onEvent(deleteEvent('2f1a8c7e-framework-request-id', props(world, 'vm')), world.deps)).resolves.toMatchObject({
+    await expect(
+      onEvent(deleteEvent('2f1a8c7e-framework-request-id', props(world, 'vm')), world.deps),
+    ).resolves.toMatchObject({
       PhysicalResourceId: '2f1a8c7e-framework-request-id',
     });
     expect(world.sim.calls).toEqual([]);

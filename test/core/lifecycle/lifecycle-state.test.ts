@@ -11,7 +11,7 @@ import { QualysSimulator } from '../../../sim/qualys-simulator';
 import {
   SECRET_ID,
   USER,
-  World,
+  type World,
   assertNoSecretsIn,
   callsTo,
   createEvent,
@@ -54,7 +54,11 @@ describe('adoption of a foreign integration (adoptExisting: true)', () => {
   test('GIVEN adoptExisting and validation never succeeds WHEN the create fails THEN the adopted integration is NOT deleted by the cleanup', async () => {
     const foreign = seedForeign();
     world.propagationMs = Number.POSITIVE_INFINITY;
-    const p = props(world, 'vm', { [Prop.IntegrationName]: foreignName, [Prop.AdoptExisting]: 'true', [Prop.ValidationTimeoutSeconds]: '30' });
+    const p = props(world, 'vm', {
+      [Prop.IntegrationName]: foreignName,
+      [Prop.AdoptExisting]: 'true',
+      [Prop.ValidationTimeoutSeconds]: '30',
+    });
     await expect(onEvent(createEvent(p), world.deps)).rejects.toThrow();
     expect(world.sim.integration('vm', foreign.integrationId)).toBeDefined();
   });
@@ -62,13 +66,17 @@ describe('adoption of a foreign integration (adoptExisting: true)', () => {
   test('GIVEN adoptExisting and the create fails after the PUT THEN the adopted integration is put back as it was (bucket, role, settings)', async () => {
     const foreign = seedForeign();
     world.propagationMs = Number.POSITIVE_INFINITY;
-    const p = props(world, 'vm', { [Prop.IntegrationName]: foreignName, [Prop.AdoptExisting]: 'true', [Prop.ValidationTimeoutSeconds]: '30' });
+    const p = props(world, 'vm', {
+      [Prop.IntegrationName]: foreignName,
+      [Prop.AdoptExisting]: 'true',
+      [Prop.ValidationTimeoutSeconds]: '30',
+    });
     await onEvent(createEvent(p), world.deps).catch(() => undefined);
     const now = world.sim.integration('vm', foreign.integrationId);
     expect(now).toMatchObject({ bucketName: foreign.bucketName, roleArn: foreign.roleArn, minSeverity: 5 });
   });
 
-  test('GIVEN adoptExisting succeeded WHEN the stack create rolls back (another resource failed) THEN the adopted integration is kept AND no longer points at this stack\'s role and bucket, which the rollback deletes', async () => {
+  test("GIVEN adoptExisting succeeded WHEN the stack create rolls back (another resource failed) THEN the adopted integration is kept AND no longer points at this stack's role and bucket, which the rollback deletes", async () => {
     const foreign = seedForeign();
     const p = props(world, 'vm', { [Prop.IntegrationName]: foreignName, [Prop.AdoptExisting]: 'true' });
     const out = await onEvent(createEvent(p), world.deps);
@@ -86,7 +94,10 @@ describe('rotation', () => {
     const oldId = world.sim.integrations('vm')[0].externalId;
     world.propagationMs = Number.POSITIVE_INFINITY;
     await expect(
-      onEvent(updateEvent(physicalId, p, { ...p, [Prop.ExternalIdRotation]: 'r1', [Prop.ValidationTimeoutSeconds]: '30' }), world.deps),
+      onEvent(
+        updateEvent(physicalId, p, { ...p, [Prop.ExternalIdRotation]: 'r1', [Prop.ValidationTimeoutSeconds]: '30' }),
+        world.deps,
+      ),
     ).rejects.toThrow();
     const nowId = world.sim.integrations('vm')[0].externalId;
     expect(nowId).not.toBe(oldId);
@@ -98,7 +109,9 @@ describe('rotation', () => {
     const oldId = world.sim.integrations('vm')[0].externalId;
     const rotated = { ...p, [Prop.ExternalIdRotation]: 'r1' };
     world.propagationMs = Number.POSITIVE_INFINITY;
-    await onEvent(updateEvent(physicalId, p, { ...rotated, [Prop.ValidationTimeoutSeconds]: '30' }), world.deps).catch(() => undefined);
+    await onEvent(updateEvent(physicalId, p, { ...rotated, [Prop.ValidationTimeoutSeconds]: '30' }), world.deps).catch(
+      () => undefined,
+    );
     world.propagationMs = 0;
     world.stacks.value = 'UPDATE_ROLLBACK_IN_PROGRESS';
     await onEvent(updateEvent(physicalId, rotated, p), world.deps);
@@ -117,7 +130,9 @@ describe('rotation', () => {
       await forward();
       return { status: 502, headers: { 'content-type': 'text/html' }, body: '<html>502 Bad Gateway</html>' };
     });
-    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.ExternalIdRotation]: 'r1' }), world.deps).catch(() => undefined);
+    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.ExternalIdRotation]: 'r1' }), world.deps).catch(
+      () => undefined,
+    );
     const [integration] = world.sim.integrations('vm');
     expect(trustedIds(world, 'vm')).toEqual([integration.externalId]);
   });
@@ -148,12 +163,22 @@ describe('updates that need nothing from Qualys', () => {
 
 describe('updates against a changed Qualys', () => {
   test('GIVEN the new name is held by a foreign integration WHEN renamed THEN the update fails naming it, and the foreign integration is untouched', async () => {
-    const foreign = world.sim.seedIntegration('vm', { name: 'taken-name', bucketName: 'theirs', roleArn: 'arn:aws:iam::999999999999:role/x' });
+    const foreign = world.sim.seedIntegration('vm', {
+      name: 'taken-name',
+      bucketName: 'theirs',
+      roleArn: 'arn:aws:iam::999999999999:role/x',
+    });
     const { p, physicalId } = await created();
-    const error = await onEvent(updateEvent(physicalId, p, { ...p, [Prop.IntegrationName]: 'taken-name' }), world.deps).catch((e: Error) => e);
+    const error = await onEvent(
+      updateEvent(physicalId, p, { ...p, [Prop.IntegrationName]: 'taken-name' }),
+      world.deps,
+    ).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/taken-name/);
-    expect(world.sim.integration('vm', foreign.integrationId)).toMatchObject({ bucketName: 'theirs', name: 'taken-name' });
+    expect(world.sim.integration('vm', foreign.integrationId)).toMatchObject({
+      bucketName: 'theirs',
+      name: 'taken-name',
+    });
   });
 
   test('GIVEN the gateway changes (new platform assigns a different ID) WHEN updated THEN a new physical ID is returned and the old integration survives until the cleanup Delete', async () => {
@@ -217,7 +242,10 @@ describe('deletes', () => {
   test('GIVEN a destroy after a failed create (framework marker physical ID) THEN nothing in Qualys is touched, even an integration with the configured name', async () => {
     const other = world.sim.seedIntegration('vm', { name: 'qs3-dev-vm-123456789012-us-east-1' });
     world.stacks.value = 'ROLLBACK_IN_PROGRESS';
-    await onEvent(deleteEvent('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', props(world, 'vm')), world.deps);
+    await onEvent(
+      deleteEvent('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', props(world, 'vm')),
+      world.deps,
+    );
     expect(world.sim.integration('vm', other.integrationId)).toBeDefined();
   });
 

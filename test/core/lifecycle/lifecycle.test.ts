@@ -7,7 +7,7 @@ import { onEvent, parsePhysicalId, validationAttemptAt } from '../../../src/core
 import {
   SECRET_ID,
   USER,
-  World,
+  type World,
   assertNoSecretsIn,
   callsTo,
   createEvent,
@@ -40,7 +40,10 @@ describe('create', () => {
 
     const [integration] = world.sim.integrations('vm');
     expect(out.PhysicalResourceId).toBe(`vm:${integration.integrationId}@${new URL(world.gateway).host}`);
-    expect(out.Data).toEqual({ IntegrationId: String(integration.integrationId), IntegrationName: 'qs3-dev-vm-123456789012-us-east-1' });
+    expect(out.Data).toEqual({
+      IntegrationId: String(integration.integrationId),
+      IntegrationName: 'qs3-dev-vm-123456789012-us-east-1',
+    });
     expect(calls('POST', '/partner-integration/aws/s3/vm')[0].body).toEqual({
       name: 'qs3-dev-vm-123456789012-us-east-1',
       bucketName: 'findings-bucket',
@@ -71,8 +74,12 @@ describe('create', () => {
 
   test('GIVEN validation never succeeds WHEN created THEN it fails in bounded time, says why, and deregisters what it registered', async () => {
     world.propagationMs = Number.POSITIVE_INFINITY;
-    const error = await onEvent(createEvent(props('vm', { [Prop.ValidationTimeoutSeconds]: '60' })), world.deps).catch((e) => e);
-    expect(error.message).toMatch(/Validation of VM integration \d+ did not succeed within \d+ s \(\d+ attempts\).*HTTP 400/);
+    const error = await onEvent(createEvent(props('vm', { [Prop.ValidationTimeoutSeconds]: '60' })), world.deps).catch(
+      (e) => e,
+    );
+    expect(error.message).toMatch(
+      /Validation of VM integration \d+ did not succeed within \d+ s \(\d+ attempts\).*HTTP 400/,
+    );
     expect(error.message).toMatch(/validationTimeoutSeconds/);
     expect(error.message).toMatch(/deregistered again/);
     expect(world.sim.integrations('vm')).toEqual([]);
@@ -80,16 +87,37 @@ describe('create', () => {
   });
 
   test('GIVEN a PC configuration with policies and a filter WHEN created THEN CIPS holds them', async () => {
-    const filter = { includeEvidenceData: true, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true };
-    await onEvent(createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101, 102], filter }) })), world.deps);
+    const filter = {
+      includeEvidenceData: true,
+      includeFailPosture: true,
+      includePassPosture: false,
+      includeErrorPosture: true,
+    };
+    await onEvent(
+      createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101, 102], filter }) })),
+      world.deps,
+    );
     expect(world.sim.cips()).toMatchObject({ policies: [101, 102], filter });
     expect(world.sim.integrations('pc')[0].integrationValidated).toBe(true);
   });
 
   test('GIVEN CIPS refuses the filter WHEN a PC create fails THEN the integration and the policies it added are removed again', async () => {
-    world.sim.inject({ method: 'POST', path: '/pcas/cips/config', status: 400, body: JSON.stringify({ messsage: 'CIPS is not enabled' }) });
-    const filter = { includeEvidenceData: false, includeFailPosture: true, includePassPosture: true, includeErrorPosture: true };
-    const error = await onEvent(createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101], filter }) })), world.deps).catch((e) => e);
+    world.sim.inject({
+      method: 'POST',
+      path: '/pcas/cips/config',
+      status: 400,
+      body: JSON.stringify({ messsage: 'CIPS is not enabled' }),
+    });
+    const filter = {
+      includeEvidenceData: false,
+      includeFailPosture: true,
+      includePassPosture: true,
+      includeErrorPosture: true,
+    };
+    const error = await onEvent(
+      createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101], filter }) })),
+      world.deps,
+    ).catch((e) => e);
     expect(error.message).toMatch(/CIPS posture filter failed: Qualys answered HTTP 400.*CIPS is not enabled/);
     expect(world.sim.integrations('pc')).toEqual([]);
     expect(world.sim.cips().policies).toEqual([]);
@@ -97,7 +125,13 @@ describe('create', () => {
 
   test('GIVEN 503 and 429 bursts WHEN created THEN it succeeds with exactly one integration', async () => {
     world.sim.inject({ method: 'POST', path: '/partner-integration/aws/s3/vm', status: 503, html: true, times: 2 });
-    world.sim.inject({ method: 'PATCH', path: /validate$/, status: 429, headers: { 'X-RateLimit-ToWait-Sec': '2' }, times: 3 });
+    world.sim.inject({
+      method: 'PATCH',
+      path: /validate$/,
+      status: 429,
+      headers: { 'X-RateLimit-ToWait-Sec': '2' },
+      times: 3,
+    });
     await onEvent(createEvent(props('vm')), world.deps);
     expect(world.sim.integrations('vm')).toHaveLength(1);
     expect(world.sim.integrations('vm')[0].integrationValidated).toBe(true);
@@ -106,7 +140,9 @@ describe('create', () => {
 
   test('GIVEN wrong credentials WHEN created THEN it fails naming the secret and registers nothing', async () => {
     world.secrets.values.set(SECRET_ID, JSON.stringify({ username: USER.username, password: 'wrong-password' }));
-    await expect(onEvent(createEvent(props('vm')), world.deps)).rejects.toThrow(/HTTP 401 to POST \/auth.*secret "qualys\/api-credentials"/);
+    await expect(onEvent(createEvent(props('vm')), world.deps)).rejects.toThrow(
+      /HTTP 401 to POST \/auth.*secret "qualys\/api-credentials"/,
+    );
     expect(world.sim.integrations('vm')).toEqual([]);
   });
 
@@ -114,35 +150,58 @@ describe('create', () => {
     ['missing', undefined, /secret "qualys\/api-credentials" failed: it does not exist/],
     ['not JSON', 'user:pass', /is not JSON; its SecretString must be \{"username":"...","password":"..."\}/],
     ['without a password', JSON.stringify({ username: 'u' }), /lacks "password"/],
-  ])('GIVEN a secret that is %s WHEN created THEN the error says what is wrong with it', async (_what, value, pattern) => {
-    if (value === undefined) world.secrets.values.delete(SECRET_ID);
-    else world.secrets.values.set(SECRET_ID, value);
-    await expect(onEvent(createEvent(props('vm')), world.deps)).rejects.toThrow(pattern);
-    expect(world.sim.calls).toEqual([]);
-  });
+  ])(
+    'GIVEN a secret that is %s WHEN created THEN the error says what is wrong with it',
+    async (_what, value, pattern) => {
+      if (value === undefined) world.secrets.values.delete(SECRET_ID);
+      else world.secrets.values.set(SECRET_ID, value);
+      await expect(onEvent(createEvent(props('vm')), world.deps)).rejects.toThrow(pattern);
+      expect(world.sim.calls).toEqual([]);
+    },
+  );
 });
 
 describe('existing integrations of the same name', () => {
-  test('GIVEN a leftover with this environment\'s default name WHEN created THEN it is adopted, not duplicated', async () => {
-    const leftover = world.sim.seedIntegration('vm', { name: 'qs3-dev-vm-123456789012-us-east-1', bucketName: 'old', roleArn: 'arn:aws:iam::123456789012:role/old' });
+  test("GIVEN a leftover with this environment's default name WHEN created THEN it is adopted, not duplicated", async () => {
+    const leftover = world.sim.seedIntegration('vm', {
+      name: 'qs3-dev-vm-123456789012-us-east-1',
+      bucketName: 'old',
+      roleArn: 'arn:aws:iam::123456789012:role/old',
+    });
     const out = await onEvent(createEvent(props('vm')), world.deps);
     expect(out.PhysicalResourceId).toBe(`vm:${leftover.integrationId}@${new URL(world.gateway).host}`);
     expect(calls('POST', '/partner-integration/aws/s3/vm')).toHaveLength(0);
     const [integration] = world.sim.integrations('vm');
-    expect(integration).toMatchObject({ bucketName: 'findings-bucket', roleArn: 'arn:aws:iam::123456789012:role/vm-role', integrationValidated: true });
+    expect(integration).toMatchObject({
+      bucketName: 'findings-bucket',
+      roleArn: 'arn:aws:iam::123456789012:role/vm-role',
+      integrationValidated: true,
+    });
     expect(trustedIds('vm')).toEqual([integration.externalId]);
   });
 
   test('GIVEN a foreign integration of the configured name WHEN created THEN it fails, naming it and how to adopt it, and changes nothing', async () => {
-    const other = world.sim.seedIntegration('vm', { name: 'shared-name', bucketName: 'someone-elses', roleArn: 'arn:aws:iam::999999999999:role/x' });
-    const error = await onEvent(createEvent(props('vm', { [Prop.IntegrationName]: 'shared-name' })), world.deps).catch((e) => e);
-    expect(error.message).toMatch(new RegExp(`named "shared-name" already exists in Qualys \\(ID ${other.integrationId}.*"vm.adoptExisting": true`));
+    const other = world.sim.seedIntegration('vm', {
+      name: 'shared-name',
+      bucketName: 'someone-elses',
+      roleArn: 'arn:aws:iam::999999999999:role/x',
+    });
+    const error = await onEvent(createEvent(props('vm', { [Prop.IntegrationName]: 'shared-name' })), world.deps).catch(
+      (e) => e,
+    );
+    expect(error.message).toMatch(
+      new RegExp(`named "shared-name" already exists in Qualys \\(ID ${other.integrationId}.*"vm.adoptExisting": true`),
+    );
     expect(world.sim.integrations('vm')).toEqual([expect.objectContaining({ bucketName: 'someone-elses' })]);
     expect(world.sim.calls.filter((c) => c.method !== 'GET' && c.path !== '/auth')).toEqual([]);
   });
 
   test('GIVEN adoptExisting WHEN created, then the stack rolls back THEN the adopted integration is left in place', async () => {
-    world.sim.seedIntegration('vm', { name: 'shared-name', bucketName: 'someone-elses', roleArn: 'arn:aws:iam::999999999999:role/x' });
+    world.sim.seedIntegration('vm', {
+      name: 'shared-name',
+      bucketName: 'someone-elses',
+      roleArn: 'arn:aws:iam::999999999999:role/x',
+    });
     const p = props('vm', { [Prop.IntegrationName]: 'shared-name', [Prop.AdoptExisting]: 'true' });
     const out = await onEvent(createEvent(p), world.deps);
     // The physical ID carries the adopted integration's original fields, to put them back.
@@ -151,7 +210,11 @@ describe('existing integrations of the same name', () => {
     world.stacks.value = 'ROLLBACK_IN_PROGRESS';
     await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
     expect(world.sim.integrations('vm')).toEqual([
-      expect.objectContaining({ name: 'shared-name', bucketName: 'someone-elses', roleArn: 'arn:aws:iam::999999999999:role/x' }),
+      expect.objectContaining({
+        name: 'shared-name',
+        bucketName: 'someone-elses',
+        roleArn: 'arn:aws:iam::999999999999:role/x',
+      }),
     ]);
 
     world.stacks.value = 'DELETE_IN_PROGRESS';
@@ -180,7 +243,10 @@ describe('update', () => {
   test('GIVEN a changed setting WHEN updated THEN it is PUT in place on the same integration and validated again', async () => {
     const { p, physicalId } = await created('vm');
     const settings = { ...JSON.parse(p[Prop.Settings] as string), minSeverity: 5 };
-    const out = await onEvent(updateEvent(physicalId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }), world.deps);
+    const out = await onEvent(
+      updateEvent(physicalId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }),
+      world.deps,
+    );
     expect(out.PhysicalResourceId).toBe(physicalId);
     expect(calls('POST', '/partner-integration')).toHaveLength(0);
     expect(calls('PUT', '/partner-integration')[0].body).toMatchObject({ minSeverity: 5, regenerateExternalId: false });
@@ -209,7 +275,10 @@ describe('update', () => {
 
   test('GIVEN the policy list changes WHEN updated THEN CIPS gets the new ones and loses only the dropped ones', async () => {
     const { p, physicalId } = await created('pc');
-    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.Cips]: JSON.stringify({ policies: [102, 103] }) }), world.deps);
+    await onEvent(
+      updateEvent(physicalId, p, { ...p, [Prop.Cips]: JSON.stringify({ policies: [102, 103] }) }),
+      world.deps,
+    );
     expect(world.sim.cips().policies).toEqual([102, 103]);
     expect(calls('PUT', '/partner-integration')).toHaveLength(0);
   });
@@ -220,7 +289,9 @@ describe('update', () => {
     await onEvent(deleteEvent(physicalId, p), world.deps);
     const out = await onEvent(updateEvent(physicalId, p, { ...p, [Prop.IntegrationName]: 'renamed' }), world.deps);
     expect(out.PhysicalResourceId).not.toBe(physicalId);
-    expect(world.sim.integrations('vm')).toEqual([expect.objectContaining({ name: 'renamed', integrationValidated: true })]);
+    expect(world.sim.integrations('vm')).toEqual([
+      expect.objectContaining({ name: 'renamed', integrationValidated: true }),
+    ]);
   });
 
   test('GIVEN the token expired between events WHEN updated THEN it re-authenticates once and carries on', async () => {
@@ -243,7 +314,11 @@ describe('delete', () => {
   });
 
   test('GIVEN another PC integration in the subscription WHEN one is deleted THEN the shared CIPS policies stay', async () => {
-    world.sim.seedIntegration('pc', { name: 'prod-pc', bucketName: 'prod', roleArn: 'arn:aws:iam::123456789012:role/prod' });
+    world.sim.seedIntegration('pc', {
+      name: 'prod-pc',
+      bucketName: 'prod',
+      roleArn: 'arn:aws:iam::123456789012:role/prod',
+    });
     const p = props('pc');
     const out = await onEvent(createEvent(p), world.deps);
     await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
@@ -252,7 +327,9 @@ describe('delete', () => {
   });
 
   test('GIVEN the integration is already gone WHEN deleted THEN a 404 counts as done', async () => {
-    await expect(onEvent(deleteEvent('vm:424242', props('vm')), world.deps)).resolves.toMatchObject({ PhysicalResourceId: 'vm:424242' });
+    await expect(onEvent(deleteEvent('vm:424242', props('vm')), world.deps)).resolves.toMatchObject({
+      PhysicalResourceId: 'vm:424242',
+    });
   });
 
   test('GIVEN a physical ID that never named an integration WHEN deleted THEN nothing is called', async () => {

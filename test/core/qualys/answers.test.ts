@@ -1,7 +1,13 @@
 /**
  * The tolerant readers, fed the guide's own samples and the other shapes the guide allows.
  */
-import { readCipsConfig, readDetails, readIntegrationPage, readValidationAnswer, saysAlreadyPresent } from '../../../src/core/qualys/answers';
+import {
+  readCipsConfig,
+  readDetails,
+  readIntegrationPage,
+  readValidationAnswer,
+  saysAlreadyPresent,
+} from '../../../src/core/qualys/answers';
 
 /** The guide's PC "Get Details" sample (l.838-845): no integrationId, no externalId. */
 const GUIDE_PC_DETAILS = {
@@ -26,21 +32,35 @@ const GUIDE_VM_DETAILS = {
 };
 
 describe('integration lists', () => {
-  test('GIVEN the guide\'s single-object answer WHEN read THEN it is a list of one, even without an ID', () => {
+  test("GIVEN the guide's single-object answer WHEN read THEN it is a list of one, even without an ID", () => {
     const page = readIntegrationPage(GUIDE_PC_DETAILS);
     expect(page?.reading).toBe('one object');
     expect(page?.entries).toHaveLength(1);
-    expect(page?.entries[0]).toMatchObject({ name: GUIDE_PC_DETAILS.name, integrationId: undefined, externalId: undefined });
+    expect(page?.entries[0]).toMatchObject({
+      name: GUIDE_PC_DETAILS.name,
+      integrationId: undefined,
+      externalId: undefined,
+    });
   });
 
-  test.each(['data', 'content', 'items', 'integrations', 'results'])('GIVEN entries wrapped in "%s" WHEN read THEN they are found', (key) => {
-    const page = readIntegrationPage({ [key]: [GUIDE_VM_DETAILS, { ...GUIDE_VM_DETAILS, integrationId: 10 }] });
-    expect(page?.entries.map((e) => e.integrationId)).toEqual(['9', '10']);
-    expect(page?.page.more).toBe(false);
-  });
+  test.each(['data', 'content', 'items', 'integrations', 'results'])(
+    'GIVEN entries wrapped in "%s" WHEN read THEN they are found',
+    (key) => {
+      const page = readIntegrationPage({ [key]: [GUIDE_VM_DETAILS, { ...GUIDE_VM_DETAILS, integrationId: 10 }] });
+      expect(page?.entries.map((e) => e.integrationId)).toEqual(['9', '10']);
+      expect(page?.page.more).toBe(false);
+    },
+  );
 
   test('GIVEN a Spring page that is not the last WHEN read THEN it says more follow, with its index and size', () => {
-    const page = readIntegrationPage({ content: [GUIDE_VM_DETAILS], last: false, number: 0, size: 1, totalPages: 3, first: true });
+    const page = readIntegrationPage({
+      content: [GUIDE_VM_DETAILS],
+      last: false,
+      number: 0,
+      size: 1,
+      totalPages: 3,
+      first: true,
+    });
     expect(page?.page).toMatchObject({ more: true, index: 0, size: 1 });
     expect(page?.reading).toBe('{content: [...]} pages');
   });
@@ -57,9 +77,9 @@ describe('integration lists', () => {
 
   test('GIVEN hasMoreRecords or a next link WHEN read THEN more follow', () => {
     expect(readIntegrationPage({ data: [GUIDE_VM_DETAILS], hasMoreRecords: 'true' })?.page.more).toBe(true);
-    expect(readIntegrationPage({ items: [GUIDE_VM_DETAILS], next: '/partner-integration/aws/s3/vm?pageNo=2' })?.page.link).toBe(
-      '/partner-integration/aws/s3/vm?pageNo=2',
-    );
+    expect(
+      readIntegrationPage({ items: [GUIDE_VM_DETAILS], next: '/partner-integration/aws/s3/vm?pageNo=2' })?.page.link,
+    ).toBe('/partner-integration/aws/s3/vm?pageNo=2');
   });
 
   test('GIVEN an empty object, null or an empty array WHEN read THEN the list is empty', () => {
@@ -76,11 +96,17 @@ describe('integration lists', () => {
 
 describe('details', () => {
   test('GIVEN the prose spelling externalID and an id key WHEN read THEN both are normalised', () => {
-    expect(readDetails({ id: 12, externalID: 'US_POD_1-71-x', name: 'n' })).toMatchObject({ integrationId: '12', externalId: 'US_POD_1-71-x' });
+    expect(readDetails({ id: 12, externalID: 'US_POD_1-71-x', name: 'n' })).toMatchObject({
+      integrationId: '12',
+      externalId: 'US_POD_1-71-x',
+    });
   });
 
   test('GIVEN booleans as strings WHEN read THEN they are booleans', () => {
-    expect(readDetails({ integrationValidated: 'true', compressData: 'false' })).toMatchObject({ integrationValidated: true, compressData: false });
+    expect(readDetails({ integrationValidated: 'true', compressData: 'false' })).toMatchObject({
+      integrationValidated: true,
+      compressData: false,
+    });
   });
 
   test('GIVEN a GET by ID without an ID in the answer WHEN read with the asked ID THEN that ID is used', () => {
@@ -89,7 +115,7 @@ describe('details', () => {
 });
 
 describe('validation answers', () => {
-  test('GIVEN the guide\'s success message WHEN read THEN validated', () => {
+  test("GIVEN the guide's success message WHEN read THEN validated", () => {
     const body = { messsage: 'AWS S3 VM integration successfully validated.' };
     expect(readValidationAnswer(body, JSON.stringify(body))).toBe('validated');
   });
@@ -109,7 +135,12 @@ describe('validation answers', () => {
 });
 
 describe('CIPS configuration', () => {
-  const FLAGS = { includeEvidenceData: false, includeFailPosture: true, includePassPosture: true, includeErrorPosture: true };
+  const FLAGS = {
+    includeEvidenceData: false,
+    includeFailPosture: true,
+    includePassPosture: true,
+    includeErrorPosture: true,
+  };
 
   test('GIVEN flags at the top and a "policy" list WHEN read THEN both are found', () => {
     const r = readCipsConfig({ subscriptionId: 1, policy: [4771746], ...FLAGS, lastUpdated: 'x' });
@@ -123,7 +154,11 @@ describe('CIPS configuration', () => {
 
   test('GIVEN the object wrapped in an array or in data WHEN read THEN it is found', () => {
     expect(readCipsConfig([{ policyList: [3], ...FLAGS }])).toMatchObject({ readable: true, policies: [3] });
-    expect(readCipsConfig({ data: { policyIds: [4] } })).toMatchObject({ readable: true, policies: [4], filter: undefined });
+    expect(readCipsConfig({ data: { policyIds: [4] } })).toMatchObject({
+      readable: true,
+      policies: [4],
+      filter: undefined,
+    });
   });
 
   test('GIVEN an object that hides its content under unknown keys WHEN read THEN it is unreadable, not "nothing configured"', () => {

@@ -4,7 +4,7 @@
  * Tests named "(judgement call)" pin an expectation the guide does not settle.
  */
 import { IntegrationError, QualysApiError, UnreadableAnswerError } from '../../../src/core/errors';
-import { HttpRequest, HttpResponse } from '../../../src/core/qualys/transport';
+import type { HttpRequest, HttpResponse } from '../../../src/core/qualys/transport';
 import { readCipsConfig, readIntegrationPage, readValidationAnswer } from '../../../src/core/qualys/answers';
 import { QualysClient } from '../../../src/core/qualys/client';
 import { FakeClock, memoryLogger } from '../../support/lambda-fakes';
@@ -41,7 +41,12 @@ function gateway(answer: (req: HttpRequest, url: URL) => HttpResponse) {
   return { qualys, requests, lines };
 }
 
-const entry = (id: number) => ({ integrationId: id, name: `integration-${id}`, bucketName: `bucket-${id}`, roleArn: `arn:aws:iam::1:role/r${id}` });
+const entry = (id: number) => ({
+  integrationId: id,
+  name: `integration-${id}`,
+  bucketName: `bucket-${id}`,
+  roleArn: `arn:aws:iam::1:role/r${id}`,
+});
 
 describe('list answers', () => {
   test('GIVEN pages counted from 1 that say only "hasMore" WHEN the list is read THEN every page is read and no entry is skipped', async () => {
@@ -70,50 +75,84 @@ describe('list answers', () => {
 
   test('GIVEN one integration wrapped in "data" as an object (judgement call) WHEN the list is read THEN it is that one integration, not an unreadable answer', async () => {
     const g = gateway(() => json(200, { data: entry(7) }));
-    await expect(g.qualys.listIntegrations('vm')).resolves.toEqual([expect.objectContaining({ integrationId: '7', name: 'integration-7' })]);
+    await expect(g.qualys.listIntegrations('vm')).resolves.toEqual([
+      expect.objectContaining({ integrationId: '7', name: 'integration-7' }),
+    ]);
   });
 
   test('GIVEN a next-page link to another host WHEN the list is read THEN the token is never sent there and the error says why', async () => {
     const g = gateway((_req, url) =>
       url.host === 'gateway.example.test'
-        ? json(200, { content: [entry(1)], last: false, next: 'https://collector.evil.test/partner-integration/aws/s3/vm?pageNo=1' })
+        ? json(200, {
+            content: [entry(1)],
+            last: false,
+            next: 'https://collector.evil.test/partner-integration/aws/s3/vm?pageNo=1',
+          })
         : json(200, { content: [entry(2)], last: true }),
     );
-    await expect(g.qualys.listIntegrations('vm')).rejects.toThrow(/next-page link points at https:\/\/collector\.evil\.test, not at the configured gateway/);
+    await expect(g.qualys.listIntegrations('vm')).rejects.toThrow(
+      /next-page link points at https:\/\/collector\.evil\.test, not at the configured gateway/,
+    );
     expect(g.requests.every((r) => new URL(r.url).host === 'gateway.example.test')).toBe(true);
   });
 
   test('GIVEN a next-page link on the same host over plain http WHEN the list is read THEN it is not followed (the token stays on TLS)', async () => {
-    const g = gateway(() => json(200, { content: [entry(1)], last: false, next: 'http://gateway.example.test/partner-integration/aws/s3/vm?pageNo=1' }));
+    const g = gateway(() =>
+      json(200, {
+        content: [entry(1)],
+        last: false,
+        next: 'http://gateway.example.test/partner-integration/aws/s3/vm?pageNo=1',
+      }),
+    );
     await expect(g.qualys.listIntegrations('vm')).rejects.toBeInstanceOf(UnreadableAnswerError);
     expect(g.requests.every((r) => r.url.startsWith('https://'))).toBe(true);
   });
 
   test('GIVEN a list answer of no known shape WHEN the list is read THEN it is an error naming the shape, never an empty list', async () => {
     const g = gateway(() => json(200, { payload: [entry(1)] }));
-    await expect(g.qualys.listIntegrations('pc')).rejects.toThrow(/cannot read \(an object with keys payload\).*Nothing was changed/);
+    await expect(g.qualys.listIntegrations('pc')).rejects.toThrow(
+      /cannot read \(an object with keys payload\).*Nothing was changed/,
+    );
   });
 
-  test('GIVEN PC entries without IDs, as the guide\'s sample WHEN read THEN they are kept with name, bucket and role', () => {
-    const page = readIntegrationPage({ name: 'a', compressData: 'false', bucketName: 'b', bucketRegion: 'us-east-1', roleArn: 'r', integrationValidated: 'true' });
-    expect(page?.entries).toEqual([expect.objectContaining({ name: 'a', roleArn: 'r', integrationValidated: true, compressData: false })]);
+  test("GIVEN PC entries without IDs, as the guide's sample WHEN read THEN they are kept with name, bucket and role", () => {
+    const page = readIntegrationPage({
+      name: 'a',
+      compressData: 'false',
+      bucketName: 'b',
+      bucketRegion: 'us-east-1',
+      roleArn: 'r',
+      integrationValidated: 'true',
+    });
+    expect(page?.entries).toEqual([
+      expect.objectContaining({ name: 'a', roleArn: 'r', integrationValidated: true, compressData: false }),
+    ]);
     expect(page?.entries[0].integrationId).toBeUndefined();
   });
 });
 
 describe('register answers', () => {
-  test('GIVEN a register answered 200 with a failure message and no ID WHEN registering THEN the error quotes Qualys\'s message', async () => {
+  test("GIVEN a register answered 200 with a failure message and no ID WHEN registering THEN the error quotes Qualys's message", async () => {
     const g = gateway((req) =>
       req.method === 'POST' ? json(200, { messsage: 'Bucket region eu-north-9 is not supported' }) : json(200, []),
     );
     await expect(
-      g.qualys.register('vm', { name: 'n', bucketName: 'b', bucketRegion: 'eu-north-9', roleArn: 'arn:aws:iam::1:role/r' }),
+      g.qualys.register('vm', {
+        name: 'n',
+        bucketName: 'b',
+        bucketRegion: 'eu-north-9',
+        roleArn: 'arn:aws:iam::1:role/r',
+      }),
     ).rejects.toThrow(/Bucket region eu-north-9 is not supported/);
   });
 
   test('GIVEN a register answered 202 with the ID as "id" and "externalID" wrapped in data WHEN registering THEN both are read', async () => {
-    const g = gateway((req) => (req.method === 'POST' ? json(202, { data: { id: 31, externalID: 'US_POD_1-71-abc' } }) : json(200, [])));
-    await expect(g.qualys.register('pc', { name: 'n', bucketName: 'b', bucketRegion: 'r', roleArn: 'a' })).resolves.toMatchObject({
+    const g = gateway((req) =>
+      req.method === 'POST' ? json(202, { data: { id: 31, externalID: 'US_POD_1-71-abc' } }) : json(200, []),
+    );
+    await expect(
+      g.qualys.register('pc', { name: 'n', bucketName: 'b', bucketRegion: 'r', roleArn: 'a' }),
+    ).resolves.toMatchObject({
       integrationId: '31',
       externalId: 'US_POD_1-71-abc',
     });
@@ -124,11 +163,17 @@ describe('register answers', () => {
     const g = gateway((req) => {
       if (req.method === 'POST') {
         posts++;
-        return { status: 502, headers: { 'content-type': 'text/html' }, body: '<html><title>502 Bad Gateway</title></html>' };
+        return {
+          status: 502,
+          headers: { 'content-type': 'text/html' },
+          body: '<html><title>502 Bad Gateway</title></html>',
+        };
       }
       return json(200, posts > 0 ? [{ ...entry(9), name: 'n' }] : []);
     });
-    await expect(g.qualys.register('vm', { name: 'n', bucketName: 'b', bucketRegion: 'r', roleArn: 'a' })).resolves.toMatchObject({ integrationId: '9' });
+    await expect(
+      g.qualys.register('vm', { name: 'n', bucketName: 'b', bucketRegion: 'r', roleArn: 'a' }),
+    ).resolves.toMatchObject({ integrationId: '9' });
     expect(posts).toBe(1);
   });
 });
@@ -174,7 +219,12 @@ describe('CIPS answers', () => {
     const reading = readCipsConfig({
       subscriptionId: 3068,
       policyDetails: [{ policyId: 101, title: 'CIS' }],
-      filter: { includeEvidenceData: true, includeFailPosture: true, includePassPosture: true, includeErrorPosture: true },
+      filter: {
+        includeEvidenceData: true,
+        includeFailPosture: true,
+        includePassPosture: true,
+        includeErrorPosture: true,
+      },
     });
     expect(reading.readable && reading.policies.length === 0).toBe(false);
   });
@@ -185,18 +235,27 @@ describe('CIPS answers', () => {
   });
 
   test('GIVEN any CIPS call WHEN sent THEN its Accept header admits a text answer', async () => {
-    const g = gateway(() => ({ status: 202, headers: { 'content-type': 'text/plain' }, body: 'Policy added successfully.' }));
+    const g = gateway(() => ({
+      status: 202,
+      headers: { 'content-type': 'text/plain' },
+      body: 'Policy added successfully.',
+    }));
     await g.qualys.addCipsPolicies([101]);
     const accept = g.requests.find((r) => r.url.endsWith('/pcas/cips/config/policy'))!.headers.Accept;
     expect(accept).toMatch(/\*\/\*|text\/plain/);
   });
 
-  test('GIVEN the documented delete path answers 405 WHEN removing policies THEN the curl\'s path is used', async () => {
+  test("GIVEN the documented delete path answers 405 WHEN removing policies THEN the curl's path is used", async () => {
     const g = gateway((_req, url) =>
-      url.pathname === '/pcas/cips/config/policy' ? json(405, { messsage: 'Method Not Allowed' }) : { status: 202, headers: {}, body: 'Policy deleted successfully.' },
+      url.pathname === '/pcas/cips/config/policy'
+        ? json(405, { messsage: 'Method Not Allowed' })
+        : { status: 202, headers: {}, body: 'Policy deleted successfully.' },
     );
     await g.qualys.removeCipsPolicies([101]);
-    expect(g.requests.filter((r) => r.method === 'DELETE').map((r) => new URL(r.url).pathname)).toEqual(['/pcas/cips/config/policy', '/pcas/cips/config']);
+    expect(g.requests.filter((r) => r.method === 'DELETE').map((r) => new URL(r.url).pathname)).toEqual([
+      '/pcas/cips/config/policy',
+      '/pcas/cips/config',
+    ]);
   });
 });
 
@@ -220,7 +279,9 @@ describe('secrets in errors', () => {
 
   test('GIVEN a register answer naming neither ID nor a listed integration WHEN it fails THEN the error says what to check', async () => {
     const g = gateway((req) => (req.method === 'POST' ? { status: 204, headers: {}, body: '' } : json(200, [])));
-    const error = await g.qualys.register('vm', { name: 'n', bucketName: 'b', bucketRegion: 'r', roleArn: 'a' }).catch((e: Error) => e);
+    const error = await g.qualys
+      .register('vm', { name: 'n', bucketName: 'b', bucketRegion: 'r', roleArn: 'a' })
+      .catch((e: Error) => e);
     expect(error).toBeInstanceOf(IntegrationError);
     expect((error as Error).message).toMatch(/without an integration ID.*Check the Qualys UI/);
   });

@@ -1,5 +1,5 @@
 import { QualysApiError, QualysAuthError, QualysNetworkError } from '../../../src/core/errors';
-import { HttpRequest, HttpResponse } from '../../../src/core/qualys/transport';
+import type { HttpRequest, HttpResponse } from '../../../src/core/qualys/transport';
 import { QualysClient } from '../../../src/core/qualys/client';
 import { FakeClock, memoryLogger } from '../../support/lambda-fakes';
 
@@ -22,7 +22,11 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
-const text = (status: number, body: string, headers: Record<string, string> = {}): HttpResponse => ({ status, headers, body });
+const text = (status: number, body: string, headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  headers,
+  body,
+});
 
 function jwt(expSeconds: number): string {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -45,11 +49,13 @@ function client(transport: (req: HttpRequest) => Promise<HttpResponse>, clock = 
   return { qualys, lines, clock, cache };
 }
 
-const auth = (token: string): Step => (req) => {
-  expect(req.method).toBe('POST');
-  expect(req.url).toBe('https://gateway.example.test/auth');
-  return text(200, token);
-};
+const auth =
+  (token: string): Step =>
+  (req) => {
+    expect(req.method).toBe('POST');
+    expect(req.url).toBe('https://gateway.example.test/auth');
+    return text(200, token);
+  };
 
 describe('authentication', () => {
   test('GIVEN valid credentials WHEN a call is made THEN POST /auth sends the form fields and the JWT is used as a Bearer token', async () => {
@@ -59,14 +65,22 @@ describe('authentication', () => {
     await qualys.listIntegrations('vm');
     const [authReq, listReq] = s.requests;
     expect(authReq.headers['Content-Type']).toBe('application/x-www-form-urlencoded');
-    expect(Object.fromEntries(new URLSearchParams(authReq.body))).toEqual({ username: 'qualys-user', password: PASSWORD, token: 'true' });
+    expect(Object.fromEntries(new URLSearchParams(authReq.body))).toEqual({
+      username: 'qualys-user',
+      password: PASSWORD,
+      token: 'true',
+    });
     expect(listReq.url).toBe('https://gateway.example.test/partner-integration/aws/s3/vm');
     expect(listReq.headers.Authorization).toBe(`Bearer ${token}`);
   });
 
   test('GIVEN a cached token WHEN another client for the same gateway and user calls THEN no new /auth is made', async () => {
     const token = jwt(1_700_000_000 + 4 * 3600);
-    const s = scripted(auth(token), () => json(200, []), () => json(200, []));
+    const s = scripted(
+      auth(token),
+      () => json(200, []),
+      () => json(200, []),
+    );
     const cache = new Map();
     const clock = new FakeClock();
     await client(s.transport, clock, cache).qualys.listIntegrations('vm');
@@ -78,7 +92,12 @@ describe('authentication', () => {
     const clock = new FakeClock();
     const first = jwt(clock.now() / 1000 + 4 * 3600);
     const second = jwt(clock.now() / 1000 + 8 * 3600);
-    const s = scripted(auth(first), () => json(200, []), auth(second), () => json(200, []));
+    const s = scripted(
+      auth(first),
+      () => json(200, []),
+      auth(second),
+      () => json(200, []),
+    );
     const cache = new Map();
     await client(s.transport, clock, cache).qualys.listIntegrations('vm');
     clock.time += 4 * 3600 * 1000 - 60_000; // one minute before expiry
@@ -87,14 +106,24 @@ describe('authentication', () => {
   });
 
   test('GIVEN the gateway rejects an expired token with 401 WHEN a call is made THEN it re-authenticates once and retries', async () => {
-    const s = scripted(auth('tok.en.one'), () => json(401, { messsage: 'Token expired' }), auth('tok.en.two'), () => json(200, []));
+    const s = scripted(
+      auth('tok.en.one'),
+      () => json(401, { messsage: 'Token expired' }),
+      auth('tok.en.two'),
+      () => json(200, []),
+    );
     const { qualys } = client(s.transport);
     await expect(qualys.listIntegrations('vm')).resolves.toEqual([]);
     expect(s.requests[3].headers.Authorization).toBe('Bearer tok.en.two');
   });
 
   test('GIVEN 401 even with a fresh token WHEN a call is made THEN it fails with a permission hint and does not loop', async () => {
-    const s = scripted(auth('a.b.c'), () => json(401, {}), auth('d.e.f'), () => json(401, {}));
+    const s = scripted(
+      auth('a.b.c'),
+      () => json(401, {}),
+      auth('d.e.f'),
+      () => json(401, {}),
+    );
     const { qualys } = client(s.transport);
     await expect(qualys.listIntegrations('vm')).rejects.toThrow(/HTTP 401 .*even with a fresh token.*API access/);
     expect(s.remaining()).toBe(0);
@@ -119,7 +148,11 @@ describe('authentication', () => {
 
 describe('retries', () => {
   test('GIVEN a 503 HTML page then success WHEN calling THEN it retries and succeeds', async () => {
-    const s = scripted(auth('a.b.c'), () => text(503, '<html><title>503 Service Unavailable</title></html>'), () => json(200, []));
+    const s = scripted(
+      auth('a.b.c'),
+      () => text(503, '<html><title>503 Service Unavailable</title></html>'),
+      () => json(200, []),
+    );
     const { qualys, clock } = client(s.transport);
     await expect(qualys.listIntegrations('vm')).resolves.toEqual([]);
     expect(clock.sleeps).toHaveLength(1);
@@ -127,7 +160,8 @@ describe('retries', () => {
 
   test('GIVEN 503s that never stop WHEN calling THEN the error carries the status and the page title, after bounded attempts', async () => {
     const steps: Step[] = [auth('a.b.c')];
-    for (let i = 0; i < 6; i++) steps.push(() => text(503, '<html><head><title>503 Service Unavailable</title></head></html>'));
+    for (let i = 0; i < 6; i++)
+      steps.push(() => text(503, '<html><head><title>503 Service Unavailable</title></head></html>'));
     const s = scripted(...steps);
     const { qualys } = client(s.transport);
     const error = await qualys.listIntegrations('vm').catch((e) => e);
@@ -137,21 +171,33 @@ describe('retries', () => {
   });
 
   test('GIVEN a 429 with X-RateLimit-ToWait-Sec WHEN calling THEN it waits at least that long', async () => {
-    const s = scripted(auth('a.b.c'), () => json(429, { messsage: 'rate limited' }, { 'x-ratelimit-towait-sec': '12' }), () => json(200, []));
+    const s = scripted(
+      auth('a.b.c'),
+      () => json(429, { messsage: 'rate limited' }, { 'x-ratelimit-towait-sec': '12' }),
+      () => json(200, []),
+    );
     const { qualys, clock } = client(s.transport);
     await qualys.listIntegrations('vm');
     expect(clock.sleeps[0]).toBeGreaterThanOrEqual(12_000);
   });
 
   test('GIVEN a 429 with Retry-After WHEN calling THEN it waits at least that long', async () => {
-    const s = scripted(auth('a.b.c'), () => json(429, {}, { 'retry-after': '4' }), () => json(200, []));
+    const s = scripted(
+      auth('a.b.c'),
+      () => json(429, {}, { 'retry-after': '4' }),
+      () => json(200, []),
+    );
     const { qualys, clock } = client(s.transport);
     await qualys.listIntegrations('vm');
     expect(clock.sleeps[0]).toBeGreaterThanOrEqual(4000);
   });
 
   test('GIVEN /auth is rate-limited WHEN authenticating THEN it is retried too', async () => {
-    const s = scripted(() => text(429, 'slow down', { 'retry-after': '1' }), auth('a.b.c'), () => json(200, []));
+    const s = scripted(
+      () => text(429, 'slow down', { 'retry-after': '1' }),
+      auth('a.b.c'),
+      () => json(200, []),
+    );
     const { qualys } = client(s.transport);
     await expect(qualys.listIntegrations('vm')).resolves.toEqual([]);
   });
@@ -165,10 +211,12 @@ describe('retries', () => {
     expect(error.message).toMatch(/could not reach the Qualys gateway for POST \/auth \(connection refused\)/);
   });
 
-  test('GIVEN a 400 WHEN calling THEN it is not retried and Qualys\'s messsage is reported', async () => {
+  test("GIVEN a 400 WHEN calling THEN it is not retried and Qualys's messsage is reported", async () => {
     const s = scripted(auth('a.b.c'), () => json(400, { messsage: 'bucketName is required' }));
     const { qualys } = client(s.transport);
-    await expect(qualys.register('vm', { name: 'n' })).rejects.toThrow(/HTTP 400 to POST \/partner-integration\/aws\/s3\/vm: bucketName is required/);
+    await expect(qualys.register('vm', { name: 'n' })).rejects.toThrow(
+      /HTTP 400 to POST \/partner-integration\/aws\/s3\/vm: bucketName is required/,
+    );
   });
 });
 
@@ -193,13 +241,20 @@ describe('register is never duplicated', () => {
       () => json(200, { integrationId: 5, externalId: 'US_POD_1-71-y', name: 'env-vm' }),
     );
     const { qualys } = client(s.transport);
-    await expect(qualys.register('vm', { name: 'env-vm' })).resolves.toMatchObject({ integrationId: '5', externalId: 'US_POD_1-71-y' });
+    await expect(qualys.register('vm', { name: 'env-vm' })).resolves.toMatchObject({
+      integrationId: '5',
+      externalId: 'US_POD_1-71-y',
+    });
   });
 });
 
 describe('responses', () => {
   test('GIVEN PUT or DELETE of an unknown integration THEN they report absence instead of failing', async () => {
-    const s = scripted(auth('a.b.c'), () => json(404, { messsage: 'not found' }), () => json(404, { messsage: 'not found' }));
+    const s = scripted(
+      auth('a.b.c'),
+      () => json(404, { messsage: 'not found' }),
+      () => json(404, { messsage: 'not found' }),
+    );
     const { qualys } = client(s.transport);
     await expect(qualys.update('vm', '9', { name: 'n' })).resolves.toEqual({ found: false });
     await expect(qualys.delete('vm', '9')).resolves.toBe('absent');
@@ -208,20 +263,37 @@ describe('responses', () => {
   test('GIVEN a CIPS config WHEN read THEN policies and filter are parsed; a 404 means empty', async () => {
     const s = scripted(
       auth('a.b.c'),
-      () => json(200, { subscriptionId: 1, policy: [3, 1], includeEvidenceData: false, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true }),
+      () =>
+        json(200, {
+          subscriptionId: 1,
+          policy: [3, 1],
+          includeEvidenceData: false,
+          includeFailPosture: true,
+          includePassPosture: false,
+          includeErrorPosture: true,
+        }),
       () => json(404, { messsage: 'No CIPS configuration found' }),
     );
     const { qualys } = client(s.transport);
     await expect(qualys.getCipsConfig()).resolves.toMatchObject({
       readable: true,
       policies: [3, 1],
-      filter: { includeEvidenceData: false, includeFailPosture: true, includePassPosture: false, includeErrorPosture: true },
+      filter: {
+        includeEvidenceData: false,
+        includeFailPosture: true,
+        includePassPosture: false,
+        includeErrorPosture: true,
+      },
     });
     await expect(qualys.getCipsConfig()).resolves.toMatchObject({ readable: true, policies: [] });
   });
 
-  test('GIVEN CIPS policy changes WHEN sent THEN the body is the guide\'s array-of-one-object shape', async () => {
-    const s = scripted(auth('a.b.c'), () => text(202, 'Policy added successfully.'), () => text(202, 'Policy deleted successfully.'));
+  test("GIVEN CIPS policy changes WHEN sent THEN the body is the guide's array-of-one-object shape", async () => {
+    const s = scripted(
+      auth('a.b.c'),
+      () => text(202, 'Policy added successfully.'),
+      () => text(202, 'Policy deleted successfully.'),
+    );
     const { qualys } = client(s.transport);
     await qualys.addCipsPolicies([1, 2]);
     await qualys.removeCipsPolicies([2]);
@@ -249,7 +321,12 @@ describe('deadlines', () => {
 });
 
 describe('answers in every shape the guide allows', () => {
-  const vm = (id: number, name = `vm-${id}`) => ({ integrationId: id, name, externalId: `US_POD_1-71-${id}`, roleArn: 'arn:aws:iam::123456789012:role/r' });
+  const vm = (id: number, name = `vm-${id}`) => ({
+    integrationId: id,
+    name,
+    externalId: `US_POD_1-71-${id}`,
+    roleArn: 'arn:aws:iam::123456789012:role/r',
+  });
   const path = (req: HttpRequest) => new URL(req.url).pathname + new URL(req.url).search;
 
   test('GIVEN any call WHEN sent THEN Accept admits JSON and text, as the CIPS endpoints answer text', async () => {
@@ -264,8 +341,14 @@ describe('answers in every shape the guide allows', () => {
     const s = scripted(
       auth('a.b.c'),
       () => json(200, { content: [vm(1), vm(2)], last: false, number: 0, size: 2 }),
-      (req) => (expect(path(req)).toBe('/partner-integration/aws/s3/vm?pageNo=1&pageSize=2'), json(200, { content: [vm(3), vm(4)], last: false, number: 1, size: 2 })),
-      (req) => (expect(path(req)).toBe('/partner-integration/aws/s3/vm?pageNo=2&pageSize=2'), json(200, { content: [vm(5)], last: true, number: 2, size: 2 })),
+      (req) => {
+        expect(path(req)).toBe('/partner-integration/aws/s3/vm?pageNo=1&pageSize=2');
+        return json(200, { content: [vm(3), vm(4)], last: false, number: 1, size: 2 });
+      },
+      (req) => {
+        expect(path(req)).toBe('/partner-integration/aws/s3/vm?pageNo=2&pageSize=2');
+        return json(200, { content: [vm(5)], last: true, number: 2, size: 2 });
+      },
     );
     const { qualys } = client(s.transport);
     expect((await qualys.listIntegrations('vm')).map((i) => i.integrationId)).toEqual(['1', '2', '3', '4', '5']);
@@ -287,7 +370,9 @@ describe('answers in every shape the guide allows', () => {
   });
 
   test('GIVEN a next-page link to another host WHEN listed THEN the token is not sent there', async () => {
-    const s = scripted(auth('a.b.c'), () => json(200, { data: [vm(1)], next: 'https://elsewhere.example/partner-integration/aws/s3/vm?page=2' }));
+    const s = scripted(auth('a.b.c'), () =>
+      json(200, { data: [vm(1)], next: 'https://elsewhere.example/partner-integration/aws/s3/vm?page=2' }),
+    );
     const { qualys } = client(s.transport);
     await expect(qualys.listIntegrations('vm')).rejects.toThrow(/elsewhere\.example, not at the configured gateway/);
     expect(s.requests).toHaveLength(2);
@@ -299,8 +384,17 @@ describe('answers in every shape the guide allows', () => {
     await expect(qualys.listIntegrations('vm')).rejects.toThrow(/cannot read \(an object with keys payload, total\)/);
   });
 
-  test('GIVEN the guide\'s PC sample in a list WHEN listed THEN the entry is kept without an ID', async () => {
-    const s = scripted(auth('a.b.c'), () => json(200, { name: 'pc one', compressData: true, bucketName: 'b', bucketRegion: 'us-east-1', roleArn: 'arn:aws:iam::1:role/r', integrationValidated: true }));
+  test("GIVEN the guide's PC sample in a list WHEN listed THEN the entry is kept without an ID", async () => {
+    const s = scripted(auth('a.b.c'), () =>
+      json(200, {
+        name: 'pc one',
+        compressData: true,
+        bucketName: 'b',
+        bucketRegion: 'us-east-1',
+        roleArn: 'arn:aws:iam::1:role/r',
+        integrationValidated: true,
+      }),
+    );
     const { qualys } = client(s.transport);
     const [entry] = await qualys.listIntegrations('pc');
     expect(entry).toMatchObject({ name: 'pc one', integrationId: undefined });
@@ -309,26 +403,42 @@ describe('answers in every shape the guide allows', () => {
   test('GIVEN a register answer with only the prose spelling externalID WHEN registered THEN both IDs are taken', async () => {
     const s = scripted(auth('a.b.c'), () => json(200, { integrationId: 5, externalID: 'US_POD_1-71-x' }));
     const { qualys } = client(s.transport);
-    await expect(qualys.register('vm', { name: 'n' })).resolves.toMatchObject({ integrationId: '5', externalId: 'US_POD_1-71-x' });
+    await expect(qualys.register('vm', { name: 'n' })).resolves.toMatchObject({
+      integrationId: '5',
+      externalId: 'US_POD_1-71-x',
+    });
   });
 
   test('GIVEN an empty register answer WHEN registered THEN the list is asked for the new integration by name', async () => {
-    const s = scripted(auth('a.b.c'), () => text(201, ''), () => json(200, [vm(4, 'other'), vm(5, 'n')]));
+    const s = scripted(
+      auth('a.b.c'),
+      () => text(201, ''),
+      () => json(200, [vm(4, 'other'), vm(5, 'n')]),
+    );
     const { qualys } = client(s.transport);
     await expect(qualys.register('vm', { name: 'n' })).resolves.toMatchObject({ integrationId: '5' });
   });
 
   test('GIVEN an empty register answer and a listed entry without an ID WHEN registered THEN it fails saying the ID is unknown, registering nothing more', async () => {
-    const s = scripted(auth('a.b.c'), () => text(200, ''), () => json(200, { name: 'n', roleArn: 'arn:aws:iam::1:role/r' }));
+    const s = scripted(
+      auth('a.b.c'),
+      () => text(200, ''),
+      () => json(200, { name: 'n', roleArn: 'arn:aws:iam::1:role/r' }),
+    );
     const { qualys } = client(s.transport);
     await expect(qualys.register('pc', { name: 'n' })).rejects.toThrow(/did not report its ID/);
     expect(s.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/pc'))).toHaveLength(1);
   });
 
   test('GIVEN a PUT answer with the regenerated external ID WHEN updated THEN it is returned', async () => {
-    const s = scripted(auth('a.b.c'), () => json(200, { messsage: 'AWS S3 PC integration successfully updated.', externalId: 'US_POD_1-71-new' }));
+    const s = scripted(auth('a.b.c'), () =>
+      json(200, { messsage: 'AWS S3 PC integration successfully updated.', externalId: 'US_POD_1-71-new' }),
+    );
     const { qualys } = client(s.transport);
-    await expect(qualys.update('pc', '9', { name: 'n', regenerateExternalId: true })).resolves.toEqual({ found: true, externalId: 'US_POD_1-71-new' });
+    await expect(qualys.update('pc', '9', { name: 'n', regenerateExternalId: true })).resolves.toEqual({
+      found: true,
+      externalId: 'US_POD_1-71-new',
+    });
   });
 
   test('GIVEN a 200 PUT answer whose message says it failed WHEN updated THEN it is an error', async () => {
@@ -359,8 +469,15 @@ describe('answers in every shape the guide allows', () => {
     expect(s.requests).toHaveLength(2);
   });
 
-  test('GIVEN the documented delete path is not there WHEN policies are removed THEN the curl\'s path is used', async () => {
-    const s = scripted(auth('a.b.c'), () => json(405, { messsage: 'Method Not Allowed' }), (req) => (expect(path(req)).toBe('/pcas/cips/config'), text(202, 'Policy deleted successfully.')));
+  test("GIVEN the documented delete path is not there WHEN policies are removed THEN the curl's path is used", async () => {
+    const s = scripted(
+      auth('a.b.c'),
+      () => json(405, { messsage: 'Method Not Allowed' }),
+      (req) => {
+        expect(path(req)).toBe('/pcas/cips/config');
+        return text(202, 'Policy deleted successfully.');
+      },
+    );
     const { qualys } = client(s.transport);
     await qualys.removeCipsPolicies([7]);
     expect(qualys.readings.get('CIPS delete path')).toBe('/pcas/cips/config');
