@@ -60,13 +60,13 @@ export function qualysClient(ctx: CommandContext, credentials: QualysCredentials
 export function operatorLogger(trace: (line: string) => void, progress: (text: string) => void): Logger {
   return new Logger((line) => {
     trace(line);
-    let entry: { message?: string; step?: string; attempt?: number; delayMs?: number; error?: string };
+    let entry: { event?: string; step?: string; attempt?: number; delayMs?: number; error?: string };
     try {
       entry = JSON.parse(line);
     } catch {
       return;
     }
-    if (entry.message === 'retrying') {
+    if (entry.event === 'qualys.retrying') {
       progress(
         `${entry.step}: attempt ${entry.attempt} failed (${entry.error}); retrying in ${Math.round((entry.delayMs ?? 0) / 100) / 10} s`,
       );

@@ -372,21 +372,21 @@ function narrate(line: string): { text: string } | undefined {
     return undefined;
   }
   const m = entry.message;
-  switch (m) {
-    case 'qualys call':
+  switch (entry.event) {
+    case 'qualys.call':
       return {
         text: `Qualys          ${String(entry.method).padEnd(6)} ${entry.path} → HTTP ${entry.status} (${entry.ms} ms)`,
       };
-    case 'not validated yet; waiting for IAM to propagate':
+    case 'validate.waiting':
       return {
         text: `validate #${entry.attempt}     not yet (${String(entry.answer).replace(/^.*?validate: /, '')}); next try in ${Math.round(Number(entry.delayMs) / 100) / 10} s`,
       };
-    case 'qualys reading':
+    case 'qualys.reading':
       return { text: `reading         ${entry.topic}: ${entry.reading}` };
-    case 'trust policy updated':
+    case 'trust.updated':
       return { text: `IAM             trust policy rewritten` };
-    case 'event':
-    case 'done':
+    case 'request.received':
+    case 'request.done':
       return undefined;
     default:
       return typeof m === 'string' ? { text: `handler         ${m}${summarize(entry)}` } : undefined;
@@ -394,7 +394,7 @@ function narrate(line: string): { text: string } | undefined {
 }
 
 function summarize(entry: Record<string, unknown>): string {
-  const rest = Object.entries(entry).filter(([k]) => !['level', 'message'].includes(k));
+  const rest = Object.entries(entry).filter(([k]) => !['level', 'event', 'message'].includes(k));
   return rest.length
     ? ` (${rest.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')})`
     : '';

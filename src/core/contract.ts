@@ -137,3 +137,59 @@ export const QUALYS_PLATFORM_GATEWAYS: Readonly<Record<string, string>> = {
   AU1: 'https://gateway.qg1.apps.qualys.com.au',
   KSA1: 'https://gateway.qg1.apps.qualysksa.com',
 };
+
+/**
+ * The handler's log events, by name, with the message each line carries. Every line the handler
+ * writes names its event in `event`; whatever reads the logs (the CLI's progress output,
+ * `rehearse`) matches on these names, never on the message texts, which may be reworded.
+ */
+export const LOG_EVENTS = {
+  'request.received': 'event',
+  'request.done': 'done',
+  'request.failed': 'failed',
+  'delete.gateway-not-pinned': 'not deregistering: the integration is on a gateway this function is not pinned to',
+  'qualys.call': 'qualys call',
+  'qualys.retrying': 'retrying',
+  'qualys.reading': 'qualys reading',
+  'register.went-through': 'the failed registration had gone through; using it',
+  'cips.already-present': 'CIPS says policies are there already',
+  'delete.nothing-registered': 'no integration was registered under this physical ID; nothing to delete',
+  'adopt.existing': 'adopting the existing integration',
+  'register.done': 'registered',
+  'adopt.vanished': 'the integration to adopt vanished; registering a new one',
+  'adopt.restored': 'put the adopted integration back as it was',
+  'adopt.restore-gone': 'the adopted integration is gone; nothing to put back',
+  'create.undoing': 'create failed; undoing it',
+  'update.replacing': 'replacing the integration',
+  'update.nothing-to-change': 'nothing to change in Qualys',
+  'update.done': 'updated',
+  'rollback.not-validated': 'the rollback could not validate the integration; run "qualys-s3 status" and deploy again',
+  'rotate.external-id-missing':
+    'Qualys did not report the regenerated external ID; replacing the integration to get one',
+  'update.stack-status-unknown': 'could not read the stack status; treating this update as a forward one',
+  'update.gone-registering-again':
+    'the integration no longer exists in Qualys (deleted outside this stack); registering it again',
+  'delete.keeping-adopted':
+    'leaving the adopted integration in place: the stack is rolling back (or its status is unknown)',
+  'delete.done': 'deleted',
+  'delete.already-gone': 'already gone from Qualys',
+  'cips.keep-unrecorded': 'keeping the CIPS policies: this resource did not record which ones it added',
+  'cips.keep-shared': 'keeping the CIPS policies: other PC integrations of this subscription may use them',
+  'cips.keep-unreadable': 'keeping the CIPS policies: the CIPS configuration could not be read',
+  'cips.removed': 'removed CIPS policies',
+  'cips.pc-list-unreadable': 'the PC integration list could not be read; assuming others may use the CIPS policies',
+  'external-id.from-trust-policy': 'Qualys did not report the external ID; using the one the role already trusts',
+  'external-id.from-create-record': 'Qualys did not report the external ID; using the one recorded at create',
+  'external-id.from-regeneration':
+    'Qualys did not report the external ID; regenerated it and took the new one from the answer',
+  'trust.updated': 'trust policy updated',
+  'validate.waiting': 'not validated yet; waiting for IAM to propagate',
+  'validate.done': 'validated',
+  'cips.sync-unreadable': 'the CIPS configuration could not be read: added the configured policies, removed none',
+  'cips.keep-dropped-shared': 'keeping dropped CIPS policies: other PC integrations of this subscription may use them',
+  'cips.in-configured-state': 'CIPS in the configured state',
+  'record.too-long':
+    'the create record does not fit the physical ID; this resource will remove no CIPS policy and put nothing back',
+} as const;
+
+export type LogEventName = keyof typeof LOG_EVENTS;

@@ -4,6 +4,8 @@
  * password field are replaced before anything is written.
  */
 
+import { LOG_EVENTS, type LogEventName } from './contract';
+
 export type LogSink = (line: string) => void;
 
 const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
@@ -32,24 +34,25 @@ export class Logger {
     return out.replace(JWT_PATTERN, REDACTED).replace(PASSWORD_FIELD, `$1${REDACTED}`);
   }
 
-  info(message: string, fields?: Record<string, unknown>): void {
-    this.write('INFO', message, fields);
+  info(event: LogEventName, fields?: Record<string, unknown>): void {
+    this.write('INFO', event, fields);
   }
 
-  warn(message: string, fields?: Record<string, unknown>): void {
-    this.write('WARN', message, fields);
+  warn(event: LogEventName, fields?: Record<string, unknown>): void {
+    this.write('WARN', event, fields);
   }
 
-  error(message: string, fields?: Record<string, unknown>): void {
-    this.write('ERROR', message, fields);
+  error(event: LogEventName, fields?: Record<string, unknown>): void {
+    this.write('ERROR', event, fields);
   }
 
-  private write(level: string, message: string, fields?: Record<string, unknown>): void {
+  private write(level: string, event: LogEventName, fields?: Record<string, unknown>): void {
+    const message = LOG_EVENTS[event];
     let line: string;
     try {
-      line = JSON.stringify({ level, message, ...fields });
+      line = JSON.stringify({ level, event, message, ...fields });
     } catch {
-      line = JSON.stringify({ level, message });
+      line = JSON.stringify({ level, event, message });
     }
     this.sink(this.redact(line));
   }

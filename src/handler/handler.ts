@@ -57,12 +57,12 @@ export function wrap(
   return async (event, context) => {
     const log = makeLogger();
     const { ResponseURL: _omitted, ...loggable } = event;
-    log.info('event', { ...loggable, ResponseURL: '...' });
+    log.info('request.received', { ...loggable, ResponseURL: '...' });
     try {
       // Before anything reads the secret: credentials go only to a gateway pinned at synth.
       const pin = checkGatewayPin(event, allowedGateways());
       if (!pin.proceed && event.RequestType === 'Delete') {
-        log.warn('not deregistering: the integration is on a gateway this function is not pinned to', {
+        log.warn('delete.gateway-not-pinned', {
           gateway: pin.gateway,
           pinned: allowedGateways(),
           PhysicalResourceId: event.PhysicalResourceId,
@@ -71,11 +71,11 @@ export function wrap(
         return { PhysicalResourceId: event.PhysicalResourceId, Data: {} };
       }
       const out = await fn(event, makeDeps(context, log));
-      log.info('done', { RequestType: event.RequestType, PhysicalResourceId: out.PhysicalResourceId });
+      log.info('request.done', { RequestType: event.RequestType, PhysicalResourceId: out.PhysicalResourceId });
       return out;
     } catch (error) {
       const message = log.redact(`${event.RequestType} failed: ${errorMessage(error)}`);
-      log.error('failed', { error: message });
+      log.error('request.failed', { error: message });
       // A fresh error: no stack frames and no cause, so that nothing unredacted travels on.
       const answer = new Error(message);
       answer.stack = message;

@@ -139,7 +139,7 @@ export const CLEANUP_WINDOW_MS = 75_000;
 export async function onEvent(event: CloudFormationCustomResourceEvent, deps: LifecycleDeps): Promise<LifecycleResult> {
   if (event.RequestType === 'Delete' && !parsePhysicalId(event.PhysicalResourceId)) {
     // Nothing was ever registered under this ID: answer before anything else can fail.
-    deps.log.info('no integration was registered under this physical ID; nothing to delete', {
+    deps.log.info('delete.nothing-registered', {
       physicalId: event.PhysicalResourceId,
     });
     return { PhysicalResourceId: event.PhysicalResourceId, Data: {} };
@@ -190,7 +190,7 @@ async function create(
     }
     // A foreign integration is put back as it was if this create, or the stack's create, fails.
     if (foreign) adoptedFrom = originalBody(spec.kind, existing);
-    deps.log.info('adopting the existing integration', {
+    deps.log.info('adopt.existing', {
       integrationId: existing.integrationId,
       name: spec.name,
       foreign,
@@ -206,7 +206,7 @@ async function create(
   } else {
     details = await registerOrExplain(qualys, spec, listed);
     registered = true;
-    deps.log.info('registered', { kind: spec.kind, integrationId: details.integrationId, name: spec.name });
+    deps.log.info('register.done', { kind: spec.kind, integrationId: details.integrationId, name: spec.name });
   }
 
   const id = details.integrationId;
@@ -321,7 +321,7 @@ async function adopt(
     regenerateExternalId: false,
   });
   if (!updated.found) {
-    deps.log.warn('the integration to adopt vanished; registering a new one', {
+    deps.log.warn('adopt.vanished', {
       integrationId: existing.integrationId,
     });
     return { details: await qualys.register(spec.kind, registerBody(spec)), registered: true };
@@ -373,7 +373,7 @@ async function restoreAdopted(
 ): Promise<void> {
   const { found } = await qualys.update(spec.kind, id, { ...original, regenerateExternalId: false });
   deps.log.info(
-    found ? 'put the adopted integration back as it was' : 'the adopted integration is gone; nothing to put back',
+    found ? 'adopt.restored' : 'adopt.restore-gone',
     { integrationId: id },
   );
 }
@@ -392,7 +392,7 @@ async function undoCreate(
   deps: LifecycleDeps,
 ): Promise<Error> {
   const { id } = done;
-  deps.log.warn('create failed; undoing it', {
+  deps.log.warn('create.undoing', {
     integrationId: id,
     registered: done.registered,
     error: errorMessage(cause),
@@ -442,7 +442,7 @@ async function update(
   if (!current || current.kind !== spec.kind || old.gatewayUrl !== spec.gatewayUrl) {
     // Another gateway is another Qualys platform: register there. CloudFormation then sends
     // a Delete for the old physical ID, with the old properties, which deregisters the old one.
-    deps.log.info('replacing the integration', { physicalId, gatewayChanged: old.gatewayUrl !== spec.gatewayUrl });
+    deps.log.info('update.replacing', { physicalId, gatewayChanged: old.gatewayUrl !== spec.gatewayUrl });
     return create(spec, deps);
   }
   const id = current.id;
@@ -454,7 +454,7 @@ async function update(
     old.principalArn !== spec.principalArn;
   const cipsChanged = spec.kind === 'pc' && JSON.stringify(old.cips) !== JSON.stringify(spec.cips);
   if (!settingsChanged && !rotate && !trustReset && !cipsChanged) {
-    deps.log.info('nothing to change in Qualys', { integrationId: id });
+    deps.log.info('update.nothing-to-change', { integrationId: id });
     return sameResource(spec, physicalId, id);
   }
 
@@ -469,7 +469,7 @@ async function update(
     const out = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: regenerate });
     if (!out.found) return reregister(spec, id, deps);
     answeredExternalId = out.externalId;
-    deps.log.info('updated', { integrationId: id, settingsChanged, rotatedExternalId: regenerate });
+    deps.log.info('update.done', { integrationId: id, settingsChanged, rotatedExternalId: regenerate });
   }
   if (settingsChanged || rotate || trustReset) {
     const details = await qualys.getIntegration(spec.kind, id);
@@ -495,7 +495,7 @@ async function update(
         await validateUntilReady(qualys, spec, id, deps);
       } catch (error) {
         if (!rollingBack) throw error;
-        deps.log.warn('the rollback could not validate the integration; run "qualys-s3 status" and deploy again', {
+        deps.log.warn('rollback.not-validated', {
           integrationId: id,
           error: errorMessage(error),
         });
@@ -526,7 +526,7 @@ async function replaceForNewExternalId(
   ownedPolicies: readonly number[],
   deps: LifecycleDeps,
 ): Promise<LifecycleResult> {
-  deps.log.warn('Qualys did not report the regenerated external ID; replacing the integration to get one', {
+  deps.log.warn('rotate.external-id-missing', {
     integrationId: id,
   });
   await qualys.delete(spec.kind, id);
@@ -537,7 +537,7 @@ async function isRollingBack(stackId: string, deps: LifecycleDeps): Promise<bool
   try {
     return (await deps.stacks.status(stackId, awsCall(deps)))?.includes('ROLLBACK') ?? false;
   } catch (error) {
-    deps.log.warn('could not read the stack status; treating this update as a forward one', {
+    deps.log.warn('update.stack-status-unknown', {
       error: errorMessage(error),
     });
     return false;
@@ -545,7 +545,7 @@ async function isRollingBack(stackId: string, deps: LifecycleDeps): Promise<bool
 }
 
 async function reregister(spec: IntegrationSpec, goneId: string, deps: LifecycleDeps): Promise<LifecycleResult> {
-  deps.log.warn('the integration no longer exists in Qualys (deleted outside this stack); registering it again', {
+  deps.log.warn('update.gone-registering-again', {
     integrationId: goneId,
   });
   return create(spec, deps);
@@ -561,7 +561,7 @@ async function remove(spec: IntegrationSpec, physicalId: string, stackId: string
     // puts it back as it was, since the role and bucket it now points at are rolled back too.
     const status = await deps.stacks.status(stackId, awsCall(deps));
     if (status === undefined || status.includes('ROLLBACK')) {
-      deps.log.warn('leaving the adopted integration in place: the stack is rolling back (or its status is unknown)', {
+      deps.log.warn('delete.keeping-adopted', {
         integrationId: current.id,
         stackStatus: status ?? 'unknown',
       });
@@ -575,7 +575,7 @@ async function remove(spec: IntegrationSpec, physicalId: string, stackId: string
   }
   const qualys = await connect(spec, deps);
   const outcome = await qualys.delete(spec.kind, current.id);
-  deps.log.info(outcome === 'deleted' ? 'deleted' : 'already gone from Qualys', { integrationId: current.id });
+  deps.log.info(outcome === 'deleted' ? 'delete.done' : 'delete.already-gone', { integrationId: current.id });
   if (spec.kind === 'pc' && spec.cips.policies.length > 0) await releaseCipsPolicies(qualys, spec, current, deps);
 }
 
@@ -591,7 +591,7 @@ async function releaseCipsPolicies(
   deps: LifecycleDeps,
 ): Promise<void> {
   if (current.record.incomplete) {
-    deps.log.warn('keeping the CIPS policies: this resource did not record which ones it added', {
+    deps.log.warn('cips.keep-unrecorded', {
       policies: spec.cips.policies,
     });
     return;
@@ -601,7 +601,7 @@ async function releaseCipsPolicies(
   if (ours.length === 0) return;
   const others = await otherPcIntegrationsOrUnknown(qualys, current.id, spec, false, deps);
   if (others.length > 0) {
-    deps.log.warn('keeping the CIPS policies: other PC integrations of this subscription may use them', {
+    deps.log.warn('cips.keep-shared', {
       policies: ours,
       otherIntegrations: others,
     });
@@ -609,7 +609,7 @@ async function releaseCipsPolicies(
   }
   const config = await qualys.getCipsConfig();
   if (!config.readable) {
-    deps.log.warn('keeping the CIPS policies: the CIPS configuration could not be read', {
+    deps.log.warn('cips.keep-unreadable', {
       policies: ours,
       reading: config.reading,
     });
@@ -618,7 +618,7 @@ async function releaseCipsPolicies(
   const present = new Set(config.policies);
   const toRemove = ours.filter((p) => present.has(p));
   if (toRemove.length > 0) await qualys.removeCipsPolicies(toRemove);
-  deps.log.info('removed CIPS policies', { policies: toRemove, kept: [...kept] });
+  deps.log.info('cips.removed', { policies: toRemove, kept: [...kept] });
 }
 
 // ---- shared steps -------------------------------------------------------------------------
@@ -652,7 +652,7 @@ async function otherPcIntegrationsOrUnknown(
     return await otherPcIntegrations(qualys, id, spec, stillRegistered);
   } catch (error) {
     if (!(error instanceof UnreadableAnswerError)) throw error;
-    deps.log.warn('the PC integration list could not be read; assuming others may use the CIPS policies', {
+    deps.log.warn('cips.pc-list-unreadable', {
       error: errorMessage(error),
     });
     return ['(unknown: the list could not be read)'];
@@ -717,7 +717,7 @@ async function learnExternalId(
       (e) => !e.startsWith(PENDING_EXTERNAL_ID_PREFIX),
     );
     if (trusted.length === 1) {
-      deps.log.info('Qualys did not report the external ID; using the one the role already trusts', {
+      deps.log.info('external-id.from-trust-policy', {
         integrationId: id,
       });
       return { value: trusted[0], inDetails: false };
@@ -726,13 +726,13 @@ async function learnExternalId(
   const put = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: false });
   if (put.externalId) return { value: put.externalId, inDetails: false };
   if (options.recorded && options.trustPolicyHoldsIt !== false) {
-    deps.log.info('Qualys did not report the external ID; using the one recorded at create', { integrationId: id });
+    deps.log.info('external-id.from-create-record', { integrationId: id });
     return { value: options.recorded, inDetails: false };
   }
   if (options.mayRegenerate) {
     const out = await qualys.update(spec.kind, id, { ...integrationBody(spec), regenerateExternalId: true });
     if (out.externalId) {
-      deps.log.info('Qualys did not report the external ID; regenerated it and took the new one from the answer', {
+      deps.log.info('external-id.from-regeneration', {
         integrationId: id,
       });
       return { value: out.externalId, inDetails: false };
@@ -752,7 +752,7 @@ async function applyExternalId(spec: IntegrationSpec, externalId: string, deps: 
   const next = withExternalIds(policy, spec.principalArn, [externalId]);
   if (samePolicy(policy, next)) return false;
   await deps.trust.write(spec.roleName, next, awsCall(deps));
-  deps.log.info('trust policy updated', {
+  deps.log.info('trust.updated', {
     roleName: spec.roleName,
     replacedExternalIds: externalIdsFor(policy, spec.principalArn).length,
   });
@@ -790,7 +790,7 @@ async function validateUntilReady(
         isRetryable: isNotYet,
         requestedDelayMs: (e) => (e instanceof QualysApiError ? e.retryAfterMs : undefined),
         onRetry: (e, attempt, delayMs) =>
-          deps.log.info('not validated yet; waiting for IAM to propagate', {
+          deps.log.info('validate.waiting', {
             attempt,
             delayMs,
             answer: errorMessage(e),
@@ -805,7 +805,7 @@ async function validateUntilReady(
         throw new NotValidatedYet(answer.status, answer.message);
       },
     );
-    deps.log.info('validated', { integrationId: id, attempts, ms: deps.clock.now() - started, message });
+    deps.log.info('validate.done', { integrationId: id, attempts, ms: deps.clock.now() - started, message });
   } catch (error) {
     if (!isNotYet(error)) throw error;
     const seconds = Math.round((deps.clock.now() - started) / 1000);
@@ -872,7 +872,7 @@ async function syncCips(
     if (desired.policies.length > 0) await qualys.addCipsPolicies(desired.policies);
     // Whether they were there before is unknown: count them as kept, so this resource never removes them.
     outcome.keptPolicies.push(...desired.policies);
-    deps.log.warn('the CIPS configuration could not be read: added the configured policies, removed none', {
+    deps.log.warn('cips.sync-unreadable', {
       reading: current.reading,
       keptDropped: previouslyManaged.filter((p) => !desired.policies.includes(p)),
     });
@@ -887,7 +887,7 @@ async function syncCips(
   if (toRemove.length > 0 && integrationId !== undefined && spec) {
     const others = await otherPcIntegrationsOrUnknown(qualys, integrationId, spec, true, deps);
     if (others.length > 0) {
-      deps.log.warn('keeping dropped CIPS policies: other PC integrations of this subscription may use them', {
+      deps.log.warn('cips.keep-dropped-shared', {
         policies: toRemove,
         otherIntegrations: others,
       });
@@ -912,7 +912,7 @@ async function syncCips(
       await qualys.updateCipsFilter(desired.filter);
     }
   }
-  deps.log.info('CIPS in the configured state', {
+  deps.log.info('cips.in-configured-state', {
     added: toAdd,
     removed: toRemove,
     filter: desired.filter ? 'managed' : 'untouched',
@@ -1002,7 +1002,7 @@ function result(
   let physicalId = Object.keys(compact).length === 0 ? base : `${base}~${encodeRecord(compact)}`;
   if (physicalId.length > MAX_PHYSICAL_ID_LENGTH) {
     deps.log.warn(
-      'the create record does not fit the physical ID; this resource will remove no CIPS policy and put nothing back',
+      'record.too-long',
       {
         integrationId: id,
       },

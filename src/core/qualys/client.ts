@@ -266,13 +266,13 @@ export class QualysClient {
         isRetryable: (e) => !isAuthStep(e) && isTransient(e),
         requestedDelayMs: requestedDelay,
         onRetry: (e, attempt, delay) =>
-          this.options.log.warn('retrying', { step, attempt, delayMs: delay, error: errorMessage(e) }),
+          this.options.log.warn('qualys.retrying', { step, attempt, delayMs: delay, error: errorMessage(e) }),
       },
       async (attempt) => {
         if (attempt > 1) {
           const existing = await byName();
           if (existing) {
-            this.options.log.info('the failed registration had gone through; using it', {
+            this.options.log.info('register.went-through', {
               integrationId: existing.integrationId ?? 'not reported',
             });
             return requireId(step, existing);
@@ -397,7 +397,7 @@ export class QualysClient {
       return;
     } catch (error) {
       if (!alreadyThere(error)) throw error;
-      this.options.log.info('CIPS says policies are there already', {
+      this.options.log.info('cips.already-present', {
         policies,
         answer: (error as QualysApiError).qualysMessage,
       });
@@ -458,7 +458,7 @@ export class QualysClient {
   private noteReading(topic: string, reading: string): void {
     if (this.readings.get(topic) === reading) return;
     this.readings.set(topic, reading);
-    this.options.log.info('qualys reading', { topic, reading });
+    this.options.log.info('qualys.reading', { topic, reading });
   }
 
   /**
@@ -596,7 +596,7 @@ export class QualysClient {
         isRetryable,
         requestedDelayMs: requestedDelay,
         onRetry: (e, attempt, delayMs) =>
-          this.options.log.warn('retrying', { step, attempt, delayMs, error: errorMessage(e) }),
+          this.options.log.warn('qualys.retrying', { step, attempt, delayMs, error: errorMessage(e) }),
       },
       fn,
     );
@@ -624,7 +624,7 @@ export class QualysClient {
     } catch (error) {
       throw new QualysNetworkError(step, method, path, describeNetworkError(error), { cause: error });
     }
-    this.options.log.info('qualys call', { method, path, status: res.status, ms: this.clock.now() - started });
+    this.options.log.info('qualys.call', { method, path, status: res.status, ms: this.clock.now() - started });
     if (res.status === 429 || res.status >= 500) {
       throw new QualysApiError(step, method, path, res.status, this.said(res), requestedDelayFrom(res));
     }
