@@ -17,7 +17,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
-import { LoopbackServer } from './loopback-server';
+import { type DescribedRequest, FakeServer, type FaultKinds, type LoggedCall, type Reply } from './fake-server';
 
 export type AwsService = 'iam' | 'secretsmanager' | 'cloudformation' | 's3' | 'sts';
 
@@ -32,29 +32,20 @@ export interface FakeAwsOptions {
   now?: () => number;
 }
 
-export interface AwsFault {
+export interface AwsFault extends FaultKinds {
   service?: AwsService;
   action?: string;
-  /** @default 1 */
-  times?: number;
   /** @default 400 */
   status?: number;
   /** @default 'Throttling' (IAM, CloudFormation) or 'ThrottlingException' (Secrets Manager) */
   code?: string;
   /** @default 'Rate exceeded' */
   message?: string;
-  /** Wait this long first. */
-  delayMs?: number;
-  /** Destroy the connection without answering. */
-  reset?: boolean;
 }
 
-export interface AwsCall {
+export interface AwsCall extends LoggedCall {
   service: AwsService | 'unknown';
   action: string;
-  at: number;
-  /** 0 when the connection was reset. */
-  status: number;
 }
 
 export interface PolicyDocument {
@@ -118,13 +109,6 @@ interface StackState {
   outputs: Record<string, string>;
 }
 
-interface Reply {
-  status: number;
-  body: string;
-  contentType: string;
-  headers?: Record<string, string>;
-}
-
 const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const CFN_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -146,20 +130,13 @@ class AwsError extends Error {
   }
 }
 
-export class FakeAws {
-  private readonly server = new LoopbackServer(
-    'FakeAws',
-    (req, res) => this.handle(req, res),
-    (message) => ({ contentType: 'text/plain', body: message }),
-  );
+export class FakeAws extends FakeServer<AwsFault, AwsCall> {
   readonly account: string;
   readonly region: string;
   propagationDelayMs: number;
   /** IAM's quota on a role's trust policy size, in characters without whitespace. */
   trustPolicySizeLimit = 2048;
-  readonly calls: AwsCall[] = [];
 
-  private readonly now: () => number;
   private readonly roles = new Map<string, RoleState>();
   private readonly secrets = new Map<string, SecretState>();
   private readonly denied = new Set<string>();
@@ -167,30 +144,13 @@ export class FakeAws {
   private readonly buckets = new Map<string, Map<string, ObjectView>>();
   /** The identity GetCallerIdentity answers with. */
   callerArn: string;
-  private faults: Array<AwsFault & { remaining: number }> = [];
 
   constructor(opts: FakeAwsOptions = {}) {
+    super('FakeAws', (message) => ({ contentType: 'text/plain', body: message }), opts.now ?? Date.now);
     this.account = opts.account ?? '123456789012';
     this.region = opts.region ?? 'us-east-1';
     this.propagationDelayMs = opts.propagationDelayMs ?? 0;
-    this.now = opts.now ?? Date.now;
     this.callerArn = `arn:aws:iam::${this.account}:user/operator`;
-  }
-
-  // ---- lifecycle -------------------------------------------------------------------------
-
-  /** Listens on 127.0.0.1, on a free port; returns the base URL. */
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  /** Stops listening and drops every connection (keep-alive ones too) and pending delay. */
-  stop(): Promise<void> {
-    return this.server.stop();
   }
 
   // ---- state -----------------------------------------------------------------------------
@@ -360,32 +320,9 @@ export class FakeAws {
     return (roleArn, externalId) => this.canAssume(roleArn, principalArn, externalId);
   }
 
-  // ---- faults and inspection -------------------------------------------------------------
-
-  inject(fault: AwsFault): void {
-    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
-  }
-
-  clearFaults(): void {
-    this.faults = [];
-  }
-
-  resetCalls(): void {
-    this.calls.length = 0;
-  }
-
-  /** Calls grouped by `service:Action`. */
-  callCounts(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const c of this.calls) counts[`${c.service}:${c.action}`] = (counts[`${c.service}:${c.action}`] ?? 0) + 1;
-    return counts;
-  }
-
   // ---- request handling --------------------------------------------------------------------
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const at = this.now();
-    const raw = await readBody(req);
+  protected describe(req: http.IncomingMessage, raw: string, at: number): DescribedRequest<AwsCall> {
     const target = header(req, 'x-amz-target');
     const auth = header(req, 'authorization') ?? '';
     const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth)?.[1];
@@ -393,7 +330,6 @@ export class FakeAws {
     let service: AwsService | 'unknown' = 'unknown';
     let action = '';
     let params = new URLSearchParams();
-    let body: Record<string, unknown> = {};
     if (target) {
       const [prefix, op] = target.split('.');
       service = prefix.toLowerCase() === 'secretsmanager' ? 'secretsmanager' : 'unknown';
@@ -414,41 +350,60 @@ export class FakeAws {
         (scope === 'iam' || scope === 'cloudformation' || scope === 'sts' ? scope : 'unknown');
     }
     const call: AwsCall = { service, action, at, status: 0 };
-    this.calls.push(call);
     const json = service === 'secretsmanager';
-
-    const fault = this.takeFault(service, action);
-    if (fault) {
-      if (fault.delayMs) await this.server.sleep(fault.delayMs);
-      if (this.server.stopped) return void res.destroy();
-      if (fault.reset) return void req.socket.destroy();
-      const status = fault.status ?? 400;
-      const code = fault.code ?? (json ? 'ThrottlingException' : 'Throttling');
-      return this.send(res, call, errorReply(service, new AwsError(status, code, fault.message ?? 'Rate exceeded')));
-    }
-
-    let reply: Reply;
-    try {
-      if (!/^AWS4-HMAC-SHA256 /.test(auth)) {
-        throw new AwsError(
-          403,
-          json ? 'MissingAuthenticationTokenException' : 'MissingAuthenticationToken',
-          'Missing Authentication Token',
-        );
-      }
-      if (json) {
-        try {
-          body = raw.trim() ? (JSON.parse(raw) as Record<string, unknown>) : {};
-        } catch {
-          throw new AwsError(400, 'SerializationException', 'Malformed JSON request body');
+    const answer = (): Reply => {
+      try {
+        if (!/^AWS4-HMAC-SHA256 /.test(auth)) {
+          throw new AwsError(
+            403,
+            json ? 'MissingAuthenticationTokenException' : 'MissingAuthenticationToken',
+            'Missing Authentication Token',
+          );
         }
+        let body: Record<string, unknown> = {};
+        if (json) {
+          try {
+            body = raw.trim() ? (JSON.parse(raw) as Record<string, unknown>) : {};
+          } catch {
+            throw new AwsError(400, 'SerializationException', 'Malformed JSON request body');
+          }
+        }
+        return this.dispatch(service, action, params, body);
+      } catch (error) {
+        if (!(error instanceof AwsError)) throw error;
+        return errorReply(service, error);
       }
-      reply = this.dispatch(service, action, params, body);
-    } catch (error) {
-      if (!(error instanceof AwsError)) throw error;
-      reply = errorReply(service, error);
-    }
-    this.send(res, call, reply);
+    };
+    return { call, answer };
+  }
+
+  protected faultMatches(fault: AwsFault, call: AwsCall): boolean {
+    return (
+      (fault.service === undefined || fault.service === call.service) &&
+      (fault.action === undefined || fault.action === call.action)
+    );
+  }
+
+  /** A fault always answers: a throttling error unless it says otherwise. */
+  protected faultReply(fault: AwsFault, call: AwsCall): Reply {
+    const status = fault.status ?? 400;
+    const code = fault.code ?? (call.service === 'secretsmanager' ? 'ThrottlingException' : 'Throttling');
+    return errorReply(call.service, new AwsError(status, code, fault.message ?? 'Rate exceeded'));
+  }
+
+  /** `service:Action`. */
+  protected callKey(call: AwsCall): string {
+    return `${call.service}:${call.action}`;
+  }
+
+  /** Every answer carries a fresh request ID, in its header and wherever the body names one. */
+  protected finish(reply: Reply): Reply {
+    const requestId = randomUUID();
+    return {
+      ...reply,
+      body: reply.body.replace(/\{\{RequestId\}\}/g, requestId),
+      headers: { 'x-amzn-RequestId': requestId, ...reply.headers },
+    };
   }
 
   private dispatch(
@@ -478,30 +433,6 @@ export class FakeAws {
         if (service === 's3') throw new AwsError(501, 'NotImplemented', `FakeAws implements no S3 operation ${action}`);
         throw new AwsError(400, 'InvalidAction', `Could not find operation ${action || '(none)'} for ${service}`);
     }
-  }
-
-  private send(res: http.ServerResponse, call: AwsCall, reply: Reply): void {
-    if (res.destroyed || res.writableEnded) return;
-    call.status = reply.status;
-    const requestId = randomUUID();
-    const body = reply.body.replace(/\{\{RequestId\}\}/g, requestId);
-    res.writeHead(reply.status, {
-      'Content-Type': reply.contentType,
-      'Content-Length': String(Buffer.byteLength(body)),
-      'x-amzn-RequestId': requestId,
-      ...reply.headers,
-    });
-    res.end(body);
-  }
-
-  private takeFault(service: AwsService | 'unknown', action: string): AwsFault | undefined {
-    const index = this.faults.findIndex(
-      (f) => (f.service === undefined || f.service === service) && (f.action === undefined || f.action === action),
-    );
-    if (index < 0) return undefined;
-    const fault = this.faults[index];
-    if (--fault.remaining <= 0) this.faults.splice(index, 1);
-    return fault;
   }
 
   // ---- IAM -----------------------------------------------------------------------------------
@@ -930,15 +861,6 @@ function isoMillis(ms: number): string {
 function header(req: http.IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -27,7 +27,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { LoopbackServer } from './loopback-server';
+import { type DescribedRequest, FakeServer, type FaultKinds, type LoggedCall, type Reply } from './fake-server';
 import {
   acceptAdmits,
   DEFAULT_DIALECT,
@@ -94,30 +94,21 @@ export interface SimulatorOptions {
   dialect?: DialectName | Partial<Dialect>;
 }
 
-export interface Fault {
+export interface Fault extends FaultKinds {
   method?: string;
   /** Exact path (no query string), or a pattern tested against it. */
   path?: string | RegExp;
-  /** @default 1 */
-  times?: number;
   /** @default 503 with `html`, else 500 with `body`, else none (normal handling after the delay) */
   status?: number;
   body?: string;
   headers?: Record<string, string>;
   /** Answer a load balancer's HTML error page. */
   html?: boolean;
-  /** Wait this long first. */
-  delayMs?: number;
-  /** Destroy the connection without answering. */
-  reset?: boolean;
 }
 
-export interface SimCall {
+export interface SimCall extends LoggedCall {
   method: string;
   path: string;
-  /** 0 when the connection was reset (fault) or the simulator stopped first. */
-  status: number;
-  at: number;
   /** The parsed JSON body (or raw text); never recorded for `/auth`. */
   body?: unknown;
   authorization?: string;
@@ -207,14 +198,6 @@ class HttpError extends Error {
   }
 }
 
-interface Reply {
-  status: number;
-  body: string;
-  /** '' sends no Content-Type (an empty answer). */
-  contentType: string;
-  headers?: Record<string, string>;
-}
-
 interface IssuedToken {
   jwt: string;
   username: string;
@@ -244,15 +227,7 @@ const TEXT_TYPE = 'text/plain;charset=UTF-8';
 const messsage = (status: number, message: string, headers?: Record<string, string>): Reply =>
   json(status, { messsage: message }, headers);
 
-export class QualysSimulator {
-  private readonly server = new LoopbackServer(
-    'QualysSimulator',
-    (req, res) => this.handle(req, res),
-    (message) => ({ contentType: 'application/json', body: JSON.stringify({ messsage: message }) }),
-  );
-  /** Every request, in arrival order. */
-  readonly calls: SimCall[] = [];
-  latencyMs: number;
+export class QualysSimulator extends FakeServer<Fault, SimCall> {
   rateLimit?: { limit: number; windowMs: number };
   trustChecker: TrustChecker;
   onValidated?: SimulatorOptions['onValidated'];
@@ -263,7 +238,6 @@ export class QualysSimulator {
   tokenTtlMs: number;
   lockoutAfter: number;
 
-  private readonly now: () => number;
   private readonly users = new Map<string, UserState>();
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly signingKey = randomBytes(32);
@@ -272,11 +246,15 @@ export class QualysSimulator {
   private readonly policies = new Set<number>();
   private filter?: CipsFilter;
   private cipsUpdated?: number;
-  private faults: Array<Fault & { remaining: number }> = [];
   private hits: number[] = [];
   private current: Dialect;
 
   constructor(opts: SimulatorOptions = {}) {
+    super(
+      'QualysSimulator',
+      (message) => ({ contentType: 'application/json', body: JSON.stringify({ messsage: message }) }),
+      opts.now ?? Date.now,
+    );
     for (const u of opts.users ?? [DEFAULT_USER]) this.users.set(u.username, { ...u, failures: 0, locked: false });
     this.customerId = opts.customerId ?? 71;
     this.pod = opts.pod ?? 'US_POD_1';
@@ -287,7 +265,6 @@ export class QualysSimulator {
     this.lockoutAfter = opts.lockoutAfter ?? 5;
     this.trustChecker = opts.trustChecker ?? (() => ({ ok: true }));
     this.onValidated = opts.onValidated;
-    this.now = opts.now ?? Date.now;
     this.current = resolveDialect(opts.dialect);
   }
 
@@ -300,32 +277,7 @@ export class QualysSimulator {
     this.current = resolveDialect(dialect);
   }
 
-  // ---- lifecycle -------------------------------------------------------------------------
-
-  /** Listens on 127.0.0.1, on a free port; returns the base URL. */
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  /** Stops listening and drops every connection (keep-alive ones too) and pending delay. */
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
-
   // ---- fault injection and test controls ---------------------------------------------------
-
-  /** Queues a fault; faults are consumed in order by the requests they match. */
-  inject(fault: Fault): void {
-    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
-  }
-
-  clearFaults(): void {
-    this.faults = [];
-  }
 
   /** Every token issued so far expires at once. */
   expireAllTokens(): void {
@@ -361,20 +313,6 @@ export class QualysSimulator {
 
   isLocked(username: string): boolean {
     return this.users.get(username)?.locked ?? false;
-  }
-
-  resetCalls(): void {
-    this.calls.length = 0;
-  }
-
-  /** Calls grouped by `METHOD path`, with numeric path segments replaced by `{id}`. */
-  callCounts(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const c of this.calls) {
-      const key = `${c.method} ${c.path.replace(/\/\d+(?=\/|$)/g, '/{id}')}`;
-      counts[key] = (counts[key] ?? 0) + 1;
-    }
-    return counts;
   }
 
   /** The current details of every integration of a kind (copies). */
@@ -455,12 +393,10 @@ export class QualysSimulator {
 
   // ---- request handling --------------------------------------------------------------------
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const at = this.now();
+  protected describe(req: http.IncomingMessage, raw: string, at: number): DescribedRequest<SimCall> {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://simulator');
     const path = url.pathname;
-    const raw = await readBody(req);
     // The /auth body holds the password: never recorded.
     const call: SimCall = {
       method,
@@ -470,56 +406,32 @@ export class QualysSimulator {
       body: path === '/auth' || raw.length === 0 ? undefined : parseOrText(raw),
     };
     if (req.headers.authorization !== undefined) call.authorization = req.headers.authorization;
-    this.calls.push(call);
-
-    const fault = this.takeFault(method, path);
-    if (fault) {
-      if (fault.delayMs) await this.server.sleep(fault.delayMs);
-      if (this.server.stopped) return void res.destroy();
-      if (fault.reset) {
-        req.socket.destroy();
-        return;
+    const answer = async (): Promise<Reply> => {
+      try {
+        return await this.route(req, method, path, raw, url.searchParams);
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        return messsage(error.status, error.message, error.headers);
       }
-      if (fault.status !== undefined || fault.html || fault.body !== undefined) {
-        if (this.latencyMs) await this.server.sleep(this.latencyMs);
-        return this.send(res, call, faultReply(fault));
-      }
-    }
-
-    if (this.latencyMs) await this.server.sleep(this.latencyMs);
-    if (this.server.stopped) return void res.destroy();
-
-    let reply: Reply;
-    try {
-      reply = await this.route(req, method, path, raw, url.searchParams);
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      reply = messsage(error.status, error.message, error.headers);
-    }
-    this.send(res, call, reply);
+    };
+    return { call, answer };
   }
 
-  private send(res: http.ServerResponse, call: SimCall, reply: Reply): void {
-    if (res.destroyed || res.writableEnded) return;
-    call.status = reply.status;
-    res.writeHead(reply.status, {
-      ...(reply.contentType ? { 'Content-Type': reply.contentType } : {}),
-      ...(reply.status === 204 ? {} : { 'Content-Length': String(Buffer.byteLength(reply.body)) }),
-      ...reply.headers,
-    });
-    res.end(reply.body);
-  }
-
-  private takeFault(method: string, path: string): Fault | undefined {
-    const index = this.faults.findIndex(
-      (f) =>
-        (f.method === undefined || f.method.toUpperCase() === method) &&
-        (f.path === undefined || (typeof f.path === 'string' ? f.path === path : testPattern(f.path, path))),
+  protected faultMatches(fault: Fault, call: SimCall): boolean {
+    return (
+      (fault.method === undefined || fault.method.toUpperCase() === call.method) &&
+      (fault.path === undefined ||
+        (typeof fault.path === 'string' ? fault.path === call.path : testPattern(fault.path, call.path)))
     );
-    if (index < 0) return undefined;
-    const fault = this.faults[index];
-    if (--fault.remaining <= 0) this.faults.splice(index, 1);
-    return fault;
+  }
+
+  protected faultReply(fault: Fault): Reply | undefined {
+    return fault.status !== undefined || fault.html || fault.body !== undefined ? faultReply(fault) : undefined;
+  }
+
+  /** `METHOD path`, with numeric path segments replaced by `{id}`. */
+  protected callKey(call: SimCall): string {
+    return `${call.method} ${call.path.replace(/\/\d+(?=\/|$)/g, '/{id}')}`;
   }
 
   private async route(
@@ -1185,15 +1097,6 @@ function faultReply(fault: Fault): Reply {
     };
   }
   return messsage(status, reason, fault.headers);
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function parseOrText(raw: string): unknown {

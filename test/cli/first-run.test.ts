@@ -5,7 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ACCOUNT, ENV, REGION, STACK, World, check } from './harness';
+import { World, check, PROD_SITE } from '../support/cli-world';
+
+const { ACCOUNT, ENV, REGION, STACK } = PROD_SITE;
 
 let world: World;
 beforeEach(async () => {

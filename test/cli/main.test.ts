@@ -8,7 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { ROOT } from '../../sim/deployment';
-import { ENV, World } from './harness';
+import { World, PROD_SITE } from '../support/cli-world';
+
+const { ENV } = PROD_SITE;
 
 let world: World;
 beforeAll(async () => {

@@ -2,15 +2,16 @@
  * `qualys-s3 preflight` against faults: the gateway, the login, permissions, the secret, AWS.
  */
 import {
-  DEFAULT_NAME,
-  REGION,
-  SECRET,
-  USER,
-  World,
+  DevWorld as World,
   check,
   expectNoSecrets,
   expectWellFormed,
-} from '../support/cli-faults-world';
+  defaultName,
+  DEV_SITE,
+} from '../support/cli-world';
+
+const { REGION, SECRET, USER } = DEV_SITE;
+const DEFAULT_NAME = (kind: 'vm' | 'pc', env?: string) => defaultName(DEV_SITE, kind, env);
 
 let w: World;
 beforeEach(async () => {

@@ -2,7 +2,7 @@
  * `qualys-s3 preflight` against connection resets and rate limiting: each failure in its own
  * words, bounded attempts ("each call is tried up to 3 times"), one JSON document.
  */
-import { World, check } from '../support/cli-faults-world';
+import { DevWorld as World, check } from '../support/cli-world';
 import { expectConsistent } from '../support/cli-report-checks';
 
 let w: World;

@@ -8,7 +8,9 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ConnectProxy } from '../support/connect-proxy';
-import { ACCOUNT, ENV, REGION, SECRET, USER, World, check, removeAwsCredentials } from './harness';
+import { World, check, removeAwsCredentials, PROD_SITE } from '../support/cli-world';
+
+const { ACCOUNT, ENV, REGION, SECRET, USER } = PROD_SITE;
 
 let world: World;
 

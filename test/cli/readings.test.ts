@@ -3,7 +3,9 @@
  * must be what the deploy then does. Tests named "(judgement call)" pin an expectation the
  * guide does not settle.
  */
-import { ACCOUNT, ENV, REGION, World, check } from './harness';
+import { World, check, PROD_SITE } from '../support/cli-world';
+
+const { ACCOUNT, ENV, REGION } = PROD_SITE;
 
 let world: World;
 afterEach(async () => {

@@ -4,8 +4,10 @@
  * scheme, stale or missing stack outputs, warnings only, every kind of failure at once, and
  * the password inside AWS errors.
  */
-import { ACCOUNT, REGION, SECRET, STACK, USER, World, check, trustPolicy } from '../support/cli-faults-world';
+import { DevWorld as World, check, trustPolicy, DEV_SITE } from '../support/cli-world';
 import { expectConsistent, expectHumanSummaryMatches } from '../support/cli-report-checks';
+
+const { ACCOUNT, REGION, SECRET, STACK, USER } = DEV_SITE;
 
 const DAY = 86400_000;
 let w: World;

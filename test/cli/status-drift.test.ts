@@ -2,17 +2,18 @@
  * `qualys-s3 status`: drift a deployed environment in ways the spec says status must catch.
  */
 import {
-  ACCOUNT,
-  DEFAULT_NAME,
   QUALYS_PRINCIPAL,
-  REGION,
-  STACK,
-  World,
+  DevWorld as World,
   check,
   expectNoSecrets,
   expectWellFormed,
   trustPolicy,
-} from '../support/cli-faults-world';
+  defaultName,
+  DEV_SITE,
+} from '../support/cli-world';
+
+const { ACCOUNT, REGION, STACK } = DEV_SITE;
+const DEFAULT_NAME = (kind: 'vm' | 'pc', env?: string) => defaultName(DEV_SITE, kind, env);
 
 let w: World;
 beforeEach(async () => {

@@ -3,7 +3,9 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { STACK, USER, World, check, expectNoSecrets, expectWellFormed } from '../support/cli-faults-world';
+import { DevWorld as World, check, expectNoSecrets, expectWellFormed, DEV_SITE } from '../support/cli-world';
+
+const { STACK, USER } = DEV_SITE;
 
 let w: World;
 beforeEach(async () => {

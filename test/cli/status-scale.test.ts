@@ -3,8 +3,10 @@
  * (with throttling between pages), Qualys rate limiting with X-RateLimit-ToWait-Sec, and
  * connection resets from the gateway and from AWS.
  */
-import { ACCOUNT, QUALYS_PRINCIPAL, World, check } from '../support/cli-faults-world';
+import { QUALYS_PRINCIPAL, DevWorld as World, check, DEV_SITE } from '../support/cli-world';
 import { expectConsistent, expectHumanSummaryMatches } from '../support/cli-report-checks';
+
+const { ACCOUNT } = DEV_SITE;
 
 const DAY = 86400_000;
 const HOUR = 3600_000;

@@ -2,17 +2,9 @@
  * `qualys-s3 status`: a deployed environment as CloudFormation and the handler leave it, then
  * each kind of drift the command must catch, against the simulator and the fake AWS.
  */
-import {
-  ACCOUNT,
-  ENV,
-  QUALYS_PRINCIPAL,
-  REGION,
-  STACK,
-  World,
-  check,
-  removeAwsCredentials,
-  trustPolicy,
-} from './harness';
+import { QUALYS_PRINCIPAL, World, check, removeAwsCredentials, trustPolicy, PROD_SITE } from '../support/cli-world';
+
+const { ACCOUNT, ENV, REGION, STACK } = PROD_SITE;
 
 let world: World;
 let config: string;

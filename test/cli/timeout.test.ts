@@ -1,5 +1,5 @@
 /** A gateway that never answers /auth: reported as a timeout, in its own words. */
-import { World, check, expectNoSecrets } from '../support/cli-faults-world';
+import { DevWorld as World, check, expectNoSecrets } from '../support/cli-world';
 
 it('a gateway that does not answer POST /auth in time is reported as a timeout, exit 1', async () => {
   const w = await new World().start();

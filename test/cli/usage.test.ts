@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { World, check, expectWellFormed } from '../support/cli-faults-world';
+import { DevWorld as World, check, expectWellFormed } from '../support/cli-world';
 
 let w: World;
 beforeAll(async () => {

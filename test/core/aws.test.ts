@@ -3,7 +3,6 @@
  * (AWS_ENDPOINT_URL), in real time. IAM throttling, a stalled AWS API, a denied
  * DescribeStacks while deleting an adopted integration.
  */
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { sdkRoleTrustStore, sdkSecretReader, sdkStackStatusReader } from '../../src/core/aws';
 import { Prop } from '../../src/core/contract';
 import { undiciTransport } from '../../src/core/qualys/transport';
@@ -12,10 +11,18 @@ import { systemClock } from '../../src/core/retry';
 import { FakeAws } from '../../sim/fake-aws';
 import { memoryLogger } from '../support/lambda-fakes';
 import { QualysSimulator } from '../../sim/qualys-simulator';
-import { QUALYS, SECRET_ID, USER, pendingTrust } from '../support/lifecycle-world';
+import {
+  QUALYS,
+  SECRET_ID,
+  STACK_ID,
+  USER,
+  createEvent as create,
+  deleteEvent as del,
+  pendingTrust,
+  props as resourceProps,
+} from '../support/lifecycle-world';
 
 const ACCOUNT = '123456789012';
-const STACK_ID = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/QualysS3-adv/1`;
 
 let aws: FakeAws;
 let sim: QualysSimulator;
@@ -72,52 +79,15 @@ function deps(deadlineInMs: number): LifecycleDeps {
 
 function props(overrides: Record<string, unknown> = {}) {
   const name = `qs3-adv-vm-${roleName}`.slice(0, 50);
-  return {
-    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:framework',
-    [Prop.Kind]: 'vm',
-    [Prop.GatewayUrl]: gateway,
-    [Prop.CredentialsSecretId]: SECRET_ID,
+  return resourceProps({ gateway }, 'vm', {
     [Prop.RoleArn]: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
     [Prop.RoleName]: roleName,
-    [Prop.QualysPrincipalArn]: QUALYS,
-    [Prop.BucketName]: 'findings-bucket',
-    [Prop.BucketRegion]: 'us-east-1',
     [Prop.IntegrationName]: name,
     [Prop.DefaultIntegrationName]: name,
-    [Prop.Settings]: JSON.stringify({
-      minSeverity: 3,
-      baseCategory: 'Confirmed',
-      resultSectionNeeded: false,
-      sendVulnInfo: false,
-      compressData: true,
-      sendAlerts: false,
-      errorEmails: [],
-    }),
-    [Prop.ExternalIdRotation]: '',
-    [Prop.AdoptExisting]: 'false',
     [Prop.ValidationTimeoutSeconds]: '30',
-    [Prop.TrustPolicyFingerprint]: 'fp-1',
     ...overrides,
-  };
+  });
 }
-
-const base = {
-  ResponseURL: 'https://example.invalid/r',
-  StackId: STACK_ID,
-  RequestId: 'r',
-  LogicalResourceId: 'VmIntegration',
-  ResourceType: 'Custom::QualysS3Integration',
-  ServiceToken: 'x',
-};
-const create = (p: Record<string, unknown>) =>
-  ({ ...base, RequestType: 'Create', ResourceProperties: p }) as unknown as CloudFormationCustomResourceEvent;
-const del = (id: string, p: Record<string, unknown>) =>
-  ({
-    ...base,
-    RequestType: 'Delete',
-    PhysicalResourceId: id,
-    ResourceProperties: p,
-  }) as unknown as CloudFormationCustomResourceEvent;
 
 const mine = () =>
   sim.integrations('vm').filter((i) => i.roleArn.endsWith(`/${roleName}`) || i.name === props()[Prop.IntegrationName]);

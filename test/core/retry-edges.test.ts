@@ -5,16 +5,9 @@
  * the HTTP status, Qualys's message".
  */
 import { onEvent } from '../../src/core/lifecycle/lifecycle';
-import { type World, assertNoSecretsIn, createEvent, makeWorld, props } from '../support/lifecycle-world';
+import { createEvent, useLifecycleWorld, props } from '../support/lifecycle-world';
 
-let world: World;
-beforeEach(async () => {
-  world = await makeWorld();
-});
-afterEach(async () => {
-  assertNoSecretsIn(world, world.lines);
-  await world.sim.stop();
-});
+const world = useLifecycleWorld();
 
 const REGISTER = '/partner-integration/aws/s3/vm';
 

@@ -9,25 +9,16 @@ import { onEvent } from '../../src/core/lifecycle/lifecycle';
 import { QualysSimulator } from '../../sim/qualys-simulator';
 import {
   USER,
-  type World,
-  assertNoSecretsIn,
   callsTo,
   createEvent,
-  makeWorld,
+  useLifecycleWorld,
   pendingTrust,
   props,
   trustedIds,
   updateEvent,
 } from '../support/lifecycle-world';
 
-let world: World;
-beforeEach(async () => {
-  world = await makeWorld();
-});
-afterEach(async () => {
-  assertNoSecretsIn(world, world.lines);
-  await world.sim.stop();
-});
+const world = useLifecycleWorld();
 
 test("GIVEN a warm Lambda that authenticated against one gateway WHEN another environment uses a different gateway with the same credentials THEN the first gateway's JWT is never sent to the second host", async () => {
   await onEvent(createEvent(props(world, 'vm')), world.deps);

@@ -16,17 +16,16 @@ import {
   RESPONSE_URL,
   SECRET_ID,
   USER,
-  type World,
   assertNoSecretsIn,
   createEvent,
   deleteEvent,
   isRegister,
-  makeWorld,
+  useLifecycleWorld,
   networkError,
   props,
 } from '../support/lifecycle-world';
 
-let world: World;
+const world = useLifecycleWorld();
 let out: string[];
 
 /** The Lambda entry point, wired to the world, with a Lambda budget in virtual time. */
@@ -54,16 +53,14 @@ function lambda(budgetMs = LAMBDA_BUDGET_MS) {
     );
 }
 
-beforeEach(async () => {
-  world = await makeWorld();
+beforeEach(() => {
   // The function's environment pins its gateway (issue 10): here, the world's simulator.
   process.env[ALLOWED_GATEWAYS_ENV] = world.gateway;
   out = [];
 });
-afterEach(async () => {
-  assertNoSecretsIn(world, [...out, ...world.lines]);
+afterEach(() => {
+  assertNoSecretsIn(world, out);
   for (const line of out) expect(line).not.toContain('X-Amz-Signature');
-  await world.sim.stop();
   delete process.env[ALLOWED_GATEWAYS_ENV];
 });
 

@@ -1,10 +1,8 @@
 /** Shared assertions on the CLI's reports: well-formed --json, and a human summary that agrees with it. */
-import { type JsonReport, type Run, type World, expectNoSecrets, expectWellFormed } from './cli-faults-world';
+import { type JsonReport, type Run, type DevWorld as World, expectNoSecrets, expectWellFormed } from './cli-world';
 
 export interface FullReport extends JsonReport {
-  envName?: string;
   summary: { pass: number; fail: number; warn: number; skip: number };
-  checks: Array<JsonReport['checks'][number] & { durationMs: number }>;
 }
 
 /**

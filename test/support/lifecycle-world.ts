@@ -1,7 +1,8 @@
 /**
- * The lifecycle's world: the handler's lifecycle against the Qualys simulator (in any
+ * The lifecycle's one world: the handler's lifecycle against the Qualys simulator (in any
  * dialect), with in-memory AWS seams and a virtual clock, plus transport hooks that
- * misbehave on purpose.
+ * misbehave on purpose. Tests take it with `useLifecycleWorld()`; the validation bench
+ * builds it with `makeWorld` on a clock it shares with the simulator.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Prop } from '../../src/core/contract';
@@ -62,10 +63,16 @@ export interface World {
   start: number;
 }
 
-export async function makeWorld(
-  opts: { deadlineMs?: number; sim?: Omit<SimulatorOptions, 'users' | 'trustChecker'> } = {},
-): Promise<World> {
-  const clock = new FakeClock();
+export interface WorldOptions {
+  /** From the world's start to the lifecycle's deadline. @default LAMBDA_BUDGET_MS - CLEANUP_RESERVE_MS */
+  deadlineMs?: number;
+  sim?: Omit<SimulatorOptions, 'users' | 'trustChecker'>;
+  /** @default - a new FakeClock */
+  clock?: FakeClock;
+}
+
+export async function makeWorld(opts: WorldOptions = {}): Promise<World> {
+  const clock = opts.clock ?? new FakeClock();
   const trust = new MemoryTrustStore(clock);
   trust.put('vm-role', pendingTrust('vm'));
   trust.put('pc-role', pendingTrust('pc'));
@@ -125,6 +132,47 @@ export async function makeWorld(
   });
 }
 
+/** The current test's world, and a way to build it anew with other options in the test. */
+export type WorldHandle = World & {
+  /** Tears down the current world (if any) and builds one with these options. */
+  build(opts?: WorldOptions): Promise<World>;
+};
+
+/**
+ * Registers the world's set-up and teardown for every test of the file: a fresh world before
+ * each test (unless `perTest`, where each test calls `world.build(...)` itself) and, after
+ * it, no secret in any log line and the simulator stopped. The handle always reaches the
+ * current test's world.
+ */
+export function useLifecycleWorld(opts: WorldOptions & { perTest?: boolean } = {}): WorldHandle {
+  const { perTest, ...defaults } = opts;
+  let current: World | undefined;
+  // The stopped world stays readable, so a file's own afterEach may still look at it.
+  let live = false;
+  const teardown = async () => {
+    if (!current || !live) return;
+    live = false;
+    assertNoSecretsIn(current, current.lines);
+    await current.sim.stop();
+  };
+  const build = async (options: WorldOptions = defaults) => {
+    await teardown();
+    current = await makeWorld(options);
+    live = true;
+    return current;
+  };
+  if (!perTest) beforeEach(() => build());
+  afterEach(teardown);
+  const now = (key: PropertyKey): World => {
+    if (!current) throw new Error(`world.${String(key)} read before the world was built: call world.build() first`);
+    return current;
+  };
+  return new Proxy({} as WorldHandle, {
+    get: (_target, key) => (key === 'build' ? build : Reflect.get(now(key), key)),
+    set: (_target, key, value) => Reflect.set(now(key), key, value),
+  });
+}
+
 /** Asserts that no log line holds the password or any JWT the simulator issued. */
 export function assertNoSecretsIn(world: World, texts: string[]): void {
   const tokens = world.sim.issuedTokens();
@@ -135,8 +183,9 @@ export function assertNoSecretsIn(world: World, texts: string[]): void {
   }
 }
 
+/** A custom resource's properties as the construct writes them, against a world's gateway. */
 export function props(
-  world: World,
+  world: Pick<World, 'gateway'>,
   kind: 'vm' | 'pc',
   overrides: Record<string, unknown> = {},
 ): Record<string, unknown> {

@@ -7,24 +7,15 @@
 import { Prop } from '../../../src/core/contract';
 import { onEvent } from '../../../src/core/lifecycle/lifecycle';
 import {
-  type World,
-  assertNoSecretsIn,
   callsTo,
   createEvent,
   deleteEvent,
-  makeWorld,
+  useLifecycleWorld,
   props,
   updateEvent,
 } from '../../support/lifecycle-world';
 
-let world: World;
-beforeEach(async () => {
-  world = await makeWorld();
-});
-afterEach(async () => {
-  assertNoSecretsIn(world, world.lines);
-  await world.sim.stop();
-});
+const world = useLifecycleWorld();
 
 const FILTER = {
   includeEvidenceData: false,

@@ -5,24 +5,9 @@
  */
 import { Prop } from '../../../src/core/contract';
 import { onEvent } from '../../../src/core/lifecycle/lifecycle';
-import {
-  LAMBDA_BUDGET_MS,
-  type World,
-  assertNoSecretsIn,
-  createEvent,
-  makeWorld,
-  props,
-  updateEvent,
-} from '../../support/lifecycle-world';
+import { LAMBDA_BUDGET_MS, createEvent, useLifecycleWorld, props, updateEvent } from '../../support/lifecycle-world';
 
-let world: World;
-beforeEach(async () => {
-  world = await makeWorld();
-});
-afterEach(async () => {
-  assertNoSecretsIn(world, world.lines);
-  await world.sim.stop();
-});
+const world = useLifecycleWorld();
 
 describe('cleanup at the end of the budget', () => {
   test('GIVEN the maximum validationTimeoutSeconds (720) and validation never succeeds WHEN the cleanup DELETE is rate-limited once (429, X-RateLimit-ToWait-Sec: 45) THEN the cleanup reserve is used to deregister, within the Lambda budget', async () => {

@@ -8,25 +8,16 @@ import { onEvent } from '../../../src/core/lifecycle/lifecycle';
 import { Prop } from '../../../src/core/contract';
 import {
   USER,
-  type World,
-  assertNoSecretsIn,
   callsTo,
   createEvent,
   isRegister,
-  makeWorld,
+  useLifecycleWorld,
   networkError,
   props,
   trustedIds,
 } from '../../support/lifecycle-world';
 
-let world: World;
-beforeEach(async () => {
-  world = await makeWorld();
-});
-afterEach(async () => {
-  assertNoSecretsIn(world, world.lines);
-  await world.sim.stop();
-});
+const world = useLifecycleWorld();
 
 /** Outcome check shared by "register went through but the answer was lost" tests. */
 async function expectExactlyOneOrNone(run: Promise<unknown>) {

@@ -9,12 +9,10 @@ import type { HttpResponse } from '../../../src/core/qualys/transport';
 import { onEvent, parsePhysicalId } from '../../../src/core/lifecycle/lifecycle';
 import type { DialectName } from '../../../sim/qualys-simulator';
 import {
-  type World,
-  assertNoSecretsIn,
   callsTo,
   createEvent,
   deleteEvent,
-  makeWorld,
+  useLifecycleWorld,
   props,
   trustedIds,
   updateEvent,
@@ -33,11 +31,7 @@ const OTHER_FILTER = {
   includeErrorPosture: true,
 };
 
-let world: World;
-afterEach(async () => {
-  assertNoSecretsIn(world, world.lines);
-  await world.sim.stop();
-});
+const world = useLifecycleWorld({ perTest: true });
 
 const bodyOf = (body: string | undefined): Record<string, unknown> => {
   try {
@@ -58,7 +52,7 @@ describe('a replacement after the integration was deleted outside the stack', ()
   test.each(['guide', 'pc-guide-details', 'strict'] as DialectName[])(
     'GIVEN the "%s" reading and a PC integration deleted in Qualys WHEN an update re-registers it and CloudFormation deletes the old resource THEN the new integration keeps its CIPS policies',
     async (dialect) => {
-      world = await makeWorld({ sim: { dialect } });
+      await world.build({ sim: { dialect } });
       const p1 = props(world, 'pc');
       const created = await onEvent(createEvent(p1), world.deps);
       expect(world.sim.cips().policies).toEqual([101, 102]);
@@ -80,7 +74,7 @@ describe('a replacement after the integration was deleted outside the stack', ()
 
 describe('rotation when the PUT answers the external ID only when regenerating', () => {
   test("GIVEN PC details as the guide's sample and a PUT whose answer carries the external ID only with regenerateExternalId true (the literal guide, judgement call) WHEN the external ID is rotated THEN the new one is trusted and validated", async () => {
-    world = await makeWorld({ sim: { dialect: { pcDetails: 'guide', putAnswer: 'with-external-id' } } });
+    await world.build({ sim: { dialect: { pcDetails: 'guide', putAnswer: 'with-external-id' } } });
     // l.776-779: the regenerate=false answer is a message only; l.1310: the regenerated ID is in the answer.
     world.hooks.push(async (req, forward) => {
       if (!isIntegrationPut(req.method, req.url) || bodyOf(req.body).regenerateExternalId === true) return undefined;
@@ -114,7 +108,7 @@ describe('a rotation that failed half-way, rolled back', () => {
   test.each(cases)(
     'GIVEN the "%s" reading and a %s rotation whose regenerating PUT took effect but every answer was lost WHEN CloudFormation rolls it back THEN the rollback succeeds and the role trusts Qualys\'s current external ID',
     async (dialect, kind) => {
-      world = await makeWorld({ sim: { dialect } });
+      await world.build({ sim: { dialect } });
       const p1 = props(world, kind);
       const created = await onEvent(createEvent(p1), world.deps);
       const p2 = { ...p1, [Prop.ExternalIdRotation]: 'now' };
@@ -139,7 +133,7 @@ describe('a rotation that failed half-way, rolled back', () => {
   test.each(cases)(
     'GIVEN the "%s" reading and a %s rotation that regenerated but could not write the trust policy WHEN CloudFormation rolls it back THEN the rollback succeeds and the role trusts Qualys\'s current external ID',
     async (dialect, kind) => {
-      world = await makeWorld({ sim: { dialect } });
+      await world.build({ sim: { dialect } });
       const p1 = props(world, kind);
       const created = await onEvent(createEvent(p1), world.deps);
       const p2 = { ...p1, [Prop.ExternalIdRotation]: 'now' };
@@ -162,7 +156,7 @@ describe('a rotation that failed half-way, rolled back', () => {
 
 describe("one integration per kind, as the guide's sample", () => {
   test('GIVEN the "guide" reading and another environment\'s PC integration WHEN a second environment is created and then follows the error\'s advice to adopt it (judgement call) THEN the advice works, or the error does not offer it', async () => {
-    world = await makeWorld({ sim: { dialect: 'guide' } });
+    await world.build({ sim: { dialect: 'guide' } });
     const otherName = 'qs3-prod-pc-123456789012-eu-west-1';
     const other = world.sim.seedIntegration('pc', {
       name: otherName,
@@ -184,7 +178,7 @@ describe("one integration per kind, as the guide's sample", () => {
 
 describe('a CIPS answer the reader half understands', () => {
   test("GIVEN another environment's policy 101 in CIPS under a key the reader does not know WHEN a create adds it and fails later THEN policy 101 stays in CIPS", async () => {
-    world = await makeWorld();
+    await world.build();
     world.sim.seedCips({ policies: [101], filter: OTHER_FILTER });
     // Get Filter Details has no sample (l.1078): here the policies come as "cipsPolicies".
     world.hooks.push(async (req, forward) => {
@@ -202,7 +196,7 @@ describe('a CIPS answer the reader half understands', () => {
   });
 
   test('GIVEN an unreadable CIPS answer WHEN a PC integration with policies is deleted THEN no policy is removed and the filter is untouched', async () => {
-    world = await makeWorld({ sim: { dialect: 'cips-opaque' } });
+    await world.build({ sim: { dialect: 'cips-opaque' } });
     const p = props(world, 'pc');
     const created = await onEvent(createEvent(p), world.deps);
     world.sim.seedCips({ filter: OTHER_FILTER });
@@ -215,7 +209,7 @@ describe('a CIPS answer the reader half understands', () => {
 
 describe('validation pacing', () => {
   test('GIVEN a validate answered 429 with X-RateLimit-ToWait-Sec: 20 WHEN validating THEN the next validate waits at least 20 s', async () => {
-    world = await makeWorld();
+    await world.build();
     const at: number[] = [];
     world.hooks.push(async (req) => {
       if (req.method !== 'PATCH') return undefined;
@@ -234,7 +228,7 @@ describe('validation pacing', () => {
   });
 
   test('GIVEN a validate that keeps answering 200 with a failure message WHEN the window ends THEN the error quotes Qualys and says what to do, and nothing is left registered', async () => {
-    world = await makeWorld({ sim: { dialect: 'validate-200-failure' } });
+    await world.build({ sim: { dialect: 'validate-200-failure' } });
     world.propagationMs = Number.POSITIVE_INFINITY;
     const p = props(world, 'vm', { [Prop.ValidationTimeoutSeconds]: '30' });
     await expect(onEvent(createEvent(p), world.deps)).rejects.toThrow(
@@ -246,7 +240,7 @@ describe('validation pacing', () => {
 
 describe('duplicates and leftovers', () => {
   test('GIVEN the "guide" reading and a PC register that went through but answered 500 WHEN the create retries THEN no duplicate is registered and the error says what to do', async () => {
-    world = await makeWorld({ sim: { dialect: 'guide' } });
+    await world.build({ sim: { dialect: 'guide' } });
     let first = true;
     world.hooks.push(async (req, forward) => {
       if (!(req.method === 'POST' && new URL(req.url).pathname === '/partner-integration/aws/s3/pc') || !first)
@@ -265,7 +259,7 @@ describe('duplicates and leftovers', () => {
   });
 
   test("GIVEN a create that failed before any integration was recorded WHEN CloudFormation sends the Delete for the framework's physical ID THEN no Qualys call is made", async () => {
-    world = await makeWorld();
+    await world.build();
     world.sim.resetCalls();
     await expect(
       onEvent(deleteEvent('2f1a8c7e-framework-request-id', props(world, 'vm')), world.deps),

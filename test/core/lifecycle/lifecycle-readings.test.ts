@@ -8,12 +8,10 @@ import { onEvent, parsePhysicalId } from '../../../src/core/lifecycle/lifecycle'
 import { DIALECTS, type DialectName } from '../../../sim/qualys-simulator';
 import { resolveDialect } from '../../../sim/qualys-dialect';
 import {
-  type World,
-  assertNoSecretsIn,
   callsTo,
   createEvent,
   deleteEvent,
-  makeWorld,
+  useLifecycleWorld,
   pendingTrust,
   props,
   trustedIds,
@@ -28,11 +26,7 @@ const FILTER = {
 };
 const NAMES = Object.keys(DIALECTS) as DialectName[];
 
-let world: World;
-afterEach(async () => {
-  assertNoSecretsIn(world, world.lines);
-  await world.sim.stop();
-});
+const world = useLifecycleWorld({ perTest: true });
 
 /** Whether the new external ID of a PC rotation can be learned from an answer under this reading. */
 function pcRotationLearnable(name: DialectName): boolean {
@@ -45,7 +39,7 @@ const cipsReadable = (name: DialectName) => resolveDialect(name).cipsConfigShape
 
 describe.each(NAMES)('under the "%s" reading', (name) => {
   beforeEach(async () => {
-    world = await makeWorld({ sim: { dialect: name } });
+    await world.build({ sim: { dialect: name } });
     // Every create meets a few "not yet" answers first, in this dialect's way of saying it.
     world.propagationMs = 8_000;
   });
@@ -161,7 +155,7 @@ describe.each(NAMES)('under the "%s" reading', (name) => {
 
 describe('one integration per kind (a reading the guide allows)', () => {
   beforeEach(async () => {
-    world = await makeWorld({ sim: { dialect: 'one-per-kind' } });
+    await world.build({ sim: { dialect: 'one-per-kind' } });
   });
 
   test("GIVEN another environment's VM integration WHEN a second environment is created THEN it fails naming it and the choices, changing nothing", async () => {
@@ -179,7 +173,7 @@ describe('one integration per kind (a reading the guide allows)', () => {
 
 describe('a rotation rolled back', () => {
   test('GIVEN a rotation whose validation failed WHEN CloudFormation rolls it back THEN nothing is regenerated and the rollback succeeds', async () => {
-    world = await makeWorld({ sim: { dialect: 'guide' } });
+    await world.build({ sim: { dialect: 'guide' } });
     const p1 = props(world, 'pc', { [Prop.ValidationTimeoutSeconds]: '30' });
     const created = await onEvent(createEvent(p1), world.deps);
     const p2 = { ...p1, [Prop.ExternalIdRotation]: 'now' };

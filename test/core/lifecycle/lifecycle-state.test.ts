@@ -11,25 +11,16 @@ import { QualysSimulator } from '../../../sim/qualys-simulator';
 import {
   SECRET_ID,
   USER,
-  type World,
-  assertNoSecretsIn,
   callsTo,
   createEvent,
   deleteEvent,
-  makeWorld,
+  useLifecycleWorld,
   props,
   trustedIds,
   updateEvent,
 } from '../../support/lifecycle-world';
 
-let world: World;
-beforeEach(async () => {
-  world = await makeWorld();
-});
-afterEach(async () => {
-  assertNoSecretsIn(world, world.lines);
-  await world.sim.stop();
-});
+const world = useLifecycleWorld();
 
 async function created(kind: 'vm' | 'pc' = 'vm', overrides: Record<string, unknown> = {}) {
   const p = props(world, kind, overrides);

@@ -7,28 +7,17 @@ import { onEvent, parsePhysicalId, validationAttemptAt } from '../../../src/core
 import {
   SECRET_ID,
   USER,
-  type World,
-  assertNoSecretsIn,
   callsTo,
   createEvent,
   deleteEvent,
-  makeWorld,
+  useLifecycleWorld,
   pendingTrust,
   props as propsIn,
   trustedIds as trustedIdsIn,
   updateEvent,
 } from '../../support/lifecycle-world';
 
-let world: World;
-
-beforeEach(async () => {
-  world = await makeWorld({ deadlineMs: 13 * 60_000 });
-});
-
-afterEach(async () => {
-  assertNoSecretsIn(world, world.lines);
-  await world.sim.stop();
-});
+const world = useLifecycleWorld({ deadlineMs: 13 * 60_000 });
 
 const props = (kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}) => propsIn(world, kind, overrides);
 const trustedIds = (kind: string) => trustedIdsIn(world, kind);
