@@ -6,10 +6,10 @@ import {
   type CipsSettings,
   type IntegrationKind,
   type PcSettings,
-  Prop,
   RESOURCE_TYPE,
   type VmSettings,
 } from '../core/contract';
+import { resourceProperties } from '../core/resource-properties';
 import type { FindingsBucket } from './findings-bucket';
 import type { IntegrationProvider } from './integration-provider';
 import type { QualysAccessRole } from './qualys-role';
@@ -61,30 +61,30 @@ export class QualysIntegration extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const role = props.role.role;
-    const properties: Record<string, unknown> = {
-      [Prop.Kind]: props.kind,
-      [Prop.GatewayUrl]: props.gatewayUrl,
-      [Prop.CredentialsSecretId]: props.credentialsSecret,
-      [Prop.RoleArn]: role.roleArn,
-      [Prop.RoleName]: role.roleName,
-      [Prop.QualysPrincipalArn]: props.role.qualysPrincipalArn,
-      [Prop.BucketName]: props.bucket.bucket.bucketName,
-      [Prop.BucketRegion]: stack.region,
-      [Prop.IntegrationName]: props.name,
-      [Prop.DefaultIntegrationName]: props.defaultName,
-      [Prop.Settings]: JSON.stringify(props.settings),
-      [Prop.ExternalIdRotation]: props.externalIdRotation ?? '',
-      [Prop.AdoptExisting]: String(props.adoptExisting ?? false),
-      [Prop.ValidationTimeoutSeconds]: String(props.validationTimeoutSeconds),
-      [Prop.TrustPolicyFingerprint]: Lazy.string({
+    const properties = resourceProperties({
+      kind: props.kind,
+      gatewayUrl: props.gatewayUrl,
+      secretId: props.credentialsSecret,
+      roleArn: role.roleArn,
+      roleName: role.roleName,
+      principalArn: props.role.qualysPrincipalArn,
+      bucketName: props.bucket.bucket.bucketName,
+      bucketRegion: stack.region,
+      name: props.name,
+      defaultName: props.defaultName,
+      settings: props.settings,
+      cips: props.cips,
+      rotation: props.externalIdRotation ?? '',
+      adoptExisting: props.adoptExisting ?? false,
+      validationTimeoutSeconds: props.validationTimeoutSeconds,
+      trustFingerprint: Lazy.string({
         produce: () =>
           createHash('sha256')
             .update(JSON.stringify(stack.resolve(role.assumeRolePolicy?.toJSON())))
             .digest('hex')
             .slice(0, 16),
       }),
-    };
-    if (props.cips) properties[Prop.Cips] = JSON.stringify(props.cips);
+    });
 
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: props.provider.serviceToken,
