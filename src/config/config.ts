@@ -29,7 +29,9 @@ export {
   type QualysS3ConfigInput,
   type VmConfig,
   type VpcConfig,
+  CONFIG_SCHEMA_FILE,
   configJsonSchema,
+  configJsonSchemaText,
   configSchema,
   parseConfig,
 } from './schema';

@@ -654,7 +654,18 @@ export function parseConfig(raw: unknown, source?: string): QualysS3Config {
   return result.data;
 }
 
-/** The JSON Schema of the configuration as a person writes it, for editors (qualys-s3.schema.json). */
+/** The committed JSON Schema file (repository root), which configuration files name with `$schema`. */
+export const CONFIG_SCHEMA_FILE = 'qualys-s3.schema.json';
+
+/** The JSON Schema of the configuration as a person writes it (defaults optional), for editors. */
 export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'qualys-s3-cdk configuration',
+  };
+}
+
+/** {@link configJsonSchema} as written to {@link CONFIG_SCHEMA_FILE}. */
+export function configJsonSchemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
 }
