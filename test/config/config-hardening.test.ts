@@ -276,10 +276,12 @@ describe('JSON syntax errors give line and column', () => {
   });
 });
 
-describe('the shipped example (cdk.json)', () => {
+describe('the shipped example (qualys.config.json)', () => {
   test('GIVEN the example WHEN parsed THEN it leaves the subscription-wide CIPS filter and policies alone, so it is safe to copy', () => {
-    const cdkJson = JSON.parse(require('node:fs').readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
-    const [env] = parseConfig(cdkJson.context.qualys).environments;
+    const shipped = JSON.parse(
+      require('node:fs').readFileSync(path.join(__dirname, '..', '..', 'qualys.config.json'), 'utf8'),
+    );
+    const [env] = parseConfig(shipped).environments;
     expect(env.pc === undefined || (env.pc.filter === undefined && env.pc.policies.length === 0)).toBe(true);
   });
 });
