@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, type EnvironmentConfig, type QualysS3Config } from '../config/config';
-import { readConfig } from '../config/load-config';
+import { configLocation, readConfig } from '../config/load-config';
 import { type CheckResult, Checklist, formatResult, formatSummary } from './checklist';
 import { type CommandContext, keepPlaceholders, operatorLogger } from './context';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
@@ -40,7 +40,7 @@ Commands:
                     against a local Qualys simulator and fake AWS (no accounts needed)
 
 Options:
-  --config <file>   configuration file (default: the "qualys" context of ./cdk.json)
+  --config <file>   configuration file (default: the "qualys" context of ./cdk.json, else ./qualys.config.json)
   --json            machine-readable output on stdout
   --verbose         every Qualys call (redacted) on stderr
   --timeout <s>     seconds to wait for each Qualys answer (default 15)
@@ -276,7 +276,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   };
   const elsewhere =
     values.config === undefined && projectDir !== path.resolve(io.cwd)
-      ? `  configuration: ${path.join(projectDir, 'cdk.json')}\n`
+      ? `  configuration: ${configLocation(projectDir)}\n`
       : '';
   if (!json) io.stdout(`qualys-s3 ${command} ${env.envName}${region ? ` (${region})` : ''}\n${elsewhere}\n`);
   await (command === 'preflight' ? preflight(ctx) : status(ctx));

@@ -1,20 +1,32 @@
 // biome-ignore-all lint/suspicious/noAssignInExpressions: the JSON scanner advances its position inside expressions
 // biome-ignore-all lint/correctness/noVoidTypeReturn: the scanner's steps return void to end a branch
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Node } from 'constructs';
 import { ConfigError, type QualysS3Config, parseConfig } from './config';
 
 /**
- * The configuration of an app: the JSON file named by `-c config=<path>` when given,
- * otherwise the `qualys` context key (cdk.json). Exits with every problem listed when
- * the configuration is invalid.
+ * The shipped configuration file, read when neither `-c config=<path>` nor a `qualys` context
+ * is given. It names the JSON Schema with `"$schema"`, so that editors complete and check it.
+ */
+export const DEFAULT_CONFIG_FILE = 'qualys.config.json';
+
+const CONTEXT_SOURCE = 'the "qualys" context (cdk.json)';
+
+/**
+ * The configuration of an app: the JSON file named by `-c config=<path>` when given, otherwise
+ * the `qualys` context key (cdk.json), otherwise qualys.config.json in the working directory.
+ * Exits with every problem listed when the configuration is invalid.
  */
 export function loadConfig(scope: { node: Node }): QualysS3Config {
   const file = scope.node.tryGetContext('config') as string | undefined;
   try {
     if (file) return parseConfig(readJson(file), `configuration file ${file}`);
-    return parseContextValue(scope.node.tryGetContext('qualys'));
+    const context: unknown = scope.node.tryGetContext('qualys');
+    if (context === undefined && existsSync(DEFAULT_CONFIG_FILE)) {
+      return parseConfig(readJson(DEFAULT_CONFIG_FILE), `configuration file ${DEFAULT_CONFIG_FILE}`);
+    }
+    return parseContextValue(context);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`\n${error.message}\n\n`);
@@ -26,29 +38,44 @@ export function loadConfig(scope: { node: Node }): QualysS3Config {
 
 /**
  * The same configuration, read outside CDK (the operator CLI): the file given, otherwise the
- * `qualys` context of the cdk.json in `dir`. Throws {@link ConfigError}.
+ * `qualys` context of the cdk.json in `dir`, otherwise `dir`/qualys.config.json. Throws {@link ConfigError}.
  */
 export function readConfig(options: { file?: string; dir: string }): QualysS3Config {
   const raw = readRawConfig(options);
-  return options.file ? parseConfig(raw, `configuration file ${options.file}`) : parseContextValue(raw);
+  const file = options.file ?? (usesDefaultFile(options.dir) ? DEFAULT_CONFIG_FILE : undefined);
+  return file ? parseConfig(raw, `configuration file ${file}`) : parseContextValue(raw);
 }
 
 /** The configuration's JSON as written, before validation and defaults (see {@link readConfig}). */
 export function readRawConfig(options: { file?: string; dir: string }): unknown {
   if (options.file) return readJson(path.resolve(options.dir, options.file));
-  const project = readJson(path.join(options.dir, 'cdk.json')) as { context?: Record<string, unknown> } | null;
-  const raw = project?.context?.qualys;
-  return typeof raw === 'string' ? parseContextJson(raw, 'the "qualys" context (cdk.json)') : raw;
+  if (usesDefaultFile(options.dir)) return readJson(path.join(options.dir, DEFAULT_CONFIG_FILE));
+  const raw = contextOf(options.dir);
+  return typeof raw === 'string' ? parseContextJson(raw, CONTEXT_SOURCE) : raw;
+}
+
+/** The file the configuration of the project in `dir` is read from when no file is given. */
+export function configLocation(dir: string): string {
+  return path.join(dir, usesDefaultFile(dir) ? DEFAULT_CONFIG_FILE : 'cdk.json');
+}
+
+function contextOf(dir: string): unknown {
+  const project = readJson(path.join(dir, 'cdk.json')) as { context?: Record<string, unknown> } | null;
+  return project?.context?.qualys;
+}
+
+/** An inline `qualys` context wins over the default file, as it does for the app. */
+function usesDefaultFile(dir: string): boolean {
+  return contextOf(dir) === undefined && existsSync(path.join(dir, DEFAULT_CONFIG_FILE));
 }
 
 function parseContextValue(raw: unknown): QualysS3Config {
   if (raw === undefined) {
     throw new ConfigError([
-      'no configuration found: add a "qualys" object to the "context" of cdk.json, or pass a file with -c config=<path> (--config <path> for qualys-s3)',
+      `no configuration found: write ${DEFAULT_CONFIG_FILE} next to cdk.json, add a "qualys" object to the "context" of cdk.json, or pass a file with -c config=<path> (--config <path> for qualys-s3)`,
     ]);
   }
-  const source = 'the "qualys" context (cdk.json)';
-  return parseConfig(typeof raw === 'string' ? parseContextJson(raw, source) : raw, source);
+  return parseConfig(typeof raw === 'string' ? parseContextJson(raw, CONTEXT_SOURCE) : raw, CONTEXT_SOURCE);
 }
 
 /** `-c qualys='{...}'` arrives as a string. */

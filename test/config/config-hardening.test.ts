@@ -206,18 +206,21 @@ describe('messages that say how to fix the value', () => {
   );
 
   test('GIVEN both gatewayUrl and a misspelt platform WHEN parsed THEN every problem is reported at once', () => {
-    expect(
-      problemsOfEnv({
-        credentialsSecret: 'qualys/api',
-        gatewayUrl: 'http://gateway.example.com',
-        platform: 'us2',
-        vm: {},
-      }),
-    ).toEqual([
-      expect.stringMatching(/gatewayUrl" and "qualys\.environments\.dev\.platform" are both set/),
-      expect.stringMatching(/platform" is "us2" \(did you mean "US2"\?/),
-      expect.stringMatching(/gatewayUrl" is "http:\/\/gateway\.example\.com"; it must use https/),
-    ]);
+    const problems = problemsOfEnv({
+      credentialsSecret: 'qualys/api',
+      gatewayUrl: 'http://gateway.example.com',
+      platform: 'us2',
+      vm: {},
+    });
+    // The schema reports each field's own problems before the rule across the two fields.
+    expect(problems).toHaveLength(3);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/gatewayUrl" and "qualys\.environments\.dev\.platform" are both set/),
+        expect.stringMatching(/platform" is "us2" \(did you mean "US2"\?/),
+        expect.stringMatching(/gatewayUrl" is "http:\/\/gateway\.example\.com"; it must use https/),
+      ]),
+    );
   });
 
   test('GIVEN a bucket name that breaks three naming rules WHEN parsed THEN all three are reported', () => {
@@ -273,10 +276,12 @@ describe('JSON syntax errors give line and column', () => {
   });
 });
 
-describe('the shipped example (cdk.json)', () => {
+describe('the shipped example (qualys.config.json)', () => {
   test('GIVEN the example WHEN parsed THEN it leaves the subscription-wide CIPS filter and policies alone, so it is safe to copy', () => {
-    const cdkJson = JSON.parse(require('node:fs').readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
-    const [env] = parseConfig(cdkJson.context.qualys).environments;
+    const shipped = JSON.parse(
+      require('node:fs').readFileSync(path.join(__dirname, '..', '..', 'qualys.config.json'), 'utf8'),
+    );
+    const [env] = parseConfig(shipped).environments;
     expect(env.pc === undefined || (env.pc.filter === undefined && env.pc.policies.length === 0)).toBe(true);
   });
 });

@@ -155,10 +155,10 @@ describe('parseConfig: defaults', () => {
     });
   });
 
-  test('GIVEN the example configuration in cdk.json WHEN parsed THEN it is valid', () => {
-    const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+  test('GIVEN the shipped example configuration (qualys.config.json) WHEN parsed THEN it is valid', () => {
+    const shipped = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'qualys.config.json'), 'utf8'));
 
-    const config = parseConfig(cdkJson.context.qualys);
+    const config = parseConfig(shipped);
 
     expect(config.environments.map((e) => e.envName)).toEqual(['example']);
     expect(config.environments[0].gatewayUrl).toBe('https://gateway.qg1.apps.qualys.com');

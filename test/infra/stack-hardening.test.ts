@@ -255,7 +255,11 @@ describe('cdk.json feature flags', () => {
   });
 
   test.each([
-    ['the shipped example', cdkJson.context.qualys.environments.example, undefined],
+    [
+      'the shipped example',
+      JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'qualys.config.json'), 'utf8')).environments.example,
+      undefined,
+    ],
     [
       'an account and region, bucket not retained',
       { ...BASE, vm: {}, pc: {}, account: '123456789012', region: 'eu-west-1', bucket: { retainOnDelete: false } },

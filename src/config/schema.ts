@@ -1,0 +1,671 @@
+/**
+ * The configuration, defined once: its types (z.output), defaults, per-field rules and the
+ * rules across fields and environments. The same schema yields the JSON Schema editors use
+ * (qualys-s3.schema.json, `npm run schema`).
+ *
+ * zod runs at synth time and in the CLI only; nothing here ships in the Lambda, and this module
+ * stays free of aws-cdk-lib.
+ */
+import { z } from 'zod';
+import { MAX_CIPS_POLICIES, MAX_INTEGRATION_NAME_LENGTH, defaultIntegrationName } from '../core/contract';
+import {
+  evenWithOtherProblems,
+  flag,
+  isValid,
+  listOf,
+  oneOfNames,
+  oneOfNumbers,
+  strictObject,
+  text,
+  whole,
+} from './fields';
+import { ConfigError, WHOLE, problemsFrom, show, sibling } from './messages';
+import {
+  DEFAULTS,
+  LIMITS,
+  LOG_RETENTION_DAYS,
+  QUALYS_PLATFORMS,
+  TAG_CHARACTERS,
+  TRANSITION_STORAGE_CLASSES,
+  bucketNameProblems,
+  gatewayUrlProblem,
+  partitionOfRegion,
+  proxyUrlProblem,
+  qualysAccountPartitionProblem,
+  redactUrl,
+  stackName,
+  subscriptionKey,
+} from './rules';
+
+const awsAccountId = () => text({ pattern: /^\d{12}$/, describe: 'a 12-digit AWS account ID' });
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+
+// --- integrations -------------------------------------------------------------------------
+
+const integrationName = text({ maxLength: MAX_INTEGRATION_NAME_LENGTH })
+  .superRefine((name, ctx) => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    if (/[\u0000-\u001f\u007f]/.test(name))
+      ctx.addIssue({ code: 'custom', message: 'must not contain control characters' });
+    // Qualys refuses blank names, and a name it trims would no longer match ours on the next lookup.
+    if (name.trim() !== name) {
+      ctx.addIssue({ code: 'custom', message: `is ${show(name)}; it must not be blank or start or end with spaces` });
+    }
+  })
+  .describe("The integration's name in Qualys; absent: qs3-<env>-<vm|pc>-<account>-<region>.");
+
+const integrationCommon = {
+  name: integrationName.optional(),
+  externalIdRotation: z
+    .union([z.string(), z.number()], {
+      error: (issue) => `must be a string (any new value rotates the external ID), got ${show(issue.input)}`,
+    })
+    .default('')
+    .transform(String)
+    .describe('Change to any new value to regenerate the external ID.'),
+  adoptExisting: flag()
+    .default(false)
+    .describe('Take over an integration of the same name that this environment did not evidently create.'),
+};
+
+const email = z.string().regex(/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/);
+
+const vmSchema = strictObject({
+  name: integrationCommon.name,
+  minSeverity: whole(1, 5).default(DEFAULTS.vm.minSeverity).describe('The least severity (1 to 5) sent.'),
+  baseCategory: oneOfNames(['IG', 'Potential', 'Confirmed']).default(DEFAULTS.vm.baseCategory),
+  resultSectionNeeded: flag().default(DEFAULTS.vm.resultSectionNeeded),
+  sendVulnInfo: flag().default(DEFAULTS.vm.sendVulnInfo),
+  compressData: flag().default(DEFAULTS.vm.compressData),
+  sendAlerts: flag().default(DEFAULTS.vm.sendAlerts),
+  errorEmails: listOf(email, {
+    max: LIMITS.maxErrorEmails,
+    notAList: (v) => `must be a list of at most ${LIMITS.maxErrorEmails} email addresses, got ${show(v)}`,
+    badItems: (bad) =>
+      `holds ${bad.map(show).join(', ')}, which ${bad.length === 1 ? 'is not an email address' : 'are not email addresses'}`,
+  })
+    .default([])
+    .describe('Up to 5 addresses that receive Qualys alerts (required when sendAlerts is true).'),
+  externalIdRotation: integrationCommon.externalIdRotation,
+  adoptExisting: integrationCommon.adoptExisting,
+})
+  .superRefine((vm, ctx) => {
+    if (vm.sendAlerts === true && isValid(ctx, 'errorEmails') && vm.errorEmails.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['errorEmails'],
+        message: 'is empty while "sendAlerts" is true; list 1 to 5 addresses to receive the alerts',
+      });
+    }
+  }, evenWithOtherProblems)
+  .transform(({ name, externalIdRotation, adoptExisting, ...settings }) => ({
+    name,
+    externalIdRotation,
+    adoptExisting,
+    settings,
+  }));
+
+const cipsFilterSchema = strictObject({
+  includeEvidenceData: flag().default(DEFAULTS.cipsFilter.includeEvidenceData),
+  includeFailPosture: flag().default(DEFAULTS.cipsFilter.includeFailPosture),
+  includePassPosture: flag().default(DEFAULTS.cipsFilter.includePassPosture),
+  includeErrorPosture: flag().default(DEFAULTS.cipsFilter.includeErrorPosture),
+}).describe("The subscription-wide CIPS filter; absent: the subscription's filter is left alone.");
+
+const policyId = z
+  .number()
+  .refine((id) => Number.isSafeInteger(id) && id > 0)
+  .meta({ type: 'integer', minimum: 1 });
+
+const policiesSchema = listOf(policyId, {
+  notAList: (v) => `must be a list of Qualys policy IDs (whole numbers), got ${show(v)}`,
+  badItems: (bad) => `holds ${bad.map(show).join(', ')}; each policy ID must be a positive whole number`,
+})
+  .superRefine((policies, ctx) => {
+    const duplicates = policies.filter((p, i) => policies.indexOf(p) !== i);
+    if (duplicates.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `lists ${[...new Set(duplicates)].join(', ')} more than once; list each policy once`,
+      });
+    }
+    if (policies.length > MAX_CIPS_POLICIES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `lists ${policies.length} policies; CIPS accepts at most ${MAX_CIPS_POLICIES} per subscription`,
+      });
+    }
+  })
+  .meta({ maxItems: MAX_CIPS_POLICIES })
+  .transform((policies) => [...new Set(policies)])
+  .default([])
+  .describe('The CIPS policy IDs this environment adds to the subscription.');
+
+const pcSchema = strictObject({
+  name: integrationCommon.name,
+  compressData: flag().default(DEFAULTS.pc.compressData),
+  policies: policiesSchema,
+  filter: cipsFilterSchema.optional(),
+  externalIdRotation: integrationCommon.externalIdRotation,
+  adoptExisting: integrationCommon.adoptExisting,
+}).transform(({ name, externalIdRotation, adoptExisting, compressData, policies, filter }) => ({
+  name,
+  externalIdRotation,
+  adoptExisting,
+  settings: { compressData },
+  policies,
+  filter,
+}));
+
+/** `true`: the integration with every default; `false` or absent: none. */
+function integration<T extends z.ZodType>(settings: T, what: string) {
+  return z
+    .union([z.boolean(), settings], { error: (issue) => `must be an object, got ${show(issue.input)}` })
+    .optional()
+    .describe(`${what}: an object of settings, true for the defaults, false or absent for none.`);
+}
+
+// --- bucket, network, tags ------------------------------------------------------------------
+
+const storageClasses = Object.keys(TRANSITION_STORAGE_CLASSES) as [string, ...string[]];
+
+const bucketSchema = strictObject({
+  bucketName: text()
+    .superRefine((name, ctx) => {
+      for (const problem of bucketNameProblems(name)) {
+        ctx.addIssue({ code: 'custom', message: `is ${show(name)}; ${problem}` });
+      }
+    })
+    .optional()
+    .describe('Absent: CloudFormation picks a unique name.'),
+  retainOnDelete: flag().default(DEFAULTS.retainBucketOnDelete),
+  kmsKeyArn: text({
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    describe:
+      'the full ARN of a customer-managed KMS key (arn:aws:kms:<region>:<account>:key/<key-id>); an alias or key ID cannot be ' +
+      'pinned in the bucket policy',
+  })
+    .optional()
+    .describe("A customer-managed KMS key for the bucket's default encryption; absent: SSE-S3."),
+  expireAfterDays: whole(1, LIMITS.maxLifecycleDays)
+    .optional()
+    .describe('Findings expire this many days after they are written; absent: kept.'),
+  transitionAfterDays: whole(0, LIMITS.maxLifecycleDays)
+    .optional()
+    .describe('Findings move to transitionStorageClass this many days after they are written; absent: they stay.'),
+  transitionStorageClass: oneOfNames(storageClasses).optional().describe('Default: STANDARD_IA.'),
+})
+  .superRefine((bucket, ctx) => {
+    const { expireAfterDays, transitionAfterDays, transitionStorageClass } = bucket;
+    if (transitionStorageClass !== undefined && transitionAfterDays === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transitionStorageClass'],
+        message: `is set without ${sibling('transitionAfterDays')}; set the number of days after which findings move`,
+      });
+    }
+    if (transitionAfterDays === undefined || !isValid(ctx, 'transitionAfterDays')) return;
+    const storageClass = isValid(ctx, 'transitionStorageClass') ? (transitionStorageClass ?? 'STANDARD_IA') : undefined;
+    const least = storageClass ? TRANSITION_STORAGE_CLASSES[storageClass] : 0;
+    if (storageClass && transitionAfterDays < least) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transitionAfterDays'],
+        message: `is ${transitionAfterDays}; S3 moves objects to ${storageClass} no sooner than ${least} days after they are written`,
+      });
+    }
+    if (expireAfterDays !== undefined && isValid(ctx, 'expireAfterDays') && expireAfterDays <= transitionAfterDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expireAfterDays'],
+        message:
+          `is ${expireAfterDays}, not after ${sibling('transitionAfterDays')} (${transitionAfterDays}); findings must move before they expire, ` +
+          'so make expireAfterDays the larger or drop the transition',
+      });
+    }
+  }, evenWithOtherProblems)
+  .transform((bucket) => ({
+    ...bucket,
+    transitionStorageClass:
+      bucket.transitionAfterDays !== undefined ? (bucket.transitionStorageClass ?? 'STANDARD_IA') : undefined,
+  }))
+  .prefault({});
+
+const awsId = (prefix: string, what: string, max: number) =>
+  listOf(z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`)), {
+    min: 1,
+    max,
+    notAList: (v) => `must list 1 to ${max} ${what}, got ${show(v)}`,
+    badItems: (bad) => `holds ${bad.map(show).join(', ')}; it must list ${what}`,
+  }).transform((ids) => [...new Set(ids)]);
+
+const vpcSchema = strictObject({
+  vpcId: text({
+    pattern: /^vpc-[0-9a-f]{8,17}$/,
+    describe: 'a VPC ID such as "vpc-0a1b2c3d4e5f67890"',
+    missing: 'name the VPC the handler should run in',
+  }),
+  subnetIds: awsId('subnet', 'subnet IDs such as "subnet-0a1b2c3d4e5f67890"', LIMITS.maxSubnets),
+  securityGroupIds: awsId('sg', 'security group IDs such as "sg-0a1b2c3d4e5f67890"', LIMITS.maxSecurityGroups),
+}).describe(
+  "An existing VPC the handler runs in, for accounts whose egress must pass their own network; absent: Lambda's own network.",
+);
+
+const tagValue = z.string({
+  error: (issue) =>
+    typeof issue.input === 'number' || typeof issue.input === 'boolean'
+      ? `must be a string, got the ${typeof issue.input} ${show(issue.input)}; put it in double quotes: "${issue.input}"`
+      : tagProblem(issue.input),
+});
+
+function tagProblem(value: unknown): string {
+  return (
+    'must map a tag key (1 to 128 characters, not starting with "aws:") to a string of at most 256 characters, ' +
+    `both of letters, digits, spaces and _ . : / = + - @ only; got ${show(value)}`
+  );
+}
+
+const tagsSchema = z
+  .record(z.string(), tagValue, { error: (issue) => `must be an object, got ${show(issue.input)}` })
+  .superRefine((tags, ctx) => {
+    const keys = Object.keys(tags);
+    if (keys.length > LIMITS.maxTags) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `holds ${keys.length} tags; AWS resources take at most ${LIMITS.maxTags}`,
+      });
+    }
+    for (const key of keys) {
+      if (!isValid(ctx, key)) continue;
+      const value = tags[key];
+      const fits =
+        key.length >= 1 &&
+        key.length <= 128 &&
+        value.length <= 256 &&
+        !key.toLowerCase().startsWith('aws:') &&
+        TAG_CHARACTERS.test(key) &&
+        TAG_CHARACTERS.test(value);
+      if (!fits) ctx.addIssue({ code: 'custom', path: [key], message: tagProblem(value) });
+    }
+  }, evenWithOtherProblems)
+  .default({})
+  .describe('Tags for every resource of the stack.');
+
+// --- one environment ------------------------------------------------------------------------
+
+const region = text({ pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/, describe: 'an AWS region name such as "us-east-1"' });
+const platformNames = Object.keys(QUALYS_PLATFORMS) as [string, ...string[]];
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const credentialsSecret = text({
+  missing:
+    'set it to the name or ARN of the Secrets Manager secret that holds {"username","password"} ' +
+    '(see "Create the credentials secret" in README.md)',
+})
+  .superRefine((value, ctx) => {
+    const isName = /^[A-Za-z0-9/_+=.@-]{1,512}$/.test(value) && !value.startsWith('arn:');
+    if (SECRET_ARN.test(value) || isName) return;
+    // The value is not echoed: a wrong value here is too often the credentials themselves.
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `is not a secret name or ARN (${value.length} characters, not shown); it must be a secret name ` +
+        '(letters, digits and /_+=.@-) or a full secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>); ' +
+        'never put the credentials themselves here',
+    });
+  })
+  .describe('The name or ARN of the Secrets Manager secret that holds {"username","password"}.');
+
+/** A URL field: its rules say what is wrong, and never echo credentials written into it. */
+const url = (problemOf: (value: string) => string | undefined) =>
+  text()
+    .superRefine((value, ctx) => {
+      const problem = problemOf(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `is ${show(redactUrl(value))}; ${problem}` });
+    })
+    .transform(withoutTrailingSlash);
+
+const environmentSchema = strictObject({
+  account: awsAccountId().optional().describe("The stack's AWS account; absent: the CLI's."),
+  region: region.optional().describe("The stack's AWS region; absent: the CLI's."),
+  gatewayUrl: url(gatewayUrlProblem)
+    .optional()
+    .describe('Your Qualys API gateway, e.g. "https://gateway.qg1.apps.qualys.com"; or set "platform".'),
+  platform: oneOfNames(platformNames).optional().describe('Your Qualys platform; or set "gatewayUrl".'),
+  credentialsSecret,
+  qualysAwsAccountId: awsAccountId()
+    .optional()
+    .describe(`Qualys's AWS account; default ${DEFAULTS.qualysAwsAccountId} (commercial partition only).`),
+  bucket: bucketSchema,
+  vm: integration(vmSchema, 'The VM (vulnerability) findings integration'),
+  pc: integration(pcSchema, 'The PC (policy compliance) findings integration'),
+  validationTimeoutSeconds: whole(LIMITS.minValidationTimeoutSeconds, LIMITS.maxValidationTimeoutSeconds).default(
+    DEFAULTS.validationTimeoutSeconds,
+  ),
+  logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS).default(DEFAULTS.logRetentionDays),
+  tags: tagsSchema,
+  proxyUrl: url(proxyUrlProblem)
+    .optional()
+    .describe('An HTTP(S) proxy the handler reaches Qualys through; absent: direct.'),
+  vpc: vpcSchema.optional(),
+  subscription: text({
+    pattern: /^[A-Za-z0-9][A-Za-z0-9 _.:@-]{0,63}$/,
+    describe:
+      'a label of at most 64 letters, digits, spaces and _ . : @ -, the same in every environment on that subscription',
+  })
+    .optional()
+    .describe(
+      'The Qualys subscription this environment uses, for the subscription-wide CIPS checks; absent: environments on one gateway share one.',
+    ),
+})
+  .superRefine((env, ctx) => {
+    const valid = (key: string) => (env[key as keyof typeof env] !== undefined && isValid(ctx, key) ? env : undefined);
+    if (env.gatewayUrl !== undefined && env.platform !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gatewayUrl'],
+        message: `and ${sibling('platform')} are both set; set only one of them`,
+      });
+    } else if (env.gatewayUrl === undefined && env.platform === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gatewayUrl'],
+        message:
+          `is missing; set "gatewayUrl" to your Qualys API gateway (e.g. "https://gateway.qg1.apps.qualys.com") ` +
+          `or "platform" to one of ${platformNames.join(', ')}`,
+      });
+    }
+    const stackRegion = valid('region')?.region;
+    const stackAccount = valid('account')?.account;
+    const secret = valid('credentialsSecret')?.credentialsSecret;
+    const secretRegion = secret && SECRET_ARN.test(secret) ? secret.split(':')[3] : undefined;
+    if (secretRegion && stackRegion && secretRegion !== stackRegion) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentialsSecret'],
+        message:
+          `is a secret in region ${secretRegion}, but the stack deploys to ${stackRegion}; the handler reads the secret in its own ` +
+          'region, so create (or replicate) the secret there and name it here',
+      });
+    }
+    if (stackRegion && isValid(ctx, 'qualysAwsAccountId')) {
+      const explicit = env.qualysAwsAccountId;
+      const problem = qualysAccountPartitionProblem(
+        partitionOfRegion(stackRegion),
+        explicit ?? DEFAULTS.qualysAwsAccountId,
+      );
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['qualysAwsAccountId'],
+          message: `${explicit ? `is "${explicit}"` : 'is not set'}, but ${problem}`,
+        });
+      }
+    }
+    const key = isValid(ctx, 'bucket', 'kmsKeyArn') ? env.bucket?.kmsKeyArn : undefined;
+    if (typeof key === 'string') {
+      const [, , , keyRegion, keyAccount] = key.split(':');
+      if (stackRegion && keyRegion !== stackRegion) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bucket', 'kmsKeyArn'],
+          message: `is a key in ${keyRegion}, but the bucket is in ${stackRegion}; S3 encrypts only with a key in the bucket's region`,
+        });
+      }
+      if (stackAccount && keyAccount !== stackAccount) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bucket', 'kmsKeyArn'],
+          message: `is a key in account ${keyAccount}, not the stack's account ${stackAccount}; use a key this account owns, so that its findings stay readable by it`,
+        });
+      }
+    }
+    if (!env.vm && !env.pc) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vm'],
+        message: `and ${sibling('pc')} are both absent or false; configure at least one integration, e.g. "vm": {}`,
+      });
+    }
+  }, evenWithOtherProblems)
+  .transform(({ platform, gatewayUrl, qualysAwsAccountId, vm, pc, ...env }) => ({
+    ...env,
+    // The rule above admits exactly one of the two.
+    gatewayUrl: platform !== undefined ? QUALYS_PLATFORMS[platform] : (gatewayUrl as string),
+    qualysAwsAccountId: qualysAwsAccountId ?? DEFAULTS.qualysAwsAccountId,
+    vm: vm === true ? vmSchema.parse({}) : vm || undefined,
+    pc: pc === true ? pcSchema.parse({}) : pc || undefined,
+  }));
+
+// --- the whole configuration ----------------------------------------------------------------
+
+const ENV_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
+
+/** The configuration as written (the `qualys` context, or a configuration file). */
+export const configSchema = strictObject(
+  {
+    $schema: z.string().optional().describe('The JSON Schema of this file, for editors.'),
+    environments: z
+      .record(z.string(), environmentSchema, {
+        error: (issue) =>
+          issue.input === undefined
+            ? 'is missing; add at least one environment, e.g. {"environments": {"dev": {...}}}'
+            : `must be an object, got ${show(issue.input)}`,
+      })
+      .meta({
+        description: 'One stack per environment, named QualysS3-<environment name>.',
+        propertyNames: { pattern: ENV_NAME.source, maxLength: LIMITS.maxEnvNameLength },
+        minProperties: 1,
+      }),
+  },
+  {
+    unlisted: ['$schema'],
+    notAnObject: (v) => `the configuration must be a JSON object with an "environments" key, got ${show(v)}`,
+  },
+)
+  .superRefine((config, ctx) => {
+    const raw: unknown = config.environments;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
+    const names = Object.keys(config.environments);
+    if (names.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['environments'], message: 'is empty; add at least one environment' });
+    }
+    for (const envName of names) {
+      if (!ENV_NAME.test(envName) || envName.length > LIMITS.maxEnvNameLength) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', envName],
+          params: WHOLE,
+          message:
+            `environment name ${show(envName)} is not allowed: use letters, digits and hyphens, starting with a letter, ` +
+            `at most ${LIMITS.maxEnvNameLength} characters (it becomes the stack name ${stackName('<name>')})`,
+        });
+      }
+      checkDefaultNameLengths(ctx, envName, config.environments[envName] as unknown);
+    }
+    const valid = names
+      .filter((envName) => isValid(ctx, 'environments', envName))
+      .map((envName) => ({ envName, ...config.environments[envName] }));
+    checkAcrossEnvironments(ctx, valid);
+  }, evenWithOtherProblems)
+  .transform(({ environments }) => ({
+    environments: Object.entries(environments).map(([envName, env]) => ({ envName, ...env })),
+  }));
+
+/** A configuration, validated and with every default filled in. */
+export type QualysS3Config = z.output<typeof configSchema>;
+/** One environment, validated and with every default filled in. */
+export type EnvironmentConfig = QualysS3Config['environments'][number];
+export type VmConfig = NonNullable<EnvironmentConfig['vm']>;
+export type PcConfig = NonNullable<EnvironmentConfig['pc']>;
+export type BucketConfig = EnvironmentConfig['bucket'];
+/** An existing VPC the handler Lambda is placed in, for accounts whose egress must pass their own network. */
+export type VpcConfig = NonNullable<EnvironmentConfig['vpc']>;
+/** The configuration as a person writes it (every default optional). */
+export type QualysS3ConfigInput = z.input<typeof configSchema>;
+
+type Ctx = z.core.$RefinementCtx<unknown>;
+
+/**
+ * An integration without a name gets qs3-<env>-<kind>-<account>-<region>, which must fit
+ * Qualys's 50 characters; an environment-agnostic stack is checked against the longest region.
+ * Checked even when the environment has other problems (its account and region are then
+ * used only when they are valid themselves).
+ */
+function checkDefaultNameLengths(ctx: Ctx, envName: string, env: unknown): void {
+  if (typeof env !== 'object' || env === null) return;
+  const fields = env as Record<string, unknown>;
+  const at = (...path: PropertyKey[]) => ['environments', envName, ...path];
+  const validString = (key: string) =>
+    typeof fields[key] === 'string' && isValid(ctx, ...at(key)) ? (fields[key] as string) : undefined;
+  const account = validString('account');
+  const region = validString('region');
+  for (const kind of ['vm', 'pc'] as const) {
+    const integration = fields[kind];
+    if (integration === undefined || integration === false) continue;
+    if (typeof integration === 'object' && integration !== null && 'name' in integration) {
+      if ((integration as { name?: unknown }).name !== undefined) continue;
+    } else if (integration !== true) continue;
+    const name = defaultIntegrationName(
+      envName,
+      kind,
+      account ?? '0'.repeat(12),
+      region ?? 'x'.repeat(LIMITS.longestRegionLength),
+    );
+    if (name.length <= MAX_INTEGRATION_NAME_LENGTH) continue;
+    const shown =
+      account && region ? name : defaultIntegrationName(envName, kind, account ?? '<account>', region ?? '<region>');
+    ctx.addIssue({
+      code: 'custom',
+      path: at(kind, 'name'),
+      message:
+        `is not set, and the default name for environment "${envName}" ("${shown}") ` +
+        `could be ${name.length} characters, over Qualys's limit of ${MAX_INTEGRATION_NAME_LENGTH}; ` +
+        `set ${sibling('name')}, shorten the environment name${account && region ? '' : ', or set "account" and "region"'}`,
+    });
+  }
+}
+
+/**
+ * What environments must not share: an integration name on one gateway (explicit, or the
+ * default name of another environment, which that environment would adopt as its own), a
+ * bucket name (S3 names are global), and, on one Qualys subscription, the CIPS filter and
+ * the 100-policy budget (both are subscription-wide).
+ */
+function checkAcrossEnvironments(ctx: Ctx, environments: readonly EnvironmentConfig[]): void {
+  const names = new Map<string, { envName: string; explicit: boolean }>();
+  const buckets = new Map<string, string>();
+  for (const env of environments) {
+    for (const kind of ['vm', 'pc'] as const) {
+      const integration = env[kind];
+      if (!integration) continue;
+      const explicit = integration.name !== undefined;
+      const name =
+        integration.name ??
+        (env.account && env.region ? defaultIntegrationName(env.envName, kind, env.account, env.region) : undefined);
+      if (name === undefined) continue;
+      const key = `${new URL(env.gatewayUrl).origin} ${kind} ${name}`;
+      const other = names.get(key);
+      if (other) {
+        const [field, owner] = explicit ? [env.envName, other] : [other.envName, { envName: env.envName, explicit }];
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', field, kind, 'name'],
+          message:
+            `is "${name}", the ${owner.explicit ? 'same as' : 'default name of'} ` +
+            `environment "${owner.envName}" on the same gateway; give each environment its own integration name`,
+        });
+      }
+      names.set(key, { envName: env.envName, explicit });
+    }
+    const bucketName = env.bucket.bucketName;
+    if (bucketName !== undefined) {
+      const other = buckets.get(bucketName);
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', env.envName, 'bucket', 'bucketName'],
+          message:
+            `is "${bucketName}", the same as environment "${other}"; ` +
+            'bucket names are global, so give each environment its own bucket (or leave bucketName out)',
+        });
+      }
+      buckets.set(bucketName, env.envName);
+    }
+  }
+  checkSharedSubscriptions(ctx, environments);
+}
+
+/**
+ * Environments on one gateway use one Qualys subscription unless their "subscription" labels
+ * differ: several accounts onboarding with the same Qualys user is the common case, and the
+ * secret's name or account says nothing about which user it holds. They share the CIPS filter
+ * and policy list: conflicting filters would overwrite each other on every deploy, and the
+ * policies together must fit CIPS's limit.
+ */
+function checkSharedSubscriptions(ctx: Ctx, environments: readonly EnvironmentConfig[]): void {
+  const groups = new Map<string, EnvironmentConfig[]>();
+  for (const env of environments) {
+    if (!env.pc) continue;
+    const key = subscriptionKey(env);
+    groups.set(key, [...(groups.get(key) ?? []), env]);
+  }
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const withFilter = group.filter((e) => e.pc?.filter);
+    const [first] = withFilter;
+    for (const env of withFilter.slice(1)) {
+      if (JSON.stringify(env.pc?.filter) !== JSON.stringify(first.pc?.filter)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', env.envName, 'pc', 'filter'],
+          message:
+            `differs from environment "${first.envName}"'s, and both use one ` +
+            `Qualys subscription (same gateway${env.subscription ? ` and "subscription" ${show(env.subscription)}` : ', no "subscription" label'}), ` +
+            'whose CIPS filter is subscription-wide; configure the same filter in both, or the filter in one of them only, ' +
+            'or give each environment its own "subscription" label if they really use different Qualys subscriptions',
+        });
+      }
+    }
+    const policies = new Set(group.flatMap((e) => e.pc?.policies ?? []));
+    if (policies.size > MAX_CIPS_POLICIES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments'],
+        params: WHOLE,
+        message:
+          `environments ${group.map((e) => `"${e.envName}"`).join(', ')} share one Qualys subscription and together ` +
+          `configure ${policies.size} CIPS policies; CIPS accepts at most ${MAX_CIPS_POLICIES} per subscription ` +
+          '(environments on one gateway share a subscription unless their "subscription" labels differ)',
+      });
+    }
+  }
+}
+
+/**
+ * Validates a raw configuration (the `qualys` context object, or the file named by
+ * `-c config=...`) and fills in every default.
+ *
+ * @throws ConfigError listing every problem found.
+ */
+export function parseConfig(raw: unknown, source?: string): QualysS3Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(problemsFrom(result.error.issues), source);
+  return result.data;
+}
+
+/** The committed JSON Schema file (repository root), which configuration files name with `$schema`. */
+export const CONFIG_SCHEMA_FILE = 'qualys-s3.schema.json';
+
+/** The JSON Schema of the configuration as a person writes it (defaults optional), for editors. */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'qualys-s3-cdk configuration',
+  };
+}
+
+/** {@link configJsonSchema} as written to {@link CONFIG_SCHEMA_FILE}. */
+export function configJsonSchemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+}
