@@ -60,6 +60,27 @@ export interface RehearsalReport {
   readonly departures: RehearsalDeparture[];
 }
 
+/**
+ * What the rehearsal's synth needs beyond `dependencies`: tsx runs bin/app.ts (as cdk.json's
+ * app command does) and esbuild bundles the handler (else the CDK tries Docker). Both are
+ * devDependencies: the rehearsal is a development tool, and an operator's `npm ci --omit=dev`
+ * install, made for preflight and status, leaves them out.
+ */
+const SYNTH_TOOLS = ['tsx', 'esbuild'] as const;
+
+/** Why the rehearsal cannot synthesize in this project folder (undefined: it can). */
+export function synthToolsProblem(projectRoot: string): string | undefined {
+  const missing = SYNTH_TOOLS.filter(
+    (name) => !fs.existsSync(path.join(projectRoot, 'node_modules', name, 'package.json')),
+  );
+  if (!missing.length) return undefined;
+  return (
+    `rehearse synthesizes the app, which needs the devDependenc${missing.length === 1 ? 'y' : 'ies'} ${missing.map((m) => `"${m}"`).join(' and ')}, ` +
+    `not installed in ${projectRoot} (an "npm ci --omit=dev" install); run "npm ci" there to install them, ` +
+    'or use preflight and status, which need no devDependency'
+  );
+}
+
 const ACCOUNT = '123456789012';
 const USER = { username: 'rehearsal-user', password: 'Rehearsal-Only-Pa55' };
 
@@ -82,6 +103,8 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   const savedEnv = { ...process.env };
   let stopObserving = () => {};
   try {
+    const missingTools = synthToolsProblem(ROOT);
+    if (missingTools) throw new Error(missingTools);
     const awsUrl = await aws.start();
     const gateway = await sim.start();
     const secretName = env.credentialsSecret.startsWith('arn:') ? 'qualys/api-credentials' : env.credentialsSecret;
