@@ -372,10 +372,7 @@ async function restoreAdopted(
   deps: LifecycleDeps,
 ): Promise<void> {
   const { found } = await qualys.update(spec.kind, id, { ...original, regenerateExternalId: false });
-  deps.log.info(
-    found ? 'adopt.restored' : 'adopt.restore-gone',
-    { integrationId: id },
-  );
+  deps.log.info(found ? 'adopt.restored' : 'adopt.restore-gone', { integrationId: id });
 }
 
 /**
@@ -1001,12 +998,9 @@ function result(
   };
   let physicalId = Object.keys(compact).length === 0 ? base : `${base}~${encodeRecord(compact)}`;
   if (physicalId.length > MAX_PHYSICAL_ID_LENGTH) {
-    deps.log.warn(
-      'record.too-long',
-      {
-        integrationId: id,
-      },
-    );
+    deps.log.warn('record.too-long', {
+      integrationId: id,
+    });
     physicalId = `${base}~${encodeRecord({ incomplete: true })}`;
   }
   return { PhysicalResourceId: physicalId, Data: { [Attr.IntegrationId]: id, [Attr.IntegrationName]: spec.name } };
