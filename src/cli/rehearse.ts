@@ -419,7 +419,7 @@ export function narration(entry: LogEvent): string | undefined {
 }
 
 function summarize(fields: Readonly<Record<string, unknown>>): string {
-  const rest = Object.entries(fields).filter(([k]) => !['level', 'event', 'message'].includes(k));
+  const rest = Object.entries(fields);
   return rest.length
     ? ` (${rest.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')})`
     : '';

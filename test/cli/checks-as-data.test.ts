@@ -50,10 +50,10 @@ function ancestors(checks: readonly CheckDefinition[], id: string): Set<string> 
   return out;
 }
 
-const COMMANDS = {
+const COMMANDS: Record<string, { checks: (ctx: CommandContext) => CheckDefinition[]; roots: readonly string[] }> = {
   preflight: { checks: preflightChecks, roots: ['config', 'aws-identity', 'bucket-region'] },
   status: { checks: statusChecks, roots: ['config', 'aws-identity'] },
-} as const;
+};
 
 describe.each(Object.entries(COMMANDS))('%s checks as data', (_command, { checks: make, roots }) => {
   test.each(Object.keys(CONFIGURATIONS))(
