@@ -10,11 +10,13 @@
  *      delete wall time through the bundled handler at D = 0, 4, 8, 15 and 30 s (validation
  *      fails until D has passed since the trust policy changed), with the overhead beyond D;
  *   4. Qualys API calls per create, update (changed / unchanged), rotation and delete, split
- *      by endpoint, with /auth apart.
+ *      by endpoint, with /auth apart;
+ *   5. the operator CLI's start-up: `qualys-s3 --help` (the built bundle, through bin/) beside
+ *      `node -e 0`, interleaved run by run; the ratio.
  *
  * Each figure is the median of several runs (BENCH_RUNS, default 5; lifecycle at D >= 15 s
  * uses BENCH_SLOW_RUNS, default 3). Prints a table and writes bench/results.json.
- * BENCH_ONLY=synth,lambda,lifecycle picks sections.
+ * BENCH_ONLY=synth,lambda,lifecycle,cli picks sections.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -29,7 +31,7 @@ import { summarize, sweepValidation } from './validation-sweep';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SLOW_RUNS = Number(process.env.BENCH_SLOW_RUNS ?? 3);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'synth,lambda,lifecycle').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'synth,lambda,lifecycle,cli').split(','));
 const USER = { username: 'bench-user', password: 'bench-Pa55word!' };
 const SECRET = 'qualys/api-credentials';
 const ACCOUNT = '123456789012';
@@ -47,6 +49,7 @@ const TARGETS = {
   synth50Vs1: 4,
   bundleBytes: 600 * 1024,
   coldStartMs: 150,
+  cliHelpMs: 400,
 };
 
 // Inside the project, so that the bundles resolve the AWS SDK from its node_modules as the runtime provides it.
@@ -381,11 +384,41 @@ async function benchLifecycle(world: World, synthesized: { template: Template; d
   }
 }
 
+/** One run of a command, timed from spawn to exit. */
+function timeCommand(args: readonly string[]): number {
+  const started = process.hrtime.bigint();
+  execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'pipe' });
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function benchCli(): void {
+  process.stderr.write('\n5. CLI start-up (qualys-s3 --help, beside node -e 0)\n');
+  // The bundle of the sources as they are now, as `npm ci` (prepare) builds it.
+  execFileSync('npm', ['run', '--silent', 'build:cli'], { cwd: ROOT, stdio: 'pipe' });
+  const cases: Array<[string, string[]]> = [
+    ['qualys-s3 --help', [path.join(ROOT, 'bin', 'qualys-s3.js'), '--help']],
+    ['node -e 0', ['-e', '0']],
+  ];
+  for (const [, args] of cases) timeCommand(args); // warm the file cache once
+  const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+  for (let run = 0; run < RUNS; run++) {
+    // Interleaved, so that machine noise falls on both alike.
+    for (const [name, args] of cases) times.get(name)!.push(timeCommand(args));
+  }
+  const help = median(times.get('qualys-s3 --help')!);
+  const bare = median(times.get('node -e 0')!);
+  results.cli = { medianMs: { help, nodeBare: bare }, samplesMs: Object.fromEntries(times), ratio: help / bare };
+  row('qualys-s3 --help', ms(help), `< ${TARGETS.cliHelpMs} ms`, verdict(help < TARGETS.cliHelpMs));
+  row('node -e 0', ms(bare));
+  row('qualys-s3 --help / node -e 0', `${(help / bare).toFixed(2)}x`);
+}
+
 async function main(): Promise<void> {
   process.stderr.write(
     `qualys-s3-cdk benchmark: ${RUNS} runs per figure (median), node ${process.version}, ${os.cpus().length} cores\n`,
   );
   if (ONLY.has('synth')) benchSynth();
+  if (ONLY.has('cli')) benchCli();
   if (ONLY.has('lifecycle') || ONLY.has('sweep')) await benchValidationSweep();
   if (ONLY.has('lambda') || ONLY.has('lifecycle')) {
     const world = await startWorld();

@@ -46,12 +46,19 @@ export function synthApp(config: unknown, outdir: string, stackName: string): { 
   return { template: readTemplate(outdir, stackName), dir: outdir };
 }
 
-/** The bundled handler of a synthesized stack, loaded fresh like a new Lambda container. */
-export function loadBundledHandler(dir: string, template: Template): Handler {
+/**
+ * The bundled handler module of a synthesized stack (all its exports), loaded fresh like a new
+ * Lambda container.
+ */
+export function loadBundle(dir: string, template: Template): Record<string, unknown> {
   const entry = path.join(functionAssetDir(dir, template, 'IntegrationProviderHandler'), 'index.js');
   delete require.cache[require.resolve(entry)];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(entry).handler as Handler;
+  return require(entry) as Record<string, unknown>;
+}
+
+/** The bundled handler of a synthesized stack, loaded fresh like a new Lambda container. */
+export function loadBundledHandler(dir: string, template: Template): Handler {
+  return loadBundle(dir, template).handler as Handler;
 }
 
 /** The external IDs a role's trust policy requires of the Qualys principal ('<none>' for a statement without one). */

@@ -56,21 +56,18 @@ export function qualysClient(ctx: CommandContext, credentials: QualysCredentials
   });
 }
 
-/** The CLI's logger: every line to --verbose, and retries as progress. */
+/** The CLI's logger: every line to --verbose, and retries (the typed event, not its line) as progress. */
 export function operatorLogger(trace: (line: string) => void, progress: (text: string) => void): Logger {
-  return new Logger((line) => {
-    trace(line);
-    let entry: { event?: string; step?: string; attempt?: number; delayMs?: number; error?: string };
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (entry.event === 'qualys.retrying') {
-      progress(
-        `${entry.step}: attempt ${entry.attempt} failed (${entry.error}); retrying in ${Math.round((entry.delayMs ?? 0) / 100) / 10} s`,
-      );
-    }
+  return new Logger(trace, {
+    listeners: [
+      (entry) => {
+        if (entry.event !== 'qualys.retrying') return;
+        const { step, attempt, error, delayMs } = entry.fields;
+        progress(
+          `${step}: attempt ${attempt} failed (${error}); retrying in ${Math.round((delayMs ?? 0) / 100) / 10} s`,
+        );
+      },
+    ],
   });
 }
 

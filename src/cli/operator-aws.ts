@@ -3,11 +3,7 @@
  * chain: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...). Read-only: nothing here changes
  * anything in the account.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type SecretReader, sdkSecretReader } from '../core/aws';
 import { type PolicyDocument, parsePolicy } from '../core/trust-policy';
 
@@ -53,11 +49,32 @@ export interface OperatorAws {
 const CALL_TIMEOUT_MS = 20_000;
 const SDK_OPTIONS = { maxAttempts: 4 };
 
+/**
+ * The SDK modules, each required when a check first calls that service: `--help`, a usage or
+ * configuration error load none of them (together they are most of the CLI's start-up time).
+ * A plain require, as in src/core/aws.ts: import() would load the SDK's slower ES-module build.
+ */
+const sdk = {
+  sts: () => require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts'),
+  iam: () => require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam'),
+  cloudFormation: () => require('@aws-sdk/client-cloudformation') as typeof import('@aws-sdk/client-cloudformation'),
+  s3: () => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'),
+  secretsManager: () => require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager'),
+};
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
+}
+
 /** The region of the environment: the configured one, else the SDK chain's (AWS_REGION, profile). */
 export async function resolveRegion(configured: string | undefined): Promise<string | undefined> {
   if (configured) return configured;
   try {
-    return (await new STSClient(SDK_OPTIONS).config.region()) || undefined;
+    return (await new (sdk.sts().STSClient)(SDK_OPTIONS).config.region()) || undefined;
   } catch {
     return undefined;
   }
@@ -69,26 +86,33 @@ export async function resolveRegion(configured: string | undefined): Promise<str
  */
 export function sdkOperatorAws(region: string, onRetry: (what: string) => void = () => {}): OperatorAws {
   const options = { ...SDK_OPTIONS, region };
-  const sts = new STSClient(options);
-  const iam = new IAMClient(options);
-  const cfn = new CloudFormationClient(options);
-  const s3 = new S3Client(options);
-  const secretsManager = new SecretsManagerClient(options);
-  for (const client of [sts, iam, cfn, s3, secretsManager]) reportRetries(client, onRetry);
+  const watched = <C extends Parameters<typeof reportRetries>[0]>(client: C): C => {
+    reportRetries(client, onRetry);
+    return client;
+  };
+  const sts = once(() => watched(new (sdk.sts().STSClient)(options)));
+  const iam = once(() => watched(new (sdk.iam().IAMClient)(options)));
+  const cfn = once(() => watched(new (sdk.cloudFormation().CloudFormationClient)(options)));
+  const s3 = once(() => watched(new (sdk.s3().S3Client)(options)));
+  const secretsManager = once(
+    (): SecretsManagerClient => watched(new (sdk.secretsManager().SecretsManagerClient)(options)),
+  );
   const signal = () => ({ abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
 
   return {
     region,
-    secrets: sdkSecretReader(async () => secretsManager),
+    secrets: sdkSecretReader(async () => secretsManager()),
 
     async identity() {
-      const out = await sts.send(new GetCallerIdentityCommand({}), signal());
+      const { GetCallerIdentityCommand } = sdk.sts();
+      const out = await sts().send(new GetCallerIdentityCommand({}), signal());
       return { account: out.Account ?? '', arn: out.Arn ?? '' };
     },
 
     async role(name) {
+      const { GetRoleCommand } = sdk.iam();
       try {
-        const out = await iam.send(new GetRoleCommand({ RoleName: name }), signal());
+        const out = await iam().send(new GetRoleCommand({ RoleName: name }), signal());
         return toRole(out.Role);
       } catch (error) {
         if ((error as Error).name === 'NoSuchEntityException' || (error as Error).name === 'NoSuchEntity')
@@ -98,9 +122,10 @@ export function sdkOperatorAws(region: string, onRetry: (what: string) => void =
     },
 
     async *roles() {
+      const { ListRolesCommand } = sdk.iam();
       let marker: string | undefined;
       do {
-        const out = await iam.send(new ListRolesCommand({ Marker: marker, MaxItems: 1000 }), signal());
+        const out = await iam().send(new ListRolesCommand({ Marker: marker, MaxItems: 1000 }), signal());
         for (const role of out.Roles ?? []) {
           const info = toRole(role);
           if (info) yield info;
@@ -110,8 +135,9 @@ export function sdkOperatorAws(region: string, onRetry: (what: string) => void =
     },
 
     async stack(name) {
+      const { DescribeStacksCommand } = sdk.cloudFormation();
       try {
-        const out = await cfn.send(new DescribeStacksCommand({ StackName: name }), signal());
+        const out = await cfn().send(new DescribeStacksCommand({ StackName: name }), signal());
         const stack = out.Stacks?.[0];
         if (!stack?.StackId || !stack.StackStatus) return undefined;
         const outputs: Record<string, string> = {};
@@ -125,11 +151,12 @@ export function sdkOperatorAws(region: string, onRetry: (what: string) => void =
     },
 
     async list(bucket, { prefix, delimiter, maxPages = 20 }) {
+      const { ListObjectsV2Command } = sdk.s3();
       const objects: ObjectInfo[] = [];
       const prefixes: string[] = [];
       let token: string | undefined;
       for (let page = 0; page < maxPages; page++) {
-        const out = await s3.send(
+        const out = await s3().send(
           new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }),
           signal(),
         );

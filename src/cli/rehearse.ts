@@ -9,10 +9,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PENDING_EXTERNAL_ID_PREFIX, Prop, qualysPrincipalArn } from '../core/contract';
 import { errorMessage } from '../core/errors';
+import type { LogEvent, LogListener } from '../core/log';
 import { type EnvironmentConfig, type QualysS3Config, stackName } from '../config/config';
 import { readRawConfig } from '../config/load-config';
 import { shortExternalId } from './checklist';
-import { Deployment, ROOT, loadBundledHandler, synthApp, trustedExternalIds } from '../../sim/deployment';
+import type { Handler } from '../../sim/cfn-emulator';
+import { Deployment, ROOT, loadBundle, synthApp, trustedExternalIds } from '../../sim/deployment';
 import { FakeAws } from '../../sim/fake-aws';
 import { QualysSimulator } from '../../sim/qualys-simulator';
 import { DEFAULT_DIALECT, DIALECTS, type DialectName } from '../../sim/qualys-dialect';
@@ -58,6 +60,27 @@ export interface RehearsalReport {
   readonly departures: RehearsalDeparture[];
 }
 
+/**
+ * What the rehearsal's synth needs beyond `dependencies`: tsx runs bin/app.ts (as cdk.json's
+ * app command does) and esbuild bundles the handler (else the CDK tries Docker). Both are
+ * devDependencies: the rehearsal is a development tool, and an operator's `npm ci --omit=dev`
+ * install, made for preflight and status, leaves them out.
+ */
+const SYNTH_TOOLS = ['tsx', 'esbuild'] as const;
+
+/** Why the rehearsal cannot synthesize in this project folder (undefined: it can). */
+export function synthToolsProblem(projectRoot: string): string | undefined {
+  const missing = SYNTH_TOOLS.filter(
+    (name) => !fs.existsSync(path.join(projectRoot, 'node_modules', name, 'package.json')),
+  );
+  if (!missing.length) return undefined;
+  return (
+    `rehearse synthesizes the app, which needs the devDependenc${missing.length === 1 ? 'y' : 'ies'} ${missing.map((m) => `"${m}"`).join(' and ')}, ` +
+    `not installed in ${projectRoot} (an "npm ci --omit=dev" install); run "npm ci" there to install them, ` +
+    'or use preflight and status, which need no devDependency'
+  );
+}
+
 const ACCOUNT = '123456789012';
 const USER = { username: 'rehearsal-user', password: 'Rehearsal-Only-Pa55' };
 
@@ -78,8 +101,10 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   // Inside the project: the bundle leaves the AWS SDK to the Lambda runtime, and here it is found in node_modules.
   const outdir = fs.mkdtempSync(path.join(ROOT, '.tmp-rehearsal-'));
   const savedEnv = { ...process.env };
-  const write = process.stdout.write.bind(process.stdout);
+  let stopObserving = () => {};
   try {
+    const missingTools = synthToolsProblem(ROOT);
+    if (missingTools) throw new Error(missingTools);
     const awsUrl = await aws.start();
     const gateway = await sim.start();
     const secretName = env.credentialsSecret.startsWith('arn:') ? 'qualys/api-credentials' : env.credentialsSecret;
@@ -133,7 +158,11 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     print(`▶ synth: bin/app.ts with environment "${env.envName}"`);
     const synthStarted = opts.now();
     const synth = synthApp(raw, path.join(outdir, 'cdk.out'), name);
-    const handler = loadBundledHandler(synth.dir, synth.template);
+    const bundle = handlerBundle(loadBundle(synth.dir, synth.template));
+    const handler = bundle.handler;
+    // The handler logs to stdout, as in Lambda; here its events are narrated instead of shown raw.
+    let narrate: LogListener = () => {};
+    stopObserving = bundle.observeLogEvents((event) => narrate(event), { stdout: false });
     const deployment = new Deployment(synth.template, handler, { aws, stackName: name, account, region });
     aws.setStackStatus(name, 'CREATE_IN_PROGRESS');
     deployment.createPlainResources();
@@ -180,29 +209,17 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
       print(`    trust before    Qualys with external ID ${trust(id)}`);
       const firstCall = sim.calls.length;
       const started = opts.now();
-      // The handler logs to stdout, as in Lambda; its lines are narrated instead of shown raw.
-      let narrating = false;
-      process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-        if (narrating) return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-        for (const line of String(chunk).split('\n')) {
-          const shown = narrate(line);
-          if (!shown) continue;
-          narrating = true;
-          try {
-            print(`    ${shown.text}`);
-          } finally {
-            narrating = false;
-          }
-        }
-        return true;
-      }) as typeof process.stdout.write;
+      narrate = (event) => {
+        const shown = narration(event);
+        if (shown) print(`    ${shown}`);
+      };
       let out: { ok: boolean; reason?: string };
       try {
         out = await send();
       } catch (error) {
         out = { ok: false, reason: errorMessage(error) };
       } finally {
-        process.stdout.write = write;
+        narrate = () => {};
       }
       const calls = sim.calls.length - firstCall;
       const attempts = sim.calls
@@ -289,7 +306,6 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     );
     return { ok, steps, departures };
   } catch (error) {
-    process.stdout.write = write;
     print(`✖ the rehearsal stopped: ${errorMessage(error)}`);
     steps.push({
       step: 'rehearsal',
@@ -301,7 +317,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     });
     return { ok: false, steps, departures };
   } finally {
-    process.stdout.write = write;
+    stopObserving();
     for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
     Object.assign(process.env, savedEnv);
     await sim.stop();
@@ -363,38 +379,47 @@ function changeSettings(template: Template, id: string): { template: Template; c
   };
 }
 
-/** The handler's log line in words (undefined: not worth showing). The logger has already redacted it. */
-function narrate(line: string): { text: string } | undefined {
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return undefined;
+/** What rehearse needs of the bundle: the handler Lambda calls, and the seam to its log events. */
+interface HandlerBundle {
+  readonly handler: Handler;
+  readonly observeLogEvents: (listener: LogListener, options: { readonly stdout?: boolean }) => () => void;
+}
+
+function handlerBundle(exports: Record<string, unknown>): HandlerBundle {
+  if (typeof exports.handler !== 'function' || typeof exports.observeLogEvents !== 'function') {
+    throw new Error(
+      'the synthesized handler bundle does not export "handler" and "observeLogEvents"; ' +
+        'it was built from another version of src/handler/handler.ts: run rehearse from this project',
+    );
   }
-  const m = entry.message;
+  return exports as unknown as HandlerBundle;
+}
+
+/** The handler's event in words (undefined: not worth showing). The logger has already redacted it. */
+export function narration(entry: LogEvent): string | undefined {
   switch (entry.event) {
-    case 'qualys.call':
-      return {
-        text: `Qualys          ${String(entry.method).padEnd(6)} ${entry.path} → HTTP ${entry.status} (${entry.ms} ms)`,
-      };
-    case 'validate.waiting':
-      return {
-        text: `validate #${entry.attempt}     not yet (${String(entry.answer).replace(/^.*?validate: /, '')}); next try in ${Math.round(Number(entry.delayMs) / 100) / 10} s`,
-      };
+    case 'qualys.call': {
+      const { method, path, status, ms } = entry.fields;
+      return `Qualys          ${String(method).padEnd(6)} ${path} → HTTP ${status} (${ms} ms)`;
+    }
+    case 'validate.waiting': {
+      const { attempt, answer, delayMs } = entry.fields;
+      return `validate #${attempt}     not yet (${String(answer).replace(/^.*?validate: /, '')}); next try in ${Math.round(Number(delayMs) / 100) / 10} s`;
+    }
     case 'qualys.reading':
-      return { text: `reading         ${entry.topic}: ${entry.reading}` };
+      return `reading         ${entry.fields.topic}: ${entry.fields.reading}`;
     case 'trust.updated':
-      return { text: `IAM             trust policy rewritten` };
+      return 'IAM             trust policy rewritten';
     case 'request.received':
     case 'request.done':
       return undefined;
     default:
-      return typeof m === 'string' ? { text: `handler         ${m}${summarize(entry)}` } : undefined;
+      return `handler         ${entry.message}${summarize(entry.fields)}`;
   }
 }
 
-function summarize(entry: Record<string, unknown>): string {
-  const rest = Object.entries(entry).filter(([k]) => !['level', 'event', 'message'].includes(k));
+function summarize(fields: Readonly<Record<string, unknown>>): string {
+  const rest = Object.entries(fields);
   return rest.length
     ? ` (${rest.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')})`
     : '';

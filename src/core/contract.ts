@@ -193,3 +193,21 @@ export const LOG_EVENTS = {
 } as const;
 
 export type LogEventName = keyof typeof LOG_EVENTS;
+
+/**
+ * The fields of the events other parts of the program read (the CLI's progress, `rehearse`'s
+ * narration). The Logger's signature holds the code that logs them to these names, so a
+ * renamed field fails to compile instead of silently blanking a progress line. Other events'
+ * fields are free-form.
+ */
+export interface LogEventFields {
+  'qualys.call': { readonly method: string; readonly path: string; readonly status: number; readonly ms: number };
+  'qualys.retrying': {
+    readonly step: string;
+    readonly attempt: number;
+    readonly delayMs: number;
+    readonly error: string;
+  };
+  'qualys.reading': { readonly topic: string; readonly reading: string };
+  'validate.waiting': { readonly attempt: number; readonly delayMs: number; readonly answer: string };
+}

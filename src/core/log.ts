@@ -1,21 +1,61 @@
 /**
  * The one logging path. Every line is JSON, and every line passes redaction first: the values
  * registered as secret (the password, each JWT) and anything shaped like a JWT or a
- * password field are replaced before anything is written.
+ * password field are replaced before anything is written. Listeners (the CLI's progress, an
+ * in-process host such as `rehearse`) get each event as a typed record, redacted the same way
+ * before they see it: events, not log text, are what other parts of the program react to.
  */
 
-import { LOG_EVENTS, type LogEventName } from './contract';
+import { LOG_EVENTS, type LogEventFields, type LogEventName } from './contract';
 
 export type LogSink = (line: string) => void;
 
+export type LogLevel = 'INFO' | 'WARN' | 'ERROR';
+
+/** The fields an event carries: declared in the contract for the events others read, free for the rest. */
+export type FieldsOf<E extends LogEventName> = E extends keyof LogEventFields
+  ? LogEventFields[E] & Record<string, unknown>
+  : Record<string, unknown>;
+
+/** One log event, redacted, as a listener receives it; narrow on `event` to read its declared fields. */
+export type LogEvent = {
+  readonly [E in LogEventName]: {
+    readonly level: LogLevel;
+    readonly event: E;
+    readonly message: (typeof LOG_EVENTS)[E];
+    /** The fields as logged (after a JSON round trip and redaction). */
+    readonly fields: Readonly<FieldsOf<E>>;
+  };
+}[LogEventName];
+
+/** Called for every event, after redaction, after the sink; what it throws reaches the code that logged. */
+export type LogListener = (event: LogEvent) => void;
+
+export interface LoggerOptions {
+  /**
+   * Who else gets each event. Read at every event, so a live collection (a Set the host adds
+   * to later) works.
+   * @default - none
+   */
+  readonly listeners?: Iterable<LogListener>;
+}
+
 const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
 const PASSWORD_FIELD = /("?password"?\s*[:=]\s*"?)[^"&\s,}]+/gi;
+/** A field whose key says it holds a password, as PASSWORD_FIELD reads a line. */
+const PASSWORD_KEY = /password$/i;
 const REDACTED = '***';
 
 export class Logger {
   private readonly secrets = new Set<string>();
+  private readonly listeners: Iterable<LogListener>;
 
-  constructor(private readonly sink: LogSink = (line) => process.stdout.write(`${line}\n`)) {}
+  constructor(
+    private readonly sink: LogSink = (line) => process.stdout.write(`${line}\n`),
+    options: LoggerOptions = {},
+  ) {
+    this.listeners = options.listeners ?? [];
+  }
 
   /** Registers a value that must never be written. */
   addSecret(value: string | undefined): void {
@@ -34,26 +74,49 @@ export class Logger {
     return out.replace(JWT_PATTERN, REDACTED).replace(PASSWORD_FIELD, `$1${REDACTED}`);
   }
 
-  info(event: LogEventName, fields?: Record<string, unknown>): void {
+  info<E extends LogEventName>(event: E, fields?: FieldsOf<E>): void {
     this.write('INFO', event, fields);
   }
 
-  warn(event: LogEventName, fields?: Record<string, unknown>): void {
+  warn<E extends LogEventName>(event: E, fields?: FieldsOf<E>): void {
     this.write('WARN', event, fields);
   }
 
-  error(event: LogEventName, fields?: Record<string, unknown>): void {
+  error<E extends LogEventName>(event: E, fields?: FieldsOf<E>): void {
     this.write('ERROR', event, fields);
   }
 
-  private write(level: string, event: LogEventName, fields?: Record<string, unknown>): void {
+  private write(level: LogLevel, event: LogEventName, fields?: Record<string, unknown>): void {
     const message = LOG_EVENTS[event];
-    let line: string;
+    const redacted = this.redactFields(fields);
+    this.sink(this.redact(JSON.stringify({ level, event, message, ...redacted })));
+    for (const listener of this.listeners) listener({ level, event, message, fields: redacted } as LogEvent);
+  }
+
+  /**
+   * The fields as plain JSON data with every string (and key) redacted, and a password-named
+   * field's value replaced whatever its type. Fields that cannot be written as JSON (a cycle,
+   * a BigInt) are left out, as they were from the line.
+   */
+  private redactFields(fields: Record<string, unknown> | undefined): Record<string, unknown> {
+    let data: unknown;
     try {
-      line = JSON.stringify({ level, event, message, ...fields });
+      data = fields === undefined ? {} : JSON.parse(JSON.stringify(fields));
     } catch {
-      line = JSON.stringify({ level, event, message });
+      return {};
     }
-    this.sink(this.redact(line));
+    const walk = (value: unknown): unknown => {
+      if (typeof value === 'string') return this.redact(value);
+      if (Array.isArray(value)) return value.map(walk);
+      if (value === null || typeof value !== 'object') return value;
+      return Object.fromEntries(
+        Object.entries(value).map(([key, v]) => [
+          this.redact(key),
+          PASSWORD_KEY.test(key) && (v === null || typeof v !== 'object') ? REDACTED : walk(v),
+        ]),
+      );
+    };
+    const out = walk(data);
+    return out !== null && typeof out === 'object' && !Array.isArray(out) ? (out as Record<string, unknown>) : {};
   }
 }

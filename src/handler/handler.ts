@@ -10,7 +10,7 @@ import { errorMessage } from '../core/errors';
 import { checkGatewayPin, pinnedGateways } from './gateway-pin';
 import { undiciTransport } from '../core/qualys/transport';
 import { type LifecycleDeps, type LifecycleResult, onEvent } from '../core/lifecycle/lifecycle';
-import { Logger } from '../core/log';
+import { type LogListener, Logger } from '../core/log';
 import { systemClock } from '../core/retry';
 
 /**
@@ -48,10 +48,52 @@ export const defaultDeps: DepsFactory = (context, log) => {
   };
 };
 
+/**
+ * Hosts that run this module in their own process (`qualys-s3 rehearse` loads the bundle from
+ * the cloud assembly) listen here. A module-level seam rather than an option of `wrap`: such a
+ * host gets the bundle's exported `handler`, the very function Lambda calls, already wrapped.
+ * In Lambda nobody listens, and every line goes to stdout (CloudWatch Logs).
+ */
+const observers = new Set<LogListener>();
+const silencers = new Set<LogListener>();
+
+export interface ObserveOptions {
+  /**
+   * Whether the handler's lines still go to stdout while this listener is attached; the host
+   * then shows the events its own way.
+   * @default true
+   */
+  readonly stdout?: boolean;
+}
+
+/**
+ * Gets every log event of the handler's invocations from now on, redacted as its log lines
+ * are. Returns the function that detaches the listener (and gives stdout back).
+ */
+export function observeLogEvents(listener: LogListener, options: ObserveOptions = {}): () => void {
+  // A wrapper per call, so that the same function attached twice is detached one at a time.
+  const attached: LogListener = (event) => listener(event);
+  observers.add(attached);
+  if (options.stdout === false) silencers.add(attached);
+  return () => {
+    observers.delete(attached);
+    silencers.delete(attached);
+  };
+}
+
+/** The Lambda's logger: lines to stdout unless a host silenced it, events to the observers. */
+export const defaultLogger = (): Logger =>
+  new Logger(
+    (line) => {
+      if (silencers.size === 0) process.stdout.write(`${line}\n`);
+    },
+    { listeners: observers },
+  );
+
 export function wrap(
   fn: (event: CloudFormationCustomResourceEvent, deps: LifecycleDeps) => Promise<LifecycleResult>,
   makeDeps: DepsFactory = defaultDeps,
-  makeLogger: () => Logger = () => new Logger(),
+  makeLogger: () => Logger = defaultLogger,
   allowedGateways: () => readonly string[] = () => pinnedGateways(),
 ): Handler {
   return async (event, context) => {

@@ -1,4 +1,5 @@
 import { LOG_EVENTS } from '../../src/core/contract';
+import { type LogEvent, type LogListener, Logger } from '../../src/core/log';
 import { memoryLogger } from '../support/lambda-fakes';
 
 describe('Logger redaction', () => {
@@ -20,7 +21,7 @@ describe('Logger redaction', () => {
 
   test('GIVEN something shaped like a JWT WHEN logged THEN it is redacted even if never registered', () => {
     const { log, lines } = memoryLogger();
-    log.warn('qualys.retrying', { auth: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' });
+    log.warn('request.failed', { auth: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' });
     expect(lines[0]).not.toMatch(/eyJhbGciOiJIUzI1NiJ9/);
   });
 
@@ -46,5 +47,75 @@ describe('Logger redaction', () => {
     const names = Object.keys(LOG_EVENTS);
     for (const name of names) expect(name).toMatch(/^[a-z]+(-[a-z]+)*\.[a-z]+(-[a-z]+)*$/);
     expect(new Set(Object.values(LOG_EVENTS)).size).toBe(names.length);
+  });
+});
+
+describe('Logger listeners', () => {
+  function listened(): { log: Logger; lines: string[]; events: LogEvent[] } {
+    const lines: string[] = [];
+    const events: LogEvent[] = [];
+    const log = new Logger((line) => lines.push(line), { listeners: [(e) => events.push(e)] });
+    return { log, lines, events };
+  }
+
+  test('GIVEN a registered secret WHEN an event carries it in values, nested values, keys or encoded THEN no listener receives it', () => {
+    const { log, events } = listened();
+    const password = 'p@ss"w/rd&1';
+    log.addSecret(password);
+    log.error('request.failed', {
+      error: `plain ${password}`,
+      nested: { list: [password, { deeper: JSON.stringify({ password }) }] },
+      [`key-${password}`]: 1,
+      form: `password=${encodeURIComponent(password)}`,
+      token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl',
+    });
+    expect(events).toHaveLength(1);
+    const seen = JSON.stringify(events);
+    expect(seen).not.toContain(password);
+    expect(seen).not.toContain(encodeURIComponent(password));
+    expect(seen).not.toContain(JSON.stringify(password).slice(1, -1));
+    expect(seen).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+    expect(events[0].fields).toMatchObject({ error: 'plain ***', 'key-***': 1 });
+  });
+
+  test('GIVEN a password-named field of any type WHEN logged THEN the listener gets *** and the line stays one JSON object', () => {
+    const { log, lines, events } = listened();
+    log.info('request.received', { password: 12345678, newPassword: 'hunter22', passwordPolicy: 'strict' });
+    expect(events[0].fields).toEqual({ password: '***', newPassword: '***', passwordPolicy: 'strict' });
+    expect(JSON.parse(lines[0])).toMatchObject({ password: '***', newPassword: '***' });
+  });
+
+  test('GIVEN an event WHEN logged THEN the listener gets level, event name, message and fields, as the line says them', () => {
+    const { log, lines, events } = listened();
+    log.warn('qualys.retrying', { step: 'Register VM', attempt: 2, delayMs: 1500, error: 'HTTP 503' });
+    expect(events).toEqual([
+      {
+        level: 'WARN',
+        event: 'qualys.retrying',
+        message: LOG_EVENTS['qualys.retrying'],
+        fields: { step: 'Register VM', attempt: 2, delayMs: 1500, error: 'HTTP 503' },
+      },
+    ]);
+    const { level, event, message, ...fields } = JSON.parse(lines[0]);
+    expect({ level, event, message, fields }).toEqual(events[0]);
+  });
+
+  test('GIVEN a live set of listeners WHEN one is added after the logger was made THEN it gets the events from then on', () => {
+    const listeners = new Set<LogListener>();
+    const log = new Logger(() => {}, { listeners });
+    log.info('validate.done');
+    const events: string[] = [];
+    listeners.add((e) => events.push(e.event));
+    log.info('update.done');
+    expect(events).toEqual(['update.done']);
+  });
+
+  test('GIVEN fields that cannot be written as JSON (a cycle) WHEN logged THEN the line and the listener get the event without fields', () => {
+    const { log, lines, events } = listened();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    log.info('delete.done', cyclic);
+    expect(JSON.parse(lines[0])).toEqual({ level: 'INFO', event: 'delete.done', message: LOG_EVENTS['delete.done'] });
+    expect(events[0].fields).toEqual({});
   });
 });

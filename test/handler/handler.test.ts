@@ -6,9 +6,9 @@
  * answers CloudFormation in bounded time."
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { wrap } from '../../src/handler/handler';
+import { defaultLogger, observeLogEvents, wrap } from '../../src/handler/handler';
 import { type LifecycleDeps, onEvent } from '../../src/core/lifecycle/lifecycle';
-import { Logger } from '../../src/core/log';
+import { type LogEvent, Logger } from '../../src/core/log';
 import { ALLOWED_GATEWAYS_ENV, Prop } from '../../src/core/contract';
 import {
   CLEANUP_RESERVE_MS,
@@ -29,7 +29,7 @@ const world = useLifecycleWorld();
 let out: string[];
 
 /** The Lambda entry point, wired to the world, with a Lambda budget in virtual time. */
-function lambda(budgetMs = LAMBDA_BUDGET_MS) {
+function lambda(budgetMs = LAMBDA_BUDGET_MS, makeLogger: () => Logger = () => new Logger((line) => out.push(line))) {
   const started = world.clock.now();
   const context = { getRemainingTimeInMillis: () => budgetMs - (world.clock.now() - started) };
   const handler = wrap(
@@ -39,7 +39,7 @@ function lambda(budgetMs = LAMBDA_BUDGET_MS) {
       log,
       deadline: world.clock.now() + Math.max(0, ctx.getRemainingTimeInMillis() - CLEANUP_RESERVE_MS),
     }),
-    () => new Logger((line) => out.push(line)),
+    makeLogger,
   );
   return (event: CloudFormationCustomResourceEvent) =>
     handler(event, context).then(
@@ -189,5 +189,87 @@ describe('bounded time', () => {
     const r = await lambda()(deleteEvent(`vm:${seeded.integrationId}`, props(world, 'vm')));
     expect(r.ok).toBe(false);
     expect(r.elapsed).toBeLessThan(LAMBDA_BUDGET_MS);
+  });
+});
+
+describe('the log-event seam for an in-process host (rehearse)', () => {
+  /** The handler as Lambda builds it: its own logger, writing to stdout. */
+  const lambdaAsShipped = () => lambda(LAMBDA_BUDGET_MS, defaultLogger);
+
+  test('GIVEN a listener that silences stdout WHEN created THEN it gets every event in order, redacted, and nothing is written to stdout', async () => {
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const events: LogEvent[] = [];
+    const stop = observeLogEvents((e) => events.push(e), { stdout: false });
+    try {
+      const r = await lambdaAsShipped()(createEvent(props(world, 'vm')));
+      expect(r.ok).toBe(true);
+    } finally {
+      stop();
+      stdout.mockRestore();
+    }
+    expect(stdout).not.toHaveBeenCalled();
+    const names = events.map((e) => e.event);
+    expect(names[0]).toBe('request.received');
+    expect(names).toContain('qualys.call');
+    expect(names).toContain('validate.done');
+    expect(names.at(-1)).toBe('request.done');
+    const call = events.find((e) => e.event === 'qualys.call');
+    expect(call?.fields).toEqual(expect.objectContaining({ method: expect.any(String), status: expect.any(Number) }));
+    const seen = events.map((e) => JSON.stringify(e));
+    assertNoSecretsIn(world, seen);
+    expect(seen.join('\n')).not.toContain(RESPONSE_URL);
+  });
+
+  test('GIVEN Qualys echoes the password and the token WHEN a listener watches a failed create THEN neither reaches it', async () => {
+    world.hooks.push(async (req) => {
+      if (!isRegister(req)) return undefined;
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          message: `bad: ${USER.password} ${req.headers.Authorization ?? req.headers.authorization}`,
+        }),
+      };
+    });
+    const events: LogEvent[] = [];
+    const stop = observeLogEvents((e) => events.push(e), { stdout: false });
+    try {
+      expect((await lambdaAsShipped()(createEvent(props(world, 'vm')))).ok).toBe(false);
+    } finally {
+      stop();
+    }
+    expect(events.map((e) => e.event)).toContain('request.failed');
+    assertNoSecretsIn(
+      world,
+      events.map((e) => JSON.stringify(e)),
+    );
+  });
+
+  test('GIVEN a listener that keeps stdout WHEN created THEN the lines still go to stdout; once detached it hears nothing more', async () => {
+    const written: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const events: string[] = [];
+    try {
+      const stop = observeLogEvents((e) => events.push(e.event));
+      await lambdaAsShipped()(deleteEvent('vm:999999', props(world, 'vm')));
+      stop();
+      const heard = events.length;
+      await lambdaAsShipped()(deleteEvent('vm:999999', props(world, 'vm')));
+      expect(events).toHaveLength(heard);
+    } finally {
+      stdout.mockRestore();
+    }
+    expect(events[0]).toBe('request.received');
+    const lines = written
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event);
+    // Both invocations wrote their lines; the listener heard only the first.
+    expect(lines.filter((e) => e === 'request.received')).toHaveLength(2);
+    expect(lines.slice(0, events.length)).toEqual(events);
   });
 });
