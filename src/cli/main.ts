@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, type EnvironmentConfig, type QualysS3Config } from '../config/config';
+import type { EnvironmentConfig, QualysS3Config } from '../config/config';
+import { ConfigError } from '../config/messages';
 import { configLocation, readConfig } from '../config/load-config';
 import { type CheckResult, Checklist, formatResult, formatSummary } from './checklist';
 import { type CommandContext, keepPlaceholders, operatorLogger } from './context';

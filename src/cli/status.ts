@@ -13,7 +13,8 @@ import {
 import { QualysApiError } from '../core/errors';
 import type { IntegrationDetails, QualysClient } from '../core/qualys/client';
 import { externalIdsFor, statementsWithoutExternalId } from '../core/trust-policy';
-import { type PcConfig, stackName } from '../config/config';
+import type { PcConfig } from '../config/config';
+import { stackName } from '../config/rules';
 import { type CheckDefinition, type CheckOutcome, fail, pass, shortExternalId, skipped, warn } from './checklist';
 import type { CommandContext } from './context';
 import {

@@ -3,7 +3,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Node } from 'constructs';
-import { ConfigError, type QualysS3Config, parseConfig } from './config';
+import { ConfigError } from './messages';
+import type { QualysS3Config } from './schema';
+
+/**
+ * The schema is loaded on first use: zod takes about 0.1 s to load, and the CLI's `--help`
+ * and its other commands that read no configuration should not pay for it.
+ */
+function parseConfig(raw: unknown, source?: string): QualysS3Config {
+  return (require('./schema') as typeof import('./schema')).parseConfig(raw, source);
+}
 
 /**
  * The shipped configuration file, read when neither `-c config=<path>` nor a `qualys` context

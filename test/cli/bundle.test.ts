@@ -47,7 +47,7 @@ test('GIVEN package.json THEN the command is the bundle loader and prepare build
   expect(Object.keys(pkg.dependencies)).toContain('esbuild');
 });
 
-test('GIVEN qualys-s3 --help WHEN it runs THEN it prints the usage and loads neither the AWS SDK nor undici', () => {
+test('GIVEN qualys-s3 --help WHEN it runs THEN it prints the usage and loads neither the AWS SDK, undici nor zod (the configuration schema)', () => {
   // Runs bin/qualys-s3.js in a fresh process and lists, on exit, every package module it loaded.
   const probe = [
     "process.on('exit', () => process.stderr.write(JSON.stringify(Object.keys(require.cache).filter((f) => f.includes('node_modules')))));",
@@ -58,5 +58,5 @@ test('GIVEN qualys-s3 --help WHEN it runs THEN it prints the usage and loads nei
   expect(run.status).toBe(0);
   expect(run.stdout).toMatch(/^Usage: qualys-s3 <command>/);
   const loaded = JSON.parse(run.stderr) as string[];
-  expect(loaded.filter((f) => /node_modules[\\/](@aws-sdk|@smithy|undici)[\\/]/.test(f))).toEqual([]);
+  expect(loaded.filter((f) => /node_modules[\\/](@aws-sdk|@smithy|undici|zod)[\\/]/.test(f))).toEqual([]);
 });
