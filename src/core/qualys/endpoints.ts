@@ -76,7 +76,7 @@ export const endpoints = {
   /** CIPS "Get Filter Details" (l.1058-1080): the policies and the filter; the answer's shape is not shown. */
   getCipsConfig: (): QualysRequest => request('GET', CIPS_CONFIG, 'Read the CIPS configuration'),
 
-  /** CIPS "Add a Policy" (l.943-966): the body is an array of one object (l.957-959). */
+  /** CIPS "Add a Policy" (l.943-966): the body is an array of one object (l.958-959). */
   addCipsPolicies: (policies: readonly number[]): QualysRequest =>
     request('POST', `${CIPS_CONFIG}/policy`, `Add CIPS policies ${policies.join(', ')}`, [{ policy: policies }]),
 
