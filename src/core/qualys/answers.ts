@@ -5,9 +5,10 @@
  * none of them guesses: what cannot be recognised is reported as unreadable, so that the
  * caller can refuse to act destructively on it.
  *
- * Pure functions over parsed JSON; the HTTP client calls them.
+ * Pure functions over answers (status and body) and parsed JSON; the client calls them.
  */
 import type { CipsFilter } from '../contract';
+import { type HttpResponse, header } from './transport';
 
 /** An integration as Qualys reports it (register answer, PUT answer, GET, list entry). */
 export interface IntegrationDetails {
@@ -60,6 +61,21 @@ const LIST_WRAPPERS = [
 const DETAIL_FIELDS = ['integrationId', 'id', 'name', 'roleArn', 'bucketName'] as const;
 
 const ONE_PAGE: PageInfo = { more: false };
+
+/**
+ * One answer of the list call, status included: 204, 404 and an empty body say there are
+ * none. Undefined when it is no list this reader knows.
+ */
+export function readListAnswer(res: HttpResponse): IntegrationPage | undefined {
+  if (saysNone(res)) {
+    return {
+      entries: [],
+      reading: res.status === 200 ? 'an empty answer' : `HTTP ${res.status} for none`,
+      page: ONE_PAGE,
+    };
+  }
+  return readIntegrationPage(parseJson(res.body));
+}
 
 /** Reads one answer of `GET /partner-integration/aws/s3/{kind}`; undefined when it is no list this reader knows. */
 export function readIntegrationPage(body: unknown): IntegrationPage | undefined {
@@ -147,6 +163,15 @@ export function readDetailsAnswer(body: unknown): IntegrationDetails | undefined
   return object ? readDetails(object) : undefined;
 }
 
+/**
+ * A GET-by-ID answer; undefined when it holds no integration. The guide's PC sample carries
+ * no ID: the one asked for is the one answered.
+ */
+export function readIntegrationAnswer(res: HttpResponse, id: string): IntegrationDetails | undefined {
+  const object = unwrapObject(parseJson(res.body));
+  return object ? readDetails(object, id) : undefined;
+}
+
 function unwrapObject(body: unknown): Record<string, unknown> | undefined {
   if (Array.isArray(body)) return body.length === 1 && isObject(body[0]) ? unwrapObject(body[0]) : undefined;
   if (!isObject(body)) return undefined;
@@ -206,6 +231,13 @@ const FILTER_WRAPPERS = [
   'config',
   'configuration',
 ] as const;
+
+/** A Get Filter Details answer, status included: 204, 404 and an empty body say nothing is configured. */
+export function readCipsAnswer(res: HttpResponse): CipsReading {
+  return saysNone(res)
+    ? { readable: true, policies: [], reading: `HTTP ${res.status} for none` }
+    : readCipsConfig(parseJson(res.body) ?? res.body);
+}
 
 /**
  * The Get Filter Details answer, whose shape the guide never shows (l.1078): the policy list
@@ -291,7 +323,61 @@ export function saysAlreadyPresent(message: string): boolean {
   return /\balready\b.*\b(added|present|exists?|configured)\b|\bduplicate\b/i.test(message);
 }
 
+// ---- Qualys's words ---------------------------------------------------------------------------
+
+/** Qualys's own words: `messsage` (sic), or any usual message field, or the text of an error page. */
+export function qualysMessage(res: HttpResponse): string {
+  const body = parseJson(res.body);
+  if (isObject(body)) {
+    for (const key of ['messsage', 'message', 'errorMessage', 'error', 'errors']) {
+      const value = body[key];
+      if (typeof value === 'string' && value) return truncate(value);
+      if (value !== undefined && typeof value !== 'string') return truncate(JSON.stringify(value));
+    }
+  }
+  return stripToText(res.body);
+}
+
+/** An HTML page (a load balancer's or proxy's), not an API answer. */
+export function isHtml(res: HttpResponse): boolean {
+  return /text\/html/i.test(header(res, 'content-type') ?? '') || /^\s*<(!doctype|html)/i.test(res.body);
+}
+
+/** A body as one short line of text: an HTML page's title, or its text without tags. */
+export function stripToText(body: string): string {
+  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1];
+  const text = (title ?? body.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+  return truncate(text);
+}
+
+/** An answer's shape without its values (key names and types), for error messages. */
+export function describeShape(text: string): string {
+  const value = parseJson(text);
+  if (value === undefined) return `not JSON, ${text.length} characters`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (isObject(value)) return `an object with keys ${Object.keys(value).slice(0, 8).join(', ') || 'none'}`;
+  return typeof value;
+}
+
 // ---- helpers ---------------------------------------------------------------------------------
+
+/** 204, 404 (from Qualys, not a proxy's page: the session raises those) or an empty body: there is none. */
+function saysNone(res: HttpResponse): boolean {
+  return res.status === 204 || res.status === 404 || res.body.trim() === '';
+}
+
+/** The body as JSON, or undefined when it is not JSON (Qualys answers text too). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function truncate(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
 
 function firstOf(object: Record<string, unknown>, keys: readonly string[]): unknown {
   for (const k of keys) if (object[k] !== undefined && object[k] !== null) return object[k];

@@ -2,12 +2,25 @@
  * The tolerant readers, fed the guide's own samples and the other shapes the guide allows.
  */
 import {
+  describeShape,
+  isHtml,
+  qualysMessage,
+  readCipsAnswer,
   readCipsConfig,
   readDetails,
+  readIntegrationAnswer,
   readIntegrationPage,
+  readListAnswer,
   readValidationAnswer,
   saysAlreadyPresent,
 } from '../../../src/core/qualys/answers';
+import type { HttpResponse } from '../../../src/core/qualys/transport';
+
+const answer = (status: number, body: string, headers: HttpResponse['headers'] = {}): HttpResponse => ({
+  status,
+  headers,
+  body,
+});
 
 /** The guide's PC "Get Details" sample (l.838-845): no integrationId, no externalId. */
 const GUIDE_PC_DETAILS = {
@@ -177,5 +190,66 @@ describe('CIPS configuration', () => {
     expect(saysAlreadyPresent('Policy 4771746 already added to CIPS')).toBe(true);
     expect(saysAlreadyPresent('Policy already exists')).toBe(true);
     expect(saysAlreadyPresent('Invalid policy id')).toBe(false);
+  });
+});
+
+describe('answers with their status', () => {
+  test.each([
+    [204, '', 'HTTP 204 for none'],
+    [404, '{"messsage":"not found"}', 'HTTP 404 for none'],
+    [200, '  ', 'an empty answer'],
+  ])('GIVEN a list answered %d %j WHEN read THEN it is no integrations, read as "%s"', (status, body, reading) => {
+    expect(readListAnswer(answer(status, body))).toEqual({ entries: [], reading, page: { more: false } });
+  });
+
+  test('GIVEN a list answer of no known shape WHEN read THEN it is undefined, never an empty list', () => {
+    expect(readListAnswer(answer(200, '{"payload":"x"}'))).toBeUndefined();
+  });
+
+  test("GIVEN the guide's PC details, which carry no ID WHEN read by ID THEN the ID asked for is the one answered", () => {
+    expect(readIntegrationAnswer(answer(200, JSON.stringify(GUIDE_PC_DETAILS)), '17')).toMatchObject({
+      integrationId: '17',
+      name: 'Customer Name or integration name',
+    });
+    expect(readIntegrationAnswer(answer(200, '{"data":{"id":9}}'), '17')?.integrationId).toBe('9');
+    expect(readIntegrationAnswer(answer(200, 'not json'), '17')).toBeUndefined();
+  });
+
+  test('GIVEN Get Filter Details answered 204, 404 or empty WHEN read THEN nothing is configured; text is unreadable', () => {
+    expect(readCipsAnswer(answer(404, '{"messsage":"No CIPS configuration found"}'))).toEqual({
+      readable: true,
+      policies: [],
+      reading: 'HTTP 404 for none',
+    });
+    expect(readCipsAnswer(answer(204, ''))).toMatchObject({ readable: true, policies: [] });
+    expect(readCipsAnswer(answer(200, 'Policies: 101, 102'))).toMatchObject({ readable: false });
+  });
+});
+
+describe("Qualys's words", () => {
+  test("GIVEN the guide's messsage (three s) or another message field WHEN read THEN those words are taken", () => {
+    expect(qualysMessage(answer(400, '{"messsage":"bucketName is required"}'))).toBe('bucketName is required');
+    expect(qualysMessage(answer(400, '{"errors":[{"field":"name"}]}'))).toBe('[{"field":"name"}]');
+  });
+
+  test("GIVEN an HTML error page WHEN read THEN its title is the words, and it is known for a proxy's page", () => {
+    const page = answer(503, '<html><head><title>503 Service Unavailable</title></head><body>x</body></html>');
+    expect(qualysMessage(page)).toBe('503 Service Unavailable');
+    expect(isHtml(page)).toBe(true);
+    expect(isHtml(answer(404, '', { 'content-type': 'text/html; charset=utf-8' }))).toBe(true);
+    expect(isHtml(answer(404, '{"messsage":"not found"}', { 'content-type': 'application/json' }))).toBe(false);
+  });
+
+  test('GIVEN a very long answer WHEN read THEN the words are cut to 300 characters', () => {
+    const words = qualysMessage(answer(500, 'x'.repeat(1000)));
+    expect(words).toHaveLength(300);
+    expect(words.endsWith('...')).toBe(true);
+  });
+
+  test('GIVEN answers of several shapes WHEN described THEN the keys and types are named, never the values', () => {
+    expect(describeShape('{"payload":"secret-value","total":3}')).toBe('an object with keys payload, total');
+    expect(describeShape('[1,2]')).toBe('an array of 2');
+    expect(describeShape('oops')).toBe('not JSON, 4 characters');
+    expect(describeShape('"text"')).toBe('string');
   });
 });
