@@ -74,7 +74,11 @@ export function readListAnswer(res: HttpResponse): IntegrationPage | undefined {
       page: ONE_PAGE,
     };
   }
-  return readIntegrationPage(parseJson(res.body));
+  const body = parseJson(res.body);
+  // A body that is not JSON (a maintenance page, a truncated answer) is no list, never an empty one:
+  // read as empty, it would let a create register a second integration.
+  if (body === undefined) return undefined;
+  return readIntegrationPage(body);
 }
 
 /** Reads one answer of `GET /partner-integration/aws/s3/{kind}`; undefined when it is no list this reader knows. */

@@ -217,3 +217,14 @@ describe('retries', () => {
     expect(callsTo(world, 'POST', '/auth')).toHaveLength(1);
   });
 });
+
+describe('a list answer that is no list', () => {
+  test('GIVEN the VM list answered 200 with an HTML maintenance page WHEN created THEN the create fails saying the answer was unreadable, and registers nothing', async () => {
+    world.sim.inject({ method: 'GET', path: '/partner-integration/aws/s3/vm', status: 200, html: true, times: 1000 });
+    await expect(onEvent(createEvent(props(world, 'vm')), world.deps)).rejects.toThrow(
+      /List VM integrations failed: .*cannot read \(not JSON.*Nothing was changed/,
+    );
+    expect(callsTo(world, 'POST', /\/s3\/vm$/)).toEqual([]);
+    expect(world.sim.integrations('vm')).toEqual([]);
+  });
+});

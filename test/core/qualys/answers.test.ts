@@ -206,6 +206,13 @@ describe('answers with their status', () => {
     expect(readListAnswer(answer(200, '{"payload":"x"}'))).toBeUndefined();
   });
 
+  test.each(['<html><body>Scheduled maintenance</body></html>', '[{"integrationId": 12', 'OK'])(
+    'GIVEN a 200 list answer that is not JSON (%j) WHEN read THEN it is undefined, never an empty list',
+    (body) => {
+      expect(readListAnswer(answer(200, body))).toBeUndefined();
+    },
+  );
+
   test("GIVEN the guide's PC details, which carry no ID WHEN read by ID THEN the ID asked for is the one answered", () => {
     expect(readIntegrationAnswer(answer(200, JSON.stringify(GUIDE_PC_DETAILS)), '17')).toMatchObject({
       integrationId: '17',
