@@ -62,6 +62,7 @@ function restrictedImports(probes: readonly Probe[]): Set<string> {
       out = execFileSync(BIOME, ['lint', '--reporter=json', '--max-diagnostics=none', '.'], {
         cwd: dir,
         encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {
       out = String((e as { stdout?: string }).stdout ?? '');
@@ -92,6 +93,7 @@ describe('the layering rule (biome.jsonc)', () => {
       out = execFileSync(BIOME, ['lint', '--reporter=json', '--max-diagnostics=none', '.'], {
         cwd: ROOT,
         encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {
       out = String((e as { stdout?: string }).stdout ?? '');
