@@ -2,19 +2,23 @@
  * `qualys-s3 status`: a deployed environment as CloudFormation and the handler leave it, then
  * each kind of drift the command must catch, against the simulator and the fake AWS.
  */
-import { QUALYS_PRINCIPAL, World, check, removeAwsCredentials, trustPolicy, PROD_SITE } from '../support/cli-world';
+import {
+  QUALYS_PRINCIPAL,
+  type World,
+  check,
+  removeAwsCredentials,
+  trustPolicy,
+  PROD_SITE,
+  useCliWorld,
+} from '../support/cli-world';
 
 const { ACCOUNT, ENV, REGION, STACK } = PROD_SITE;
 
-let world: World;
+const world = useCliWorld();
 let config: string;
 
-beforeEach(async () => {
-  world = await new World().start();
+beforeEach(() => {
   config = world.config();
-});
-afterEach(async () => {
-  await world.stop();
 });
 
 const ALL = [
@@ -120,8 +124,7 @@ describe('status catches what went wrong', () => {
   });
 
   test('GIVEN an integration Qualys has not validated WHEN status runs THEN it fails: Qualys sends no data', async () => {
-    await world.stop();
-    world = await new World().start();
+    await world.build();
     config = world.config();
     const deployed = world.deployed();
     // A PUT (e.g. someone edited it in the Qualys UI) clears integrationValidated.
@@ -473,8 +476,7 @@ describe('before the first deploy, and the set of checks', () => {
 
 describe("a gateway that answers like the guide's samples", () => {
   test('GIVEN PC details without an external ID, single-object lists and a nested CIPS answer WHEN status runs THEN every check still judges, and the readings are named', async () => {
-    await world.stop();
-    world = await new World({ sim: { dialect: 'guide' } }).start();
+    await world.build({ sim: { dialect: 'guide' } });
     world.deployed();
     const { code, doc } = await world.json(['status', ENV, '--config', world.config()]);
     expect(check(doc, 'pc-trust')).toMatchObject({
