@@ -11,8 +11,11 @@ import {
   PROD_SITE,
   useCliWorld,
 } from '../support/cli-world';
+import { VM_DEFAULT_SETTINGS } from '../support/fixtures';
 
 const { ACCOUNT, ENV, REGION, STACK } = PROD_SITE;
+// What an edit in the Qualys UI sends back: the settings, without the error e-mails.
+const { errorEmails: _errorEmails, ...settingsWithoutEmails } = VM_DEFAULT_SETTINGS;
 
 const world = useCliWorld();
 let config: string;
@@ -138,12 +141,7 @@ describe('status catches what went wrong', () => {
         bucketName: vm.bucketName,
         bucketRegion: vm.bucketRegion,
         roleArn: vm.roleArn,
-        minSeverity: 3,
-        baseCategory: 'Confirmed',
-        resultSectionNeeded: false,
-        sendVulnInfo: false,
-        compressData: true,
-        sendAlerts: false,
+        ...settingsWithoutEmails,
       }),
     });
     const { code, doc } = await world.json(['status', ENV, '--config', config]);
@@ -181,12 +179,7 @@ describe('status catches what went wrong', () => {
         bucketName: 'someone-elses-bucket',
         bucketRegion: 'us-west-2',
         roleArn: `arn:aws:iam::${ACCOUNT}:role/other`,
-        minSeverity: 3,
-        baseCategory: 'Confirmed',
-        resultSectionNeeded: false,
-        sendVulnInfo: false,
-        compressData: true,
-        sendAlerts: false,
+        ...settingsWithoutEmails,
       }),
     });
     const { doc } = await world.json(['status', ENV, '--config', world.config({ pc: undefined })]);

@@ -14,6 +14,7 @@ import { main } from '../../src/cli/main';
 import { qualysPrincipalArn } from '../../src/core/contract';
 import { FakeAws, type FakeAwsOptions } from '../../sim/fake-aws';
 import { QualysSimulator, type SimUser, type SimulatorOptions } from '../../sim/qualys-simulator';
+import { CIPS_FILTER, qualysTrust } from './fixtures';
 
 export const QUALYS_PRINCIPAL = qualysPrincipalArn('805950163170');
 
@@ -239,12 +240,7 @@ export class World {
     this.aws.setStackOutputs(STACK, outputs);
     this.sim.seedCips({
       policies: [2001, 2002],
-      filter: {
-        includeEvidenceData: false,
-        includeFailPosture: true,
-        includePassPosture: false,
-        includeErrorPosture: true,
-      },
+      filter: CIPS_FILTER,
     });
     const [day1, day2] = deployment.days;
     this.aws.putObject(bucket, 'test-file.gz', { lastModified: now - 3 * 86400_000 });
@@ -313,18 +309,11 @@ export function useCliWorld(opts: WorldOptions & { scope?: CliWorldScope } = {})
 }
 
 export function trustPolicy(externalIds: string[], extra: object[] = []): object {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: QUALYS_PRINCIPAL },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'sts:ExternalId': externalIds.length === 1 ? externalIds[0] : externalIds } },
-      },
-      ...extra,
-    ],
-  };
+  const policy = qualysTrust(
+    { StringEquals: { 'sts:ExternalId': externalIds.length === 1 ? externalIds[0] : externalIds } },
+    QUALYS_PRINCIPAL,
+  );
+  return { ...policy, Statement: [...policy.Statement, ...extra] };
 }
 
 export function check(doc: JsonReport, id: string): JsonCheck {
