@@ -10,7 +10,7 @@ import {
   stackName,
 } from '../../src/config/config';
 import { problemsOf } from '../support/config-problems';
-import { VM_DEFAULT_SETTINGS, VPC } from '../support/fixtures';
+import { CIPS_DEFAULT_FILTER, VM_DEFAULT_SETTINGS, VPC } from '../support/fixtures';
 
 /** A minimal valid environment; each test changes only what it is about. */
 function validEnv(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -77,12 +77,7 @@ describe('parseConfig: defaults', () => {
   test('GIVEN an empty CIPS filter WHEN parsed THEN each filter flag takes its default', () => {
     const env = parseEnv(validEnv({ pc: { filter: {} } }));
 
-    expect(env.pc?.filter).toEqual({
-      includeEvidenceData: false,
-      includeFailPosture: true,
-      includePassPosture: true,
-      includeErrorPosture: true,
-    });
+    expect(env.pc?.filter).toEqual(CIPS_DEFAULT_FILTER);
   });
 
   test('GIVEN explicit values WHEN parsed THEN they win over the defaults', () => {

@@ -9,7 +9,7 @@ import { Prop, RESOURCE_TYPE } from '../../src/core/contract';
 import { type EnvironmentConfig, parseConfig } from '../../src/config/config';
 import { HANDLER_TIMEOUT } from '../../src/infra/integration-provider';
 import { QualysS3Stack } from '../../src/infra/qualys-s3-stack';
-import { VM_DEFAULT_SETTINGS, VPC } from '../support/fixtures';
+import { CIPS_DEFAULT_FILTER, VM_DEFAULT_SETTINGS, VPC } from '../support/fixtures';
 
 const ROOT = path.join(__dirname, '..', '..');
 const QUALYS_ROLE = 'QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
@@ -509,12 +509,7 @@ describe('Qualys integration custom resources', () => {
     expect(JSON.parse(props.Settings)).toEqual({ compressData: true });
     expect(JSON.parse(props.Cips)).toEqual({
       policies: [101, 102],
-      filter: {
-        includeEvidenceData: false,
-        includeFailPosture: true,
-        includePassPosture: true,
-        includeErrorPosture: true,
-      },
+      filter: CIPS_DEFAULT_FILTER,
     });
   });
 

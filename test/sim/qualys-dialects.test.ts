@@ -11,17 +11,13 @@ import {
   QualysSimulator,
   type SimulatorOptions,
 } from '../../sim/qualys-simulator';
+import { CIPS_DEFAULT_FILTER } from '../support/fixtures';
 import { type RawRequest, pcBody, rawHttp, vmBody } from '../support/qualys-wire';
 
 const GUIDE_PC_SAMPLE_KEYS = ['name', 'compressData', 'bucketName', 'bucketRegion', 'roleArn', 'integrationValidated'];
 const EXTERNAL_ID = /^US_POD_1-71-[0-9a-f-]{36}$/;
 
-const filter = {
-  includeEvidenceData: false,
-  includeFailPosture: true,
-  includePassPosture: true,
-  includeErrorPosture: true,
-};
+const filter = CIPS_DEFAULT_FILTER;
 
 let sim: QualysSimulator | undefined;
 let base: string;

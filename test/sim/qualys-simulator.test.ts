@@ -1,17 +1,12 @@
 import { request } from 'undici';
 import { DEFAULT_USER, QualysSimulator, type SimulatorOptions } from '../../sim/qualys-simulator';
+import { CIPS_DEFAULT_FILTER } from '../support/fixtures';
 import { type RawAnswer as Res, type RawRequest, pcBody, rawHttp, vmBody } from '../support/qualys-wire';
 
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/qualys-vm-role';
 const EXTERNAL_ID = /^US_POD_1-71-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const filter = (overrides: Record<string, unknown> = {}) => ({
-  includeEvidenceData: false,
-  includeFailPosture: true,
-  includePassPosture: true,
-  includeErrorPosture: true,
-  ...overrides,
-});
+const filter = (overrides: Record<string, unknown> = {}) => ({ ...CIPS_DEFAULT_FILTER, ...overrides });
 
 let sim: QualysSimulator;
 let base: string;

@@ -26,6 +26,14 @@ export const CIPS_FILTER = deepFreeze({
   includeErrorPosture: true,
 });
 
+/** The CIPS filter a PC block with an empty (or no) `filter` gets. */
+export const CIPS_DEFAULT_FILTER = deepFreeze({
+  includeEvidenceData: false,
+  includeFailPosture: true,
+  includePassPosture: true,
+  includeErrorPosture: true,
+});
+
 /** A VPC with two subnets and one security group, in well-formed IDs. */
 export const VPC = deepFreeze({
   vpcId: 'vpc-0a1b2c3d4e5f67890',
