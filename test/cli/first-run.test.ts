@@ -5,17 +5,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { World, check, PROD_SITE } from '../support/cli-world';
+import { check, PROD_SITE, useCliWorld } from '../support/cli-world';
 
 const { ACCOUNT, ENV, REGION, STACK } = PROD_SITE;
 
-let world: World;
-beforeEach(async () => {
-  world = await new World().start();
-});
-afterEach(async () => {
-  await world.stop();
-});
+const world = useCliWorld();
 
 describe('status before the first deploy', () => {
   // `cdk deploy --no-execute` (or a change set awaiting review) leaves a stack in

@@ -8,17 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { ROOT } from '../../sim/deployment';
-import { World, PROD_SITE } from '../support/cli-world';
+import { PROD_SITE, useCliWorld } from '../support/cli-world';
 
 const { ENV } = PROD_SITE;
 
-let world: World;
-beforeAll(async () => {
-  world = await new World().start();
-});
-afterAll(async () => {
-  await world.stop();
-});
+const world = useCliWorld({ scope: 'file' });
 
 describe('usage errors exit 2', () => {
   test.each([

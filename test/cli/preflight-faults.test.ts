@@ -1,25 +1,12 @@
 /**
  * `qualys-s3 preflight` against faults: the gateway, the login, permissions, the secret, AWS.
  */
-import {
-  DevWorld as World,
-  check,
-  expectNoSecrets,
-  expectWellFormed,
-  defaultName,
-  DEV_SITE,
-} from '../support/cli-world';
+import { check, expectNoSecrets, expectWellFormed, defaultName, DEV_SITE, useCliWorld } from '../support/cli-world';
 
 const { REGION, SECRET, USER } = DEV_SITE;
 const DEFAULT_NAME = (kind: 'vm' | 'pc', env?: string) => defaultName(DEV_SITE, kind, env);
 
-let w: World;
-beforeEach(async () => {
-  w = await new World().start();
-});
-afterEach(async () => {
-  await w.stop();
-});
+const w = useCliWorld({ site: DEV_SITE });
 
 async function preflight(file = w.config(), extra: string[] = []) {
   const out = await w.json(['preflight', 'dev', '--config', file, ...extra]);
@@ -168,8 +155,7 @@ describe('Qualys login failures, each in its own words', () => {
 
 describe('permissions', () => {
   it('user without S3 VM permission: api-vm fails with HTTP 403, exit 1', async () => {
-    const world = await new World({ sim: { users: [{ ...USER, denied: ['s3-vm'] }] } }).start();
-    try {
+    await w.inSecondWorld({ sim: { users: [{ ...USER, denied: ['s3-vm'] }] } }, async (world) => {
       const { code, doc, run } = await world.json(['preflight', 'dev', '--config', world.config()]);
       expectNoSecrets(world, run);
       const c = check(doc, 'api-vm');
@@ -177,20 +163,15 @@ describe('permissions', () => {
       expect(c.value).toMatch(/403/);
       expect(check(doc, 'api-pc').status).toBe('pass');
       expect(code).toBe(1);
-    } finally {
-      await world.stop();
-    }
+    });
   });
 
   it('user without CIPS permission while PC policies are configured: cips fails, exit 1', async () => {
-    const world = await new World({ sim: { users: [{ ...USER, denied: ['cips'] }] } }).start();
-    try {
+    await w.inSecondWorld({ sim: { users: [{ ...USER, denied: ['cips'] }] } }, async (world) => {
       const { code, doc } = await world.json(['preflight', 'dev', '--config', world.config()]);
       expect(check(doc, 'cips').status).toBe('fail');
       expect(code).toBe(1);
-    } finally {
-      await world.stop();
-    }
+    });
   });
 
   it('a Qualys error body that reflects the password is not printed', async () => {

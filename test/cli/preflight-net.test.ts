@@ -2,16 +2,13 @@
  * `qualys-s3 preflight` against connection resets and rate limiting: each failure in its own
  * words, bounded attempts ("each call is tried up to 3 times"), one JSON document.
  */
-import { DevWorld as World, check } from '../support/cli-world';
+import { DEV_SITE, check, useCliWorld } from '../support/cli-world';
 import { expectConsistent } from '../support/cli-report-checks';
 
-let w: World;
-afterEach(async () => {
-  await w?.stop();
-});
+const w = useCliWorld({ site: DEV_SITE, scope: 'none' });
 
 it('the gateway resets every POST /auth: a network failure (not bad credentials, not a lockout), at most 3 attempts, exit 1', async () => {
-  w = await new World().start();
+  await w.build();
   w.sim.inject({ path: '/auth', reset: true, times: 50 });
   const out = await w.json(['preflight', 'dev', '--config', w.config()]);
   const doc = expectConsistent(w, out);
@@ -25,7 +22,7 @@ it('the gateway resets every POST /auth: a network failure (not bad credentials,
 }, 40_000);
 
 it('rate limited GETs during preflight (429 + X-RateLimit-ToWait-Sec) are waited out: every check passes, exit 0', async () => {
-  w = await new World({ sim: { rateLimit: { limit: 1, windowMs: 1000 } } }).start();
+  await w.build({ sim: { rateLimit: { limit: 1, windowMs: 1000 } } });
   const out = await w.json(['preflight', 'dev', '--config', w.config()]);
   const doc = expectConsistent(w, out);
   expect(w.sim.calls.some((x) => x.status === 429)).toBe(true);
@@ -34,7 +31,7 @@ it('rate limited GETs during preflight (429 + X-RateLimit-ToWait-Sec) are waited
 }, 40_000);
 
 it('Secrets Manager resets the connection once: retried, the secret check passes', async () => {
-  w = await new World().start();
+  await w.build();
   w.aws.inject({ service: 'secretsmanager', action: 'GetSecretValue', reset: true, times: 1 });
   const out = await w.json(['preflight', 'dev', '--config', w.config()]);
   expectConsistent(w, out);

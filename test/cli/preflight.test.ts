@@ -8,18 +8,11 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ConnectProxy } from '../support/connect-proxy';
-import { World, check, removeAwsCredentials, PROD_SITE } from '../support/cli-world';
+import { check, removeAwsCredentials, PROD_SITE, useCliWorld } from '../support/cli-world';
 
 const { ACCOUNT, ENV, REGION, SECRET, USER } = PROD_SITE;
 
-let world: World;
-
-beforeEach(async () => {
-  world = await new World().start();
-});
-afterEach(async () => {
-  await world.stop();
-});
+const world = useCliWorld();
 
 describe('preflight, everything in order', () => {
   test('GIVEN a valid configuration, a readable secret and a working Qualys user WHEN preflight runs THEN every check passes and it exits 0', async () => {
@@ -282,8 +275,7 @@ describe('Qualys login, each failure in its own words', () => {
 
 describe('Qualys permissions and existing state', () => {
   test('GIVEN a user whose role lacks the PC integration API WHEN preflight runs THEN the PC API check fails with HTTP 403, and VM passes', async () => {
-    await world.stop();
-    world = await new World({ sim: { users: [{ ...USER, denied: ['s3-pc'] }] } }).start();
+    await world.build({ sim: { users: [{ ...USER, denied: ['s3-pc'] }] } });
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(code).toBe(1);
     expect(check(doc, 'api-vm').status).toBe('pass');
@@ -296,8 +288,7 @@ describe('Qualys permissions and existing state', () => {
   });
 
   test('GIVEN a user without CIPS access and PC policies configured WHEN preflight runs THEN the CIPS check fails', async () => {
-    await world.stop();
-    world = await new World({ sim: { users: [{ ...USER, denied: ['cips'] }] } }).start();
+    await world.build({ sim: { users: [{ ...USER, denied: ['cips'] }] } });
     const { doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(check(doc, 'cips')).toMatchObject({ status: 'fail', value: expect.stringContaining('HTTP 403') });
   });
@@ -450,8 +441,7 @@ describe('remedies a user can paste', () => {
 
 describe('the readings of the guide this gateway answered in', () => {
   test("GIVEN a gateway that answers like the guide's samples, holding another PC integration WHEN preflight runs THEN the last check names the shapes it met, and a second registration is flagged", async () => {
-    await world.stop();
-    world = await new World({ sim: { dialect: 'guide' } }).start();
+    await world.build({ sim: { dialect: 'guide' } });
     world.sim.seedIntegration('pc', { name: 'someone-elses-pc' });
     const { code, doc } = await world.json(['preflight', ENV, '--config', world.config()]);
     expect(code).toBe(0);

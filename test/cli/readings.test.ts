@@ -3,22 +3,15 @@
  * must be what the deploy then does. Tests named "(judgement call)" pin an expectation the
  * guide does not settle.
  */
-import { World, check, PROD_SITE } from '../support/cli-world';
+import { check, PROD_SITE, useCliWorld } from '../support/cli-world';
 
 const { ACCOUNT, ENV, REGION } = PROD_SITE;
 
-let world: World;
-afterEach(async () => {
-  await world.stop();
-});
+const world = useCliWorld({ sim: { dialect: 'guide' } });
 
 const DEFAULT_PC_NAME = `qs3-${ENV}-pc-${ACCOUNT}-${REGION}`;
 
 describe('preflight under the "guide" reading', () => {
-  beforeEach(async () => {
-    world = await new World({ sim: { dialect: 'guide' } }).start();
-  });
-
   test("GIVEN this environment's leftover PC integration listed without an ID (the guide's sample) WHEN preflight runs THEN it does not promise an adoption the deploy will refuse", async () => {
     world.sim.seedIntegration('pc', {
       name: DEFAULT_PC_NAME,

@@ -4,19 +4,13 @@
  * scheme, stale or missing stack outputs, warnings only, every kind of failure at once, and
  * the password inside AWS errors.
  */
-import { DevWorld as World, check, trustPolicy, DEV_SITE } from '../support/cli-world';
+import { check, trustPolicy, DEV_SITE, useCliWorld } from '../support/cli-world';
 import { expectConsistent, expectHumanSummaryMatches } from '../support/cli-report-checks';
 
 const { ACCOUNT, REGION, SECRET, STACK, USER } = DEV_SITE;
 
 const DAY = 86400_000;
-let w: World;
-beforeEach(async () => {
-  w = await new World().start();
-});
-afterEach(async () => {
-  await w.stop();
-});
+const w = useCliWorld({ site: DEV_SITE });
 
 async function status(file: string) {
   const out = await w.json(['status', 'dev', '--config', file]);
@@ -228,8 +222,7 @@ describe('the password never appears', () => {
 
 describe('PC only', () => {
   it('PC-only environment without policies or filter, user denied VM and CIPS: status passes, no CIPS check, no VM check', async () => {
-    await w.stop();
-    w = await new World({ sim: { users: [{ ...USER, denied: ['s3-vm', 'cips'] }] } }).start();
+    await w.build({ sim: { users: [{ ...USER, denied: ['s3-vm', 'cips'] }] } });
     w.deployed({ kinds: ['pc'] });
     const { code, doc } = await status(w.config({ pc: {} }, {}, ['vm']));
     expect(doc.checks.map((c) => c.id).filter((id) => id.startsWith('vm-') || id === 'cips')).toEqual([]);

@@ -3,25 +3,19 @@
  */
 import {
   QUALYS_PRINCIPAL,
-  DevWorld as World,
   check,
   expectNoSecrets,
   expectWellFormed,
   trustPolicy,
   defaultName,
   DEV_SITE,
+  useCliWorld,
 } from '../support/cli-world';
 
 const { ACCOUNT, REGION, STACK } = DEV_SITE;
 const DEFAULT_NAME = (kind: 'vm' | 'pc', env?: string) => defaultName(DEV_SITE, kind, env);
 
-let w: World;
-beforeEach(async () => {
-  w = await new World().start();
-});
-afterEach(async () => {
-  await w.stop();
-});
+const w = useCliWorld({ site: DEV_SITE });
 
 describe('status baseline', () => {
   it('a healthy deployment passes every check, exit 0, value per check, no secret printed', async () => {

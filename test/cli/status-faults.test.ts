@@ -3,17 +3,11 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { DevWorld as World, check, expectNoSecrets, expectWellFormed, DEV_SITE } from '../support/cli-world';
+import { check, expectNoSecrets, expectWellFormed, DEV_SITE, useCliWorld } from '../support/cli-world';
 
 const { STACK, USER } = DEV_SITE;
 
-let w: World;
-beforeEach(async () => {
-  w = await new World().start();
-});
-afterEach(async () => {
-  await w.stop();
-});
+const w = useCliWorld({ site: DEV_SITE });
 
 async function status(file = w.config()) {
   const out = await w.json(['status', 'dev', '--config', file]);

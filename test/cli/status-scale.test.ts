@@ -3,7 +3,7 @@
  * (with throttling between pages), Qualys rate limiting with X-RateLimit-ToWait-Sec, and
  * connection resets from the gateway and from AWS.
  */
-import { QUALYS_PRINCIPAL, DevWorld as World, check, DEV_SITE } from '../support/cli-world';
+import { QUALYS_PRINCIPAL, type WorldOptions, check, DEV_SITE, useCliWorld } from '../support/cli-world';
 import { expectConsistent, expectHumanSummaryMatches } from '../support/cli-report-checks';
 
 const { ACCOUNT } = DEV_SITE;
@@ -19,15 +19,8 @@ const OPEN_TRUST = {
   Statement: [{ Effect: 'Allow', Principal: { AWS: QUALYS_PRINCIPAL }, Action: 'sts:AssumeRole' }],
 };
 
-let w: World;
-afterEach(async () => {
-  await w?.stop();
-});
-
-async function start(opts: ConstructorParameters<typeof World>[0] = {}) {
-  w = await new World(opts).start();
-  return w;
-}
+const w = useCliWorld({ site: DEV_SITE, scope: 'none' });
+const start = (opts: WorldOptions = {}) => w.build(opts);
 
 /** Runs `after` once, right after the fake has answered the first call its wrapped handler sees. */
 function afterFirstPage(

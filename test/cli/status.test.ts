@@ -2,19 +2,26 @@
  * `qualys-s3 status`: a deployed environment as CloudFormation and the handler leave it, then
  * each kind of drift the command must catch, against the simulator and the fake AWS.
  */
-import { QUALYS_PRINCIPAL, World, check, removeAwsCredentials, trustPolicy, PROD_SITE } from '../support/cli-world';
+import {
+  QUALYS_PRINCIPAL,
+  type World,
+  check,
+  removeAwsCredentials,
+  trustPolicy,
+  PROD_SITE,
+  useCliWorld,
+} from '../support/cli-world';
+import { VM_DEFAULT_SETTINGS } from '../support/fixtures';
 
 const { ACCOUNT, ENV, REGION, STACK } = PROD_SITE;
+// What an edit in the Qualys UI sends back: the settings, without the error e-mails.
+const { errorEmails: _errorEmails, ...settingsWithoutEmails } = VM_DEFAULT_SETTINGS;
 
-let world: World;
+const world = useCliWorld();
 let config: string;
 
-beforeEach(async () => {
-  world = await new World().start();
+beforeEach(() => {
   config = world.config();
-});
-afterEach(async () => {
-  await world.stop();
 });
 
 const ALL = [
@@ -120,8 +127,7 @@ describe('status catches what went wrong', () => {
   });
 
   test('GIVEN an integration Qualys has not validated WHEN status runs THEN it fails: Qualys sends no data', async () => {
-    await world.stop();
-    world = await new World().start();
+    await world.build();
     config = world.config();
     const deployed = world.deployed();
     // A PUT (e.g. someone edited it in the Qualys UI) clears integrationValidated.
@@ -135,12 +141,7 @@ describe('status catches what went wrong', () => {
         bucketName: vm.bucketName,
         bucketRegion: vm.bucketRegion,
         roleArn: vm.roleArn,
-        minSeverity: 3,
-        baseCategory: 'Confirmed',
-        resultSectionNeeded: false,
-        sendVulnInfo: false,
-        compressData: true,
-        sendAlerts: false,
+        ...settingsWithoutEmails,
       }),
     });
     const { code, doc } = await world.json(['status', ENV, '--config', config]);
@@ -178,12 +179,7 @@ describe('status catches what went wrong', () => {
         bucketName: 'someone-elses-bucket',
         bucketRegion: 'us-west-2',
         roleArn: `arn:aws:iam::${ACCOUNT}:role/other`,
-        minSeverity: 3,
-        baseCategory: 'Confirmed',
-        resultSectionNeeded: false,
-        sendVulnInfo: false,
-        compressData: true,
-        sendAlerts: false,
+        ...settingsWithoutEmails,
       }),
     });
     const { doc } = await world.json(['status', ENV, '--config', world.config({ pc: undefined })]);
@@ -473,8 +469,7 @@ describe('before the first deploy, and the set of checks', () => {
 
 describe("a gateway that answers like the guide's samples", () => {
   test('GIVEN PC details without an external ID, single-object lists and a nested CIPS answer WHEN status runs THEN every check still judges, and the readings are named', async () => {
-    await world.stop();
-    world = await new World({ sim: { dialect: 'guide' } }).start();
+    await world.build({ sim: { dialect: 'guide' } });
     world.deployed();
     const { code, doc } = await world.json(['status', ENV, '--config', world.config()]);
     expect(check(doc, 'pc-trust')).toMatchObject({

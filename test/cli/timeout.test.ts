@@ -1,20 +1,17 @@
 /** A gateway that never answers /auth: reported as a timeout, in its own words. */
-import { DevWorld as World, check, expectNoSecrets } from '../support/cli-world';
+import { DEV_SITE, check, expectNoSecrets, useCliWorld } from '../support/cli-world';
+
+const w = useCliWorld({ site: DEV_SITE });
 
 it('a gateway that does not answer POST /auth in time is reported as a timeout, exit 1', async () => {
-  const w = await new World().start();
-  try {
-    w.sim.inject({ path: '/auth', delayMs: 40_000, times: 5 });
-    // Leave ~1 s of the CLI's Qualys budget so that only one (timed-out) attempt is made.
-    const { code, doc, run } = await w.json(['preflight', 'dev', '--config', w.config({ pc: undefined })], {
-      now: () => Date.now() - 59_000,
-    });
-    expectNoSecrets(w, run);
-    const c = check(doc, 'qualys-auth');
-    expect(c.status).toBe('fail');
-    expect(c.value).toMatch(/timeout|timed out/i);
-    expect(code).toBe(1);
-  } finally {
-    await w.stop();
-  }
+  w.sim.inject({ path: '/auth', delayMs: 40_000, times: 5 });
+  // Leave ~1 s of the CLI's Qualys budget so that only one (timed-out) attempt is made.
+  const { code, doc, run } = await w.json(['preflight', 'dev', '--config', w.config({ pc: undefined })], {
+    now: () => Date.now() - 59_000,
+  });
+  expectNoSecrets(w, run);
+  const c = check(doc, 'qualys-auth');
+  expect(c.status).toBe('fail');
+  expect(c.value).toMatch(/timeout|timed out/i);
+  expect(code).toBe(1);
 }, 50_000);

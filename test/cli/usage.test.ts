@@ -4,15 +4,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DevWorld as World, check, expectWellFormed } from '../support/cli-world';
+import { DEV_SITE, check, expectWellFormed, useCliWorld } from '../support/cli-world';
 
-let w: World;
-beforeAll(async () => {
-  w = await new World().start();
-});
-afterAll(async () => {
-  await w.stop();
-});
+const w = useCliWorld({ site: DEV_SITE, scope: 'file' });
 
 describe('usage errors exit 2', () => {
   it.each([
@@ -148,61 +142,58 @@ describe('configuration errors exit 2', () => {
 
 describe('environments with only VM or only PC', () => {
   it('VM only: preflight checks only the VM API and no CIPS, exit 0 even if the user lacks PC and CIPS', async () => {
-    const world = await new World({
-      sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] },
-    }).start();
-    try {
-      const { code, doc } = await world.json(['preflight', 'dev', '--config', world.config({ pc: undefined })]);
-      expectWellFormed(doc);
-      expect(doc.checks.map((c) => c.id)).not.toContain('api-pc');
-      expect(doc.checks.map((c) => c.id)).not.toContain('cips');
-      expect(code).toBe(0);
-    } finally {
-      await world.stop();
-    }
+    await w.inSecondWorld(
+      {
+        sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] },
+      },
+      async (world) => {
+        const { code, doc } = await world.json(['preflight', 'dev', '--config', world.config({ pc: undefined })]);
+        expectWellFormed(doc);
+        expect(doc.checks.map((c) => c.id)).not.toContain('api-pc');
+        expect(doc.checks.map((c) => c.id)).not.toContain('cips');
+        expect(code).toBe(0);
+      },
+    );
   });
 
   it('PC only with policies: preflight checks the PC API and CIPS, not VM', async () => {
-    const world = await new World({
-      sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-vm'] }] },
-    }).start();
-    try {
-      const { code, doc } = await world.json(['preflight', 'dev', '--config', world.config({ vm: undefined })]);
-      expect(check(doc, 'api-pc').status).toBe('pass');
-      expect(check(doc, 'cips').status).toBe('pass');
-      expect(doc.checks.map((c) => c.id)).not.toContain('api-vm');
-      expect(code).toBe(0);
-    } finally {
-      await world.stop();
-    }
+    await w.inSecondWorld(
+      {
+        sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-vm'] }] },
+      },
+      async (world) => {
+        const { code, doc } = await world.json(['preflight', 'dev', '--config', world.config({ vm: undefined })]);
+        expect(check(doc, 'api-pc').status).toBe('pass');
+        expect(check(doc, 'cips').status).toBe('pass');
+        expect(doc.checks.map((c) => c.id)).not.toContain('api-vm');
+        expect(code).toBe(0);
+      },
+    );
   });
 
   it('VM only, deployed, user without PC/CIPS permission: status does not fail on PC it does not use', async () => {
-    const world = await new World({
-      sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] },
-    }).start();
-    try {
-      world.deployed({ kinds: ['vm'] });
-      const { code, doc } = await world.json(['status', 'dev', '--config', world.config({ pc: undefined })]);
-      expectWellFormed(doc);
-      const failed = doc.checks.filter((c) => c.status === 'fail');
-      expect(failed.map((c) => `${c.id}: ${c.value}`)).toEqual([]);
-      expect(code).toBe(0);
-    } finally {
-      await world.stop();
-    }
+    await w.inSecondWorld(
+      {
+        sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] },
+      },
+      async (world) => {
+        world.deployed({ kinds: ['vm'] });
+        const { code, doc } = await world.json(['status', 'dev', '--config', world.config({ pc: undefined })]);
+        expectWellFormed(doc);
+        const failed = doc.checks.filter((c) => c.status === 'fail');
+        expect(failed.map((c) => `${c.id}: ${c.value}`)).toEqual([]);
+        expect(code).toBe(0);
+      },
+    );
   });
 
   it('PC only, deployed: status passes without touching VM', async () => {
-    const world = await new World().start();
-    try {
+    await w.inSecondWorld({}, async (world) => {
       world.deployed({ kinds: ['pc'] });
       const { code, doc } = await world.json(['status', 'dev', '--config', world.config({ vm: undefined })]);
       expect(doc.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.value}`)).toEqual([]);
       expect(doc.checks.map((c) => c.id)).not.toContain('vm-integration');
       expect(code).toBe(0);
-    } finally {
-      await world.stop();
-    }
+    });
   });
 });

@@ -5,21 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, type EnvironmentConfig, parseConfig, partitionOfRegion } from '../../src/config/config';
+import { type EnvironmentConfig, parseConfig, partitionOfRegion } from '../../src/config/config';
 import { jsonErrorWhere, readConfig } from '../../src/config/load-config';
+import { BASE_ENV as BASE, problemsOf, problemsOfEnv } from '../support/config-problems';
 
-const BASE = { platform: 'US1', credentialsSecret: 'qualys/api-credentials' };
-
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error(`expected the configuration to be rejected: ${JSON.stringify(raw)}`);
-}
-const problemsOfEnv = (env: Record<string, unknown>) => problemsOf({ environments: { dev: env } });
 const parseEnv = (env: Record<string, unknown>): EnvironmentConfig =>
   parseConfig({ environments: { dev: env } }).environments[0];
 

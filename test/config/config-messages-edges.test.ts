@@ -2,21 +2,9 @@
  * Break-review of issue 10, items 7 and 9: configuration messages a newcomer meets, and CIPS
  * subscription grouping written in the ways a user may write one gateway.
  */
-import { ConfigError, parseConfig } from '../../src/config/config';
+import { parseConfig } from '../../src/config/config';
 import { jsonErrorWhere } from '../../src/config/load-config';
-
-const BASE = { platform: 'US1', credentialsSecret: 'qualys/api-credentials' };
-
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error(`expected the configuration to be rejected: ${JSON.stringify(raw)}`);
-}
-const problemsOfEnv = (env: Record<string, unknown>) => problemsOf({ environments: { dev: env } });
+import { BASE_ENV as BASE, problemsOf, problemsOfEnv } from '../support/config-problems';
 
 /** Where JSON.parse stopped, as jsonErrorWhere reports it. */
 function where(text: string): string {

@@ -8,20 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, parseConfig } from '../../src/config/config';
+import { BASE_ENV as BASE, problemsIfAny } from '../support/config-problems';
 
 const ROOT = path.join(__dirname, '..', '..');
-const BASE = { platform: 'US1', credentialsSecret: 'qualys/api-credentials' };
-
-function problems(raw: unknown): readonly string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  return [];
-}
+const problems = (raw: unknown): readonly string[] => problemsIfAny(raw) ?? [];
 
 /** Runs bin/app.ts as `cdk synth` does, with the given context. */
 function runApp(context: Record<string, unknown>) {

@@ -9,6 +9,8 @@ import {
   parseConfig,
   stackName,
 } from '../../src/config/config';
+import { problemsOf } from '../support/config-problems';
+import { CIPS_DEFAULT_FILTER, VM_DEFAULT_SETTINGS, VPC } from '../support/fixtures';
 
 /** A minimal valid environment; each test changes only what it is about. */
 function validEnv(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -20,17 +22,6 @@ function parseEnv(env: Record<string, unknown>, envName = 'dev'): EnvironmentCon
   const config = parseConfig({ environments: { [envName]: env } });
   expect(config.environments).toHaveLength(1);
   return config.environments[0];
-}
-
-/** The problems a configuration is rejected with; fails the test when it is accepted. */
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error(`expected the configuration to be rejected: ${JSON.stringify(raw)}`);
 }
 
 function problemsOfEnv(env: Record<string, unknown>, envName = 'dev'): readonly string[] {
@@ -60,15 +51,7 @@ describe('parseConfig: defaults', () => {
         name: undefined,
         externalIdRotation: '',
         adoptExisting: false,
-        settings: {
-          minSeverity: 3,
-          baseCategory: 'Confirmed',
-          resultSectionNeeded: false,
-          sendVulnInfo: false,
-          compressData: true,
-          sendAlerts: false,
-          errorEmails: [],
-        },
+        settings: VM_DEFAULT_SETTINGS,
       },
       pc: {
         name: undefined,
@@ -94,12 +77,7 @@ describe('parseConfig: defaults', () => {
   test('GIVEN an empty CIPS filter WHEN parsed THEN each filter flag takes its default', () => {
     const env = parseEnv(validEnv({ pc: { filter: {} } }));
 
-    expect(env.pc?.filter).toEqual({
-      includeEvidenceData: false,
-      includeFailPosture: true,
-      includePassPosture: true,
-      includeErrorPosture: true,
-    });
+    expect(env.pc?.filter).toEqual(CIPS_DEFAULT_FILTER);
   });
 
   test('GIVEN explicit values WHEN parsed THEN they win over the defaults', () => {
@@ -808,12 +786,6 @@ describe('parseConfig: proxyUrl', () => {
 });
 
 describe('parseConfig: vpc', () => {
-  const VPC = {
-    vpcId: 'vpc-0a1b2c3d4e5f67890',
-    subnetIds: ['subnet-0a1b2c3d4e5f67890', 'subnet-1a1b2c3d4e5f67890'],
-    securityGroupIds: ['sg-0a1b2c3d4e5f67890'],
-  };
-
   test('GIVEN a VPC with subnets and security groups WHEN parsed THEN it is kept', () => {
     expect(parseEnv(validEnv({ vpc: VPC })).vpc).toEqual(VPC);
   });

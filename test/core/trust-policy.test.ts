@@ -7,22 +7,9 @@ import {
   statementsWithoutExternalId,
   withExternalIds,
 } from '../../src/core/trust-policy';
+import { QUALYS_ROLE_ARN as QUALYS, pendingTrust } from '../support/fixtures';
 
-const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
-
-function pendingPolicy(): PolicyDocument {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: QUALYS },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'sts:ExternalId': 'qualys-s3-pending-registration-vm' } },
-      },
-    ],
-  };
-}
+const pendingPolicy = (): PolicyDocument => pendingTrust('vm');
 
 describe('withExternalIds', () => {
   test('GIVEN the pending policy WHEN the real external ID is applied THEN only that ID is trusted', () => {

@@ -19,6 +19,7 @@ import {
   synthApp,
   trustedExternalIds,
 } from '../../sim/deployment';
+import { CIPS_FILTER } from '../support/fixtures';
 
 const USER = { username: 'e2e-user', password: 'e2e-Pa55word!' };
 const SECRET = 'qualys/api-credentials';
@@ -124,15 +125,7 @@ describe('the synthesized app, deployed and destroyed', () => {
     expect(pcIntegration).toMatchObject({ name: `qs3-${ENV}-pc-${ACCOUNT}-${REGION}`, integrationValidated: true });
     expect(externalIds(deployment.roleName('Vm'))).toEqual([vmIntegration.externalId]);
     expect(externalIds(deployment.roleName('Pc'))).toEqual([pcIntegration.externalId]);
-    expect(sim.cips()).toEqual({
-      policies: [2001, 2002],
-      filter: {
-        includeEvidenceData: false,
-        includeFailPosture: true,
-        includePassPosture: false,
-        includeErrorPosture: true,
-      },
-    });
+    expect(sim.cips()).toEqual({ policies: [2001, 2002], filter: CIPS_FILTER });
 
     // WHEN the same app is deployed again unchanged THEN no Qualys call is made
     sim.resetCalls();

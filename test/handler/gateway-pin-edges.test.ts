@@ -2,49 +2,12 @@
  * Break-review of issue 10, item 1: GatewayUrl values that differ subtly from the pinned one,
  * through the Lambda entry point with a lifecycle that records whether it ran.
  */
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ALLOWED_GATEWAYS_ENV, Prop } from '../../src/core/contract';
-import { pinnedGateways } from '../../src/handler/gateway-pin';
-import { wrap } from '../../src/handler/handler';
-import type { LifecycleDeps } from '../../src/core/lifecycle/lifecycle';
-import { memoryLogger } from '../support/lambda-fakes';
+import { PINNED_GATEWAY, createAt, deleteAt, pinnedEntry } from '../support/pinned-entry';
 
-const PINNED = 'https://gateway.qg1.apps.qualys.com';
-const base = {
-  ServiceToken: 'x',
-  ResponseURL: 'https://example.invalid/r',
-  StackId: 'stack',
-  RequestId: 'r',
-  LogicalResourceId: 'VmIntegration',
-  ResourceType: 'Custom::QualysS3Integration',
-};
-const props = (gateway: unknown) => ({ ServiceToken: 'x', [Prop.GatewayUrl]: gateway, [Prop.Kind]: 'vm' });
+const PINNED = PINNED_GATEWAY;
 const event = (type: 'Create' | 'Delete', gateway: unknown) =>
-  ({
-    ...base,
-    RequestType: type,
-    PhysicalResourceId: type === 'Delete' ? 'vm:1@h' : undefined,
-    ResourceProperties: props(gateway),
-  }) as unknown as CloudFormationCustomResourceEvent;
-
-function entry(pinned: string) {
-  const seen: string[] = [];
-  const { log, lines } = memoryLogger();
-  const handler = wrap(
-    async (e) => {
-      seen.push(String(e.ResourceProperties[Prop.GatewayUrl]));
-      return { PhysicalResourceId: 'ran', Data: {} };
-    },
-    () => ({}) as LifecycleDeps,
-    () => log,
-    () => pinnedGateways({ [ALLOWED_GATEWAYS_ENV]: pinned }),
-  );
-  return {
-    run: (e: CloudFormationCustomResourceEvent) => handler(e, { getRemainingTimeInMillis: () => 600_000 }),
-    seen,
-    lines,
-  };
-}
+  type === 'Create' ? createAt(gateway) : deleteAt(gateway);
+const entry = (pinned: string) => pinnedEntry(pinned, () => 'ran');
 
 describe('Create: look-alikes of the pinned gateway are refused before the lifecycle runs', () => {
   test.each([

@@ -4,64 +4,15 @@
  * goes through `wrap`, the Lambda entry point, with a lifecycle that records whether it ran:
  * when it does not run, no client is built and no secret is read.
  */
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ALLOWED_GATEWAYS_ENV, Prop } from '../../src/core/contract';
+import { ALLOWED_GATEWAYS_ENV } from '../../src/core/contract';
 import { GatewayNotPinnedError, checkGatewayPin, pinnedGateways } from '../../src/handler/gateway-pin';
-import { wrap } from '../../src/handler/handler';
-import type { LifecycleDeps } from '../../src/core/lifecycle/lifecycle';
-import { memoryLogger } from '../support/lambda-fakes';
+import { PINNED_GATEWAY, createAt, deleteAt, pinnedEntry, updateAt } from '../support/pinned-entry';
 
-const PINNED = 'https://gateway.qg1.apps.qualys.com';
-const base = {
-  ServiceToken: 'x',
-  ResponseURL: 'https://example.invalid/r',
-  StackId: 'stack',
-  RequestId: 'r',
-  LogicalResourceId: 'VmIntegration',
-  ResourceType: 'Custom::QualysS3Integration',
-};
-const propsAt = (gateway: unknown) => ({ ServiceToken: 'x', [Prop.GatewayUrl]: gateway, [Prop.Kind]: 'vm' });
-const create = (gateway: unknown) =>
-  ({
-    ...base,
-    RequestType: 'Create',
-    ResourceProperties: propsAt(gateway),
-  }) as unknown as CloudFormationCustomResourceEvent;
-const update = (gateway: unknown, old: unknown) =>
-  ({
-    ...base,
-    RequestType: 'Update',
-    PhysicalResourceId: 'vm:1@h',
-    ResourceProperties: propsAt(gateway),
-    OldResourceProperties: propsAt(old),
-  }) as unknown as CloudFormationCustomResourceEvent;
-const del = (gateway: unknown) =>
-  ({
-    ...base,
-    RequestType: 'Delete',
-    PhysicalResourceId: 'vm:1@h',
-    ResourceProperties: propsAt(gateway),
-  }) as unknown as CloudFormationCustomResourceEvent;
-
-/** The entry point with the given pinned gateways, recording whether the lifecycle and its clients were reached. */
-function entry(pinned: string | undefined) {
-  const calls = { lifecycle: 0, deps: 0 };
-  const { log, lines } = memoryLogger();
-  const handler = wrap(
-    async (event) => {
-      calls.lifecycle++;
-      return { PhysicalResourceId: `ran:${event.RequestType}`, Data: {} };
-    },
-    () => {
-      calls.deps++;
-      return {} as LifecycleDeps;
-    },
-    () => log,
-    () => pinnedGateways(pinned === undefined ? {} : { [ALLOWED_GATEWAYS_ENV]: pinned }),
-  );
-  const run = (event: CloudFormationCustomResourceEvent) => handler(event, { getRemainingTimeInMillis: () => 600_000 });
-  return { run, calls, lines };
-}
+const PINNED = PINNED_GATEWAY;
+const create = createAt;
+const update = updateAt;
+const del = deleteAt;
+const entry = (pinned: string | undefined) => pinnedEntry(pinned);
 
 describe('Create and Update', () => {
   test('GIVEN the pinned gateway WHEN created THEN the lifecycle runs', async () => {

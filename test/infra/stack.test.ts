@@ -9,6 +9,7 @@ import { Prop, RESOURCE_TYPE } from '../../src/core/contract';
 import { type EnvironmentConfig, parseConfig } from '../../src/config/config';
 import { HANDLER_TIMEOUT } from '../../src/infra/integration-provider';
 import { QualysS3Stack } from '../../src/infra/qualys-s3-stack';
+import { CIPS_DEFAULT_FILTER, VM_DEFAULT_SETTINGS, VPC } from '../support/fixtures';
 
 const ROOT = path.join(__dirname, '..', '..');
 const QUALYS_ROLE = 'QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
@@ -499,15 +500,7 @@ describe('Qualys integration custom resources', () => {
       ValidationTimeoutSeconds: '600',
       TrustPolicyFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
-    expect(JSON.parse(props.Settings)).toEqual({
-      minSeverity: 3,
-      baseCategory: 'Confirmed',
-      resultSectionNeeded: false,
-      sendVulnInfo: false,
-      compressData: true,
-      sendAlerts: false,
-      errorEmails: [],
-    });
+    expect(JSON.parse(props.Settings)).toEqual(VM_DEFAULT_SETTINGS);
   });
 
   test('GIVEN PC with policies and a filter WHEN synthesized THEN the PC resource carries its settings and CIPS as JSON', () => {
@@ -516,12 +509,7 @@ describe('Qualys integration custom resources', () => {
     expect(JSON.parse(props.Settings)).toEqual({ compressData: true });
     expect(JSON.parse(props.Cips)).toEqual({
       policies: [101, 102],
-      filter: {
-        includeEvidenceData: false,
-        includeFailPosture: true,
-        includePassPosture: true,
-        includeErrorPosture: true,
-      },
+      filter: CIPS_DEFAULT_FILTER,
     });
   });
 
@@ -795,12 +783,6 @@ describe('proxy', () => {
 });
 
 describe('VPC placement', () => {
-  const VPC = {
-    vpcId: 'vpc-0a1b2c3d4e5f67890',
-    subnetIds: ['subnet-0a1b2c3d4e5f67890', 'subnet-1a1b2c3d4e5f67890'],
-    securityGroupIds: ['sg-0a1b2c3d4e5f67890'],
-  };
-
   test('GIVEN a vpc WHEN synthesized THEN the handler runs in those subnets with those security groups', () => {
     synth({ ...VM_ONLY, vpc: VPC }).hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('Qualys S3 integration custom resource'),

@@ -4,21 +4,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { request } from 'undici';
 import { FakeAws } from '../../sim/fake-aws';
 import { QualysSimulator } from '../../sim/qualys-simulator';
+import { QUALYS_ROLE_ARN as QUALYS, qualysTrust as trust } from '../support/fixtures';
 
-const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
 const EXTERNAL_ID = 'US_POD_1-71-36da0dcf-43d7-4014-82a7-47ce22a0db57';
 
-const trust = (condition?: Record<string, unknown>, principal: unknown = QUALYS) => ({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { AWS: principal },
-      Action: 'sts:AssumeRole',
-      ...(condition ? { Condition: condition } : {}),
-    },
-  ],
-});
 const withExternalId = (id: string | string[] = EXTERNAL_ID) => trust({ StringEquals: { 'sts:ExternalId': id } });
 
 let aws: FakeAws;

@@ -2,7 +2,6 @@
  * The simulator's dialects, one describe per Dialect field, over raw HTTP (undici) so that
  * what is asserted is the wire answer, not what the project's client makes of it.
  */
-import { request } from 'undici';
 import {
   DEFAULT_DIALECT,
   DEFAULT_USER,
@@ -12,46 +11,13 @@ import {
   QualysSimulator,
   type SimulatorOptions,
 } from '../../sim/qualys-simulator';
-
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: () => any;
-}
-
-interface Opts {
-  json?: unknown;
-  headers?: Record<string, string>;
-  /** A form-encoded body instead of JSON. */
-  form?: string;
-  /** Send no Authorization header. */
-  anonymous?: boolean;
-}
+import { CIPS_DEFAULT_FILTER } from '../support/fixtures';
+import { type RawRequest, pcBody, rawHttp, vmBody } from '../support/qualys-wire';
 
 const GUIDE_PC_SAMPLE_KEYS = ['name', 'compressData', 'bucketName', 'bucketRegion', 'roleArn', 'integrationValidated'];
 const EXTERNAL_ID = /^US_POD_1-71-[0-9a-f-]{36}$/;
 
-const vmBody = (overrides: Record<string, unknown> = {}) => ({
-  bucketName: 'qualys-vm-findings',
-  bucketRegion: 'us-east-1',
-  roleArn: 'arn:aws:iam::123456789012:role/qualys-vm-role',
-  name: 'vm-integration',
-  ...overrides,
-});
-const pcBody = (overrides: Record<string, unknown> = {}) => ({
-  name: 'pc-integration',
-  bucketName: 'qualys-pc-data',
-  bucketRegion: 'ap-south-1',
-  roleArn: 'arn:aws:iam::123456789012:role/qualys-pc-role',
-  ...overrides,
-});
-const filter = {
-  includeEvidenceData: false,
-  includeFailPosture: true,
-  includePassPosture: true,
-  includeErrorPosture: true,
-};
+const filter = CIPS_DEFAULT_FILTER;
 
 let sim: QualysSimulator | undefined;
 let base: string;
@@ -68,22 +34,9 @@ async function startSim(dialect?: SimulatorOptions['dialect'], opts: SimulatorOp
   return sim;
 }
 
-async function http(method: string, path: string, opts: Opts = {}): Promise<Res> {
-  const headers: Record<string, string> = { ...opts.headers };
-  let body: string | undefined;
-  if (opts.form !== undefined) {
-    body = opts.form;
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-  }
-  if (opts.json !== undefined) {
-    body = JSON.stringify(opts.json);
-    headers['content-type'] ??= 'application/json';
-  }
-  if (!opts.anonymous) headers.authorization = `Bearer ${jwt}`;
-  const res = await request(`${base}${path}`, { method: method as 'GET', headers, body });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
-}
+/** A call with the session's token, unless `anonymous`. */
+const http = (method: string, path: string, { anonymous, ...opts }: RawRequest & { anonymous?: boolean } = {}) =>
+  rawHttp(`${base}${path}`, method, { ...opts, token: anonymous ? undefined : jwt });
 
 afterAll(async () => {
   await sim?.stop();

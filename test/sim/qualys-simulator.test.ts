@@ -1,44 +1,12 @@
 import { request } from 'undici';
 import { DEFAULT_USER, QualysSimulator, type SimulatorOptions } from '../../sim/qualys-simulator';
-
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: () => any;
-}
-
-interface Opts {
-  token?: string;
-  json?: unknown;
-  body?: string;
-  headers?: Record<string, string>;
-}
+import { CIPS_DEFAULT_FILTER } from '../support/fixtures';
+import { type RawAnswer as Res, type RawRequest, pcBody, rawHttp, vmBody } from '../support/qualys-wire';
 
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/qualys-vm-role';
 const EXTERNAL_ID = /^US_POD_1-71-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const vmBody = (overrides: Record<string, unknown> = {}) => ({
-  bucketName: 'qualys-vm-findings',
-  bucketRegion: 'us-east-1',
-  roleArn: ROLE_ARN,
-  name: 'vm-integration',
-  ...overrides,
-});
-const pcBody = (overrides: Record<string, unknown> = {}) => ({
-  name: 'pc-integration',
-  bucketName: 'qualys-pc-data',
-  bucketRegion: 'ap-south-1',
-  roleArn: 'arn:aws:iam::123456789012:role/qualys-pc-role',
-  ...overrides,
-});
-const filter = (overrides: Record<string, unknown> = {}) => ({
-  includeEvidenceData: false,
-  includeFailPosture: true,
-  includePassPosture: true,
-  includeErrorPosture: true,
-  ...overrides,
-});
+const filter = (overrides: Record<string, unknown> = {}) => ({ ...CIPS_DEFAULT_FILTER, ...overrides });
 
 let sim: QualysSimulator;
 let base: string;
@@ -49,18 +17,7 @@ async function startSim(opts?: SimulatorOptions): Promise<void> {
   base = await sim.start();
 }
 
-async function http(method: string, path: string, opts: Opts = {}): Promise<Res> {
-  const headers: Record<string, string> = { ...opts.headers };
-  let body = opts.body;
-  if (opts.json !== undefined) {
-    body = JSON.stringify(opts.json);
-    headers['content-type'] ??= 'application/json';
-  }
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const res = await request(`${base}${path}`, { method: method as 'GET', headers, body });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
-}
+const http = (method: string, path: string, opts: RawRequest = {}) => rawHttp(`${base}${path}`, method, opts);
 
 async function login(username = DEFAULT_USER.username, password = DEFAULT_USER.password): Promise<Res> {
   return http('POST', '/auth', {

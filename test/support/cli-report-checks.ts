@@ -1,5 +1,5 @@
 /** Shared assertions on the CLI's reports: well-formed --json, and a human summary that agrees with it. */
-import { type JsonReport, type Run, type DevWorld as World, expectNoSecrets, expectWellFormed } from './cli-world';
+import { type JsonReport, type Run, type World, expectNoSecrets, expectWellFormed } from './cli-world';
 
 export interface FullReport extends JsonReport {
   summary: { pass: number; fail: number; warn: number; skip: number };

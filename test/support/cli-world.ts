@@ -14,6 +14,7 @@ import { main } from '../../src/cli/main';
 import { qualysPrincipalArn } from '../../src/core/contract';
 import { FakeAws, type FakeAwsOptions } from '../../sim/fake-aws';
 import { QualysSimulator, type SimUser, type SimulatorOptions } from '../../sim/qualys-simulator';
+import { CIPS_FILTER, qualysTrust } from './fixtures';
 
 export const QUALYS_PRINCIPAL = qualysPrincipalArn('805950163170');
 
@@ -239,12 +240,7 @@ export class World {
     this.aws.setStackOutputs(STACK, outputs);
     this.sim.seedCips({
       policies: [2001, 2002],
-      filter: {
-        includeEvidenceData: false,
-        includeFailPosture: true,
-        includePassPosture: false,
-        includeErrorPosture: true,
-      },
+      filter: CIPS_FILTER,
     });
     const [day1, day2] = deployment.days;
     this.aws.putObject(bucket, 'test-file.gz', { lastModified: now - 3 * 86400_000 });
@@ -255,26 +251,69 @@ export class World {
   }
 }
 
-/** The world at DEV_SITE. */
-export class DevWorld extends World {
-  constructor(opts: Omit<WorldOptions, 'site'> = {}) {
-    super({ ...opts, site: DEV_SITE });
+/** How long a world lives: `test`, a fresh one per test; `file`, one the file's tests share; `none`, built by each test. */
+export type CliWorldScope = 'test' | 'file' | 'none';
+
+/** The current test's world, and a way to build it anew with other options in the test. */
+export type CliWorldHandle = World & {
+  /** Stops the current world (if any) and starts one with the file's options and these laid over them. */
+  build(opts?: WorldOptions): Promise<World>;
+  /** Runs `fn` in a second world (the file's options and these laid over them) beside the current one, then stops it. */
+  inSecondWorld<T>(opts: WorldOptions, fn: (world: World) => Promise<T>): Promise<T>;
+};
+
+/**
+ * Registers the world's start and stop for the tests of the file (a stop restores process.env
+ * and removes the world's folder). The handle always reaches the current world; a stopped
+ * world stays readable, so a file's own afterEach may still look at it.
+ */
+export function useCliWorld(opts: WorldOptions & { scope?: CliWorldScope } = {}): CliWorldHandle {
+  const { scope = 'test', ...defaults } = opts;
+  let current: World | undefined;
+  let live = false;
+  const teardown = async () => {
+    if (!current || !live) return;
+    live = false;
+    await current.stop();
+  };
+  const build = async (options: WorldOptions = {}) => {
+    await teardown();
+    current = await new World({ ...defaults, ...options }).start();
+    live = true;
+    return current;
+  };
+  const inSecondWorld = async <T>(options: WorldOptions, fn: (world: World) => Promise<T>): Promise<T> => {
+    const second = await new World({ ...defaults, ...options }).start();
+    try {
+      return await fn(second);
+    } finally {
+      await second.stop();
+    }
+  };
+  const handle = { build, inSecondWorld } as Record<PropertyKey, unknown>;
+  if (scope === 'file') {
+    beforeAll(() => build());
+    afterAll(teardown);
+  } else {
+    if (scope === 'test') beforeEach(() => build());
+    afterEach(teardown);
   }
+  const now = (key: PropertyKey): World => {
+    if (!current) throw new Error(`world.${String(key)} read before the world was built: call world.build() first`);
+    return current;
+  };
+  return new Proxy({} as CliWorldHandle, {
+    get: (_target, key) => (Object.hasOwn(handle, key) ? handle[key] : Reflect.get(now(key), key)),
+    set: (_target, key, value) => Reflect.set(now(key), key, value),
+  });
 }
 
 export function trustPolicy(externalIds: string[], extra: object[] = []): object {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: QUALYS_PRINCIPAL },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'sts:ExternalId': externalIds.length === 1 ? externalIds[0] : externalIds } },
-      },
-      ...extra,
-    ],
-  };
+  const policy = qualysTrust(
+    { StringEquals: { 'sts:ExternalId': externalIds.length === 1 ? externalIds[0] : externalIds } },
+    QUALYS_PRINCIPAL,
+  );
+  return { ...policy, Statement: [...policy.Statement, ...extra] };
 }
 
 export function check(doc: JsonReport, id: string): JsonCheck {

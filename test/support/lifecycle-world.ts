@@ -15,9 +15,10 @@ import {
 import type { LifecycleDeps } from '../../src/core/lifecycle/lifecycle';
 import { externalIdsFor } from '../../src/core/trust-policy';
 import { QualysSimulator, type SimulatorOptions } from '../../sim/qualys-simulator';
+import { QUALYS_ROLE_ARN, VM_DEFAULT_SETTINGS, pendingTrust } from './fixtures';
 import { FakeClock, FixedStackStatus, MemorySecrets, MemoryTrustStore, memoryLogger } from './lambda-fakes';
 
-export const QUALYS = 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE';
+export const QUALYS = QUALYS_ROLE_ARN;
 export const USER = { username: 'adv-user', password: 'Adv3rs4rial-P@ss%&=+' };
 export const SECRET_ID = 'qualys/api-credentials';
 export const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QualysS3-dev/guid';
@@ -26,19 +27,7 @@ export const RESPONSE_URL =
 export const LAMBDA_BUDGET_MS = 14 * 60_000;
 export const CLEANUP_RESERVE_MS = 90_000;
 
-export function pendingTrust(kind: string) {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: QUALYS },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'sts:ExternalId': `qualys-s3-pending-registration-${kind}` } },
-      },
-    ],
-  };
-}
+export { pendingTrust };
 
 /** A transport hook: return a response to short-circuit, or undefined to pass through. */
 export type Hook = (
@@ -189,18 +178,7 @@ export function props(
   kind: 'vm' | 'pc',
   overrides: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const settings =
-    kind === 'vm'
-      ? {
-          minSeverity: 3,
-          baseCategory: 'Confirmed',
-          resultSectionNeeded: false,
-          sendVulnInfo: false,
-          compressData: true,
-          sendAlerts: false,
-          errorEmails: [],
-        }
-      : { compressData: true };
+  const settings = kind === 'vm' ? VM_DEFAULT_SETTINGS : { compressData: true };
   const defaultName = `qs3-dev-${kind}-123456789012-us-east-1`;
   return {
     ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:framework',

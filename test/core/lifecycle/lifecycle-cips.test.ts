@@ -14,15 +14,10 @@ import {
   props,
   updateEvent,
 } from '../../support/lifecycle-world';
+import { CIPS_DEFAULT_FILTER as FILTER } from '../../support/fixtures';
 
 const world = useLifecycleWorld();
 
-const FILTER = {
-  includeEvidenceData: false,
-  includeFailPosture: true,
-  includePassPosture: true,
-  includeErrorPosture: true,
-};
 const pcProps = (cips: object, overrides: Record<string, unknown> = {}) =>
   props(world, 'pc', { [Prop.Cips]: JSON.stringify(cips), ...overrides });
 

@@ -17,13 +17,8 @@ import {
   trustedIds,
   updateEvent,
 } from '../../support/lifecycle-world';
+import { CIPS_FILTER as FILTER } from '../../support/fixtures';
 
-const FILTER = {
-  includeEvidenceData: false,
-  includeFailPosture: true,
-  includePassPosture: false,
-  includeErrorPosture: true,
-};
 const OTHER_FILTER = {
   includeEvidenceData: true,
   includeFailPosture: true,

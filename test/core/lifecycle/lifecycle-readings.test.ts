@@ -17,13 +17,8 @@ import {
   trustedIds,
   updateEvent,
 } from '../../support/lifecycle-world';
+import { CIPS_FILTER as FILTER, VM_DEFAULT_SETTINGS } from '../../support/fixtures';
 
-const FILTER = {
-  includeEvidenceData: false,
-  includeFailPosture: true,
-  includePassPosture: false,
-  includeErrorPosture: true,
-};
 const NAMES = Object.keys(DIALECTS) as DialectName[];
 
 const world = useLifecycleWorld({ perTest: true });
@@ -76,15 +71,7 @@ describe.each(NAMES)('under the "%s" reading', (name) => {
       const p2 =
         kind === 'vm'
           ? props(world, kind, {
-              [Prop.Settings]: JSON.stringify({
-                minSeverity: 4,
-                baseCategory: 'Confirmed',
-                resultSectionNeeded: false,
-                sendVulnInfo: false,
-                compressData: true,
-                sendAlerts: false,
-                errorEmails: [],
-              }),
+              [Prop.Settings]: JSON.stringify({ ...VM_DEFAULT_SETTINGS, minSeverity: 4 }),
             })
           : props(world, kind, { ...settings, [Prop.Settings]: JSON.stringify({ compressData: true }) });
       const updated = await onEvent(updateEvent(created.PhysicalResourceId, p1, p2), world.deps);

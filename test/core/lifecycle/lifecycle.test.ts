@@ -16,6 +16,7 @@ import {
   trustedIds as trustedIdsIn,
   updateEvent,
 } from '../../support/lifecycle-world';
+import { VM_DEFAULT_SETTINGS } from '../../support/fixtures';
 
 const world = useLifecycleWorld({ deadlineMs: 13 * 60_000 });
 
@@ -38,13 +39,7 @@ describe('create', () => {
       bucketName: 'findings-bucket',
       bucketRegion: 'us-east-1',
       roleArn: 'arn:aws:iam::123456789012:role/vm-role',
-      minSeverity: 3,
-      baseCategory: 'Confirmed',
-      resultSectionNeeded: false,
-      sendVulnInfo: false,
-      compressData: true,
-      sendAlerts: false,
-      errorEmails: [],
+      ...VM_DEFAULT_SETTINGS,
     });
     expect(trustedIds('vm')).toEqual([integration.externalId]);
     expect(integration.integrationValidated).toBe(true);
