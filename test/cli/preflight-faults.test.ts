@@ -18,7 +18,7 @@ async function preflight(file = w.config(), extra: string[] = []) {
 }
 
 describe('healthy', () => {
-  it('passes, exit 0, and changes nothing (only reads in Qualys and AWS)', async () => {
+  test('GIVEN a healthy environment WHEN preflight runs with --json THEN no check fails, every check appears, it exits 0, and only reads reach Qualys and AWS', async () => {
     const { code, doc } = await preflight();
     expect(doc.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(code).toBe(0);
@@ -42,7 +42,7 @@ describe('healthy', () => {
       check(doc, id);
   });
 
-  it('human output: checklist lines with marks and a summary', async () => {
+  test('GIVEN a healthy environment WHEN preflight prints for a person THEN it exits 0 with ✔ lines for the credentials secret and the Qualys login', async () => {
     const run = await w.run(['preflight', 'dev', '--config', w.config()]);
     expectNoSecrets(w, run);
     expect(run.code).toBe(0);
@@ -50,7 +50,7 @@ describe('healthy', () => {
     expect(run.stdout).toMatch(/✔ Qualys login/);
   });
 
-  it('--verbose prints Qualys calls but never the password or the JWT', async () => {
+  test('GIVEN --verbose WHEN preflight runs THEN it exits 0 and writes to stderr, but never the password or a JWT', async () => {
     const run = await w.run(['preflight', 'dev', '--verbose', '--config', w.config()]);
     expect(run.code).toBe(0);
     expect(run.stderr.length).toBeGreaterThan(0);
@@ -59,7 +59,7 @@ describe('healthy', () => {
 });
 
 describe('Qualys login failures, each in its own words', () => {
-  it('wrong password: "bad credentials", exit 1, a single POST /auth (no lockout by retries)', async () => {
+  test('GIVEN a wrong password in the secret WHEN preflight runs THEN the login fails as bad credentials with a remedy, after a single /auth call, without printing the password, exit 1', async () => {
     w.aws.putSecret(SECRET, JSON.stringify({ username: USER.username, password: 'Wrong-Pass-123-XYZ' }));
     const { code, doc, run } = await preflight();
     expect(run.stdout).not.toContain('Wrong-Pass-123-XYZ');
@@ -71,7 +71,7 @@ describe('Qualys login failures, each in its own words', () => {
     expect(w.sim.calls.filter((x) => x.path === '/auth')).toHaveLength(1);
   });
 
-  it('locked account is reported as a lockout, not as bad credentials', async () => {
+  test('GIVEN an account Qualys has locked WHEN preflight runs THEN the login fails as a lockout, not as bad credentials, exit 1', async () => {
     w.sim.lockoutAfter = 1;
     await fetch(`${w.gateway}/auth`, {
       method: 'POST',
@@ -87,7 +87,7 @@ describe('Qualys login failures, each in its own words', () => {
     expect(code).toBe(1);
   });
 
-  it('gateway down (connection refused): fails as unreachable, exit 1', async () => {
+  test('GIVEN a gateway that refuses connections WHEN preflight runs THEN the login fails as unreachable, the VM API check is skipped, exit 1', async () => {
     await w.sim.stop();
     const { code, doc } = await preflight();
     const c = check(doc, 'qualys-auth');
@@ -97,7 +97,7 @@ describe('Qualys login failures, each in its own words', () => {
     expect(check(doc, 'api-vm').status).toBe('skip');
   });
 
-  it('DNS failure (https://gateway.invalid) is reported as DNS', async () => {
+  test('GIVEN a gateway host that does not resolve WHEN preflight runs THEN the login fails as DNS, naming the host, exit 1', async () => {
     const { code, doc } = await preflight(w.config({ gatewayUrl: 'https://gateway.invalid' }));
     const c = check(doc, 'qualys-auth');
     expect(c.status).toBe('fail');
@@ -106,7 +106,7 @@ describe('Qualys login failures, each in its own words', () => {
     expect(code).toBe(1);
   });
 
-  it('a 503 burst on /auth is retried and the run passes (progress shown on stderr)', async () => {
+  test('GIVEN /auth answers 503 twice WHEN preflight runs THEN it says on stderr that it retries, and exits 0', async () => {
     w.sim.inject({ path: '/auth', status: 503, html: true, times: 2 });
     const run = await w.run(['preflight', 'dev', '--config', w.config()]);
     expectNoSecrets(w, run);
@@ -114,7 +114,7 @@ describe('Qualys login failures, each in its own words', () => {
     expect(run.stderr).toMatch(/retry/i);
   });
 
-  it('persistent 503 is a gateway error, exit 1', async () => {
+  test('GIVEN /auth answers 503 every time WHEN preflight runs THEN the login fails naming 503, exit 1', async () => {
     w.sim.inject({ path: '/auth', status: 503, html: true, times: 10 });
     const { code, doc } = await preflight();
     const c = check(doc, 'qualys-auth');
@@ -123,7 +123,7 @@ describe('Qualys login failures, each in its own words', () => {
     expect(code).toBe(1);
   });
 
-  it('persistent 429 on /auth is reported as rate limiting, exit 1', async () => {
+  test('GIVEN /auth answers 429 every time WHEN preflight runs THEN the login fails naming rate limiting or 429, exit 1', async () => {
     w.sim.inject({
       path: '/auth',
       status: 429,
@@ -138,14 +138,14 @@ describe('Qualys login failures, each in its own words', () => {
     expect(code).toBe(1);
   });
 
-  it('the web UI instead of the API gateway (HTML 200 on /auth) fails with a clear message', async () => {
+  test('GIVEN /auth answers an HTML page with 200 (the web UI, not the API gateway) WHEN preflight runs THEN the login fails, exit 1', async () => {
     w.sim.inject({ path: '/auth', status: 200, body: '<html><body>Qualys login</body></html>', times: 5 });
     const { code, doc } = await preflight();
     expect(check(doc, 'qualys-auth').status).toBe('fail');
     expect(code).toBe(1);
   });
 
-  it('slow gateway in an interactive terminal shows progress while waiting', async () => {
+  test('GIVEN a gateway that takes 1.2 s per answer and an interactive terminal WHEN preflight runs THEN stderr shows a progress ellipsis and it exits 0', async () => {
     w.sim.latencyMs = 1200;
     const run = await w.run(['preflight', 'dev', '--config', w.config({ pc: undefined })], { interactive: true });
     expect(run.code).toBe(0);
@@ -154,7 +154,7 @@ describe('Qualys login failures, each in its own words', () => {
 });
 
 describe('permissions', () => {
-  it('user without S3 VM permission: api-vm fails with HTTP 403, exit 1', async () => {
+  test('GIVEN a Qualys user denied the S3 VM API WHEN preflight runs THEN the VM API check fails with 403, the PC one passes, exit 1', async () => {
     await w.inSecondWorld({ sim: { users: [{ ...USER, denied: ['s3-vm'] }] } }, async (world) => {
       const { code, doc, run } = await world.json(['preflight', 'dev', '--config', world.config()]);
       expectNoSecrets(world, run);
@@ -166,7 +166,7 @@ describe('permissions', () => {
     });
   });
 
-  it('user without CIPS permission while PC policies are configured: cips fails, exit 1', async () => {
+  test('GIVEN a Qualys user denied CIPS and PC policies configured WHEN preflight runs THEN the CIPS check fails, exit 1', async () => {
     await w.inSecondWorld({ sim: { users: [{ ...USER, denied: ['cips'] }] } }, async (world) => {
       const { code, doc } = await world.json(['preflight', 'dev', '--config', world.config()]);
       expect(check(doc, 'cips').status).toBe('fail');
@@ -174,7 +174,7 @@ describe('permissions', () => {
     });
   });
 
-  it('a Qualys error body that reflects the password is not printed', async () => {
+  test('GIVEN a Qualys error body that repeats the password WHEN preflight runs THEN it exits 1 and prints neither the password nor a JWT', async () => {
     w.sim.inject({
       method: 'GET',
       path: '/partner-integration/aws/s3/vm',
@@ -188,7 +188,7 @@ describe('permissions', () => {
 });
 
 describe('the credentials secret', () => {
-  it('missing secret: fails with a remedy, login skipped, exit 1', async () => {
+  test('GIVEN the credentials secret does not exist WHEN preflight runs THEN the secret check fails with a remedy, the login is skipped, exit 1', async () => {
     w.aws.deleteSecret(SECRET);
     const { code, doc } = await preflight();
     const c = check(doc, 'secret');
@@ -198,14 +198,14 @@ describe('the credentials secret', () => {
     expect(code).toBe(1);
   });
 
-  it('secret not JSON (but holding the password) fails without printing its content', async () => {
+  test('GIVEN a secret that is not valid JSON but holds the password WHEN preflight runs THEN the secret check fails without printing the password, exit 1', async () => {
     w.aws.putSecret(SECRET, `{"username":"${USER.username}","password":"${USER.password}"`);
     const { code, doc } = await preflight();
     expect(check(doc, 'secret').status).toBe('fail');
     expect(code).toBe(1);
   });
 
-  it('secret without password fails and names what is missing', async () => {
+  test('GIVEN a secret without a password key WHEN preflight runs THEN the secret check fails naming password, exit 1', async () => {
     w.aws.putSecret(SECRET, JSON.stringify({ username: USER.username, pass: USER.password }));
     const { code, doc } = await preflight();
     const c = check(doc, 'secret');
@@ -214,7 +214,7 @@ describe('the credentials secret', () => {
     expect(code).toBe(1);
   });
 
-  it('access to the secret denied fails, exit 1', async () => {
+  test('GIVEN the caller may not read the secret WHEN preflight runs THEN the secret check fails as access denied, exit 1', async () => {
     w.aws.denySecret(SECRET);
     const { code, doc } = await preflight();
     const c = check(doc, 'secret');
@@ -225,7 +225,7 @@ describe('the credentials secret', () => {
 });
 
 describe('AWS and existing integrations', () => {
-  it('STS refusing the caller: aws-identity fails, exit 1', async () => {
+  test("GIVEN STS rejects the caller's security token WHEN preflight runs THEN the AWS identity check fails, exit 1", async () => {
     w.aws.inject({
       service: 'sts',
       action: 'GetCallerIdentity',
@@ -239,13 +239,13 @@ describe('AWS and existing integrations', () => {
     expect(code).toBe(1);
   });
 
-  it('credentials for another account than the configured one fail', async () => {
+  test('GIVEN an environment configured for account 999999999999 and credentials for another WHEN preflight runs THEN the AWS identity check fails, exit 1', async () => {
     const { code, doc } = await preflight(w.config({ account: '999999999999' }));
     expect(check(doc, 'aws-identity').status).toBe('fail');
     expect(code).toBe(1);
   });
 
-  it('an integration with the default name already exists: reported (it would be adopted), not a failure', async () => {
+  test('GIVEN a VM integration with the default name exists WHEN preflight runs THEN the existing-VM check warns, with its ID, that the deploy adopts it, and it exits 0', async () => {
     const seeded = w.sim.seedIntegration('vm', { name: DEFAULT_NAME('vm'), bucketRegion: REGION });
     const { code, doc } = await preflight();
     const c = check(doc, 'existing-vm');
@@ -255,7 +255,7 @@ describe('AWS and existing integrations', () => {
     expect(code).toBe(0);
   });
 
-  it('an existing integration registered with another bucketRegion is called out', async () => {
+  test('GIVEN an existing VM integration registered with bucketRegion eu-west-3 WHEN preflight runs THEN the existing-VM check does not pass and names eu-west-3', async () => {
     w.sim.seedIntegration('vm', { name: DEFAULT_NAME('vm'), bucketRegion: 'eu-west-3' });
     const { doc } = await preflight();
     const c = check(doc, 'existing-vm');
@@ -263,14 +263,14 @@ describe('AWS and existing integrations', () => {
     expect(c.value).toContain('eu-west-3');
   });
 
-  it('explicit name taken and adoptExisting false: fails', async () => {
+  test('GIVEN an explicit PC integration name that is taken and no adoptExisting WHEN preflight runs THEN the existing-PC check fails, exit 1', async () => {
     w.sim.seedIntegration('pc', { name: 'team-pc' });
     const { code, doc } = await preflight(w.config({ pc: { name: 'team-pc', policies: [2001] } }));
     expect(check(doc, 'existing-pc').status).toBe('fail');
     expect(code).toBe(1);
   });
 
-  it('the secret lives in another region than the environment: bucket-region/secret check fails', async () => {
+  test('GIVEN a secret ARN in eu-west-1 and the region left to AWS_REGION (us-east-1) WHEN preflight runs THEN some check fails naming the region, exit 1', async () => {
     // The secret ARN names eu-west-1 while the environment's region is left to AWS_REGION (us-east-1).
     const file = w.config(
       { credentialsSecret: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SECRET}-AbCdEf` },
