@@ -18,7 +18,7 @@ const DEFAULT_NAME = (kind: 'vm' | 'pc', env?: string) => defaultName(DEV_SITE, 
 const w = useCliWorld({ site: DEV_SITE });
 
 describe('status baseline', () => {
-  it('a healthy deployment passes every check, exit 0, value per check, no secret printed', async () => {
+  test('GIVEN a healthy deployment WHEN status runs with --json THEN no check fails, it exits 0, the integration checks name their IDs, the data checks their newest object, and nothing goes to stderr or prints a secret', async () => {
     const d = w.deployed();
     const { code, doc, run } = await w.json(['status', 'dev', '--config', w.config()]);
     expectWellFormed(doc);
@@ -35,7 +35,7 @@ describe('status baseline', () => {
     expect(run.stderr).toBe('');
   });
 
-  it('human output: one line per check with a mark, and the summary; exit 0', async () => {
+  test('GIVEN a healthy deployment WHEN status prints for a person THEN it exits 0 with a ✔ VM integration line and no ✖', async () => {
     w.deployed();
     const run = await w.run(['status', 'dev', '--config', w.config()]);
     expectNoSecrets(w, run);
@@ -46,7 +46,7 @@ describe('status baseline', () => {
 });
 
 describe('trust drift', () => {
-  it('role trust policy without any external ID condition fails (exit 1)', async () => {
+  test('GIVEN the VM role trusts Qualys without an external ID condition WHEN status runs THEN the VM trust check fails, exit 1', async () => {
     const d = w.deployed();
     w.aws.setTrustPolicy(d.roles.vm!, {
       Version: '2012-10-17',
@@ -57,7 +57,7 @@ describe('trust drift', () => {
     expect(code).toBe(1);
   });
 
-  it('role trusting only a stale external ID fails', async () => {
+  test('GIVEN the VM role trusts only a stale external ID WHEN status runs THEN the VM trust check fails, exit 1', async () => {
     const d = w.deployed();
     w.aws.setTrustPolicy(d.roles.vm!, trustPolicy(['US_POD_1-71-00000000-0000-0000-0000-000000000000']));
     const { code, doc } = await w.json(['status', 'dev', '--config', w.config()]);
@@ -65,7 +65,7 @@ describe('trust drift', () => {
     expect(code).toBe(1);
   });
 
-  it('the integration role also admitting Qualys with a wildcard StringLike external ID is caught', async () => {
+  test('GIVEN the VM role also admits Qualys with a StringLike "*" external ID WHEN status runs THEN the VM trust check fails, exit 1', async () => {
     // "nothing else trusts the Qualys principal without it": a StringLike "*" condition
     // admits any external ID, i.e. the confused-deputy hole the external ID exists to close.
     const d = w.deployed();
@@ -88,7 +88,7 @@ describe('trust drift', () => {
     expect(code).toBe(1);
   });
 
-  it('another role in the account trusting the Qualys principal without a condition fails', async () => {
+  test('GIVEN another role in the account trusts the Qualys principal without a condition WHEN status runs THEN the open-trust check fails naming that role, exit 1', async () => {
     w.deployed();
     w.aws.createRole('legacy-qualys-role', {
       Version: '2012-10-17',
@@ -101,7 +101,7 @@ describe('trust drift', () => {
     expect(code).toBe(1);
   });
 
-  it('another role trusting the Qualys account root (not just the role ARN) without a condition fails', async () => {
+  test('GIVEN another role trusts the Qualys account root without a condition WHEN status runs THEN the open-trust check fails, exit 1', async () => {
     w.deployed();
     w.aws.createRole('legacy-root-role', {
       Version: '2012-10-17',
@@ -114,7 +114,7 @@ describe('trust drift', () => {
     expect(code).toBe(1);
   });
 
-  it('another role admitting Qualys with StringLike sts:ExternalId "*" (no real external ID) is caught', async () => {
+  test('GIVEN another role admits Qualys with StringLike sts:ExternalId "*" WHEN status runs THEN the open-trust check fails, exit 1', async () => {
     w.deployed();
     w.aws.createRole('wildcard-qualys-role', {
       Version: '2012-10-17',
@@ -132,7 +132,7 @@ describe('trust drift', () => {
     expect(code).toBe(1);
   });
 
-  it('the role deleted outside CloudFormation fails', async () => {
+  test('GIVEN the PC role deleted outside CloudFormation WHEN status runs THEN the PC trust check fails, exit 1', async () => {
     const d = w.deployed();
     w.aws.deleteRole(d.roles.pc!);
     const { code, doc } = await w.json(['status', 'dev', '--config', w.config()]);
@@ -166,25 +166,25 @@ describe('registration drift', () => {
     return w.json(['status', 'dev', '--config', w.config()]);
   }
 
-  it('registration pointing at another bucket fails', async () => {
+  test('GIVEN the VM registration points at another bucket WHEN status runs THEN the VM registration check fails, exit 1', async () => {
     const { code, doc } = await withVm({ bucketName: 'someone-elses-bucket' });
     expect(check(doc, 'vm-registration').status).toBe('fail');
     expect(code).toBe(1);
   });
 
-  it('registration pointing at another region fails', async () => {
+  test('GIVEN the VM registration points at another region WHEN status runs THEN the VM registration check fails, exit 1', async () => {
     const { code, doc } = await withVm({ bucketRegion: 'eu-central-1' });
     expect(check(doc, 'vm-registration').status).toBe('fail');
     expect(code).toBe(1);
   });
 
-  it('registration pointing at another role fails', async () => {
+  test('GIVEN the VM registration points at another role WHEN status runs THEN the VM registration check fails, exit 1', async () => {
     const { code, doc } = await withVm({ roleArn: `arn:aws:iam::${ACCOUNT}:role/some-other-role` });
     expect(check(doc, 'vm-registration').status).toBe('fail');
     expect(code).toBe(1);
   });
 
-  it('integration not validated fails and reports integrationValidated', async () => {
+  test('GIVEN a VM integration that is not validated WHEN status runs THEN the VM integration check fails with integrationValidated false in its details, exit 1', async () => {
     const { code, doc } = await withVm({ integrationValidated: false });
     const c = check(doc, 'vm-integration');
     expect(c.status).toBe('fail');
@@ -194,7 +194,7 @@ describe('registration drift', () => {
 });
 
 describe('CIPS and orphans', () => {
-  it('CIPS policy removed through the API is reported as missing (exit 1)', async () => {
+  test('GIVEN a CIPS policy deleted through the Qualys API WHEN status runs THEN the CIPS check fails naming that policy, exit 1, without printing a secret', async () => {
     w.deployed();
     const token = await (
       await fetch(`${w.gateway}/auth`, {
@@ -218,7 +218,7 @@ describe('CIPS and orphans', () => {
     expectNoSecrets(w, run);
   });
 
-  it('a CIPS filter changed in Qualys fails', async () => {
+  test('GIVEN the CIPS filter changed in Qualys WHEN status runs THEN the CIPS check fails, exit 1', async () => {
     w.deployed();
     w.sim.seedCips({
       filter: {
@@ -233,7 +233,7 @@ describe('CIPS and orphans', () => {
     expect(code).toBe(1);
   });
 
-  it('an integration named by this app for an environment not in the configuration is an orphan', async () => {
+  test('GIVEN a VM integration named by this app for an environment not in the configuration WHEN status runs THEN the orphans check fails naming it, exit 1', async () => {
     w.deployed();
     w.sim.seedIntegration('vm', { name: DEFAULT_NAME('vm', 'oldenv'), integrationValidated: true });
     const { code, doc } = await w.json(['status', 'dev', '--config', w.config()]);
@@ -243,7 +243,7 @@ describe('CIPS and orphans', () => {
     expect(code).toBe(1);
   });
 
-  it('a PC orphan is found too, and integrations of other configured environments are not orphans', async () => {
+  test('GIVEN a PC integration of a removed environment and a VM one of the configured staging WHEN status runs THEN the orphans check fails naming the PC one, not the staging one', async () => {
     w.deployed();
     w.sim.seedIntegration('pc', { name: DEFAULT_NAME('pc', 'gone') });
     w.sim.seedIntegration('vm', { name: DEFAULT_NAME('vm', 'staging') });

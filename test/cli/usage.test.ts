@@ -9,20 +9,20 @@ import { DEV_SITE, check, expectWellFormed, useCliWorld } from '../support/cli-w
 const w = useCliWorld({ site: DEV_SITE, scope: 'file' });
 
 describe('usage errors exit 2', () => {
-  it.each([
+  test.each([
     [['preflight', 'dev', '--bogus']],
     [['status', 'dev', '--config']],
     [['frobnicate', 'dev']],
     [[]],
     [['preflight', 'dev', 'extra-arg']],
     [['status', 'dev', '-x']],
-  ])('%j exits 2 and says what is wrong', async (args) => {
+  ])('GIVEN the arguments %j WHEN the CLI runs THEN it exits 2 and prints a message', async (args) => {
     const run = await w.run(args.length && !args.includes('--config') ? [...args, '--config', w.config()] : args);
     expect(run.code).toBe(2);
     expect(run.stderr.length + run.stdout.length).toBeGreaterThan(0);
   });
 
-  it('unknown flag with --json: exit 2, stdout is one JSON document, nothing on stderr', async () => {
+  test('GIVEN an unknown flag and --json WHEN preflight runs THEN it exits 2, stdout is one JSON document with ok false and exitCode 2, and stderr is empty', async () => {
     const run = await w.run(['preflight', 'dev', '--json', '--nope', '--config', w.config()]);
     expect(run.code).toBe(2);
     const doc = JSON.parse(run.stdout);
@@ -31,7 +31,7 @@ describe('usage errors exit 2', () => {
     expect(run.stderr).toBe('');
   });
 
-  it('an environment that is not in the configuration exits 2 (json and human)', async () => {
+  test('GIVEN an environment that is not in the configuration WHEN status runs for a person and with --json THEN both exit 2, the human output names it, and the JSON says exitCode 2', async () => {
     const file = w.config();
     const human = await w.run(['status', 'nosuch', '--config', file]);
     expect(human.code).toBe(2);
@@ -41,7 +41,7 @@ describe('usage errors exit 2', () => {
     expect(JSON.parse(json.stdout).exitCode).toBe(2);
   });
 
-  it('no environment named while the configuration has several exits 2', async () => {
+  test('GIVEN a configuration with several environments WHEN preflight runs without naming one THEN it exits 2', async () => {
     const file = w.config(
       {},
       {
@@ -60,12 +60,12 @@ describe('usage errors exit 2', () => {
 });
 
 describe('configuration errors exit 2', () => {
-  it('a --config file that does not exist', async () => {
+  test('GIVEN a --config file that does not exist WHEN preflight runs THEN it exits 2', async () => {
     const run = await w.run(['preflight', 'dev', '--config', path.join(w.dir, 'missing.json')]);
     expect(run.code).toBe(2);
   });
 
-  it('a --config file that is not JSON (json mode: stdout still one JSON document)', async () => {
+  test('GIVEN a --config file that is not JSON WHEN preflight runs with --json THEN it exits 2, stdout is one JSON document with exitCode 2, and stderr is empty', async () => {
     const file = w.write('{ "environments": { dev: ', true);
     const run = await w.run(['preflight', 'dev', '--config', file, '--json']);
     expect(run.code).toBe(2);
@@ -74,12 +74,12 @@ describe('configuration errors exit 2', () => {
     expect(run.stderr).toBe('');
   });
 
-  it('no --config and no cdk.json in the working directory', async () => {
+  test('GIVEN no --config and no cdk.json in the working directory WHEN preflight runs THEN it exits 2', async () => {
     const run = await w.run(['preflight', 'dev']);
     expect(run.code).toBe(2);
   });
 
-  it('the default configuration is the "qualys" context of cdk.json in cwd', async () => {
+  test('GIVEN no --config and a cdk.json in the working directory with a "qualys" context WHEN preflight runs THEN the configuration check passes for an environment of that context', async () => {
     fs.writeFileSync(
       path.join(w.dir, 'cdk.json'),
       JSON.stringify({
@@ -98,36 +98,39 @@ describe('configuration errors exit 2', () => {
     }
   });
 
-  it.each([
+  test.each([
     ['unknown field', { colour: 'red' }],
     ['neither vm nor pc', { vm: undefined, pc: undefined }],
     ['http gateway that is not loopback', { gatewayUrl: 'http://gateway.example.com' }],
     ['gatewayUrl and platform both set', { platform: 'US1' }],
     ['bad region', { region: 'moon-1' }],
     ['pc policy not an integer', { pc: { policies: ['abc'] } }],
-  ])('an invalid environment (%s) exits 2 before any AWS or Qualys call', async (_label, overrides) => {
-    w.aws.resetCalls();
-    w.sim.resetCalls();
-    const { code, doc } = await w.json([
-      'preflight',
-      'dev',
-      '--config',
-      w.config(overrides as Record<string, unknown>),
-    ]);
-    expect(code).toBe(2);
-    expect(doc.exitCode).toBe(2);
-    expect(w.aws.calls).toEqual([]);
-    expect(w.sim.calls).toEqual([]);
-  });
+  ])(
+    'GIVEN an invalid environment (%s) WHEN preflight runs THEN it exits 2, exitCode 2 in the JSON, before any AWS or Qualys call',
+    async (_label, overrides) => {
+      w.aws.resetCalls();
+      w.sim.resetCalls();
+      const { code, doc } = await w.json([
+        'preflight',
+        'dev',
+        '--config',
+        w.config(overrides as Record<string, unknown>),
+      ]);
+      expect(code).toBe(2);
+      expect(doc.exitCode).toBe(2);
+      expect(w.aws.calls).toEqual([]);
+      expect(w.sim.calls).toEqual([]);
+    },
+  );
 
-  it('credentialsSecret holding the credentials themselves is refused without echoing them', async () => {
+  test('GIVEN a credentialsSecret that holds the credentials themselves WHEN preflight runs THEN it exits 2 without echoing the password', async () => {
     const leaked = '{"username":"adv-user","password":"Adv-P4ssw0rd-ZZq9"}';
     const run = await w.run(['preflight', 'dev', '--config', w.config({ credentialsSecret: leaked })]);
     expect(run.code).toBe(2);
     expect(run.stdout + run.stderr).not.toContain('Adv-P4ssw0rd-ZZq9');
   });
 
-  it('a gatewayUrl with user:password is refused without echoing the password', async () => {
+  test('GIVEN a gatewayUrl with user:password WHEN preflight runs with --json THEN it exits 2 without echoing the password', async () => {
     const run = await w.run([
       'preflight',
       'dev',
@@ -141,7 +144,7 @@ describe('configuration errors exit 2', () => {
 });
 
 describe('environments with only VM or only PC', () => {
-  it('VM only: preflight checks only the VM API and no CIPS, exit 0 even if the user lacks PC and CIPS', async () => {
+  test('GIVEN a VM-only environment and a user denied PC and CIPS WHEN preflight runs THEN there is no PC API or CIPS check and it exits 0', async () => {
     await w.inSecondWorld(
       {
         sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] },
@@ -156,7 +159,7 @@ describe('environments with only VM or only PC', () => {
     );
   });
 
-  it('PC only with policies: preflight checks the PC API and CIPS, not VM', async () => {
+  test('GIVEN a PC-only environment with policies and a user denied VM WHEN preflight runs THEN the PC API and CIPS checks pass, there is no VM API check, and it exits 0', async () => {
     await w.inSecondWorld(
       {
         sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-vm'] }] },
@@ -171,7 +174,7 @@ describe('environments with only VM or only PC', () => {
     );
   });
 
-  it('VM only, deployed, user without PC/CIPS permission: status does not fail on PC it does not use', async () => {
+  test('GIVEN a deployed VM-only environment and a user denied PC and CIPS WHEN status runs THEN no check fails and it exits 0', async () => {
     await w.inSecondWorld(
       {
         sim: { users: [{ username: 'adv-user', password: 'Adv-P4ssw0rd-ZZq9', denied: ['s3-pc', 'cips'] }] },
@@ -187,7 +190,7 @@ describe('environments with only VM or only PC', () => {
     );
   });
 
-  it('PC only, deployed: status passes without touching VM', async () => {
+  test('GIVEN a deployed PC-only environment WHEN status runs THEN no check fails, there is no VM integration check, and it exits 0', async () => {
     await w.inSecondWorld({}, async (world) => {
       world.deployed({ kinds: ['pc'] });
       const { code, doc } = await world.json(['status', 'dev', '--config', world.config({ vm: undefined })]);
