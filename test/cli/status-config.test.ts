@@ -48,7 +48,7 @@ function deployVm(name: string, opts: { outputs?: Record<string, string | undefi
 }
 
 describe('orphans with several environments in one configuration', () => {
-  it('two environments sharing one subscription (same secret ARN), the other region-agnostic: its integrations in any account/region are not orphans', async () => {
+  test('GIVEN environments sharing one secret ARN, one region-agnostic, with integrations named for them in several accounts and regions WHEN status runs THEN the orphans check passes, exit 0', async () => {
     const arn = w.aws.putSecret(SECRET, JSON.stringify(USER));
     w.deployed();
     w.sim.seedIntegration('vm', { name: 'qs3-prod-vm-999999999999-eu-west-1' });
@@ -67,7 +67,7 @@ describe('orphans with several environments in one configuration', () => {
     expect(code).toBe(0);
   });
 
-  it("integrations of a configured environment name but another account or region are orphans; the other environments' are not", async () => {
+  test("GIVEN integrations named for dev and dev-eu in another account or region WHEN status runs THEN the orphans check fails naming them, not the region-agnostic prod's nor dev's own, exit 1", async () => {
     w.deployed();
     w.sim.seedIntegration('vm', { name: 'qs3-prod-vm-999999999999-eu-west-1' });
     w.sim.seedIntegration('vm', { name: 'qs3-dev-vm-999999999999-us-east-1' });
@@ -96,7 +96,7 @@ describe('orphans with several environments in one configuration', () => {
     expect(code).toBe(1);
   });
 
-  it('an integration a configured environment names explicitly ("vm.name" in the scheme, adoptExisting) belongs to that environment: not an orphan', async () => {
+  test('GIVEN an integration the environment names explicitly ("vm.name" in the scheme, adoptExisting) WHEN status runs THEN the VM integration, registration and orphans checks pass without calling it an orphan, exit 0', async () => {
     const name = `qs3-legacy-vm-${ACCOUNT}-${REGION}`;
     deployVm(name);
     const file = w.config({ vm: { name, adoptExisting: true } }, {}, ['pc']);
@@ -111,7 +111,7 @@ describe('orphans with several environments in one configuration', () => {
 });
 
 describe('stale or missing stack outputs', () => {
-  it('outputs naming an old integration that still exists (replaced since): status does not call it healthy', async () => {
+  test('GIVEN stack outputs naming an old VM integration that still exists WHEN status runs THEN the VM trust and registration checks fail, exit 1', async () => {
     const d = w.deployed({ kinds: ['vm'] });
     // The stack still points at the integration it had before; the live one (and the role) moved on.
     const old = w.sim.seedIntegration('vm', {
@@ -130,7 +130,7 @@ describe('stale or missing stack outputs', () => {
     expect(check(doc, 'vm-registration').status).toBe('fail');
   });
 
-  it('a stack without BucketName and VmRoleArn outputs: the registration cannot be confirmed "as deployed" and the run is not a pass', async () => {
+  test('GIVEN a stack without BucketName and VmRoleArn outputs WHEN status runs THEN the VM registration check does not pass, no skip comes without a failure, and it exits 1', async () => {
     deployVm(`qs3-dev-vm-${ACCOUNT}-${REGION}`, { outputs: { BucketName: undefined, VmRoleArn: undefined } });
     const { code, doc } = await status(w.config({}, {}, ['pc']));
     // README: passes when Qualys's bucketName ... roleArn ... equal the stack's outputs; here there is nothing to equal.
@@ -140,7 +140,7 @@ describe('stale or missing stack outputs', () => {
     expect(code).toBe(1);
   });
 
-  it('a stack with no outputs at all fails the integration checks with a remedy, exit 1', async () => {
+  test('GIVEN a stack with no outputs WHEN status runs THEN the VM and PC integration checks fail with a remedy, exit 1', async () => {
     w.aws.setStackStatus(STACK, 'UPDATE_COMPLETE');
     w.aws.setStackOutputs(STACK, {});
     const { code, doc } = await status(w.config());
@@ -151,7 +151,7 @@ describe('stale or missing stack outputs', () => {
 });
 
 describe('exit codes and the JSON document', () => {
-  it('warnings alone (stack in progress, stale second external ID, old data) exit 0, ok true, no "fix the ✖" line', async () => {
+  test('GIVEN only warnings (stack in progress, a stale second external ID, old data) WHEN status runs THEN the stack, VM trust and data checks warn, none fails, it exits 0 with ok true, and the human output has no "fix the ✖" line', async () => {
     const d = w.deployed({ now: Date.now() - 3 * DAY });
     w.aws.setStackStatus(STACK, 'UPDATE_IN_PROGRESS');
     w.aws.setTrustPolicy(d.roles.vm!, trustPolicy([d.externalIds.vm!, 'US_POD_1-old-external-id-0000']));
@@ -167,7 +167,7 @@ describe('exit codes and the JSON document', () => {
     expectHumanSummaryMatches(human);
   });
 
-  it('every kind of failure at once (Qualys 500, reset, 403; S3 denied; role gone; orphan; IAM reset): one valid JSON document, counts consistent', async () => {
+  test('GIVEN many failures at once (Qualys 500 and 403, S3 denied, role gone, orphan, IAM reset) WHEN status runs THEN each affected check fails in one consistent JSON document, exit 1, and the human summary agrees with its marks', async () => {
     const d = w.deployed();
     w.sim.seedIntegration('vm', { name: `qs3-gone-vm-${ACCOUNT}-${REGION}` });
     w.sim.inject({ path: '/pcas/cips/config', status: 500, body: '{"messsage":"Internal error"}', times: 10 });
@@ -193,7 +193,7 @@ describe('exit codes and the JSON document', () => {
 });
 
 describe('the password never appears', () => {
-  it('an IAM error that quotes the password (after the secret was read): not printed, human --verbose and --json', async () => {
+  test('GIVEN an IAM error that quotes the password WHEN status runs with --json and with --verbose THEN the open-trust check fails, neither output contains the password, exit 1', async () => {
     w.deployed();
     const message = `Request rejected: policy document contains ${USER.password}`;
     w.aws.inject({ service: 'iam', action: 'ListRoles', status: 403, code: 'AccessDenied', message, times: 20 });
@@ -204,7 +204,7 @@ describe('the password never appears', () => {
     expect(human.code).toBe(1);
   }, 30_000);
 
-  it('a CloudFormation error that quotes the password (before the secret is read), under --json: not printed', async () => {
+  test('GIVEN a CloudFormation error that quotes the password WHEN status runs with --json THEN stdout does not contain it, exit 1', async () => {
     w.deployed();
     w.aws.inject({
       service: 'cloudformation',
@@ -221,7 +221,7 @@ describe('the password never appears', () => {
 });
 
 describe('PC only', () => {
-  it('PC-only environment without policies or filter, user denied VM and CIPS: status passes, no CIPS check, no VM check', async () => {
+  test('GIVEN a PC-only environment without policies or filter and a user denied VM and CIPS WHEN status runs THEN there is no VM or CIPS check, orphans does not fail, and it exits 0', async () => {
     await w.build({ sim: { users: [{ ...USER, denied: ['s3-vm', 'cips'] }] } });
     w.deployed({ kinds: ['pc'] });
     const { code, doc } = await status(w.config({ pc: {} }, {}, ['vm']));
@@ -230,7 +230,7 @@ describe('PC only', () => {
     expect(code).toBe(0);
   });
 
-  it("preflight for a region-agnostic PC-only environment finds the default-named integration by the caller's account and AWS_REGION (warning: adopted), exit 0", async () => {
+  test("GIVEN a region-agnostic PC-only environment and a default-named PC integration for the caller's account and AWS_REGION WHEN preflight runs THEN the existing-PC check warns naming it, there is no VM check, and it exits 0", async () => {
     w.sim.seedIntegration('pc', { name: `qs3-dev-pc-${ACCOUNT}-${REGION}`, bucketRegion: REGION });
     const file = w.config({ pc: { policies: [2001] } }, {}, ['vm', 'account', 'region']);
     const out = await w.json(['preflight', 'dev', '--config', file]);

@@ -42,7 +42,7 @@ function afterFirstPage(
 }
 
 describe('paging', () => {
-  it('2,400+ roles with IAM throttling between ListRoles pages: every page is read and the open role on the last page is named', async () => {
+  test('GIVEN 2,401 roles and IAM throttling ListRoles after the first page WHEN status runs THEN the open-trust check fails naming only the open role on the last page, after at least five ListRoles calls, exit 1', async () => {
     await start();
     w.deployed();
     for (let i = 0; i < 2400; i++) w.aws.createRole(`bulk-role-${String(i).padStart(4, '0')}`, SERVICE_TRUST);
@@ -63,7 +63,7 @@ describe('paging', () => {
     expect(w.aws.callCounts()['iam:ListRoles']).toBeGreaterThanOrEqual(5);
   }, 40_000);
 
-  it('the newest object is found on the third page of a 2,500-object date folder, with S3 SlowDown between pages', async () => {
+  test('GIVEN a 2,500-object date folder with its newest object on the third page and S3 SlowDown after the first WHEN status runs THEN the VM data check passes naming that object, exit 0', async () => {
     await start();
     const now = Date.now();
     const d = w.deployed({ kinds: ['vm'], now: now - 10 * DAY });
@@ -93,7 +93,7 @@ describe('paging', () => {
     expect(out.code).toBe(0);
   }, 40_000);
 
-  it('more than 1,000 date folders (CommonPrefixes over several pages): the newest folder is found', async () => {
+  test('GIVEN more than 1,000 date folders (CommonPrefixes over several pages) WHEN status runs THEN the VM data check passes naming the newest object, in the newest folder', async () => {
     await start();
     const now = Date.now();
     const d = w.deployed({ kinds: ['vm'], now: now - 10 * DAY });
@@ -113,7 +113,7 @@ describe('paging', () => {
     expect(c.value).toContain(newestKey);
   }, 40_000);
 
-  it('a fresh object in an older date folder is the newest object (README: "the newest object under" the prefixes)', async () => {
+  test('GIVEN a fresh object in an older date folder than the newest folder WHEN status runs THEN the VM data check passes naming that fresh object', async () => {
     // Qualys may (re)write into an earlier date folder; the newest folder name is not the newest object.
     await start();
     const now = Date.now();
@@ -129,7 +129,7 @@ describe('paging', () => {
 });
 
 describe('Qualys rate limiting and resets during status', () => {
-  it('429 with X-RateLimit-ToWait-Sec on the many status calls: waits as told, every Qualys check passes, retries shown on stderr', async () => {
+  test('GIVEN a gateway that answers 429 with X-RateLimit-ToWait-Sec WHEN status runs THEN each 429 is retried no sooner than the wait, no check fails, progress shows on stderr, and it exits 0', async () => {
     await start({ sim: { rateLimit: { limit: 2, windowMs: 1500 } } });
     w.deployed();
     const run = await w.run(['status', 'dev', '--config', w.config()]);
@@ -148,7 +148,7 @@ describe('Qualys rate limiting and resets during status', () => {
     expectHumanSummaryMatches(run);
   }, 40_000);
 
-  it('429 asking to wait 10 minutes: status does not hang; the check fails as rate limited, exit 1, one JSON document', async () => {
+  test('GIVEN a 429 asking to wait 10 minutes on GET VM integration WHEN status runs THEN it ends within 30 s, the VM integration check fails as rate limited, the PC one passes, exit 1, one JSON document', async () => {
     await start();
     const d = w.deployed();
     w.sim.inject({
@@ -169,7 +169,7 @@ describe('Qualys rate limiting and resets during status', () => {
     expect(out.code).toBe(1);
   }, 45_000);
 
-  it('the gateway resets the connection once on GET integration: retried, exit 0, the retry shown on stderr', async () => {
+  test('GIVEN the gateway resets the connection once on GET VM integration WHEN status runs THEN progress shows on stderr, the VM integration check passes with its ID, and it exits 0', async () => {
     await start();
     const d = w.deployed();
     w.sim.inject({ path: `/partner-integration/aws/s3/${d.ids.vm}/vm`, reset: true, times: 1 });
@@ -180,7 +180,7 @@ describe('Qualys rate limiting and resets during status', () => {
     expectHumanSummaryMatches(run);
   }, 30_000);
 
-  it('the gateway keeps resetting GET /pcas/cips/config: only CIPS fails (as a network problem), everything else still runs, exit 1', async () => {
+  test('GIVEN the gateway keeps resetting GET /pcas/cips/config WHEN status runs THEN the CIPS check fails, not as a permission or credentials problem, the orphans and VM integration checks pass, exit 1', async () => {
     await start();
     w.deployed();
     w.sim.inject({ path: '/pcas/cips/config', reset: true, times: 20 });
@@ -196,7 +196,7 @@ describe('Qualys rate limiting and resets during status', () => {
 });
 
 describe('AWS resets and throttling', () => {
-  it('one connection reset on each of STS, CloudFormation, IAM and S3: retried, exit 0', async () => {
+  test('GIVEN one connection reset on each of STS, CloudFormation, IAM and S3 WHEN status runs THEN every check passes and it exits 0', async () => {
     await start();
     w.deployed();
     w.aws.inject({ service: 'sts', action: 'GetCallerIdentity', reset: true, times: 1 });
@@ -210,7 +210,7 @@ describe('AWS resets and throttling', () => {
     expect(out.code).toBe(0);
   }, 40_000);
 
-  it('S3 keeps resetting the connection: data and test-file checks fail (not pass, not a "no data yet" warning), exit 1', async () => {
+  test('GIVEN S3 keeps resetting the connection WHEN status runs THEN the data and test-file checks fail (not pass, not warn), the VM trust check passes, exit 1', async () => {
     await start();
     w.deployed();
     w.aws.inject({ service: 's3', action: 'ListObjectsV2', reset: true, times: 200 });
@@ -221,7 +221,7 @@ describe('AWS resets and throttling', () => {
     expect(out.code).toBe(1);
   }, 45_000);
 
-  it('IAM throttling retried by the SDK shows as a "…" line on stderr while it happens (README: retries of slow or failing calls)', async () => {
+  test('GIVEN IAM throttles ListRoles three times WHEN status runs THEN stderr shows a progress ellipsis and it exits 0', async () => {
     await start();
     w.deployed();
     w.aws.inject({ service: 'iam', action: 'ListRoles', times: 3 });
@@ -231,6 +231,6 @@ describe('AWS resets and throttling', () => {
   }, 30_000);
 });
 
-it('sanity: the harness account is the one the fake reports', () => {
+test('GIVEN the dev site of the CLI world WHEN its account is read THEN it is twelve digits', () => {
   expect(ACCOUNT).toMatch(/^\d{12}$/);
 });
