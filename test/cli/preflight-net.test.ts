@@ -7,7 +7,7 @@ import { expectConsistent } from '../support/cli-report-checks';
 
 const w = useCliWorld({ site: DEV_SITE, scope: 'none' });
 
-it('the gateway resets every POST /auth: a network failure (not bad credentials, not a lockout), at most 3 attempts, exit 1', async () => {
+test('GIVEN the gateway resets every POST /auth WHEN preflight runs THEN the login fails, not as bad credentials or a lockout, after at most 3 attempts, the Qualys API checks are skipped, exit 1', async () => {
   await w.build();
   w.sim.inject({ path: '/auth', reset: true, times: 50 });
   const out = await w.json(['preflight', 'dev', '--config', w.config()]);
@@ -21,7 +21,7 @@ it('the gateway resets every POST /auth: a network failure (not bad credentials,
   expect(out.code).toBe(1);
 }, 40_000);
 
-it('rate limited GETs during preflight (429 + X-RateLimit-ToWait-Sec) are waited out: every check passes, exit 0', async () => {
+test('GIVEN a gateway that rate limits (429 + X-RateLimit-ToWait-Sec) WHEN preflight runs THEN it meets at least one 429, no check fails, and it exits 0', async () => {
   await w.build({ sim: { rateLimit: { limit: 1, windowMs: 1000 } } });
   const out = await w.json(['preflight', 'dev', '--config', w.config()]);
   const doc = expectConsistent(w, out);
@@ -30,7 +30,7 @@ it('rate limited GETs during preflight (429 + X-RateLimit-ToWait-Sec) are waited
   expect(out.code).toBe(0);
 }, 40_000);
 
-it('Secrets Manager resets the connection once: retried, the secret check passes', async () => {
+test('GIVEN Secrets Manager resets the connection once WHEN preflight runs THEN the secret check passes, exit 0', async () => {
   await w.build();
   w.aws.inject({ service: 'secretsmanager', action: 'GetSecretValue', reset: true, times: 1 });
   const out = await w.json(['preflight', 'dev', '--config', w.config()]);

@@ -17,7 +17,7 @@ async function status(file = w.config()) {
   return out;
 }
 
-it('no deployed stack: fails with what to do, exit 1', async () => {
+test('GIVEN no deployed stack WHEN status runs THEN the stack check fails with a remedy to deploy, exit 1', async () => {
   const { code, doc } = await status();
   const c = check(doc, 'stack');
   expect(c.status).toBe('fail');
@@ -25,7 +25,7 @@ it('no deployed stack: fails with what to do, exit 1', async () => {
   expect(code).toBe(1);
 });
 
-it('stack in ROLLBACK_COMPLETE fails', async () => {
+test('GIVEN a stack in ROLLBACK_COMPLETE WHEN status runs THEN the stack check fails, exit 1', async () => {
   w.deployed();
   w.aws.setStackStatus(STACK, 'ROLLBACK_COMPLETE');
   const { code, doc } = await status();
@@ -33,7 +33,7 @@ it('stack in ROLLBACK_COMPLETE fails', async () => {
   expect(code).toBe(1);
 });
 
-it('CloudFormation access denied: stack check fails with the error, exit 1', async () => {
+test('GIVEN CloudFormation denies DescribeStacks WHEN status runs THEN the stack check fails quoting the error, exit 1', async () => {
   w.deployed();
   w.aws.inject({
     service: 'cloudformation',
@@ -50,7 +50,7 @@ it('CloudFormation access denied: stack check fails with the error, exit 1', asy
   expect(code).toBe(1);
 });
 
-it('IAM GetRole denied: the trust check fails (not pass), exit 1', async () => {
+test('GIVEN IAM denies GetRole WHEN status runs THEN the VM trust check fails, exit 1', async () => {
   w.deployed();
   w.aws.inject({
     service: 'iam',
@@ -65,7 +65,7 @@ it('IAM GetRole denied: the trust check fails (not pass), exit 1', async () => {
   expect(code).toBe(1);
 });
 
-it('IAM ListRoles denied: open-trust fails, the other checks still run', async () => {
+test('GIVEN IAM denies ListRoles WHEN status runs THEN the open-trust check fails, the orphans check still passes, exit 1', async () => {
   w.deployed();
   w.aws.inject({
     service: 'iam',
@@ -81,7 +81,7 @@ it('IAM ListRoles denied: open-trust fails, the other checks still run', async (
   expect(code).toBe(1);
 });
 
-it('S3 listing denied on the bucket: the data check fails, exit 1', async () => {
+test('GIVEN S3 denies listing the bucket WHEN status runs THEN the VM data check fails, exit 1', async () => {
   const d = w.deployed();
   w.aws.denyBucket(d.bucket);
   const { code, doc } = await status();
@@ -89,7 +89,7 @@ it('S3 listing denied on the bucket: the data check fails, exit 1', async () => 
   expect(code).toBe(1);
 });
 
-it('no validation test file in the bucket fails', async () => {
+test('GIVEN a bucket without the validation test file WHEN status runs THEN the test-file check fails, exit 1', async () => {
   const d = w.deployed();
   w.aws.deleteBucket(d.bucket);
   w.aws.createBucket(d.bucket);
@@ -98,7 +98,7 @@ it('no validation test file in the bucket fails', async () => {
   expect(code).toBe(1);
 });
 
-it('data stopped arriving: newest object age is reported', async () => {
+test('GIVEN the newest object in the bucket is 9 days old WHEN status runs THEN the VM data check does not pass and names that object and its age', async () => {
   const d = w.deployed();
   w.aws.deleteBucket(d.bucket);
   const now = Date.now();
@@ -111,7 +111,7 @@ it('data stopped arriving: newest object age is reported', async () => {
   expect(c.value).toMatch(/9 days/);
 });
 
-it('integration deleted in Qualys (stack still names it) fails', async () => {
+test('GIVEN the VM integration deleted in Qualys while the stack still names it WHEN status runs THEN the VM integration check fails, exit 1', async () => {
   const d = w.deployed();
   const token = await (
     await fetch(`${w.gateway}/auth`, {
@@ -130,7 +130,7 @@ it('integration deleted in Qualys (stack still names it) fails', async () => {
   expect(code).toBe(1);
 });
 
-it('gateway down during status: Qualys checks fail/skip, exit 1, still one JSON document', async () => {
+test('GIVEN the gateway is down WHEN status runs THEN the Qualys login check fails in a well-formed JSON document, exit 1', async () => {
   w.deployed();
   await w.sim.stop();
   const { code, doc } = await status();
@@ -138,7 +138,7 @@ it('gateway down during status: Qualys checks fail/skip, exit 1, still one JSON 
   expect(code).toBe(1);
 });
 
-it('a real process: `node bin/qualys-s3.js status dev --json` prints only JSON on stdout, exit code matches', async () => {
+test('GIVEN a healthy deployment WHEN `node bin/qualys-s3.js status dev --json` runs as a real process THEN stdout is one well-formed JSON document, stderr is empty, no secret is printed, and it exits 0 as the document says', async () => {
   w.deployed();
   const file = w.config();
   const root = path.resolve(__dirname, '../..');

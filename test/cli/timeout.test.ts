@@ -3,7 +3,7 @@ import { DEV_SITE, check, expectNoSecrets, useCliWorld } from '../support/cli-wo
 
 const w = useCliWorld({ site: DEV_SITE });
 
-it('a gateway that does not answer POST /auth in time is reported as a timeout, exit 1', async () => {
+test("GIVEN a gateway that does not answer POST /auth within the CLI's remaining budget WHEN preflight runs THEN the login fails as a timeout, without printing a secret, exit 1", async () => {
   w.sim.inject({ path: '/auth', delayMs: 40_000, times: 5 });
   // Leave ~1 s of the CLI's Qualys budget so that only one (timed-out) attempt is made.
   const { code, doc, run } = await w.json(['preflight', 'dev', '--config', w.config({ pc: undefined })], {
