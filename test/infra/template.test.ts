@@ -49,7 +49,7 @@ const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Arra
 describe.each(CONFIGS)('%s', (_label, env, stackEnv) => {
   const t = () => synth(env, stackEnv);
 
-  test('every role statement that trusts the Qualys principal requires sts:ExternalId (StringEquals)', () => {
+  test('GIVEN the synthesized template WHEN the roles trusting the Qualys principal are read THEN there is one at least, and each Allow statement has only a StringEquals sts:ExternalId condition', () => {
     const qualysRoles = resources(t(), 'AWS::IAM::Role').filter(([, r]) =>
       JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE'),
     );
@@ -63,7 +63,7 @@ describe.each(CONFIGS)('%s', (_label, env, stackEnv) => {
     }
   });
 
-  test('no IAM statement allows a wildcard resource or action (except the documented auto-delete managed policy)', () => {
+  test('GIVEN the synthesized template WHEN every IAM statement is read THEN none allows a wildcard resource or action, and only the auto-delete role has an AWS managed policy', () => {
     const bad: string[] = [];
     for (const [id, r] of resources(t())) {
       const docs: Json[] = [];
@@ -87,7 +87,7 @@ describe.each(CONFIGS)('%s', (_label, env, stackEnv) => {
     expect(bad).toEqual([]);
   });
 
-  test('every Lambda function logs to an explicit log group of the stack with the configured retention', () => {
+  test('GIVEN the synthesized template WHEN its Lambda functions are read THEN each logs to a log group of the stack with the configured retention (90 days by default)', () => {
     const retention = (env.logRetentionDays as number | undefined) ?? 90;
     const groups = Object.fromEntries(resources(t(), 'AWS::Logs::LogGroup'));
     const fns = resources(t(), 'AWS::Lambda::Function');
@@ -99,11 +99,11 @@ describe.each(CONFIGS)('%s', (_label, env, stackEnv) => {
     }
   });
 
-  test('no hard-coded arn:aws: partition anywhere in the template', () => {
+  test('GIVEN the synthesized template WHEN its text is searched THEN no string starts with a hard-coded arn:aws: partition', () => {
     expect(JSON.stringify(t())).not.toMatch(/"arn:aws:/);
   });
 
-  test('the secret permission names exactly that secret (name-?????? suffix only)', () => {
+  test("GIVEN the synthesized template WHEN its IAM policies are read THEN exactly one statement touches Secrets Manager, allowing only GetSecretValue on that secret's name-?????? ARN", () => {
     const statements = resources(t(), 'AWS::IAM::Policy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
     const read = statements.filter((s: Json) => asArray<string>(s.Action).some((a) => a.startsWith('secretsmanager:')));
     expect(read).toHaveLength(1);
