@@ -10,7 +10,7 @@ import { main } from '../../src/cli/main';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-it('PC-only environment with a secret ARN: every lifecycle step runs and succeeds, a summary, nothing left behind, process.env restored', async () => {
+test('GIVEN a PC-only environment with a secret ARN WHEN rehearse runs THEN each PC lifecycle step and no VM one runs, the external ID rotates, destroy leaves no integration or CIPS policy, the summary counts every step succeeded, no secret is printed, and the project folder and process.env are unchanged', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs3-adv2-rehearse-'));
   const file = path.join(dir, 'qualys.json');
   const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:qualys/api-credentials-AbCdEf';
@@ -68,7 +68,7 @@ it('PC-only environment with a secret ARN: every lifecycle step runs and succeed
   expect({ ...process.env }).toEqual(envBefore);
 }, 90_000);
 
-it('--json, a region-agnostic VM + PC environment with a secret ARN: stdout is one document, ok, every step listed and succeeded, nothing on stderr', async () => {
+test('GIVEN a region-agnostic VM + PC environment with a secret ARN WHEN rehearse runs with --json THEN stdout is one ok document listing every step in order, all succeeded, stderr is empty, exit 0, and the project folder and process.env are unchanged', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qs3-adv2-rehearse-'));
   const file = path.join(dir, 'qualys.json');
   fs.writeFileSync(

@@ -96,7 +96,7 @@ afterEach(() => {
 });
 
 describe('the synthesized app, deployed and destroyed', () => {
-  test('create, update, rotation, a trust-policy rewrite and delete, with VM and PC', async () => {
+  test("GIVEN the app synthesized with VM and PC WHEN CloudFormation creates, redeploys unchanged, updates, rotates, rewrites the trust policy and deletes THEN Qualys and the roles' trust follow each step, the unchanged redeploy makes no Qualys call, and destroy leaves no integration or CIPS policy", async () => {
     // GIVEN the app synthesized for one environment with VM and PC
     const first = synth(environment(), 'v1');
     const deployment = new Deployment(first.template, loadHandler(first.dir, first.template), target());
@@ -203,7 +203,7 @@ describe('the synthesized app, deployed and destroyed', () => {
     expect(sim.cips().policies).toEqual([]);
   }, 120_000);
 
-  test('a failed create (validation never succeeds) answers in bounded time and leaves nothing in Qualys', async () => {
+  test('GIVEN a VM integration whose validation never succeeds WHEN CloudFormation creates it THEN the create fails within 45 s saying validation did not succeed and it was deregistered, and nothing is left in Qualys', async () => {
     const { template, dir } = synth(environment({ pc: false }), 'fail');
     const deployment = new Deployment(template, loadHandler(dir, template), target());
     deployment.createPlainResources();
@@ -223,7 +223,7 @@ describe('the synthesized app, deployed and destroyed', () => {
     }
   }, 90_000);
 
-  test('bad credentials fail the create with an actionable reason and register nothing', async () => {
+  test('GIVEN a wrong password in the secret WHEN CloudFormation creates the VM integration THEN it fails with HTTP 401 to POST /auth naming the secret, and nothing is registered', async () => {
     aws.putSecret(SECRET, JSON.stringify({ username: USER.username, password: 'not-the-password' }));
     try {
       const { template, dir } = synth(environment({ pc: false }), 'badcreds');
@@ -240,7 +240,7 @@ describe('the synthesized app, deployed and destroyed', () => {
     }
   }, 60_000);
 
-  test('faults: a missing or malformed secret, 503 and 429 bursts, an expired token, and existing integrations of the same name', async () => {
+  test('GIVEN a missing or malformed secret, 503/429/502 bursts, an expired token, and a leftover or foreign integration of the same name WHEN CloudFormation creates and deletes THEN the secret faults fail saying what to fix without echoing the value, the bursts end in one validated integration, the expired token costs one login, the leftover is adopted and the foreign one refused and left alone', async () => {
     const { template, dir } = synth(environment({ pc: false }), 'faults');
     const deployment = new Deployment(template, loadHandler(dir, template), target());
     deployment.createPlainResources();
@@ -355,7 +355,7 @@ describe.each(Object.keys(DIALECTS) as DialectName[])('the bundled handler under
     sim.dialect = 'strict';
   });
 
-  test('create, a settings change with a VM rotation, a trust rewrite and delete leave Qualys and the roles right', async () => {
+  test("GIVEN VM and PC integrations WHEN created, updated with a VM rotation, given a PC trust rewrite and deleted THEN Qualys and the roles' trust follow each step, and destroy removes the CIPS policies unless this reading cannot read CIPS", async () => {
     const deployment = new Deployment(v1.template, loadHandler(v1.dir, v1.template), target());
     deployment.createPlainResources();
     const [pcId, vmId] = deployment.integrations().sort();
@@ -401,7 +401,7 @@ describe.each(Object.keys(DIALECTS) as DialectName[])('the bundled handler under
     sim.clearCips();
   }, 120_000);
 
-  test('a failed create leaves nothing in Qualys', async () => {
+  test('GIVEN Qualys losing the VM integration at validation and CIPS refusing the PC policy add WHEN both are created THEN each create fails saying it deregistered again, and no integration or CIPS change is left', async () => {
     const deployment = new Deployment(v1.template, loadHandler(v1.dir, v1.template), target());
     deployment.createPlainResources();
     const [pcId, vmId] = deployment.integrations().sort();
