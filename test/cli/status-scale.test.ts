@@ -231,6 +231,10 @@ describe('AWS resets and throttling', () => {
   }, 30_000);
 });
 
-test('GIVEN the dev site of the CLI world WHEN its account is read THEN it is twelve digits', () => {
-  expect(ACCOUNT).toMatch(/^\d{12}$/);
-});
+test('GIVEN the dev site of the CLI world WHEN status runs THEN the credentials check names the account the fake AWS reports, the one the tests above assume', async () => {
+  await start();
+  w.deployed();
+  const run = await w.run(['status', 'dev', '--config', w.config(), '--json']);
+  const report = JSON.parse(run.stdout) as { checks: Array<{ id: string; value?: string }> };
+  expect(report.checks.find((c) => c.id === 'aws-identity')?.value).toContain(ACCOUNT);
+}, 30_000);
