@@ -2,7 +2,8 @@
  * A local AWS endpoint for the real AWS SDK v3 clients (point them at it with `endpoint`
  * or AWS_ENDPOINT_URL): just the calls the integration handler makes.
  *
- * - IAM `GetRole` / `UpdateAssumeRolePolicy` / `ListRoles`, CloudFormation `DescribeStacks`
+ * - IAM `GetRole` / `UpdateAssumeRolePolicy` / `ListRoles`, CloudFormation `DescribeStacks`,
+ *   `GetTemplate` and `DescribeStackResources`
  *   and STS `GetCallerIdentity` speak the awsQuery protocol (form-encoded POST with `Action=`,
  *   XML answers in the real shapes).
  * - Secrets Manager `GetSecretValue` speaks awsJson1_1 (`X-Amz-Target`).
@@ -107,6 +108,9 @@ interface StackState {
   createdAt: number;
   updatedAt: number;
   outputs: Record<string, string>;
+  /** The deployed template (GetTemplate) and its resources' physical IDs (DescribeStackResources). */
+  template?: object;
+  resources?: Array<{ logicalId: string; type: string; physicalId: string }>;
 }
 
 const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -254,6 +258,18 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
     const found = this.findStack(stackIdOrName);
     if (!found) throw new Error(`FakeAws: no stack ${stackIdOrName}`);
     found.outputs = { ...outputs };
+  }
+
+  /** Sets what a deploy leaves: the template and each resource's type and physical ID; the stack must exist. */
+  setStackTemplate(
+    stackIdOrName: string,
+    template: object,
+    resources: Array<{ logicalId: string; type: string; physicalId: string }>,
+  ): void {
+    const found = this.findStack(stackIdOrName);
+    if (!found) throw new Error(`FakeAws: no stack ${stackIdOrName}`);
+    found.template = structuredClone(template);
+    found.resources = resources.map((r) => ({ ...r }));
   }
 
   stack(stackIdOrName: string): StackView | undefined {
@@ -421,6 +437,10 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
         return this.getSecretValue(body);
       case 'cloudformation:DescribeStacks':
         return this.describeStacks(params);
+      case 'cloudformation:GetTemplate':
+        return this.getTemplate(params);
+      case 'cloudformation:DescribeStackResources':
+        return this.describeStackResources(params);
       case 'iam:ListRoles':
         return this.listRoles(params);
       case 'sts:GetCallerIdentity':
@@ -664,6 +684,45 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
     return (
       this.stacks.find((s) => s.stackId === stackIdOrName) ??
       this.stacks.find((s) => s.stackName === stackIdOrName && s.status !== 'DELETE_COMPLETE')
+    );
+  }
+
+  private liveStack(params: URLSearchParams): StackState {
+    const name = params.get('StackName') ?? '';
+    const found = this.findStack(name);
+    if (!found || found.status === 'DELETE_COMPLETE')
+      throw new AwsError(400, 'ValidationError', `Stack with id ${name} does not exist`);
+    return found;
+  }
+
+  private getTemplate(params: URLSearchParams): Reply {
+    const stack = this.liveStack(params);
+    return xml(
+      `<GetTemplateResponse xmlns="${CFN_NS}"><GetTemplateResult>` +
+        `<TemplateBody>${esc(JSON.stringify(stack.template ?? { Resources: {} }))}</TemplateBody>` +
+        '<StagesAvailable><member>Original</member><member>Processed</member></StagesAvailable>' +
+        '</GetTemplateResult><ResponseMetadata><RequestId>{{RequestId}}</RequestId></ResponseMetadata></GetTemplateResponse>',
+    );
+  }
+
+  private describeStackResources(params: URLSearchParams): Reply {
+    const stack = this.liveStack(params);
+    const members = (stack.resources ?? [])
+      .map(
+        (r) =>
+          '<member>' +
+          `<StackName>${esc(stack.stackName)}</StackName><StackId>${esc(stack.stackId)}</StackId>` +
+          `<LogicalResourceId>${esc(r.logicalId)}</LogicalResourceId>` +
+          `<PhysicalResourceId>${esc(r.physicalId)}</PhysicalResourceId>` +
+          `<ResourceType>${esc(r.type)}</ResourceType>` +
+          `<Timestamp>${isoMillis(stack.updatedAt)}</Timestamp><ResourceStatus>CREATE_COMPLETE</ResourceStatus>` +
+          '</member>',
+      )
+      .join('');
+    return xml(
+      `<DescribeStackResourcesResponse xmlns="${CFN_NS}"><DescribeStackResourcesResult>` +
+        `<StackResources>${members}</StackResources></DescribeStackResourcesResult>` +
+        '<ResponseMetadata><RequestId>{{RequestId}}</RequestId></ResponseMetadata></DescribeStackResourcesResponse>',
     );
   }
 

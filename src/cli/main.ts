@@ -11,6 +11,7 @@ import { ConfigError } from '../config/messages';
 import { configLocation, readConfig } from '../config/load-config';
 import { type CheckResult, Checklist, formatResult, formatSummary } from './checklist';
 import { type CommandContext, keepPlaceholders, operatorLogger } from './context';
+import { diff, formatDiff } from './diff';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
 import { preflight } from './preflight';
 import { DIALECTS, type DialectName } from '../../sim/qualys-dialect';
@@ -29,7 +30,7 @@ export interface CliIO {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const COMMANDS = ['preflight', 'status', 'rehearse'] as const;
+const COMMANDS = ['preflight', 'status', 'diff', 'rehearse'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export const USAGE = `Usage: qualys-s3 <command> [envName] [options]
@@ -37,6 +38,7 @@ export const USAGE = `Usage: qualys-s3 <command> [envName] [options]
 Commands:
   preflight <env>   check everything a first deploy needs; changes nothing
   status <env>      check a deployed environment: registration, trust, data, CIPS, orphans
+  diff <env>        show what a deploy would change in Qualys and the trust policies, and why
   rehearse [env]    run the real handler through create, update, rotation and delete
                     against a local Qualys simulator and fake AWS (no accounts needed)
 
@@ -73,6 +75,15 @@ external ID, CIPS drift and orphaned integrations. Before the first deploy (no s
 CIPS and orphan checks are skipped: use preflight then.
 
 Exit status: 0 all checks pass (warnings allowed), 1 a check fails, 2 usage or configuration error.`,
+  diff: `Usage: qualys-s3 diff [envName] [--config <file>] [--json] [--verbose] [--timeout <s>]
+
+Shows the plan a deploy would apply in Qualys and in the roles' trust policies, step by step
+with the reason for each, and changes nothing: it compares the configuration with the deployed
+stack's custom resources (their properties and physical IDs) and with the live state (the
+integration in Qualys, the role's trust policy, CIPS). Before the first deploy it shows the
+plan of the create. The Qualys-side counterpart of "cdk diff".
+
+Exit status: 0 no changes, 1 changes pending, 2 could not tell (what failed is said), or a usage or configuration error.`,
   rehearse: `Usage: qualys-s3 rehearse [envName] [--config <file>] [--json] [--iam-delay <s>] [--dialect <name>]
 
 Synthesizes the app with the environment's configuration and runs the real bundled handler
@@ -280,6 +291,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       ? `  configuration: ${configLocation(projectDir)}\n`
       : '';
   if (!json) io.stdout(`qualys-s3 ${command} ${env.envName}${region ? ` (${region})` : ''}\n${elsewhere}\n`);
+  if (command === 'diff') {
+    const report = await diff(ctx);
+    clearProgress();
+    if (json) {
+      const doc = { command, envName: env.envName, region: region ?? null, ok: report.exitCode === 0, ...report };
+      io.stdout(`${redactOutput(JSON.stringify(doc, null, 2))}\n`);
+    } else io.stdout(redactOutput(formatDiff(report)));
+    return report.exitCode;
+  }
   await (command === 'preflight' ? preflight(ctx) : status(ctx));
   clearProgress();
 

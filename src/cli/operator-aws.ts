@@ -19,6 +19,13 @@ export interface StackInfo {
   readonly outputs: Readonly<Record<string, string>>;
 }
 
+/** A stack's resource as CloudFormation holds it. */
+export interface StackResourceInfo {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly physicalId: string;
+}
+
 export interface ObjectInfo {
   readonly key: string;
   readonly lastModified: number;
@@ -41,6 +48,10 @@ export interface OperatorAws {
   roles(): AsyncIterable<RoleInfo>;
   /** Undefined when there is no such (live) stack. */
   stack(name: string): Promise<StackInfo | undefined>;
+  /** The stack's deployed template (its original form) and its resources; undefined when there is no such stack. */
+  deployedTemplate(
+    name: string,
+  ): Promise<{ template: Record<string, unknown>; resources: readonly StackResourceInfo[] } | undefined>;
   /** Every page of a listing (bounded by `maxPages`). */
   list(bucket: string, options: { prefix: string; delimiter?: string; maxPages?: number }): Promise<Listing>;
 }
@@ -144,6 +155,22 @@ export function sdkOperatorAws(region: string, onRetry: (what: string) => void =
         for (const o of stack.Outputs ?? [])
           if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
         return { stackId: stack.StackId, status: stack.StackStatus, outputs };
+      } catch (error) {
+        if (/does not exist/.test((error as Error).message)) return undefined;
+        throw error;
+      }
+    },
+
+    async deployedTemplate(name) {
+      const { GetTemplateCommand, DescribeStackResourcesCommand } = sdk.cloudFormation();
+      try {
+        const body = await cfn().send(new GetTemplateCommand({ StackName: name, TemplateStage: 'Original' }), signal());
+        const listed = await cfn().send(new DescribeStackResourcesCommand({ StackName: name }), signal());
+        const resources: StackResourceInfo[] = [];
+        for (const r of listed.StackResources ?? [])
+          if (r.LogicalResourceId && r.ResourceType && r.PhysicalResourceId)
+            resources.push({ logicalId: r.LogicalResourceId, type: r.ResourceType, physicalId: r.PhysicalResourceId });
+        return { template: JSON.parse(body.TemplateBody ?? '{}') as Record<string, unknown>, resources };
       } catch (error) {
         if (/does not exist/.test((error as Error).message)) return undefined;
         throw error;

@@ -1,6 +1,5 @@
 import { Prop } from '../../src/core/contract';
 import { PropertiesError } from '../../src/core/errors';
-import { parseProperties as handWrittenParse } from '../../src/core/lifecycle/lifecycle';
 import {
   type IntegrationPropertiesInput,
   type IntegrationSpec,
@@ -92,11 +91,8 @@ function problemsOf(parse: () => unknown): string {
   throw new Error('expected the properties to be refused');
 }
 
-// Both readers, until lifecycle.ts reads through the schema and drops its own.
-describe.each([
-  ['the hand-written reader in lifecycle.ts', handWrittenParse],
-  ['the schema in resource-properties.ts', schemaParse],
-])('parseProperties: %s', (_name, parse) => {
+// The one reader the handler uses (lifecycle.ts reads the properties through it).
+describe.each([['the schema in resource-properties.ts', schemaParse]])('parseProperties: %s', (_name, parse) => {
   test('GIVEN the properties of a VM integration WHEN parsed THEN every field is read and the service token ignored', () => {
     expect(parse(vmProperties())).toStrictEqual(VM_SPEC);
   });
@@ -296,7 +292,6 @@ describe('resourceProperties', () => {
       // Through JSON, as CloudFormation carries them.
       const delivered = JSON.parse(JSON.stringify(resourceProperties(input))) as Record<string, unknown>;
       expect(schemaParse(delivered)).toStrictEqual(expected);
-      expect(handWrittenParse(delivered)).toStrictEqual(expected);
     },
   );
 
