@@ -25,7 +25,8 @@ import {
 } from '../core/lifecycle/plan';
 import { parseProperties } from '../core/resource-properties';
 import type { QualysClient } from '../core/qualys/client';
-import { type EnvironmentConfig, stackName } from '../config/config';
+import type { EnvironmentConfig } from '../config/config';
+import { stackName } from '../config/rules';
 import { type CommandContext, credentialsOf, qualysClient } from './context';
 import type { OperatorAws, StackResourceInfo } from './operator-aws';
 

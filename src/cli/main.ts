@@ -11,7 +11,6 @@ import { ConfigError } from '../config/messages';
 import { configLocation, readConfig } from '../config/load-config';
 import { type CheckResult, Checklist, formatResult, formatSummary } from './checklist';
 import { type CommandContext, keepPlaceholders, operatorLogger } from './context';
-import { diff, formatDiff } from './diff';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
 import { preflight } from './preflight';
 import { DIALECTS, type DialectName } from '../../sim/qualys-dialect';
@@ -292,6 +291,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       : '';
   if (!json) io.stdout(`qualys-s3 ${command} ${env.envName}${region ? ` (${region})` : ''}\n${elsewhere}\n`);
   if (command === 'diff') {
+    // Loaded here: diff reads properties through the schema (zod/mini), which the other commands do not need.
+    const { diff, formatDiff } = require('./diff') as typeof import('./diff');
     const report = await diff(ctx);
     clearProgress();
     if (json) {

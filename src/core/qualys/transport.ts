@@ -31,29 +31,61 @@ export interface TransportOptions {
   readonly proxyUrl?: string;
 }
 
+/**
+ * The parts of undici the transport uses, each from its own module: undici's index loads fetch,
+ * WebSocket, the cache and the mocks as well, which would be two fifths of the handler's bundle.
+ */
+interface UndiciParts {
+  readonly Agent: typeof import('undici').Agent;
+  readonly ProxyAgent: typeof import('undici').ProxyAgent;
+  readonly EnvHttpProxyAgent: typeof import('undici').EnvHttpProxyAgent;
+  readonly request: (
+    this: import('undici').Dispatcher,
+    options: import('undici').Dispatcher.RequestOptions,
+  ) => Promise<import('undici').Dispatcher.ResponseData>;
+}
+
+let loaded: UndiciParts | undefined;
+/** One direct agent for every transport, as undici's global dispatcher was: connections are reused across calls. */
+let directAgent: import('undici').Dispatcher | undefined;
+
+function loadUndici(): UndiciParts {
+  if (loaded) return loaded;
+  // As undici's index does: the dispatchers call each other through these methods (a proxy's tunnel is a connect).
+  Object.assign(require('undici/lib/dispatcher/dispatcher.js').prototype, require('undici/lib/api/index.js'));
+  loaded = {
+    Agent: require('undici/lib/dispatcher/agent.js'),
+    ProxyAgent: require('undici/lib/dispatcher/proxy-agent.js'),
+    EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent.js'),
+    request: require('undici/lib/api/api-request.js'),
+  };
+  return loaded;
+}
+
 /** undici, loaded on the first request: an event that needs no Qualys call never pays for it. */
 export function undiciTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, options: TransportOptions = {}): HttpTransport {
+  let undici: UndiciParts | undefined;
   let dispatcher: import('undici').Dispatcher | undefined;
-  let chosen = false;
   return async (req) => {
-    const undici = require('undici') as typeof import('undici');
-    if (!chosen) {
+    if (!undici || !dispatcher) {
+      undici = loadUndici();
       dispatcher = options.proxyUrl
         ? new undici.ProxyAgent(options.proxyUrl)
         : proxyInEnvironment()
           ? new undici.EnvHttpProxyAgent()
-          : undefined;
-      chosen = true;
+          : (directAgent ??= new undici.Agent());
     }
     const limit = Math.min(timeoutMs, req.timeoutMs ?? timeoutMs);
-    const res = await undici.request(req.url, {
+    const url = new URL(req.url);
+    const res = await undici.request.call(dispatcher, {
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: req.method as 'GET',
       headers: req.headers,
       body: req.body,
       headersTimeout: limit,
       bodyTimeout: limit,
       signal: AbortSignal.timeout(limit),
-      dispatcher,
     });
     return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
   };
