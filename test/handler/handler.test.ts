@@ -273,3 +273,93 @@ describe('the log-event seam for an in-process host (rehearse)', () => {
     expect(lines.slice(0, events.length)).toEqual(events);
   });
 });
+
+describe('break-it (issue 11): listeners and malformed properties', () => {
+  const lambdaAsShipped = () => lambda(LAMBDA_BUDGET_MS, defaultLogger);
+
+  test('GIVEN a listener that throws on every event WHEN a create runs THEN the answer is the one without it', async () => {
+    const stop = observeLogEvents(
+      () => {
+        throw new Error('listener broke');
+      },
+      { stdout: false },
+    );
+    try {
+      const r = await lambdaAsShipped()(createEvent(props(world, 'vm')));
+      expect(r).toEqual(expect.objectContaining({ ok: true }));
+    } finally {
+      stop();
+    }
+  });
+
+  test('GIVEN a listener that throws on request.done only WHEN a create succeeds THEN CloudFormation still hears success (the integration exists)', async () => {
+    const stop = observeLogEvents(
+      (e) => {
+        if (e.event === 'request.done') throw new Error('listener broke');
+      },
+      { stdout: false },
+    );
+    try {
+      const r = await lambdaAsShipped()(createEvent(props(world, 'vm')));
+      expect(r).toEqual(expect.objectContaining({ ok: true }));
+    } finally {
+      stop();
+    }
+  });
+
+  test("GIVEN a listener that throws WHEN the create fails anyway THEN the reason is the create's, never the listener's", async () => {
+    const stop = observeLogEvents(
+      () => {
+        throw new Error('listener broke');
+      },
+      { stdout: false },
+    );
+    try {
+      const r = await lambdaAsShipped()(createEvent(props(world, 'vm', { [Prop.Settings]: 'not json' })));
+      expect(r.ok).toBe(false);
+      expect(r.ok ? '' : r.reason).toMatch(/^Create failed: .*"Settings" is not JSON/);
+    } finally {
+      stop();
+    }
+  });
+
+  test.each([
+    ['null', 'null'],
+    ['a number', '5'],
+    ['a string', '"x"'],
+    ['a list', '[]'],
+  ])(
+    'GIVEN Settings that are JSON but %s WHEN created THEN a clear FAILED names Settings, and nothing is registered',
+    async (_what, settings) => {
+      const r = await lambda()(createEvent(props(world, 'vm', { [Prop.Settings]: settings })));
+
+      expect(r.ok).toBe(false);
+      expect(r.ok ? '' : r.reason).toMatch(/^Create failed: .*"Settings"/);
+      expect(world.sim.integrations('vm')).toHaveLength(0);
+    },
+  );
+
+  test('GIVEN every property but the pinned gateway absent WHEN created THEN one FAILED lists each required property, in bounded time', async () => {
+    const r = await lambda()(
+      // The gateway pin is checked first (before the secret is read), so the gateway is the pinned one.
+      createEvent({
+        ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:framework',
+        [Prop.GatewayUrl]: world.gateway,
+      }),
+    );
+
+    expect(r.ok).toBe(false);
+    const reason = r.ok ? '' : r.reason;
+    for (const key of [Prop.Kind, Prop.IntegrationName, Prop.Settings, Prop.RoleArn, Prop.BucketName]) {
+      expect(reason).toContain(`"${key}" is missing`);
+    }
+  });
+
+  test('GIVEN a 100 000-character integration name WHEN created THEN the FAILED reason stays within what a CloudFormation response carries (4 KB)', async () => {
+    const r = await lambda()(createEvent(props(world, 'vm', { [Prop.IntegrationName]: 'n'.repeat(100_000) })));
+
+    expect(r.ok).toBe(false);
+    expect(r.ok ? '' : r.reason).toMatch(/Qualys allows 50/);
+    expect(Buffer.byteLength(r.ok ? '' : r.reason)).toBeLessThan(4096);
+  });
+});
