@@ -76,18 +76,62 @@ describe('a password-named field whose value was never registered', () => {
 });
 
 describe('a listener that throws', () => {
-  // Documented: what a listener throws reaches the code that logged (see the handler's tests for what that does there).
-  test('GIVEN a listener that throws WHEN an event is logged THEN the line was written first and the error reaches the caller', () => {
+  // A listener observes: what it throws is written as a line and never reaches the code that logged
+  // (this used to be rethrown; see the handler's tests for what that did to a create).
+  test('GIVEN a listener that throws WHEN an event is logged THEN the caller carries on, the other listeners hear it, and the failure is a line of its own', () => {
+    const lines: string[] = [];
+    const heard: LogEvent[] = [];
+    const log = new Logger((line) => lines.push(line), {
+      listeners: [
+        () => {
+          throw new Error(`listener broke on ${PASSWORD}`);
+        },
+        (e) => heard.push(e),
+      ],
+    });
+    log.addSecret(PASSWORD);
+
+    expect(() => log.info('qualys.call', {} as never)).not.toThrow();
+    expect(heard.map((e) => e.event)).toEqual(['qualys.call']);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ event: 'qualys.call' }),
+      expect.objectContaining({
+        level: 'WARN',
+        event: 'log.listener-failed',
+        listenedEvent: 'qualys.call',
+        error: 'listener broke on ***',
+      }),
+    ]);
+  });
+
+  test('GIVEN a listener that throws something other than an Error WHEN an event is logged THEN the caller carries on', () => {
     const lines: string[] = [];
     const log = new Logger((line) => lines.push(line), {
       listeners: [
         () => {
-          throw new Error('listener broke');
+          throw 'a string';
         },
       ],
     });
 
-    expect(() => log.info('qualys.call', {} as never)).toThrow(/listener broke/);
-    expect(lines).toHaveLength(1);
+    expect(() => log.warn('request.failed', { error: 'x' })).not.toThrow();
+    expect(JSON.parse(lines[1])).toEqual(expect.objectContaining({ event: 'log.listener-failed', error: 'a string' }));
+  });
+});
+
+describe('a secret inside a number', () => {
+  test('GIVEN a registered secret made of digits WHEN a number field holds it THEN the number is masked and the line stays JSON', () => {
+    const { line, event } = logged({ ms: 9_876_543_210 }, ['98765432']);
+
+    expect(line).not.toContain('98765432');
+    expect(event).not.toContain('98765432');
+    expect(JSON.parse(line)).toEqual(expect.objectContaining({ ms: '***' }));
+  });
+
+  test('GIVEN a string that says password: "x" WHEN written THEN the line stays JSON and the value is masked', () => {
+    const { line } = logged({ note: 'password: "hunter22"' });
+
+    expect(() => JSON.parse(line)).not.toThrow();
+    expect(line).not.toContain('hunter22');
   });
 });
