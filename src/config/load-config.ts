@@ -2,7 +2,6 @@
 // biome-ignore-all lint/correctness/noVoidTypeReturn: the scanner's steps return void to end a branch
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Node } from 'constructs';
 import { ConfigError } from './messages';
 import type { QualysS3Config } from './schema';
 
@@ -23,11 +22,19 @@ export const DEFAULT_CONFIG_FILE = 'qualys.config.json';
 const CONTEXT_SOURCE = 'the "qualys" context (cdk.json)';
 
 /**
+ * What {@link loadConfig} reads of the app it configures: its context. Stated by shape rather
+ * than as the constructs package's `Node`, so that this folder stays free of the CDK.
+ */
+export interface ContextScope {
+  readonly node: { tryGetContext(key: string): unknown };
+}
+
+/**
  * The configuration of an app: the JSON file named by `-c config=<path>` when given, otherwise
  * the `qualys` context key (cdk.json), otherwise qualys.config.json in the working directory.
  * Exits with every problem listed when the configuration is invalid.
  */
-export function loadConfig(scope: { node: Node }): QualysS3Config {
+export function loadConfig(scope: ContextScope): QualysS3Config {
   const file = scope.node.tryGetContext('config') as string | undefined;
   try {
     if (file) return parseConfig(readJson(file), `configuration file ${file}`);

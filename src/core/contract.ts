@@ -190,6 +190,7 @@ export const LOG_EVENTS = {
   'cips.in-configured-state': 'CIPS in the configured state',
   'record.too-long':
     'the create record does not fit the physical ID; this resource will remove no CIPS policy and put nothing back',
+  'log.listener-failed': 'a log listener threw; the event was written and the other listeners still heard it',
 } as const;
 
 export type LogEventName = keyof typeof LOG_EVENTS;

@@ -7,6 +7,7 @@
  */
 
 import { LOG_EVENTS, type LogEventFields, type LogEventName } from './contract';
+import { errorMessage } from './errors';
 
 export type LogSink = (line: string) => void;
 
@@ -28,7 +29,11 @@ export type LogEvent = {
   };
 }[LogEventName];
 
-/** Called for every event, after redaction, after the sink; what it throws reaches the code that logged. */
+/**
+ * Called for every event, after redaction, after the sink. A listener observes: what it throws
+ * is caught and written as a `log.listener-failed` line, and never reaches the code that logged
+ * (a progress display that breaks must not fail the deploy it reports on).
+ */
 export type LogListener = (event: LogEvent) => void;
 
 export interface LoggerOptions {
@@ -89,14 +94,32 @@ export class Logger {
   private write(level: LogLevel, event: LogEventName, fields?: Record<string, unknown>): void {
     const message = LOG_EVENTS[event];
     const redacted = this.redactFields(fields);
-    this.sink(this.redact(JSON.stringify({ level, event, message, ...redacted })));
-    for (const listener of this.listeners) listener({ level, event, message, fields: redacted } as LogEvent);
+    // The line is the redacted fields written out, not the written line redacted: a pattern run
+    // over JSON text can cut through its quotes and brackets and leave a line that is no JSON.
+    this.sink(JSON.stringify({ level, event, message, ...redacted }));
+    for (const listener of this.listeners) {
+      try {
+        listener({ level, event, message, fields: redacted } as LogEvent);
+      } catch (error) {
+        // Not told to the listeners: one that throws on every event would be called back without end.
+        this.sink(
+          JSON.stringify({
+            level: 'WARN',
+            event: 'log.listener-failed',
+            message: LOG_EVENTS['log.listener-failed'],
+            listenedEvent: event,
+            error: this.redact(errorMessage(error)),
+          }),
+        );
+      }
+    }
   }
 
   /**
-   * The fields as plain JSON data with every string (and key) redacted, and a password-named
-   * field's value replaced whatever its type. Fields that cannot be written as JSON (a cycle,
-   * a BigInt) are left out, as they were from the line.
+   * The fields as plain JSON data with every string (and key) redacted, a number whose digits
+   * hold a registered secret masked, and a password-named field's value replaced whatever its
+   * type (a list or an object included). Fields that cannot be written as JSON (a cycle, a
+   * BigInt) are left out, as they were from the line.
    */
   private redactFields(fields: Record<string, unknown> | undefined): Record<string, unknown> {
     let data: unknown;
@@ -107,13 +130,11 @@ export class Logger {
     }
     const walk = (value: unknown): unknown => {
       if (typeof value === 'string') return this.redact(value);
+      if (typeof value === 'number') return this.redact(String(value)) === String(value) ? value : REDACTED;
       if (Array.isArray(value)) return value.map(walk);
       if (value === null || typeof value !== 'object') return value;
       return Object.fromEntries(
-        Object.entries(value).map(([key, v]) => [
-          this.redact(key),
-          PASSWORD_KEY.test(key) && (v === null || typeof v !== 'object') ? REDACTED : walk(v),
-        ]),
+        Object.entries(value).map(([key, v]) => [this.redact(key), PASSWORD_KEY.test(key) ? REDACTED : walk(v)]),
       );
     };
     const out = walk(data);

@@ -62,19 +62,49 @@ const requiredText = (key: PropName) => z.string(missing(key)).check(z.minLength
  */
 const optionalText = z.transform((value: unknown) => (typeof value === 'string' ? value : ''));
 
-/** A JSON-encoded value; its content is the configuration's business, checked at synth. */
-const jsonText = (key: PropName) =>
+/** What a JSON value is, in the words of an error message. */
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return `a ${typeof value}`;
+}
+
+/**
+ * A JSON-encoded value; its content is the configuration's business, checked at synth. With
+ * `objectOnly`, the value must be a JSON object: the handler reads its fields by name.
+ */
+const jsonText = (key: PropName, objectOnly = false) =>
   z.pipe(
     z.string(missing(key)),
     z.transform((text: string, payload) => {
+      let value: unknown;
       try {
-        return JSON.parse(text) as unknown;
+        value = JSON.parse(text);
       } catch {
         payload.issues.push({ code: 'custom', message: `"${key}" is not JSON`, input: text });
         return z.NEVER;
       }
+      if (objectOnly && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+        payload.issues.push({
+          code: 'custom',
+          message: `"${key}" must be a JSON object ({...}), got ${jsonKind(value)}`,
+          input: text,
+        });
+        return z.NEVER;
+      }
+      return value;
     }),
   );
+
+/** The most of a refused value an error message quotes: a message reaches CloudFormation, which takes 4 KB. */
+const MAX_QUOTED_LENGTH = 100;
+
+/** `value` in quotes, cut to {@link MAX_QUOTED_LENGTH} UTF-16 units (never inside a surrogate pair). */
+function quoted(value: string): string {
+  if (value.length <= MAX_QUOTED_LENGTH) return `"${value}"`;
+  const end = /[\uD800-\uDBFF]/.test(value[MAX_QUOTED_LENGTH - 1]) ? MAX_QUOTED_LENGTH - 1 : MAX_QUOTED_LENGTH;
+  return `"${value.slice(0, end)}…"`;
+}
 
 const timeoutMessage = `"${Prop.ValidationTimeoutSeconds}" must be a positive number`;
 
@@ -86,11 +116,11 @@ const propertyShape = {
   [Prop.Kind]: z.pipe(
     requiredText(Prop.Kind),
     z.enum(INTEGRATION_KINDS, {
-      error: (issue) => `"${Prop.Kind}" must be ${INTEGRATION_KINDS.join(' or ')}, got "${String(issue.input)}"`,
+      error: (issue) => `"${Prop.Kind}" must be ${INTEGRATION_KINDS.join(' or ')}, got ${quoted(String(issue.input))}`,
     }),
   ),
   [Prop.IntegrationName]: requiredText(Prop.IntegrationName),
-  [Prop.Settings]: jsonText(Prop.Settings),
+  [Prop.Settings]: jsonText(Prop.Settings, true),
   [Prop.Cips]: z.optional(jsonText(Prop.Cips)),
   [Prop.ValidationTimeoutSeconds]: z.pipe(
     // Number(), not a stricter parse: what the handler has always accepted ("  60 ", "6e2").
@@ -134,7 +164,7 @@ const propertiesSchema = z.pipe(
           code: 'custom',
           path: [Prop.IntegrationName],
           input: name,
-          message: `the integration name "${name}" is ${name.length} characters; Qualys allows ${MAX_INTEGRATION_NAME_LENGTH}: set "${kind}.name" in the configuration`,
+          message: `the integration name ${quoted(name)} is ${name.length} characters; Qualys allows ${MAX_INTEGRATION_NAME_LENGTH}: set "${kind}.name" in the configuration`,
         });
       },
       // Also when other properties are wrong, so that every problem is reported at once.

@@ -22,6 +22,27 @@ export const CLEANUP_RESERVE_MS = 90_000;
 /** Time kept back from the Lambda's own timeout for the answer itself, after any cleanup. */
 export const ANSWER_RESERVE_MS = 10_000;
 
+/**
+ * The most of a FAILED reason sent to CloudFormation, in UTF-8 bytes. CloudFormation refuses a
+ * custom-resource response over 4 096 bytes as a whole, and the Provider framework adds the IDs
+ * and a link to the logs around the reason; the whole reason is in the `request.failed` line.
+ */
+export const MAX_REASON_BYTES = 3_000;
+
+/** `reason` cut to `maxBytes` of UTF-8, ending with "…" when cut, never inside a character. */
+export function capReason(reason: string, maxBytes = MAX_REASON_BYTES): string {
+  if (Buffer.byteLength(reason) <= maxBytes) return reason;
+  const ellipsis = '…';
+  let budget = maxBytes - Buffer.byteLength(ellipsis);
+  let kept = '';
+  for (const char of reason) {
+    budget -= Buffer.byteLength(char);
+    if (budget < 0) break;
+    kept += char;
+  }
+  return kept + ellipsis;
+}
+
 type Handler = (
   event: CloudFormationCustomResourceEvent,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
@@ -98,9 +119,10 @@ export function wrap(
 ): Handler {
   return async (event, context) => {
     const log = makeLogger();
-    const { ResponseURL: _omitted, ...loggable } = event;
-    log.info('request.received', { ...loggable, ResponseURL: '...' });
     try {
+      // Inside the try: whatever goes wrong from here on reaches CloudFormation as a reason.
+      const { ResponseURL: _omitted, ...loggable } = event;
+      log.info('request.received', { ...loggable, ResponseURL: '...' });
       // Before anything reads the secret: credentials go only to a gateway pinned at synth.
       const pin = checkGatewayPin(event, allowedGateways());
       if (!pin.proceed && event.RequestType === 'Delete') {
@@ -119,8 +141,9 @@ export function wrap(
       const message = log.redact(`${event.RequestType} failed: ${errorMessage(error)}`);
       log.error('request.failed', { error: message });
       // A fresh error: no stack frames and no cause, so that nothing unredacted travels on.
-      const answer = new Error(message);
-      answer.stack = message;
+      const reason = capReason(message);
+      const answer = new Error(reason);
+      answer.stack = reason;
       throw answer;
     }
   };

@@ -5,8 +5,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CONFIG_SCHEMA_FILE, configJsonSchema, configJsonSchemaText, parseConfig } from '../../src/config/config';
-import { DEFAULT_CONFIG_FILE, configLocation, readConfig } from '../../src/config/load-config';
+import {
+  CONFIG_SCHEMA_FILE,
+  ConfigError,
+  configJsonSchema,
+  configJsonSchemaText,
+  parseConfig,
+} from '../../src/config/config';
+import { DEFAULT_CONFIG_FILE, configLocation, loadConfig, readConfig } from '../../src/config/load-config';
 
 const ROOT = path.join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -31,16 +37,20 @@ function violations(schema: Schema, value: unknown, at = '$'): string[] {
     const branches = (schema.anyOf as Schema[]).map((s) => violations(s, value, at));
     if (branches.every((b) => b.length > 0)) out.push(`${at}: matches no branch (${branches.flat().join('; ')})`);
   }
-  const type = schema.type as string | undefined;
+  const type = schema.type as string | string[] | undefined;
   const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
-  const typeOk =
-    type === undefined ||
-    (type === 'object' && isObject) ||
-    (type === 'array' && Array.isArray(value)) ||
-    (type === 'string' && typeof value === 'string') ||
-    (type === 'boolean' && typeof value === 'boolean') ||
-    (type === 'number' && typeof value === 'number') ||
-    (type === 'integer' && Number.isInteger(value));
+  // A list of types ("type": ["string", "number"]) admits a value of any of them.
+  const types = Array.isArray(type) ? type : [type];
+  const typeOk = types.some(
+    (type) =>
+      type === undefined ||
+      (type === 'object' && isObject) ||
+      (type === 'array' && Array.isArray(value)) ||
+      (type === 'string' && typeof value === 'string') ||
+      (type === 'boolean' && typeof value === 'boolean') ||
+      (type === 'number' && typeof value === 'number') ||
+      (type === 'integer' && Number.isInteger(value)),
+  );
   if (!typeOk) return [...out, `${at}: is not of type ${type}`];
   if (schema.enum && !(schema.enum as unknown[]).includes(value)) out.push(`${at}: is not one of the enum`);
   if (typeof value === 'string') {
@@ -171,5 +181,145 @@ describe('where the configuration is read from', () => {
     write('cdk.json', { context: {} });
 
     expect(() => readConfig({ dir })).toThrow(/no configuration found: write qualys\.config\.json next to cdk\.json/);
+  });
+});
+
+describe('the JSON Schema is never stricter than the loader', () => {
+  const env = (overrides: Record<string, unknown> = {}) => ({
+    platform: 'US1',
+    credentialsSecret: 'qualys/api-credentials',
+    vm: {},
+    ...overrides,
+  });
+  const { platform: _platform, ...withoutPlatform } = env();
+  const ACCEPTED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+    ['vm and pc as true', env({ vm: true, pc: true })],
+    ['pc false beside vm', env({ pc: false })],
+    ['a gatewayUrl with a trailing slash', { ...withoutPlatform, gatewayUrl: 'https://gateway.qg1.apps.qualys.com/' }],
+    ['a loopback http gateway', { ...withoutPlatform, gatewayUrl: 'http://127.0.0.1:8080' }],
+    ['a numeric externalIdRotation', env({ vm: { externalIdRotation: 7 }, pc: { externalIdRotation: 1.5 } })],
+    ['bounds of every number', env({ vm: { minSeverity: 5 }, validationTimeoutSeconds: 720, logRetentionDays: 3653 })],
+    ['lower bounds', env({ vm: { minSeverity: 1 }, validationTimeoutSeconds: 30, logRetentionDays: 1 })],
+    [
+      'the whole bucket',
+      env({
+        account: '123456789012',
+        region: 'eu-west-1',
+        bucket: {
+          bucketName: 'a.b-c1',
+          retainOnDelete: false,
+          kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          expireAfterDays: 36500,
+          transitionAfterDays: 0,
+          transitionStorageClass: 'GLACIER_IR',
+        },
+      }),
+    ],
+    ['a name of 50 characters', env({ vm: { name: 'n'.repeat(50) } })],
+    ['unicode tags', env({ tags: { équipe: 'sécurité', 'cost:center': '42', 'a b': 'x=y+z@w/v' } })],
+    ['50 tags', env({ tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, ''])) })],
+    [
+      'alerts with five emails',
+      env({ vm: { sendAlerts: true, errorEmails: ['a@b.co', 'c@d.io', 'e@f.gh', 'i@j.kl', 'm@n.op'] } }),
+    ],
+    ['100 policies and a full filter', env({ pc: { policies: Array.from({ length: 100 }, (_, i) => i + 1) } })],
+    [
+      'a vpc with 16 subnets and 5 groups',
+      env({
+        vpc: {
+          vpcId: 'vpc-0123456789abcdef0',
+          subnetIds: Array.from({ length: 16 }, (_, i) => `subnet-${String(i).padStart(8, '0')}`),
+          securityGroupIds: Array.from({ length: 5 }, (_, i) => `sg-${String(i).padStart(17, 'a')}`),
+        },
+      }),
+    ],
+    [
+      'a proxy and a subscription label',
+      env({ proxyUrl: 'http://proxy.internal:3128', subscription: 'Main sub_1.a:b@c-d' }),
+    ],
+    [
+      'a secret ARN in the stack region',
+      env({ region: 'us-east-1', credentialsSecret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:q-AbCdEf' }),
+    ],
+    ['GovCloud with its Qualys account', env({ region: 'us-gov-west-1', qualysAwsAccountId: '111122223333' })],
+  ];
+
+  test.each(ACCEPTED)(
+    'GIVEN %s, which the loader accepts WHEN checked against the JSON Schema THEN it passes',
+    (_what, e) => {
+      const config = { $schema: `./${CONFIG_SCHEMA_FILE}`, environments: { dev: e } };
+
+      expect(() => parseConfig(config)).not.toThrow();
+      expect(violations(configJsonSchema(), config)).toEqual([]);
+    },
+  );
+
+  test('GIVEN an environment name of 32 characters and one with digits and hyphens WHEN checked THEN both pass', () => {
+    const config = {
+      environments: { ['a'.repeat(32)]: env({ vm: { name: 'long-env-vm' } }), 'prod-eu-2': env({ pc: {} }) },
+    };
+
+    expect(() => parseConfig(config)).not.toThrow();
+    expect(violations(configJsonSchema(), config)).toEqual([]);
+  });
+
+  test.each([
+    ['a number as account', { account: 123456789012 }, /account: is not of type string/],
+    ['a lower-case platform', { platform: 'us1' }, /platform: is not one of the enum/],
+    ['an unlisted log retention', { logRetentionDays: 91 }, /logRetentionDays: is not one of the enum/],
+    ['a severity of 6', { vm: { minSeverity: 6 } }, /vm: matches no branch/],
+    ['an unknown bucket field', { bucket: { retainOnDelet: true } }, /bucket\.retainOnDelet: is not allowed/],
+    ['a string policy ID', { pc: { policies: ['1'] } }, /pc: matches no branch/],
+    [
+      'a vpc without subnets',
+      { vpc: { vpcId: 'vpc-01234567', securityGroupIds: ['sg-01234567'] } },
+      /subnetIds: is required/,
+    ],
+    ['an empty secret', { credentialsSecret: '' }, /credentialsSecret: too short/],
+  ])(
+    'GIVEN %s WHEN checked against the JSON Schema THEN an editor flags it, as the loader does',
+    (_what, e, flagged) => {
+      const config = { environments: { dev: env(e) } };
+
+      expect(() => parseConfig(config)).toThrow(ConfigError);
+      expect(violations(configJsonSchema(), config).join('\n')).toMatch(flagged);
+    },
+  );
+});
+
+describe('"$schema" wherever a configuration comes from', () => {
+  const ENV = { platform: 'US1', credentialsSecret: 'qualys/api', vm: {} };
+  const WITH_SCHEMA = { $schema: `./${CONFIG_SCHEMA_FILE}`, environments: { dev: ENV } };
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'qualys-schema-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('GIVEN a file named with --config that names the schema WHEN read THEN it is accepted', () => {
+    writeFileSync(path.join(dir, 'other.json'), JSON.stringify(WITH_SCHEMA));
+
+    expect(readConfig({ dir, file: 'other.json' }).environments.map((e) => e.envName)).toEqual(['dev']);
+  });
+
+  test('GIVEN the "qualys" context in cdk.json as an object naming the schema WHEN read THEN it is accepted', () => {
+    writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ context: { qualys: WITH_SCHEMA } }));
+
+    expect(readConfig({ dir }).environments.map((e) => e.envName)).toEqual(['dev']);
+  });
+
+  test('GIVEN the "qualys" context as a JSON string (-c qualys=...) naming the schema WHEN read THEN it is accepted', () => {
+    writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ context: { qualys: JSON.stringify(WITH_SCHEMA) } }));
+
+    expect(readConfig({ dir }).environments.map((e) => e.envName)).toEqual(['dev']);
+  });
+
+  test('GIVEN the app\'s loader with -c config= and with a qualys context string WHEN loaded THEN both accept "$schema"', () => {
+    const file = path.join(dir, 'app.json');
+    writeFileSync(file, JSON.stringify(WITH_SCHEMA));
+    const scope = (context: Record<string, unknown>) => ({ node: { tryGetContext: (key: string) => context[key] } });
+
+    expect(loadConfig(scope({ config: file }) as never).environments[0].envName).toBe('dev');
+    expect(loadConfig(scope({ qualys: JSON.stringify(WITH_SCHEMA) }) as never).environments[0].envName).toBe('dev');
   });
 });

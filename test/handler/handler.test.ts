@@ -6,8 +6,9 @@
  * answers CloudFormation in bounded time."
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { defaultLogger, observeLogEvents, wrap } from '../../src/handler/handler';
+import { MAX_REASON_BYTES, capReason, defaultLogger, observeLogEvents, wrap } from '../../src/handler/handler';
 import { type LifecycleDeps, onEvent } from '../../src/core/lifecycle/lifecycle';
+import { parseProperties } from '../../src/core/resource-properties';
 import { type LogEvent, Logger } from '../../src/core/log';
 import { ALLOWED_GATEWAYS_ENV, Prop } from '../../src/core/contract';
 import {
@@ -29,11 +30,15 @@ const world = useLifecycleWorld();
 let out: string[];
 
 /** The Lambda entry point, wired to the world, with a Lambda budget in virtual time. */
-function lambda(budgetMs = LAMBDA_BUDGET_MS, makeLogger: () => Logger = () => new Logger((line) => out.push(line))) {
+function lambda(
+  budgetMs = LAMBDA_BUDGET_MS,
+  makeLogger: () => Logger = () => new Logger((line) => out.push(line)),
+  lifecycle: typeof onEvent = onEvent,
+) {
   const started = world.clock.now();
   const context = { getRemainingTimeInMillis: () => budgetMs - (world.clock.now() - started) };
   const handler = wrap(
-    onEvent,
+    lifecycle,
     (ctx, log): LifecycleDeps => ({
       ...world.deps,
       log,
@@ -271,5 +276,166 @@ describe('the log-event seam for an in-process host (rehearse)', () => {
     // Both invocations wrote their lines; the listener heard only the first.
     expect(lines.filter((e) => e === 'request.received')).toHaveLength(2);
     expect(lines.slice(0, events.length)).toEqual(events);
+  });
+});
+
+describe('break-it (issue 11): listeners and malformed properties', () => {
+  const lambdaAsShipped = () => lambda(LAMBDA_BUDGET_MS, defaultLogger);
+
+  test('GIVEN a listener that throws on every event WHEN a create runs THEN the answer is the one without it', async () => {
+    const stop = observeLogEvents(
+      () => {
+        throw new Error('listener broke');
+      },
+      { stdout: false },
+    );
+    try {
+      const r = await lambdaAsShipped()(createEvent(props(world, 'vm')));
+      expect(r).toEqual(expect.objectContaining({ ok: true }));
+    } finally {
+      stop();
+    }
+  });
+
+  test('GIVEN a listener that throws on request.done only WHEN a create succeeds THEN CloudFormation still hears success (the integration exists)', async () => {
+    const stop = observeLogEvents(
+      (e) => {
+        if (e.event === 'request.done') throw new Error('listener broke');
+      },
+      { stdout: false },
+    );
+    try {
+      const r = await lambdaAsShipped()(createEvent(props(world, 'vm')));
+      expect(r).toEqual(expect.objectContaining({ ok: true }));
+    } finally {
+      stop();
+    }
+  });
+
+  test("GIVEN a listener that throws WHEN the create fails anyway THEN the reason is the create's, never the listener's", async () => {
+    const stop = observeLogEvents(
+      () => {
+        throw new Error('listener broke');
+      },
+      { stdout: false },
+    );
+    try {
+      const r = await lambdaAsShipped()(createEvent(props(world, 'vm', { [Prop.Settings]: 'not json' })));
+      expect(r.ok).toBe(false);
+      expect(r.ok ? '' : r.reason).toMatch(/^Create failed: .*"Settings" is not JSON/);
+    } finally {
+      stop();
+    }
+  });
+
+  /**
+   * The lifecycle reading the properties through the shared schema, as it does once its rewrite
+   * (issue 11) is merged; until then lifecycle.ts has a reader of its own, which these tests do
+   * not target. Drop this for plain `onEvent` at the merge.
+   */
+  const schemaFirst: typeof onEvent = async (event, deps) => {
+    parseProperties(event.ResourceProperties);
+    return onEvent(event, deps);
+  };
+
+  test.each([
+    ['null', 'null'],
+    ['a number', '5'],
+    ['a string', '"x"'],
+    ['a list', '[]'],
+  ])(
+    'GIVEN Settings that are JSON but %s WHEN created THEN a clear FAILED names Settings, and nothing is registered',
+    async (_what, settings) => {
+      const r = await lambda(
+        LAMBDA_BUDGET_MS,
+        undefined,
+        schemaFirst,
+      )(createEvent(props(world, 'vm', { [Prop.Settings]: settings })));
+
+      expect(r.ok).toBe(false);
+      expect(r.ok ? '' : r.reason).toMatch(/^Create failed: .*"Settings"/);
+      expect(world.sim.integrations('vm')).toHaveLength(0);
+    },
+  );
+
+  test('GIVEN every property but the pinned gateway absent WHEN created THEN one FAILED lists each required property, in bounded time', async () => {
+    const r = await lambda()(
+      // The gateway pin is checked first (before the secret is read), so the gateway is the pinned one.
+      createEvent({
+        ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:framework',
+        [Prop.GatewayUrl]: world.gateway,
+      }),
+    );
+
+    expect(r.ok).toBe(false);
+    const reason = r.ok ? '' : r.reason;
+    for (const key of [Prop.Kind, Prop.IntegrationName, Prop.Settings, Prop.RoleArn, Prop.BucketName]) {
+      expect(reason).toContain(`"${key}" is missing`);
+    }
+  });
+
+  test('GIVEN a 100 000-character integration name WHEN created THEN the FAILED reason stays within what a CloudFormation response carries (4 KB)', async () => {
+    const r = await lambda(
+      LAMBDA_BUDGET_MS,
+      undefined,
+      schemaFirst,
+    )(createEvent(props(world, 'vm', { [Prop.IntegrationName]: 'n'.repeat(100_000) })));
+
+    expect(r.ok).toBe(false);
+    expect(r.ok ? '' : r.reason).toMatch(/Qualys allows 50/);
+    expect(Buffer.byteLength(r.ok ? '' : r.reason)).toBeLessThan(4096);
+  });
+
+  test('GIVEN a 100 000-character integration name WHEN the lifecycle refuses it THEN the reason is within the cap, whichever reader the lifecycle uses', async () => {
+    const r = await lambda()(createEvent(props(world, 'vm', { [Prop.IntegrationName]: 'n'.repeat(100_000) })));
+
+    const reason = r.ok ? '' : r.reason;
+    expect(reason).toMatch(/^Create failed: .*integration name "n+/);
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
+    expect(r.ok ? '' : r.stack).toBe(reason);
+  });
+
+  test('GIVEN an error of 50 000 three-byte characters WHEN the create fails THEN the reason is cut to the cap in bytes and the log line keeps it whole', async () => {
+    const failing: typeof onEvent = async () => {
+      throw new Error('日'.repeat(50_000));
+    };
+    const r = await lambda(LAMBDA_BUDGET_MS, undefined, failing)(createEvent(props(world, 'vm')));
+
+    const reason = r.ok ? '' : r.reason;
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
+    expect(reason).toMatch(/^Create failed: 日+…$/);
+    const failed = out.map((l) => JSON.parse(l)).find((l) => l.event === 'request.failed');
+    expect(failed.error).toBe(`Create failed: ${'日'.repeat(50_000)}`);
+  });
+
+  test('GIVEN the logger throws on request.received WHEN a create runs THEN CloudFormation hears a FAILED with the reason, not an unanswered error', async () => {
+    const brokenLogger = () =>
+      new (class extends Logger {
+        override info(event: Parameters<Logger['info']>[0], fields?: Parameters<Logger['info']>[1]): void {
+          if (event === 'request.received') throw new Error('sink full');
+          super.info(event, fields);
+        }
+      })((line) => out.push(line));
+    const r = await lambda(LAMBDA_BUDGET_MS, brokenLogger)(createEvent(props(world, 'vm')));
+
+    expect(r.ok ? '' : r.reason).toBe('Create failed: sink full');
+    expect(world.sim.integrations('vm')).toHaveLength(0);
+  });
+});
+
+describe('capReason', () => {
+  test('GIVEN a reason within the cap WHEN capped THEN it is unchanged', () => {
+    expect(capReason('x'.repeat(MAX_REASON_BYTES))).toBe('x'.repeat(MAX_REASON_BYTES));
+  });
+
+  test('GIVEN a reason one byte over WHEN capped THEN it is cut to the cap and ends with …', () => {
+    const capped = capReason('x'.repeat(MAX_REASON_BYTES + 1));
+    expect(Buffer.byteLength(capped)).toBe(MAX_REASON_BYTES);
+    expect(capped.endsWith('x…')).toBe(true);
+  });
+
+  test('GIVEN astral characters across the cut WHEN capped THEN no character is cut in half', () => {
+    const capped = capReason('😀'.repeat(1_000), 10);
+    expect(capped).toBe('😀…');
   });
 });
