@@ -8,7 +8,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { MAX_REASON_BYTES, capReason, defaultLogger, observeLogEvents, wrap } from '../../src/handler/handler';
 import { type LifecycleDeps, onEvent } from '../../src/core/lifecycle/lifecycle';
-import { parseProperties } from '../../src/core/resource-properties';
 import { type LogEvent, Logger } from '../../src/core/log';
 import { ALLOWED_GATEWAYS_ENV, Prop } from '../../src/core/contract';
 import {
@@ -328,16 +327,6 @@ describe('break-it (issue 11): listeners and malformed properties', () => {
     }
   });
 
-  /**
-   * The lifecycle reading the properties through the shared schema, as it does once its rewrite
-   * (issue 11) is merged; until then lifecycle.ts has a reader of its own, which these tests do
-   * not target. Drop this for plain `onEvent` at the merge.
-   */
-  const schemaFirst: typeof onEvent = async (event, deps) => {
-    parseProperties(event.ResourceProperties);
-    return onEvent(event, deps);
-  };
-
   test.each([
     ['null', 'null'],
     ['a number', '5'],
@@ -346,11 +335,7 @@ describe('break-it (issue 11): listeners and malformed properties', () => {
   ])(
     'GIVEN Settings that are JSON but %s WHEN created THEN a clear FAILED names Settings, and nothing is registered',
     async (_what, settings) => {
-      const r = await lambda(
-        LAMBDA_BUDGET_MS,
-        undefined,
-        schemaFirst,
-      )(createEvent(props(world, 'vm', { [Prop.Settings]: settings })));
+      const r = await lambda()(createEvent(props(world, 'vm', { [Prop.Settings]: settings })));
 
       expect(r.ok).toBe(false);
       expect(r.ok ? '' : r.reason).toMatch(/^Create failed: .*"Settings"/);
@@ -375,11 +360,7 @@ describe('break-it (issue 11): listeners and malformed properties', () => {
   });
 
   test('GIVEN a 100 000-character integration name WHEN created THEN the FAILED reason stays within what a CloudFormation response carries (4 KB)', async () => {
-    const r = await lambda(
-      LAMBDA_BUDGET_MS,
-      undefined,
-      schemaFirst,
-    )(createEvent(props(world, 'vm', { [Prop.IntegrationName]: 'n'.repeat(100_000) })));
+    const r = await lambda()(createEvent(props(world, 'vm', { [Prop.IntegrationName]: 'n'.repeat(100_000) })));
 
     expect(r.ok).toBe(false);
     expect(r.ok ? '' : r.reason).toMatch(/Qualys allows 50/);
