@@ -13,7 +13,10 @@ import type { LogEvent, LogListener } from '../core/log';
 import type { EnvironmentConfig, QualysS3Config } from '../config/config';
 import { stackName } from '../config/rules';
 import { readRawConfig } from '../config/load-config';
-import { shortExternalId } from './checklist';
+import { Checklist, shortExternalId } from './checklist';
+import type { CommandContext } from './context';
+import { Logger } from '../core/log';
+import { sdkOperatorAws } from './operator-aws';
 import type { Handler } from '../../sim/cfn-emulator';
 import { Deployment, ROOT, loadBundle, synthApp, trustedExternalIds } from '../../sim/deployment';
 import { FakeAws } from '../../sim/fake-aws';
@@ -258,12 +261,59 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
         `    CIPS            policies [${sim.cips().policies.join(', ')}], filter ${JSON.stringify(sim.cips().filter ?? null)}`,
       );
 
+    const rehearsed = rehearsedEnvironment(raw, env.envName);
+    /**
+     * `qualys-s3 diff` against the stand-ins: the fake CloudFormation holds the stack as deployed
+     * (template and physical IDs), and the configuration says what the next deploy would send.
+     */
+    const showDiff = async (describe: string, desired: EnvironmentConfig, expectChanges: boolean) => {
+      print('');
+      print(`▶ diff: ${describe}`);
+      const started = opts.now();
+      const firstCall = sim.calls.length;
+      aws.setStackTemplate(name, deployment.template, deployedResources(deployment));
+      const { diff, formatDiff } = require('./diff') as typeof import('./diff');
+      const report = await diff(diffContext(desired, opts.config, region, opts.now));
+      for (const line of formatDiff(report).trimEnd().split('\n')) print(line ? `  ${line}` : '');
+      const calls = sim.calls.slice(firstCall);
+      const writes = calls.filter((c) => c.method !== 'GET' && c.path !== '/auth').length;
+      const ok = report.exitCode === (expectChanges ? 1 : 0) && writes === 0;
+      print(
+        `    ${ok ? '✔' : '✖'} exit ${report.exitCode} (${expectChanges ? 'changes pending' : 'no changes'} expected), ${calls.length} Qualys call${calls.length === 1 ? '' : 's'}, ${writes} write${writes === 1 ? '' : 's'}`,
+      );
+      steps.push({
+        step: 'diff',
+        ok,
+        durationMs: opts.now() - started,
+        qualysCalls: calls.length,
+        validateAttempts: 0,
+        note: `${describe}: exit ${report.exitCode}${report.error ? ` (${report.error})` : ''}`,
+      });
+    };
+
+    await showDiff('after the deploy, nothing to change', rehearsed, false);
+
     for (const id of resources)
       await run('redeploy', id, 'cdk deploy again, nothing changed', () => deployment.update(id));
 
+    let changed = rehearsed;
+    const changes: Array<{ id: string; template: Template; change: string }> = [];
     for (const id of resources) {
-      const { template, change } = changeSettings(deployment.template, id);
-      deployment.template = template;
+      const next = changeSettings(changes.at(-1)?.template ?? deployment.template, id);
+      changes.push({ id, ...next });
+      const kind = kindOf(id) === 'Vm' ? 'vm' : 'pc';
+      const integration = changed[kind];
+      if (integration) changed = { ...changed, [kind]: { ...integration, settings: settingsOf(next.template, id) } };
+    }
+    await showDiff(`the configuration changed (${changes.map((c) => c.change).join('; ')})`, changed, true);
+
+    for (const { id, change } of changes) {
+      deployment.template = withProperty(
+        deployment.template,
+        id,
+        Prop.Settings,
+        changes.find((c) => c.id === id)!.template.Resources[id].Properties?.[Prop.Settings],
+      );
       await run('update', id, `a settings change (${change})`, () => deployment.update(id));
     }
     for (const id of resources) {
@@ -377,6 +427,47 @@ function changeSettings(template: Template, id: string): { template: Template; c
   return {
     template: withProperty(template, id, Prop.Settings, typeof text === 'string' ? JSON.stringify(settings) : settings),
     change,
+  };
+}
+
+function settingsOf(template: Template, id: string): never {
+  const text = template.Resources[id].Properties?.[Prop.Settings];
+  return (typeof text === 'string' ? JSON.parse(text) : text) as never;
+}
+
+/** The rehearsal's configuration (the simulator's gateway, the fake secret) as the app reads it. */
+function rehearsedEnvironment(raw: unknown, envName: string): EnvironmentConfig {
+  // Loaded here, as the CLI loads it only when it reads a configuration (zod takes a tenth of a second).
+  const { parseConfig } = require('../config/schema') as typeof import('../config/schema');
+  const found = parseConfig(raw, 'the rehearsal configuration').environments.find((e) => e.envName === envName);
+  if (!found) throw new Error(`the rehearsal configuration lost the environment "${envName}"`);
+  return found;
+}
+
+/** The stack's resources as DescribeStackResources would list them. */
+function deployedResources(deployment: Deployment): Array<{ logicalId: string; type: string; physicalId: string }> {
+  return Object.entries(deployment.template.Resources).flatMap(([logicalId, r]) => {
+    const physicalId = deployment.physicalIds.get(logicalId) ?? deployment.resolver.physicalIds.get(logicalId);
+    return physicalId ? [{ logicalId, type: r.Type, physicalId }] : [];
+  });
+}
+
+/** A command context like the CLI's, reaching the fake AWS (AWS_ENDPOINT_URL is set) and the simulator. */
+function diffContext(
+  env: EnvironmentConfig,
+  config: QualysS3Config,
+  region: string,
+  now: () => number,
+): CommandContext {
+  return {
+    config,
+    env,
+    region,
+    aws: sdkOperatorAws(region),
+    checklist: new Checklist({ progress: () => {}, result: () => {} }, now),
+    progress: () => {},
+    log: new Logger(() => {}),
+    now,
   };
 }
 
