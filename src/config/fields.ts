@@ -5,7 +5,7 @@
  * bounds and pattern.
  */
 import { z } from 'zod';
-import { allowedKeys, show } from './messages';
+import { PROTO_KEY, allowedKeys, closest, show } from './messages';
 
 /** A message that depends on the rejected value. */
 type Wording = (value: unknown) => string;
@@ -28,16 +28,22 @@ export interface TextRules {
   readonly missing?: string;
 }
 
-/** A non-empty string. Too long and off-pattern are both reported. */
+/**
+ * A non-empty string. Too long and off-pattern are both reported. The length is counted in
+ * UTF-16 code units (`.length`), as the handler and Qualys count it; zod's max counts code
+ * points, which would pass a name of 26 emoji (52 units) that the deploy then refuses.
+ */
 export function text(rules: TextRules = {}) {
   let schema = z
     .string({ error: said((v) => (v === undefined && rules.missing ? `is missing; ${rules.missing}` : notAString(v))) })
     .min(1, { error: said(notAString), abort: true });
   if (rules.maxLength !== undefined) {
     const max = rules.maxLength;
-    schema = schema.max(max, {
-      error: said((v) => `is ${(v as string).length} characters long, ${show(v)}; at most ${max} are allowed`),
-    });
+    schema = schema
+      .refine((v) => v.length <= max, {
+        error: said((v) => `is ${(v as string).length} characters long, ${show(v)}; at most ${max} are allowed`),
+      })
+      .meta({ maxLength: max });
   }
   if (rules.pattern) {
     const describe = rules.describe;
@@ -54,25 +60,38 @@ export function flag() {
 /** A whole number from min to max. */
 export function whole(min: number, max: number) {
   const error = said((v) => `must be a whole number from ${min} to ${max}, got ${show(v)}`);
-  return z.int({ error }).min(min, { error }).max(max, { error });
+  // abort: a number beyond the safe integers fails the int check and the bound alike; one message is enough.
+  return z.int({ error, abort: true }).min(min, { error }).max(max, { error });
 }
 
-/** Why a value is not one of the allowed ones, with the right spelling when it is only a matter of case or quotes. */
+const withoutSeparators = (name: string) => name.toLowerCase().replace(/[\s_-]/g, '');
+
+/**
+ * Why a value is not one of the allowed ones, with the right spelling when it differs only in
+ * case, is misspelt by a character or two (as for field names), or is a number in quotes.
+ */
 export function notOneOf(value: unknown, allowed: readonly (string | number)[]): string {
+  const names = allowed.filter((a): a is string => typeof a === 'string');
+  const sameButCase =
+    typeof value === 'string' ? names.find((a) => a.toLowerCase() === value.toLowerCase()) : undefined;
   const near =
-    typeof value === 'string'
-      ? allowed.find((a) => typeof a === 'string' && a.toLowerCase() === value.toLowerCase())
+    typeof value === 'string' && sameButCase === undefined
+      ? (names.find((a) => withoutSeparators(a) === withoutSeparators(value)) ??
+        // Stricter than for field names: values are short codes, and "US9" is not a typo of "US1".
+        closest(value, names, (length) => Math.floor(length / 4)))
       : undefined;
   const quoted =
     typeof value === 'string' && allowed.some((a) => typeof a === 'number' && String(a) === value.trim())
       ? value.trim()
       : undefined;
   const hint =
-    near !== undefined
-      ? ` (did you mean ${show(near)}? the value is case-sensitive)`
-      : quoted
-        ? ` (write it as a number, without quotes: ${quoted})`
-        : '';
+    sameButCase !== undefined
+      ? ` (did you mean ${show(sameButCase)}? the value is case-sensitive)`
+      : near !== undefined
+        ? ` (did you mean ${show(near)}?)`
+        : quoted
+          ? ` (write it as a number, without quotes: ${quoted})`
+          : '';
   return `is ${show(value)}${hint}; allowed: ${allowed.join(', ')}`;
 }
 
@@ -144,6 +163,20 @@ export function listOf<T extends z.ZodType>(item: T, rules: ListRules) {
       { when: () => true },
     )
     .meta({ minItems: rules.min, maxItems: rules.max });
+}
+
+/**
+ * A record (z.record) that reads a `"__proto__"` key, as JSON.parse hands it over, under
+ * {@link PROTO_KEY} instead of letting zod drop it, so that its rules can refuse it by name.
+ */
+export function keepingProtoKey<T extends z.ZodType>(record: T) {
+  return z.preprocess(
+    (value) =>
+      typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')
+        ? Object.fromEntries(Object.entries(value).map(([key, v]) => [key === '__proto__' ? PROTO_KEY : key, v]))
+        : value,
+    record,
+  );
 }
 
 /**

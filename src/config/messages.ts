@@ -101,7 +101,19 @@ function collect(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], out: P
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {
-  return [ROOT, ...path.map(String)].join('.');
+  return [ROOT, ...path.map(asWritten)].join('.');
+}
+
+/**
+ * The name a record reads a `"__proto__"` key under. zod skips that key (assigning it to a plain
+ * object replaces the prototype instead), so the entry would vanish without a word; under this
+ * name no rule accepts it (it starts with a control character) and every message shows it as written.
+ */
+export const PROTO_KEY = '\u0000__proto__';
+
+/** A key as the configuration wrote it (see {@link PROTO_KEY}). */
+export function asWritten(key: PropertyKey): string {
+  return key === PROTO_KEY ? '__proto__' : String(key);
 }
 
 /** An object's unknown keys are named before its other problems: often they explain them (a misspelt key). */
@@ -122,8 +134,15 @@ function unknownKeysFirst(problems: readonly Problem[]): Problem[] {
   return ordered;
 }
 
-/** The known name nearest to a misspelt one, when it is near enough to be a typo. */
-export function closest(key: string, known: readonly string[]): string | undefined {
+/**
+ * The known name nearest to a misspelt one (ignoring case), when it is near enough to be a typo:
+ * at most `tolerance(key.length)` edits away.
+ */
+export function closest(
+  key: string,
+  known: readonly string[],
+  tolerance: (length: number) => number = (length) => Math.max(2, Math.floor(length / 4)),
+): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
@@ -133,7 +152,7 @@ export function closest(key: string, known: readonly string[]): string | undefin
       best = candidate;
     }
   }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+  return bestDistance <= tolerance(key.length) ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {

@@ -12,6 +12,7 @@ import {
   evenWithOtherProblems,
   flag,
   isValid,
+  keepingProtoKey,
   listOf,
   oneOfNames,
   oneOfNumbers,
@@ -19,7 +20,7 @@ import {
   text,
   whole,
 } from './fields';
-import { ConfigError, WHOLE, problemsFrom, show, sibling } from './messages';
+import { ConfigError, PROTO_KEY, WHOLE, asWritten, problemsFrom, show, sibling } from './messages';
 import {
   DEFAULTS,
   LIMITS,
@@ -265,31 +266,44 @@ function tagProblem(value: unknown): string {
   );
 }
 
-const tagsSchema = z
-  .record(z.string(), tagValue, { error: (issue) => `must be an object, got ${show(issue.input)}` })
-  .superRefine((tags, ctx) => {
-    const keys = Object.keys(tags);
-    if (keys.length > LIMITS.maxTags) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `holds ${keys.length} tags; AWS resources take at most ${LIMITS.maxTags}`,
-      });
-    }
-    for (const key of keys) {
-      if (!isValid(ctx, key)) continue;
-      const value = tags[key];
-      const fits =
-        key.length >= 1 &&
-        key.length <= 128 &&
-        value.length <= 256 &&
-        !key.toLowerCase().startsWith('aws:') &&
-        TAG_CHARACTERS.test(key) &&
-        TAG_CHARACTERS.test(value);
-      if (!fits) ctx.addIssue({ code: 'custom', path: [key], message: tagProblem(value) });
-    }
-  }, evenWithOtherProblems)
-  .default({})
-  .describe('Tags for every resource of the stack.');
+const tagsSchema = keepingProtoKey(
+  z
+    .record(z.string(), tagValue, { error: (issue) => `must be an object, got ${show(issue.input)}` })
+    .superRefine((tags, ctx) => {
+      const keys = Object.keys(tags);
+      if (keys.length > LIMITS.maxTags) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `holds ${keys.length} tags; AWS resources take at most ${LIMITS.maxTags}`,
+        });
+      }
+      for (const key of keys) {
+        if (!isValid(ctx, key)) continue;
+        const value = tags[key];
+        if (key === PROTO_KEY) {
+          // AWS would take it, but a plain object drops it on the way to the stack's tags.
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message:
+              'is a tag key that cannot reach the stack (a JavaScript object drops "__proto__"); use another key',
+          });
+          continue;
+        }
+        const fits =
+          key.length >= 1 &&
+          key.length <= 128 &&
+          value.length <= 256 &&
+          !key.toLowerCase().startsWith('aws:') &&
+          TAG_CHARACTERS.test(key) &&
+          TAG_CHARACTERS.test(value);
+        if (!fits) ctx.addIssue({ code: 'custom', path: [key], message: tagProblem(value) });
+      }
+    }, evenWithOtherProblems)
+    // Inside the preprocess, where the JSON Schema still sees the default.
+    .default({})
+    .describe('Tags for every resource of the stack.'),
+);
 
 // --- one environment ------------------------------------------------------------------------
 
@@ -420,7 +434,8 @@ const environmentSchema = strictObject({
         });
       }
     }
-    if (!env.vm && !env.pc) {
+    // A vm or pc of the wrong type ("pc": 0) has its own message; it is not also "absent".
+    if (!env.vm && !env.pc && isValid(ctx, 'vm') && isValid(ctx, 'pc')) {
       ctx.addIssue({
         code: 'custom',
         path: ['vm'],
@@ -444,19 +459,27 @@ const ENV_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 /** The configuration as written (the `qualys` context, or a configuration file). */
 export const configSchema = strictObject(
   {
-    $schema: z.string().optional().describe('The JSON Schema of this file, for editors.'),
-    environments: z
-      .record(z.string(), environmentSchema, {
+    $schema: z
+      .string({
         error: (issue) =>
-          issue.input === undefined
-            ? 'is missing; add at least one environment, e.g. {"environments": {"dev": {...}}}'
-            : `must be an object, got ${show(issue.input)}`,
+          `must be a string, the path or URL of the JSON Schema (e.g. "./${CONFIG_SCHEMA_FILE}"), got ${show(issue.input)}`,
       })
-      .meta({
-        description: 'One stack per environment, named QualysS3-<environment name>.',
-        propertyNames: { pattern: ENV_NAME.source, maxLength: LIMITS.maxEnvNameLength },
-        minProperties: 1,
-      }),
+      .optional()
+      .describe('The JSON Schema of this file, for editors.'),
+    environments: keepingProtoKey(
+      z
+        .record(z.string(), environmentSchema, {
+          error: (issue) =>
+            issue.input === undefined
+              ? 'is missing; add at least one environment, e.g. {"environments": {"dev": {...}}}'
+              : `must be an object, got ${show(issue.input)}`,
+        })
+        .meta({
+          description: 'One stack per environment, named QualysS3-<environment name>.',
+          propertyNames: { pattern: ENV_NAME.source, maxLength: LIMITS.maxEnvNameLength },
+          minProperties: 1,
+        }),
+    ),
   },
   {
     unlisted: ['$schema'],
@@ -477,7 +500,7 @@ export const configSchema = strictObject(
           path: ['environments', envName],
           params: WHOLE,
           message:
-            `environment name ${show(envName)} is not allowed: use letters, digits and hyphens, starting with a letter, ` +
+            `environment name ${show(asWritten(envName))} is not allowed: use letters, digits and hyphens, starting with a letter, ` +
             `at most ${LIMITS.maxEnvNameLength} characters (it becomes the stack name ${stackName('<name>')})`,
         });
       }
@@ -520,6 +543,7 @@ function checkDefaultNameLengths(ctx: Ctx, envName: string, env: unknown): void 
     typeof fields[key] === 'string' && isValid(ctx, ...at(key)) ? (fields[key] as string) : undefined;
   const account = validString('account');
   const region = validString('region');
+  const written = asWritten(envName);
   for (const kind of ['vm', 'pc'] as const) {
     const integration = fields[kind];
     if (integration === undefined || integration === false) continue;
@@ -527,19 +551,19 @@ function checkDefaultNameLengths(ctx: Ctx, envName: string, env: unknown): void 
       if ((integration as { name?: unknown }).name !== undefined) continue;
     } else if (integration !== true) continue;
     const name = defaultIntegrationName(
-      envName,
+      written,
       kind,
       account ?? '0'.repeat(12),
       region ?? 'x'.repeat(LIMITS.longestRegionLength),
     );
     if (name.length <= MAX_INTEGRATION_NAME_LENGTH) continue;
     const shown =
-      account && region ? name : defaultIntegrationName(envName, kind, account ?? '<account>', region ?? '<region>');
+      account && region ? name : defaultIntegrationName(written, kind, account ?? '<account>', region ?? '<region>');
     ctx.addIssue({
       code: 'custom',
       path: at(kind, 'name'),
       message:
-        `is not set, and the default name for environment "${envName}" ("${shown}") ` +
+        `is not set, and the default name for environment "${written}" ("${shown}") ` +
         `could be ${name.length} characters, over Qualys's limit of ${MAX_INTEGRATION_NAME_LENGTH}; ` +
         `set ${sibling('name')}, shorten the environment name${account && region ? '' : ', or set "account" and "region"'}`,
     });

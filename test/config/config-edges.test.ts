@@ -214,3 +214,63 @@ describe("the README's documented defaults", () => {
     });
   });
 });
+
+describe('the fixes, at their edges', () => {
+  test('GIVEN an environment named "__proto__" with a bad severity WHEN parsed THEN its own problem is reported under the name as written, beside the name', () => {
+    const raw = JSON.parse(`{"environments":{"__proto__":${JSON.stringify(validEnv({ vm: { minSeverity: 9 } }))}}}`);
+
+    expect(problemsOf(raw)).toEqual([
+      '"qualys.environments.__proto__.vm.minSeverity" must be a whole number from 1 to 5, got 9',
+      expect.stringMatching(/^environment name "__proto__" is not allowed/),
+    ]);
+  });
+
+  test('GIVEN a tag key "__proto__" WHEN parsed THEN it is refused by name, not dropped from the tags', () => {
+    const raw = JSON.parse(`{"environments":{"dev":${JSON.stringify(validEnv())}}}`);
+    raw.environments.dev.tags = JSON.parse('{"team":"sec","__proto__":"x"}');
+
+    expect(problemsOf(raw)).toEqual([
+      expect.stringMatching(/^"qualys\.environments\.dev\.tags\.__proto__" is a tag key that cannot reach the stack/),
+    ]);
+  });
+
+  test('GIVEN "vm": 0 and no pc WHEN parsed THEN only vm is named as not an object', () => {
+    expect(problemsOf({ environments: { dev: { platform: 'US1', credentialsSecret: 'q', vm: 0 } } })).toEqual([
+      '"qualys.environments.dev.vm" must be an object, got 0',
+    ]);
+  });
+
+  test('GIVEN "vm": false and no pc WHEN parsed THEN "both absent or false" is still reported', () => {
+    expect(problemsOf({ environments: { dev: { platform: 'US1', credentialsSecret: 'q', vm: false } } })).toEqual([
+      expect.stringMatching(/vm" and "qualys\.environments\.dev\.pc" are both absent or false/),
+    ]);
+  });
+
+  test('GIVEN "$schema": 5 WHEN parsed THEN the message names the field, the value and what to write', () => {
+    expect(problemsOf({ $schema: 5, environments: { dev: validEnv() } })).toEqual([
+      '"qualys.$schema" must be a string, the path or URL of the JSON Schema (e.g. "./qualys-s3.schema.json"), got 5',
+    ]);
+  });
+
+  test('GIVEN a vm name of 25 astral characters (50 UTF-16 units) WHEN parsed THEN it is accepted', () => {
+    const [env] = parseConfig({ environments: { dev: validEnv({ vm: { name: '😀'.repeat(25) } }) } }).environments;
+
+    expect(env.vm?.name).toBe('😀'.repeat(25));
+  });
+
+  test.each([
+    ['platform', { platform: 'ksa-1' }, /is "ksa-1" \(did you mean "KSA1"\?\); allowed:/],
+    [
+      'vm.baseCategory',
+      { vm: { baseCategory: 'Potentail' } },
+      /is "Potentail" \(did you mean "Potential"\?\); allowed:/,
+    ],
+    ['platform', { platform: 'EU7' }, /is "EU7"; allowed:/],
+    ['vm.baseCategory', { vm: { baseCategory: 'XY' } }, /is "XY"; allowed:/],
+  ])(
+    'GIVEN %s of %j WHEN parsed THEN a hint is offered only for a near miss, not for another short code',
+    (_f, env, expected) => {
+      expect(problemsOf({ environments: { dev: validEnv(env) } })).toEqual([expect.stringMatching(expected)]);
+    },
+  );
+});
