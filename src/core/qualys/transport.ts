@@ -49,6 +49,11 @@ let loaded: UndiciParts | undefined;
 /** One direct agent for every transport, as undici's global dispatcher was: connections are reused across calls. */
 let directAgent: import('undici').Dispatcher | undefined;
 
+function sharedDirectAgent(parts: UndiciParts): import('undici').Dispatcher {
+  directAgent ??= new parts.Agent();
+  return directAgent;
+}
+
 function loadUndici(): UndiciParts {
   if (loaded) return loaded;
   // As undici's index does: the dispatchers call each other through these methods (a proxy's tunnel is a connect).
@@ -68,12 +73,13 @@ export function undiciTransport(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, options:
   let dispatcher: import('undici').Dispatcher | undefined;
   return async (req) => {
     if (!undici || !dispatcher) {
-      undici = loadUndici();
+      const parts = loadUndici();
+      undici = parts;
       dispatcher = options.proxyUrl
-        ? new undici.ProxyAgent(options.proxyUrl)
+        ? new parts.ProxyAgent(options.proxyUrl)
         : proxyInEnvironment()
-          ? new undici.EnvHttpProxyAgent()
-          : (directAgent ??= new undici.Agent());
+          ? new parts.EnvHttpProxyAgent()
+          : sharedDirectAgent(parts);
     }
     const limit = Math.min(timeoutMs, req.timeoutMs ?? timeoutMs);
     const url = new URL(req.url);
