@@ -47,6 +47,41 @@ function appliedSteps(w: World): StepName[] {
 }
 
 describe('the plan diff shows is the plan the update applies', () => {
+  test('GIVEN a PC integration whose CIPS lost a configured policy in Qualys WHEN the configuration changes compressData THEN the steps diff plans are the writes the update makes', async () => {
+    await world.build();
+    const p1 = props(world, 'pc');
+    const created = await onEvent(createEvent(p1), world.deps);
+    world.sim.clearCips();
+    world.sim.seedCips({ policies: [101] });
+    const p2 = props(world, 'pc', { [Prop.Settings]: JSON.stringify({ compressData: false }) });
+
+    const planned = await diffPlan(world, created.PhysicalResourceId, p1, p2);
+    world.sim.resetCalls();
+    await onEvent(updateEvent(created.PhysicalResourceId, p1, p2), world.deps);
+
+    expect(planned.filter((s) => s !== 'write-trust')).toEqual(appliedSteps(world));
+  });
+
+  test('GIVEN a PC integration whose CIPS filter was changed in Qualys WHEN the configuration changes compressData THEN the steps diff plans are the writes the update makes', async () => {
+    await world.build();
+    const filter = {
+      includeEvidenceData: false,
+      includeFailPosture: true,
+      includePassPosture: false,
+      includeErrorPosture: false,
+    };
+    const p1 = props(world, 'pc', { [Prop.Cips]: JSON.stringify({ policies: [101], filter }) });
+    const created = await onEvent(createEvent(p1), world.deps);
+    world.sim.seedCips({ filter: { ...filter, includePassPosture: true } });
+    const p2 = { ...p1, [Prop.Settings]: JSON.stringify({ compressData: false }) };
+
+    const planned = await diffPlan(world, created.PhysicalResourceId, p1, p2);
+    world.sim.resetCalls();
+    await onEvent(updateEvent(created.PhysicalResourceId, p1, p2), world.deps);
+
+    expect(planned.filter((s) => s !== 'write-trust')).toEqual(appliedSteps(world));
+  });
+
   test.each(['vm', 'pc'] as const)(
     'GIVEN a %s integration in sync WHEN a setting changes THEN diff plans exactly the writes the update makes',
     async (kind) => {
