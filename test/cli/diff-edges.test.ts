@@ -150,6 +150,15 @@ describe('qualys-s3 diff: the answers', () => {
 });
 
 describe('qualys-s3 diff: what it cannot tell', () => {
+  test('GIVEN the stack is mid-update (UPDATE_IN_PROGRESS) WHEN diff runs THEN it exits 2 and says the stack is in progress', async () => {
+    deployWithTemplate();
+    world.aws.setStackStatus(STACK, 'UPDATE_IN_PROGRESS');
+    const { code, doc, run } = await runDiff(world.config({ vm: { minSeverity: 5 } }));
+    expect(code).toBe(2);
+    expect(JSON.stringify(doc)).toMatch(/UPDATE_IN_PROGRESS|in progress/i);
+    expectNoSecret(run);
+  });
+
   test('GIVEN Qualys answers 503 to every call WHEN diff runs THEN it exits 2, names what failed, shows no secret and writes nothing', async () => {
     deployWithTemplate();
     world.sim.inject({ html: true, times: 1000 });
