@@ -46,3 +46,16 @@ describe('an update after the integration was deleted in Qualys', () => {
     },
   );
 });
+
+describe('a failed create leaves the role as it was', () => {
+  test.each(['vm', 'pc'] as const)(
+    'GIVEN validation answering 403 WHEN a %s create fails and is undone THEN the role trusts no external ID of the deregistered integration',
+    async (kind) => {
+      await world.build();
+      const before = trustedIds(world, kind);
+      world.sim.inject({ path: /validate/, status: 403, body: '{"messsage":"forbidden"}', times: 100 });
+      await expect(onEvent(createEvent(props(world, kind)), world.deps)).rejects.toThrow(/403|forbidden/i);
+      expect(trustedIds(world, kind).filter((id) => !before.includes(id))).toEqual([]);
+    },
+  );
+});
