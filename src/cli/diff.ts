@@ -72,7 +72,11 @@ export async function diff(ctx: CommandContext): Promise<DiffReport> {
   try {
     ctx.progress(`reading stack ${name}`);
     account = ctx.env.account ?? (await aws.identity()).account;
-    deployed = (await aws.stack(name)) ? await aws.deployedTemplate(name) : undefined;
+    const stack = await aws.stack(name);
+    // Mid-operation, the template and the resources' properties are neither the old nor the new ones.
+    if (stack && /_IN_PROGRESS$/.test(stack.status))
+      return fail(`stack ${name} is ${stack.status}: run diff again when CloudFormation has finished`, true);
+    deployed = stack ? await aws.deployedTemplate(name) : undefined;
   } catch (error) {
     return fail(`reading stack ${name} failed: ${errorMessage(error)}`);
   }

@@ -316,7 +316,10 @@ function planUpdate(
       reason: notValidated ? 'Qualys reports the integration not validated' : 'the trust policy is written',
     });
   }
-  if (spec.kind === 'pc' && (changes.cips || observed.cips.state === 'known')) {
+  // CIPS is brought to the configured state when its properties change. Drift in CIPS alone is
+  // planned only when nothing else changes (diff shows it as drift a plain deploy does not send):
+  // an update for other properties never reads CIPS, so it must not promise a CIPS repair.
+  if (spec.kind === 'pc' && (changes.cips || (observed.cips.state === 'known' && !changes.any))) {
     const kept = current.record.keptPolicies ?? [];
     const cips = cipsSteps(
       spec,
