@@ -21,7 +21,7 @@ import type { HttpTransport } from '../qualys/transport';
 import type { Logger } from '../log';
 import { type IntegrationDetails, QualysClient } from '../qualys/client';
 import { type Clock, withRetries } from '../retry';
-import { externalIdsFor, samePolicy, withExternalIds } from '../trust-policy';
+import { type PolicyDocument, externalIdsFor, samePolicy, withExternalIds } from '../trust-policy';
 import { type CreateRecord, type PhysicalId, encodePhysicalId } from './physical-id';
 import {
   type Observed,
@@ -158,6 +158,7 @@ export async function applyCreate(
   const id = details.integrationId;
   const cips: CipsOutcome = { added: [], keptPolicies: [] };
   let recordedExternalId: string | undefined;
+  let trustBefore: PolicyDocument | undefined;
   try {
     let known = details;
     // The plan's put-settings of a PC register; an adopted integration that vanished was registered too.
@@ -166,7 +167,7 @@ export async function applyCreate(
       const externalId = await learnExternalId(qualys, spec, known, { mayRegenerate: !foreign }, deps);
       // Details without the external ID (the guide's PC sample): keep it for a later trust reset.
       if (!externalId.inDetails) recordedExternalId = externalId.value;
-      await applyExternalId(spec, externalId.value, deps);
+      trustBefore = await applyExternalId(spec, externalId.value, deps);
     }
     if (has(steps, 'validate')) await validateUntilReady(qualys, spec, id, deps);
     if (spec.kind === 'pc' && steps.some((s) => CIPS_STEPS.includes(s.name)))
@@ -175,7 +176,13 @@ export async function applyCreate(
     // Undoing gets the time kept back after the work deadline, so that it may wait out a rate limit.
     const cleanupDeadline = deps.cleanupDeadline ?? deps.deadline + CLEANUP_WINDOW_MS;
     const cleanup = qualys.withDeadlines(cleanupDeadline, cleanupDeadline);
-    throw await undoCreate(cleanup, spec, { id, registered, adoptedFrom, cipsAdded: cips.added }, error, deps);
+    throw await undoCreate(
+      cleanup,
+      spec,
+      { id, registered, adoptedFrom, cipsAdded: cips.added, trustBefore },
+      error,
+      deps,
+    );
   }
   const owned = new Set(inherited.ownedPolicies ?? []);
   const keptPolicies = cips.keptPolicies.filter((p) => !owned.has(p));
@@ -329,7 +336,14 @@ async function restoreAdopted(
 async function undoCreate(
   qualys: QualysClient,
   spec: IntegrationSpec,
-  done: { id: string; registered: boolean; adoptedFrom?: Record<string, unknown>; cipsAdded: readonly number[] },
+  done: {
+    id: string;
+    registered: boolean;
+    adoptedFrom?: Record<string, unknown>;
+    cipsAdded: readonly number[];
+    /** The role's trust policy before the create wrote the external ID into it. */
+    trustBefore?: PolicyDocument;
+  },
   cause: unknown,
   deps: LifecycleDeps,
 ): Promise<Error> {
@@ -365,6 +379,14 @@ async function undoCreate(
       await qualys.removeCipsPolicies(done.cipsAdded);
     } catch (error) {
       leftovers.push(`CIPS policies ${done.cipsAdded.join(', ')} could not be removed (${errorMessage(error)})`);
+    }
+  }
+  if (done.trustBefore) {
+    // The role must not go on trusting the external ID of an integration that is gone.
+    try {
+      await deps.trust.write(spec.roleName, done.trustBefore, awsCall(deps));
+    } catch (error) {
+      leftovers.push(`the trust policy of role ${spec.roleName} could not be put back (${errorMessage(error)})`);
     }
   }
   const tail = [...undone, ...(leftovers.length > 0 ? [`Also: ${leftovers.join('; ')}.`] : [])].join(' ');
@@ -430,7 +452,7 @@ export async function applyUpdate(
       deps,
     );
     // The trust policy is checked on every change, written only where it differs.
-    const trustChanged = await applyExternalId(spec, externalId.value, deps);
+    const trustChanged = (await applyExternalId(spec, externalId.value, deps)) !== undefined;
     if (validation && (!validation.onlyIf || trustChanged || details.integrationValidated === false)) {
       try {
         await validateUntilReady(qualys, spec, id, deps);
@@ -676,16 +698,21 @@ async function learnExternalId(
 }
 
 /** Makes the role trust Qualys with exactly this external ID; true when the policy changed. */
-async function applyExternalId(spec: IntegrationSpec, externalId: string, deps: LifecycleDeps): Promise<boolean> {
+/** Writes the external ID into the role's trust policy; returns the policy it replaced (undefined: nothing to write). */
+async function applyExternalId(
+  spec: IntegrationSpec,
+  externalId: string,
+  deps: LifecycleDeps,
+): Promise<PolicyDocument | undefined> {
   const policy = await deps.trust.read(spec.roleName, awsCall(deps));
   const next = withExternalIds(policy, spec.principalArn, [externalId]);
-  if (samePolicy(policy, next)) return false;
+  if (samePolicy(policy, next)) return undefined;
   await deps.trust.write(spec.roleName, next, awsCall(deps));
   deps.log.info('trust.updated', {
     roleName: spec.roleName,
     replacedExternalIds: externalIdsFor(policy, spec.principalArn).length,
   });
-  return true;
+  return policy;
 }
 
 /**
