@@ -14,7 +14,7 @@ async function run(args: string[]) {
   return { code, stdout, stderr };
 }
 
-test("GIVEN the project's cdk.json WHEN rehearse runs THEN create, redeploy, update, rotation and delete all succeed, printed step by step with each validate attempt", async () => {
+test("GIVEN the project's shipped configuration WHEN rehearse runs THEN create, redeploy, update, rotation and delete all succeed, printed step by step with each validate attempt", async () => {
   const before = fs.readdirSync(ROOT);
   const out = await run(['rehearse', 'example', '--iam-delay', '1']);
   expect(out.code).toBe(0);
@@ -46,7 +46,7 @@ test("GIVEN the project's cdk.json WHEN rehearse runs THEN create, redeploy, upd
   );
   expect(text).toMatch(/external ID\s+US_POD_1…(\w{4}) → US_POD_1…(?!\1)\w{4}/);
   expect(text).toContain('▶ after destroy: no integration left in Qualys');
-  expect(text).toMatch(/Summary: 12\/12 steps succeeded in [\d.]+ s; \d+ Qualys calls, 10 validate attempts\./);
+  expect(text).toMatch(/Summary: 14\/14 steps succeeded in [\d.]+ s; \d+ Qualys calls, 10 validate attempts\./);
   expect(text).not.toContain('Rehearsal-Only-Pa55');
   expect(text).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
   // It leaves nothing behind in the project, and restores the environment it changed.
@@ -79,6 +79,11 @@ test('GIVEN --json WHEN rehearse runs THEN stdout is one document with every ste
     expect(s).toEqual(
       expect.objectContaining({ ok: true, durationMs: expect.any(Number), qualysCalls: expect.any(Number) }),
     );
+  // qualys-s3 diff against the stand-ins: in sync after the deploy, the settings change pending before the update.
+  expect(doc.steps.filter((s: { step: string }) => s.step === 'diff').map((s: { note: string }) => s.note)).toEqual([
+    expect.stringMatching(/^after the deploy, nothing to change: exit 0$/),
+    expect.stringMatching(/^the configuration changed \(minSeverity 3 → 4; compressData true → false\): exit 1$/),
+  ]);
   // The example names no bucket and no ARN: only the gateway is stood in for.
   expect(doc.departures).toEqual([
     {
@@ -114,7 +119,7 @@ test('GIVEN a configuration with a proxy and a VPC WHEN rehearse runs THEN it le
     const out = await run(['rehearse', '--config', file, '--iam-delay', '0']);
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('left out          proxyUrl, vpc: the handler runs on this machine');
-    expect(out.stdout).toMatch(/Summary: 7\/7 steps succeeded/);
+    expect(out.stdout).toMatch(/Summary: 9\/9 steps succeeded/);
     expect(out.stdout).not.toContain('differs');
   } finally {
     fs.rmSync(file, { force: true });
