@@ -4,12 +4,9 @@
  * failed and no secret (Qualys down, AWS denied, the stack mid-update), and read-only under
  * every path.
  */
-import { configuredProperties } from '../../src/cli/diff';
-import { Prop, RESOURCE_TYPE } from '../../src/core/contract';
-import { readConfig } from '../../src/config/load-config';
 import { PROD_SITE, type Run, useCliWorld } from '../support/cli-world';
 
-const { ACCOUNT, ENV, REGION, STACK } = PROD_SITE;
+const { ENV, STACK } = PROD_SITE;
 
 const world = useCliWorld();
 let config: string;
@@ -54,54 +51,9 @@ function expectNoSecret(run: Run): void {
 
 const FILTER = { includeFailPosture: true, includePassPosture: false };
 
-/**
- * The deployed stack as `cdk deploy` of the configuration `file` leaves it: the harness's
- * deployment (integrations, roles, CIPS), plus the template's custom resources (properties with
- * Refs to the roles and bucket, as the construct writes them) and each resource's physical ID.
- */
-function deployWithTemplate(file = config) {
-  const deployed = world.deployed();
-  const env = readConfig({ file, dir: world.dir }).environments[0];
-  const gatewayHost = new URL(world.gateway).host;
-  const resources: Array<{ logicalId: string; type: string; physicalId: string }> = [
-    { logicalId: 'FindingsBucketABC', type: 'AWS::S3::Bucket', physicalId: deployed.bucket },
-  ];
-  const template: { Resources: Record<string, unknown> } = {
-    Resources: { FindingsBucketABC: { Type: 'AWS::S3::Bucket' } },
-  };
-  for (const kind of ['vm', 'pc'] as const) {
-    const label = kind === 'vm' ? 'Vm' : 'Pc';
-    resources.push(
-      { logicalId: `${label}RoleABC`, type: 'AWS::IAM::Role', physicalId: deployed.roles[kind]! },
-      {
-        logicalId: `${label}Integration0A1`,
-        type: RESOURCE_TYPE,
-        physicalId: `${kind}:${deployed.ids[kind]}@${gatewayHost}`,
-      },
-    );
-    template.Resources[`${label}RoleABC`] = { Type: 'AWS::IAM::Role' };
-    template.Resources[`${label}Integration0A1`] = {
-      Type: RESOURCE_TYPE,
-      Properties: {
-        ServiceToken: { 'Fn::GetAtt': ['ProviderFrameworkOnEventABC', 'Arn'] },
-        ...configuredProperties(env, kind, ACCOUNT, REGION),
-        [Prop.RoleArn]: { 'Fn::GetAtt': [`${label}RoleABC`, 'Arn'] },
-        [Prop.RoleName]: { Ref: `${label}RoleABC` },
-        [Prop.BucketName]: { Ref: 'FindingsBucketABC' },
-        [Prop.BucketRegion]: { Ref: 'AWS::Region' },
-        [Prop.TrustPolicyFingerprint]: 'fp-1',
-      },
-    };
-  }
-  world.aws.setStackTemplate(STACK, template, resources);
-  // The CIPS state the configuration asks for, with the filter's defaults filled in.
-  world.sim.seedCips({ policies: [...env.pc!.policies], filter: env.pc!.filter });
-  return deployed;
-}
-
 describe('qualys-s3 diff: the answers', () => {
   test('GIVEN a deployed environment WHEN "vm.externalIdRotation" changes THEN diff plans rotate, write-trust and validate, exits 1, and is not drift only', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     const { code, doc } = await runDiff(world.config({ vm: { externalIdRotation: '2025-06' } }));
     expect(code).toBe(1);
     expect(steps(doc, 'vm')).toEqual(['rotate-external-id', 'write-trust', 'validate']);
@@ -111,7 +63,7 @@ describe('qualys-s3 diff: the answers', () => {
   });
 
   test('GIVEN a deployed environment WHEN a CIPS policy is dropped from "pc.policies" THEN diff plans remove-policies of that policy only', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     const { code, doc } = await runDiff(world.config({ pc: { policies: [2001], filter: FILTER } }));
     expect(code).toBe(1);
     expect(doc.integrations.find((i) => i.kind === 'pc')?.steps.map((s) => [s.name, s.policies])).toEqual([
@@ -120,7 +72,7 @@ describe('qualys-s3 diff: the answers', () => {
   });
 
   test('GIVEN a deployed environment WHEN "pc.filter" changes THEN diff plans set-filter and nothing else', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     const { code, doc } = await runDiff(
       world.config({ pc: { policies: [2001, 2002], filter: { includeFailPosture: true, includePassPosture: true } } }),
     );
@@ -129,7 +81,7 @@ describe('qualys-s3 diff: the answers', () => {
   });
 
   test('GIVEN a deployed environment WHEN the configuration drops "pc" THEN diff plans the PC resource\'s delete: deregister it', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     const { code, doc } = await runDiff(world.config({}, {}, ['pc']));
     expect(code).toBe(1);
     const pc = doc.integrations.find((i) => i.kind === 'pc');
@@ -139,7 +91,7 @@ describe('qualys-s3 diff: the answers', () => {
   });
 
   test('GIVEN the same state WHEN diff runs with and without --json THEN both report the same exit code', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     const file = world.config({ vm: { minSeverity: 5 } });
     const json = await runDiff(file);
     const text = await world.run(['diff', ENV, '--config', file]);
@@ -151,7 +103,7 @@ describe('qualys-s3 diff: the answers', () => {
 
 describe('qualys-s3 diff: what it cannot tell', () => {
   test('GIVEN the stack is mid-update (UPDATE_IN_PROGRESS) WHEN diff runs THEN it exits 2 and says the stack is in progress', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     world.aws.setStackStatus(STACK, 'UPDATE_IN_PROGRESS');
     const { code, doc, run } = await runDiff(world.config({ vm: { minSeverity: 5 } }));
     expect(code).toBe(2);
@@ -160,7 +112,7 @@ describe('qualys-s3 diff: what it cannot tell', () => {
   });
 
   test('GIVEN Qualys answers 503 to every call WHEN diff runs THEN it exits 2, names what failed, shows no secret and writes nothing', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     world.sim.inject({ html: true, times: 1000 });
     const { code, doc, run } = await runDiff();
     expect(code).toBe(2);
@@ -172,7 +124,7 @@ describe('qualys-s3 diff: what it cannot tell', () => {
   });
 
   test('GIVEN Qualys resets the connection of the integration reads WHEN diff runs THEN it exits 2 and writes nothing', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     world.sim.inject({ method: 'GET', path: /partner-integration/, reset: true, times: 1000 });
     const { code, run } = await runDiff();
     expect(code).toBe(2);
@@ -181,7 +133,7 @@ describe('qualys-s3 diff: what it cannot tell', () => {
   });
 
   test('GIVEN CloudFormation denies DescribeStacks WHEN diff runs THEN it exits 2 and the error names the stack read', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     world.aws.inject({
       service: 'cloudformation',
       status: 403,
@@ -196,7 +148,7 @@ describe('qualys-s3 diff: what it cannot tell', () => {
   });
 
   test("GIVEN IAM denies reading the role WHEN diff runs THEN it exits 2 and says the role's trust policy could not be read", async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     world.aws.inject({ service: 'iam', status: 403, code: 'AccessDenied', message: 'not authorized', times: 1000 });
     const { code, doc, run } = await runDiff();
     expect(code).toBe(2);
@@ -206,7 +158,7 @@ describe('qualys-s3 diff: what it cannot tell', () => {
   });
 
   test('GIVEN the credentials secret is denied WHEN diff runs THEN it exits 2, names the secret read and makes no Qualys call', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     world.aws.denySecret('qualys/api-credentials');
     const { code, doc, run } = await runDiff();
     expect(code).toBe(2);

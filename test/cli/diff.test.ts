@@ -2,12 +2,9 @@
  * `qualys-s3 diff`: the plan a deploy would apply, against the simulator and the fake AWS, with
  * a stack whose template and resources are as a deploy of the configuration leaves them.
  */
-import { configuredProperties } from '../../src/cli/diff';
-import { Prop, RESOURCE_TYPE } from '../../src/core/contract';
-import { readConfig } from '../../src/config/load-config';
 import { PROD_SITE, QUALYS_PRINCIPAL, trustPolicy, useCliWorld } from '../support/cli-world';
 
-const { ACCOUNT, ENV, REGION, STACK } = PROD_SITE;
+const { ENV } = PROD_SITE;
 
 const world = useCliWorld();
 let config: string;
@@ -35,51 +32,6 @@ async function runDiff(file = config): Promise<{ code: number; doc: DiffDoc }> {
 
 const steps = (doc: DiffDoc, kind: string) => doc.integrations.find((i) => i.kind === kind)?.steps.map((s) => s.name);
 
-/**
- * The deployed stack as `cdk deploy` of the configuration `file` leaves it: the harness's
- * deployment (integrations, roles, CIPS), plus the template's custom resources (properties with
- * Refs to the roles and bucket, as the construct writes them) and each resource's physical ID.
- */
-function deployWithTemplate(file = config) {
-  const deployed = world.deployed();
-  const env = readConfig({ file, dir: world.dir }).environments[0];
-  const gatewayHost = new URL(world.gateway).host;
-  const resources: Array<{ logicalId: string; type: string; physicalId: string }> = [
-    { logicalId: 'FindingsBucketABC', type: 'AWS::S3::Bucket', physicalId: deployed.bucket },
-  ];
-  const template: { Resources: Record<string, unknown> } = {
-    Resources: { FindingsBucketABC: { Type: 'AWS::S3::Bucket' } },
-  };
-  for (const kind of ['vm', 'pc'] as const) {
-    const label = kind === 'vm' ? 'Vm' : 'Pc';
-    resources.push(
-      { logicalId: `${label}RoleABC`, type: 'AWS::IAM::Role', physicalId: deployed.roles[kind]! },
-      {
-        logicalId: `${label}Integration0A1`,
-        type: RESOURCE_TYPE,
-        physicalId: `${kind}:${deployed.ids[kind]}@${gatewayHost}`,
-      },
-    );
-    template.Resources[`${label}RoleABC`] = { Type: 'AWS::IAM::Role' };
-    template.Resources[`${label}Integration0A1`] = {
-      Type: RESOURCE_TYPE,
-      Properties: {
-        ServiceToken: { 'Fn::GetAtt': ['ProviderFrameworkOnEventABC', 'Arn'] },
-        ...configuredProperties(env, kind, ACCOUNT, REGION),
-        [Prop.RoleArn]: { 'Fn::GetAtt': [`${label}RoleABC`, 'Arn'] },
-        [Prop.RoleName]: { Ref: `${label}RoleABC` },
-        [Prop.BucketName]: { Ref: 'FindingsBucketABC' },
-        [Prop.BucketRegion]: { Ref: 'AWS::Region' },
-        [Prop.TrustPolicyFingerprint]: 'fp-1',
-      },
-    };
-  }
-  world.aws.setStackTemplate(STACK, template, resources);
-  // The CIPS state the configuration asks for, with the filter's defaults filled in.
-  world.sim.seedCips({ policies: [...env.pc!.policies], filter: env.pc!.filter });
-  return deployed;
-}
-
 describe('qualys-s3 diff', () => {
   test('GIVEN no stack WHEN diff runs THEN it shows the plan of a create for each kind, and exits 1', async () => {
     const { code, doc } = await runDiff();
@@ -97,7 +49,7 @@ describe('qualys-s3 diff', () => {
   });
 
   test('GIVEN a deployed environment in sync WHEN diff runs THEN the plan is empty and it exits 0', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     const { code, doc } = await runDiff();
     expect(doc.integrations.map((i) => [i.kind, i.event, i.steps, i.unknown])).toEqual([
       ['vm', 'update', [], []],
@@ -110,7 +62,7 @@ describe('qualys-s3 diff', () => {
   });
 
   test('GIVEN a setting changed in the configuration WHEN diff runs THEN it plans put-settings naming the field, and exits 1', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     const { code, doc } = await runDiff(world.config({ vm: { minSeverity: 5 } }));
     expect(code).toBe(1);
     expect(steps(doc, 'vm')).toEqual(['put-settings', 'validate']);
@@ -119,7 +71,7 @@ describe('qualys-s3 diff', () => {
   });
 
   test('GIVEN the integration was deleted in Qualys WHEN diff runs THEN it plans register', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     world.sim.clearIntegrations();
     const { code, doc } = await runDiff();
     expect(code).toBe(1);
@@ -128,7 +80,7 @@ describe('qualys-s3 diff', () => {
   });
 
   test("GIVEN the role's trust policy lacks the external ID WHEN diff runs THEN it plans write-trust and validate", async () => {
-    const deployed = deployWithTemplate();
+    const deployed = world.deployWithTemplate(config);
     world.aws.setTrustPolicy(deployed.roles.vm!, trustPolicy(['qualys-s3-pending-registration-vm']));
     const { code, doc } = await runDiff();
     expect(code).toBe(1);
@@ -137,7 +89,7 @@ describe('qualys-s3 diff', () => {
   });
 
   test('GIVEN a CIPS policy added to the configuration WHEN diff runs THEN it plans add-policies of that policy', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     const { code, doc } = await runDiff(
       world.config({
         pc: { policies: [2001, 2002, 2003], filter: { includeFailPosture: true, includePassPosture: false } },
@@ -150,7 +102,7 @@ describe('qualys-s3 diff', () => {
   });
 
   test('GIVEN the Qualys login fails WHEN diff runs THEN it exits 2 and says what failed', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     world.aws.putSecret(
       'qualys/api-credentials',
       JSON.stringify({ username: 'cli-user', password: 'wrong-Pa55word-1' }),
@@ -161,7 +113,7 @@ describe('qualys-s3 diff', () => {
   });
 
   test('GIVEN any diff WHEN it runs THEN it changes nothing: the only POST is the auth, and AWS sees only reads', async () => {
-    deployWithTemplate();
+    world.deployWithTemplate(config);
     await runDiff(world.config({ vm: { minSeverity: 5 } }));
     world.sim.clearIntegrations();
     await runDiff();

@@ -5,6 +5,7 @@
  * schema replaced (lib/config.ts before f3c4564) or from the brief's promise.
  */
 import { ConfigError, parseConfig } from '../../src/config/config';
+import { VM_DEFAULT_SETTINGS } from '../support/fixtures';
 
 const validEnv = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   platform: 'US1',
@@ -182,15 +183,7 @@ describe("the README's documented defaults", () => {
       vm: {
         externalIdRotation: '',
         adoptExisting: false,
-        settings: {
-          minSeverity: 3,
-          baseCategory: 'Confirmed',
-          resultSectionNeeded: false,
-          sendVulnInfo: false,
-          compressData: true,
-          sendAlerts: false,
-          errorEmails: [],
-        },
+        settings: VM_DEFAULT_SETTINGS,
       },
       pc: { externalIdRotation: '', adoptExisting: false, settings: { compressData: true }, policies: [] },
     });

@@ -7,17 +7,10 @@ import {
   parseProperties as schemaParse,
   resourceProperties,
 } from '../../src/core/resource-properties';
+import { VM_DEFAULT_SETTINGS } from '../support/fixtures';
 
 const PREFIX = "The custom resource's properties are not as the construct sends them: ";
-const VM_SETTINGS = {
-  minSeverity: 3,
-  baseCategory: 'Confirmed',
-  resultSectionNeeded: false,
-  sendVulnInfo: false,
-  compressData: true,
-  sendAlerts: false,
-  errorEmails: ['ops@example.com'],
-} as const;
+const VM_SETTINGS = { ...VM_DEFAULT_SETTINGS, errorEmails: ['ops@example.com'] };
 const FILTER = {
   includeEvidenceData: true,
   includeFailPosture: true,

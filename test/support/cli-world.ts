@@ -10,8 +10,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { configuredProperties } from '../../src/cli/diff';
 import { main } from '../../src/cli/main';
-import { qualysPrincipalArn } from '../../src/core/contract';
+import { readConfig } from '../../src/config/load-config';
+import { Prop, qualysPrincipalArn, RESOURCE_TYPE } from '../../src/core/contract';
 import { FakeAws, type FakeAwsOptions } from '../../sim/fake-aws';
 import { QualysSimulator, type SimUser, type SimulatorOptions } from '../../sim/qualys-simulator';
 import { CIPS_FILTER, qualysTrust } from './fixtures';
@@ -248,6 +250,52 @@ export class World {
     this.aws.putObject(bucket, `${deployment.findings}/${day2}/b.json.gz`, { lastModified: now - 2 * 3600_000 });
     this.aws.putObject(bucket, `qualys_pc_posture_info/${day2}/c.json.gz`, { lastModified: now - 5 * 3600_000 });
     return result;
+  }
+
+  /**
+   * The deployed stack as `cdk deploy` of the configuration `file` leaves it: the harness's
+   * deployment (integrations, roles, CIPS), plus the template's custom resources (properties with
+   * Refs to the roles and bucket, as the construct writes them) and each resource's physical ID.
+   */
+  deployWithTemplate(file: string): Deployed {
+    const { ACCOUNT, REGION, STACK } = this.site;
+    const deployed = this.deployed();
+    const env = readConfig({ file, dir: this.dir }).environments[0];
+    const gatewayHost = new URL(this.gateway).host;
+    const resources: Array<{ logicalId: string; type: string; physicalId: string }> = [
+      { logicalId: 'FindingsBucketABC', type: 'AWS::S3::Bucket', physicalId: deployed.bucket },
+    ];
+    const template: { Resources: Record<string, unknown> } = {
+      Resources: { FindingsBucketABC: { Type: 'AWS::S3::Bucket' } },
+    };
+    for (const kind of ['vm', 'pc'] as const) {
+      const label = kind === 'vm' ? 'Vm' : 'Pc';
+      resources.push(
+        { logicalId: `${label}RoleABC`, type: 'AWS::IAM::Role', physicalId: deployed.roles[kind]! },
+        {
+          logicalId: `${label}Integration0A1`,
+          type: RESOURCE_TYPE,
+          physicalId: `${kind}:${deployed.ids[kind]}@${gatewayHost}`,
+        },
+      );
+      template.Resources[`${label}RoleABC`] = { Type: 'AWS::IAM::Role' };
+      template.Resources[`${label}Integration0A1`] = {
+        Type: RESOURCE_TYPE,
+        Properties: {
+          ServiceToken: { 'Fn::GetAtt': ['ProviderFrameworkOnEventABC', 'Arn'] },
+          ...configuredProperties(env, kind, ACCOUNT, REGION),
+          [Prop.RoleArn]: { 'Fn::GetAtt': [`${label}RoleABC`, 'Arn'] },
+          [Prop.RoleName]: { Ref: `${label}RoleABC` },
+          [Prop.BucketName]: { Ref: 'FindingsBucketABC' },
+          [Prop.BucketRegion]: { Ref: 'AWS::Region' },
+          [Prop.TrustPolicyFingerprint]: 'fp-1',
+        },
+      };
+    }
+    this.aws.setStackTemplate(STACK, template, resources);
+    // The CIPS state the configuration asks for, with the filter's defaults filled in.
+    this.sim.seedCips({ policies: [...env.pc!.policies], filter: env.pc!.filter });
+    return deployed;
   }
 }
 

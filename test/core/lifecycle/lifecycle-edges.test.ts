@@ -8,15 +8,7 @@ import { Prop } from '../../../src/core/contract';
 import type { HttpResponse } from '../../../src/core/qualys/transport';
 import { onEvent, parsePhysicalId } from '../../../src/core/lifecycle/lifecycle';
 import type { DialectName } from '../../../sim/qualys-simulator';
-import {
-  callsTo,
-  createEvent,
-  deleteEvent,
-  useLifecycleWorld,
-  props,
-  trustedIds,
-  updateEvent,
-} from '../../support/lifecycle-world';
+import * as kit from '../../support/lifecycle-world';
 import { CIPS_FILTER as FILTER } from '../../support/fixtures';
 
 const OTHER_FILTER = {
@@ -26,7 +18,7 @@ const OTHER_FILTER = {
   includeErrorPosture: true,
 };
 
-const world = useLifecycleWorld({ perTest: true });
+const world = kit.useLifecycleWorld({ perTest: true });
 
 const bodyOf = (body: string | undefined): Record<string, unknown> => {
   try {
@@ -48,19 +40,19 @@ describe('a replacement after the integration was deleted outside the stack', ()
     'GIVEN the "%s" reading and a PC integration deleted in Qualys WHEN an update re-registers it and CloudFormation deletes the old resource THEN the new integration keeps its CIPS policies',
     async (dialect) => {
       await world.build({ sim: { dialect } });
-      const p1 = props(world, 'pc');
-      const created = await onEvent(createEvent(p1), world.deps);
+      const p1 = kit.props(world, 'pc');
+      const created = await onEvent(kit.createEvent(p1), world.deps);
       expect(world.sim.cips().policies).toEqual([101, 102]);
 
       world.sim.clearIntegrations();
-      const p2 = props(world, 'pc', { [Prop.Settings]: JSON.stringify({ compressData: false }) });
-      const replaced = await onEvent(updateEvent(created.PhysicalResourceId, p1, p2), world.deps);
+      const p2 = kit.props(world, 'pc', { [Prop.Settings]: JSON.stringify({ compressData: false }) });
+      const replaced = await onEvent(kit.updateEvent(created.PhysicalResourceId, p1, p2), world.deps);
       expect(parsePhysicalId(replaced.PhysicalResourceId)?.id).not.toBe(
         parsePhysicalId(created.PhysicalResourceId)?.id,
       );
 
       // CloudFormation's cleanup phase: a Delete for the replaced physical ID, with the old properties.
-      await onEvent(deleteEvent(created.PhysicalResourceId, p1), world.deps);
+      await onEvent(kit.deleteEvent(created.PhysicalResourceId, p1), world.deps);
       expect(world.sim.integrations('pc')).toHaveLength(1);
       expect(world.sim.cips().policies).toEqual([101, 102]);
     },
@@ -77,15 +69,15 @@ describe('rotation when the PUT answers the external ID only when regenerating',
       const { messsage } = bodyOf(res.body);
       return { ...res, body: JSON.stringify({ messsage }) };
     });
-    const p1 = props(world, 'pc');
-    const created = await onEvent(createEvent(p1), world.deps);
+    const p1 = kit.props(world, 'pc');
+    const created = await onEvent(kit.createEvent(p1), world.deps);
     const before = world.sim.integrations('pc')[0].externalId;
 
     const p2 = { ...p1, [Prop.ExternalIdRotation]: '2026-12' };
-    await onEvent(updateEvent(created.PhysicalResourceId, p1, p2), world.deps);
+    await onEvent(kit.updateEvent(created.PhysicalResourceId, p1, p2), world.deps);
     const after = world.sim.integrations('pc')[0];
     expect(after.externalId).not.toBe(before);
-    expect(trustedIds(world, 'pc')).toEqual([after.externalId]);
+    expect(kit.trustedIds(world, 'pc')).toEqual([after.externalId]);
     expect(after.integrationValidated).toBe(true);
   });
 });
@@ -104,23 +96,25 @@ describe('a rotation that failed half-way, rolled back', () => {
     'GIVEN the "%s" reading and a %s rotation whose regenerating PUT took effect but every answer was lost WHEN CloudFormation rolls it back THEN the rollback succeeds and the role trusts Qualys\'s current external ID',
     async (dialect, kind) => {
       await world.build({ sim: { dialect } });
-      const p1 = props(world, kind);
-      const created = await onEvent(createEvent(p1), world.deps);
+      const p1 = kit.props(world, kind);
+      const created = await onEvent(kit.createEvent(p1), world.deps);
       const p2 = { ...p1, [Prop.ExternalIdRotation]: 'now' };
       world.hooks.push(async (req, forward) => {
         if (!isIntegrationPut(req.method, req.url) || bodyOf(req.body).regenerateExternalId !== true) return undefined;
         await forward();
         return badGateway;
       });
-      await expect(onEvent(updateEvent(created.PhysicalResourceId, p1, p2), world.deps)).rejects.toThrow(/HTTP 502/);
+      await expect(onEvent(kit.updateEvent(created.PhysicalResourceId, p1, p2), world.deps)).rejects.toThrow(
+        /HTTP 502/,
+      );
 
       world.hooks.length = 0;
       world.stacks.value = 'UPDATE_ROLLBACK_IN_PROGRESS';
-      await expect(onEvent(updateEvent(created.PhysicalResourceId, p2, p1), world.deps)).resolves.toMatchObject({
+      await expect(onEvent(kit.updateEvent(created.PhysicalResourceId, p2, p1), world.deps)).resolves.toMatchObject({
         PhysicalResourceId: created.PhysicalResourceId,
       });
       const current = world.sim.integrations(kind)[0];
-      expect(trustedIds(world, kind)).toEqual([current.externalId]);
+      expect(kit.trustedIds(world, kind)).toEqual([current.externalId]);
       expect(current.integrationValidated).toBe(true);
     },
   );
@@ -129,8 +123,8 @@ describe('a rotation that failed half-way, rolled back', () => {
     'GIVEN the "%s" reading and a %s rotation that regenerated but could not write the trust policy WHEN CloudFormation rolls it back THEN the rollback succeeds and the role trusts Qualys\'s current external ID',
     async (dialect, kind) => {
       await world.build({ sim: { dialect } });
-      const p1 = props(world, kind);
-      const created = await onEvent(createEvent(p1), world.deps);
+      const p1 = kit.props(world, kind);
+      const created = await onEvent(kit.createEvent(p1), world.deps);
       const p2 = { ...p1, [Prop.ExternalIdRotation]: 'now' };
       const write = world.trust.write.bind(world.trust);
       let refuse = true;
@@ -138,12 +132,12 @@ describe('a rotation that failed half-way, rolled back', () => {
         if (refuse) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
         return write(...args);
       };
-      await expect(onEvent(updateEvent(created.PhysicalResourceId, p1, p2), world.deps)).rejects.toThrow();
+      await expect(onEvent(kit.updateEvent(created.PhysicalResourceId, p1, p2), world.deps)).rejects.toThrow();
       refuse = false;
       world.stacks.value = 'UPDATE_ROLLBACK_IN_PROGRESS';
-      await expect(onEvent(updateEvent(created.PhysicalResourceId, p2, p1), world.deps)).resolves.toBeDefined();
+      await expect(onEvent(kit.updateEvent(created.PhysicalResourceId, p2, p1), world.deps)).resolves.toBeDefined();
       const current = world.sim.integrations(kind)[0];
-      expect(trustedIds(world, kind)).toEqual([current.externalId]);
+      expect(kit.trustedIds(world, kind)).toEqual([current.externalId]);
       expect(current.integrationValidated).toBe(true);
     },
   );
@@ -159,15 +153,15 @@ describe("one integration per kind, as the guide's sample", () => {
       roleArn: 'arn:aws:iam::123456789012:role/prod-pc-role',
     });
 
-    const first = await onEvent(createEvent(props(world, 'pc')), world.deps).catch((e: Error) => e);
+    const first = await onEvent(kit.createEvent(kit.props(world, 'pc')), world.deps).catch((e: Error) => e);
     expect(first).toBeInstanceOf(Error);
     const message = (first as Error).message;
     expect(message).toContain(otherName);
     expect(world.sim.integrations('pc')).toEqual([other]);
     if (!/adopt/i.test(message)) return;
 
-    const adopting = props(world, 'pc', { [Prop.IntegrationName]: otherName, [Prop.AdoptExisting]: 'true' });
-    await expect(onEvent(createEvent(adopting), world.deps)).resolves.toBeDefined();
+    const adopting = kit.props(world, 'pc', { [Prop.IntegrationName]: otherName, [Prop.AdoptExisting]: 'true' });
+    await expect(onEvent(kit.createEvent(adopting), world.deps)).resolves.toBeDefined();
   });
 });
 
@@ -184,21 +178,21 @@ describe('a CIPS answer the reader half understands', () => {
     });
     // The filter write fails for good, after the policies were added.
     world.sim.inject({ method: 'PUT', path: '/pcas/cips/config', status: 500, times: 100 });
-    const p = props(world, 'pc', { [Prop.Cips]: JSON.stringify({ policies: [101, 102], filter: FILTER }) });
-    await expect(onEvent(createEvent(p), world.deps)).rejects.toThrow();
+    const p = kit.props(world, 'pc', { [Prop.Cips]: JSON.stringify({ policies: [101, 102], filter: FILTER }) });
+    await expect(onEvent(kit.createEvent(p), world.deps)).rejects.toThrow();
     expect(world.sim.integrations('pc')).toEqual([]);
     expect(world.sim.cips().policies).toContain(101);
   });
 
   test('GIVEN an unreadable CIPS answer WHEN a PC integration with policies is deleted THEN no policy is removed and the filter is untouched', async () => {
     await world.build({ sim: { dialect: 'cips-opaque' } });
-    const p = props(world, 'pc');
-    const created = await onEvent(createEvent(p), world.deps);
+    const p = kit.props(world, 'pc');
+    const created = await onEvent(kit.createEvent(p), world.deps);
     world.sim.seedCips({ filter: OTHER_FILTER });
-    await onEvent(deleteEvent(created.PhysicalResourceId, p), world.deps);
+    await onEvent(kit.deleteEvent(created.PhysicalResourceId, p), world.deps);
     expect(world.sim.cips().policies).toEqual([101, 102]);
     expect(world.sim.cips().filter).toEqual(OTHER_FILTER);
-    expect(callsTo(world, 'DELETE', '/pcas/cips')).toEqual([]);
+    expect(kit.callsTo(world, 'DELETE', '/pcas/cips')).toEqual([]);
   });
 });
 
@@ -216,7 +210,7 @@ describe('validation pacing', () => {
         body: JSON.stringify({ messsage: 'Rate limit exceeded' }),
       };
     });
-    await onEvent(createEvent(props(world, 'vm')), world.deps);
+    await onEvent(kit.createEvent(kit.props(world, 'vm')), world.deps);
     expect(at.length).toBeGreaterThanOrEqual(2);
     expect(at[1] - at[0]).toBeGreaterThanOrEqual(20_000);
     expect(world.sim.integrations('vm')[0].integrationValidated).toBe(true);
@@ -225,8 +219,8 @@ describe('validation pacing', () => {
   test('GIVEN a validate that keeps answering 200 with a failure message WHEN the window ends THEN the error quotes Qualys and says what to do, and nothing is left registered', async () => {
     await world.build({ sim: { dialect: 'validate-200-failure' } });
     world.propagationMs = Number.POSITIVE_INFINITY;
-    const p = props(world, 'vm', { [Prop.ValidationTimeoutSeconds]: '30' });
-    await expect(onEvent(createEvent(p), world.deps)).rejects.toThrow(
+    const p = kit.props(world, 'vm', { [Prop.ValidationTimeoutSeconds]: '30' });
+    await expect(onEvent(kit.createEvent(p), world.deps)).rejects.toThrow(
       /Qualys's last answer: HTTP 200 AWS S3 VM integration validation failed.*raise "validationTimeoutSeconds".*deregistered again/,
     );
     expect(world.sim.integrations('vm')).toEqual([]);
@@ -248,7 +242,7 @@ describe('duplicates and leftovers', () => {
         body: JSON.stringify({ messsage: 'Internal Server Error' }),
       };
     });
-    const outcome = await onEvent(createEvent(props(world, 'pc')), world.deps).catch((e: Error) => e);
+    const outcome = await onEvent(kit.createEvent(kit.props(world, 'pc')), world.deps).catch((e: Error) => e);
     expect(world.sim.integrations('pc')).toHaveLength(1);
     if (outcome instanceof Error) expect(outcome.message).toMatch(/Delete it in the Qualys UI|ask Qualys Support/);
   });
@@ -257,7 +251,7 @@ describe('duplicates and leftovers', () => {
     await world.build();
     world.sim.resetCalls();
     await expect(
-      onEvent(deleteEvent('2f1a8c7e-framework-request-id', props(world, 'vm')), world.deps),
+      onEvent(kit.deleteEvent('2f1a8c7e-framework-request-id', kit.props(world, 'vm')), world.deps),
     ).resolves.toMatchObject({
       PhysicalResourceId: '2f1a8c7e-framework-request-id',
     });

@@ -4,29 +4,18 @@
  */
 import { Prop } from '../../../src/core/contract';
 import { onEvent, parsePhysicalId, validationAttemptAt } from '../../../src/core/lifecycle/lifecycle';
-import {
-  SECRET_ID,
-  USER,
-  callsTo,
-  createEvent,
-  deleteEvent,
-  useLifecycleWorld,
-  pendingTrust,
-  props as propsIn,
-  trustedIds as trustedIdsIn,
-  updateEvent,
-} from '../../support/lifecycle-world';
+import * as kit from '../../support/lifecycle-world';
 import { VM_DEFAULT_SETTINGS } from '../../support/fixtures';
 
-const world = useLifecycleWorld({ deadlineMs: 13 * 60_000 });
+const world = kit.useLifecycleWorld({ deadlineMs: 13 * 60_000 });
 
-const props = (kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}) => propsIn(world, kind, overrides);
-const trustedIds = (kind: string) => trustedIdsIn(world, kind);
-const calls = (method: string, pathPart: string) => callsTo(world, method, pathPart);
+const props = (kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}) => kit.props(world, kind, overrides);
+const trustedIds = (kind: string) => kit.trustedIds(world, kind);
+const calls = (method: string, pathPart: string) => kit.callsTo(world, method, pathPart);
 
 describe('create', () => {
   test('GIVEN a VM configuration WHEN created THEN it registers with the guide fields, trusts only the returned external ID and validates', async () => {
-    const out = await onEvent(createEvent(props('vm')), world.deps);
+    const out = await onEvent(kit.createEvent(props('vm')), world.deps);
 
     const [integration] = world.sim.integrations('vm');
     expect(out.PhysicalResourceId).toBe(`vm:${integration.integrationId}@${new URL(world.gateway).host}`);
@@ -48,7 +37,7 @@ describe('create', () => {
   test('GIVEN IAM takes 20 s to propagate WHEN created THEN validation is retried with backoff, at most 40% late, in few calls', async () => {
     world.propagationMs = 20_000;
     const started = world.clock.now();
-    await onEvent(createEvent(props('vm')), world.deps);
+    await onEvent(kit.createEvent(props('vm')), world.deps);
     const validates = calls('PATCH', '/validate');
     expect(validates.length).toBeGreaterThan(1);
     expect(validates.length).toBeLessThanOrEqual(10);
@@ -58,9 +47,10 @@ describe('create', () => {
 
   test('GIVEN validation never succeeds WHEN created THEN it fails in bounded time, says why, and deregisters what it registered', async () => {
     world.propagationMs = Number.POSITIVE_INFINITY;
-    const error = await onEvent(createEvent(props('vm', { [Prop.ValidationTimeoutSeconds]: '60' })), world.deps).catch(
-      (e) => e,
-    );
+    const error = await onEvent(
+      kit.createEvent(props('vm', { [Prop.ValidationTimeoutSeconds]: '60' })),
+      world.deps,
+    ).catch((e) => e);
     expect(error.message).toMatch(
       /Validation of VM integration \d+ did not succeed within \d+ s \(\d+ attempts\).*HTTP 400/,
     );
@@ -78,7 +68,7 @@ describe('create', () => {
       includeErrorPosture: true,
     };
     await onEvent(
-      createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101, 102], filter }) })),
+      kit.createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101, 102], filter }) })),
       world.deps,
     );
     expect(world.sim.cips()).toMatchObject({ policies: [101, 102], filter });
@@ -99,7 +89,7 @@ describe('create', () => {
       includeErrorPosture: true,
     };
     const error = await onEvent(
-      createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101], filter }) })),
+      kit.createEvent(props('pc', { [Prop.Cips]: JSON.stringify({ policies: [101], filter }) })),
       world.deps,
     ).catch((e) => e);
     expect(error.message).toMatch(/CIPS posture filter failed: Qualys answered HTTP 400.*CIPS is not enabled/);
@@ -116,15 +106,18 @@ describe('create', () => {
       headers: { 'X-RateLimit-ToWait-Sec': '2' },
       times: 3,
     });
-    await onEvent(createEvent(props('vm')), world.deps);
+    await onEvent(kit.createEvent(props('vm')), world.deps);
     expect(world.sim.integrations('vm')).toHaveLength(1);
     expect(world.sim.integrations('vm')[0].integrationValidated).toBe(true);
     expect(world.clock.sleeps.filter((ms) => ms >= 2000).length).toBeGreaterThanOrEqual(3);
   });
 
   test('GIVEN wrong credentials WHEN created THEN it fails naming the secret and registers nothing', async () => {
-    world.secrets.values.set(SECRET_ID, JSON.stringify({ username: USER.username, password: 'wrong-password' }));
-    await expect(onEvent(createEvent(props('vm')), world.deps)).rejects.toThrow(
+    world.secrets.values.set(
+      kit.SECRET_ID,
+      JSON.stringify({ username: kit.USER.username, password: 'wrong-password' }),
+    );
+    await expect(onEvent(kit.createEvent(props('vm')), world.deps)).rejects.toThrow(
       /HTTP 401 to POST \/auth.*secret "qualys\/api-credentials"/,
     );
     expect(world.sim.integrations('vm')).toEqual([]);
@@ -137,9 +130,9 @@ describe('create', () => {
   ])(
     'GIVEN a secret that is %s WHEN created THEN the error says what is wrong with it',
     async (_what, value, pattern) => {
-      if (value === undefined) world.secrets.values.delete(SECRET_ID);
-      else world.secrets.values.set(SECRET_ID, value);
-      await expect(onEvent(createEvent(props('vm')), world.deps)).rejects.toThrow(pattern);
+      if (value === undefined) world.secrets.values.delete(kit.SECRET_ID);
+      else world.secrets.values.set(kit.SECRET_ID, value);
+      await expect(onEvent(kit.createEvent(props('vm')), world.deps)).rejects.toThrow(pattern);
       expect(world.sim.calls).toEqual([]);
     },
   );
@@ -152,7 +145,7 @@ describe('existing integrations of the same name', () => {
       bucketName: 'old',
       roleArn: 'arn:aws:iam::123456789012:role/old',
     });
-    const out = await onEvent(createEvent(props('vm')), world.deps);
+    const out = await onEvent(kit.createEvent(props('vm')), world.deps);
     expect(out.PhysicalResourceId).toBe(`vm:${leftover.integrationId}@${new URL(world.gateway).host}`);
     expect(calls('POST', '/partner-integration/aws/s3/vm')).toHaveLength(0);
     const [integration] = world.sim.integrations('vm');
@@ -170,9 +163,10 @@ describe('existing integrations of the same name', () => {
       bucketName: 'someone-elses',
       roleArn: 'arn:aws:iam::999999999999:role/x',
     });
-    const error = await onEvent(createEvent(props('vm', { [Prop.IntegrationName]: 'shared-name' })), world.deps).catch(
-      (e) => e,
-    );
+    const error = await onEvent(
+      kit.createEvent(props('vm', { [Prop.IntegrationName]: 'shared-name' })),
+      world.deps,
+    ).catch((e) => e);
     expect(error.message).toMatch(
       new RegExp(`named "shared-name" already exists in Qualys \\(ID ${other.integrationId}.*"vm.adoptExisting": true`),
     );
@@ -187,12 +181,12 @@ describe('existing integrations of the same name', () => {
       roleArn: 'arn:aws:iam::999999999999:role/x',
     });
     const p = props('vm', { [Prop.IntegrationName]: 'shared-name', [Prop.AdoptExisting]: 'true' });
-    const out = await onEvent(createEvent(p), world.deps);
+    const out = await onEvent(kit.createEvent(p), world.deps);
     // The physical ID carries the adopted integration's original fields, to put them back.
     expect(out.PhysicalResourceId).toMatch(/^vm:\d+@127\.0\.0\.1:\d+:adopted~[A-Za-z0-9_-]+$/);
 
     world.stacks.value = 'ROLLBACK_IN_PROGRESS';
-    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    await onEvent(kit.deleteEvent(out.PhysicalResourceId, p), world.deps);
     expect(world.sim.integrations('vm')).toEqual([
       expect.objectContaining({
         name: 'shared-name',
@@ -202,7 +196,7 @@ describe('existing integrations of the same name', () => {
     ]);
 
     world.stacks.value = 'DELETE_IN_PROGRESS';
-    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    await onEvent(kit.deleteEvent(out.PhysicalResourceId, p), world.deps);
     expect(world.sim.integrations('vm')).toHaveLength(0);
   });
 });
@@ -210,7 +204,7 @@ describe('existing integrations of the same name', () => {
 describe('update', () => {
   async function created(kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}) {
     const p = props(kind, overrides);
-    const out = await onEvent(createEvent(p), world.deps);
+    const out = await onEvent(kit.createEvent(p), world.deps);
     world.sim.resetCalls();
     world.secrets.reads = 0;
     return { p, physicalId: out.PhysicalResourceId };
@@ -218,7 +212,7 @@ describe('update', () => {
 
   test('GIVEN nothing Qualys cares about changed WHEN updated THEN no Qualys call and no secret read is made', async () => {
     const { p, physicalId } = await created('vm');
-    const out = await onEvent(updateEvent(physicalId, p, { ...p, ServiceToken: 'other' }), world.deps);
+    const out = await onEvent(kit.updateEvent(physicalId, p, { ...p, ServiceToken: 'other' }), world.deps);
     expect(out.PhysicalResourceId).toBe(physicalId);
     expect(world.sim.calls).toEqual([]);
     expect(world.secrets.reads).toBe(0);
@@ -228,7 +222,7 @@ describe('update', () => {
     const { p, physicalId } = await created('vm');
     const settings = { ...JSON.parse(p[Prop.Settings] as string), minSeverity: 5 };
     const out = await onEvent(
-      updateEvent(physicalId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }),
+      kit.updateEvent(physicalId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }),
       world.deps,
     );
     expect(out.PhysicalResourceId).toBe(physicalId);
@@ -240,7 +234,7 @@ describe('update', () => {
   test('GIVEN a new externalIdRotation value WHEN updated THEN the external ID is regenerated and only the new one is trusted', async () => {
     const { p, physicalId } = await created('vm');
     const oldId = world.sim.integrations('vm')[0].externalId;
-    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.ExternalIdRotation]: '2026-11' }), world.deps);
+    await onEvent(kit.updateEvent(physicalId, p, { ...p, [Prop.ExternalIdRotation]: '2026-11' }), world.deps);
     const [integration] = world.sim.integrations('vm');
     expect(integration.externalId).not.toBe(oldId);
     expect(calls('PUT', '/partner-integration')[0].body).toMatchObject({ regenerateExternalId: true });
@@ -250,8 +244,8 @@ describe('update', () => {
 
   test('GIVEN CloudFormation rewrote the trust policy WHEN the fingerprint update arrives THEN the external ID is put back without a PUT', async () => {
     const { p, physicalId } = await created('vm');
-    world.trust.put('vm-role', pendingTrust('vm')); // what CloudFormation writes when the role's template changes
-    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.TrustPolicyFingerprint]: 'fp-2' }), world.deps);
+    world.trust.put('vm-role', kit.pendingTrust('vm')); // what CloudFormation writes when the role's template changes
+    await onEvent(kit.updateEvent(physicalId, p, { ...p, [Prop.TrustPolicyFingerprint]: 'fp-2' }), world.deps);
     expect(trustedIds('vm')).toEqual([world.sim.integrations('vm')[0].externalId]);
     expect(calls('PUT', '/partner-integration')).toHaveLength(0);
     expect(calls('PATCH', '/validate')).toHaveLength(1);
@@ -260,7 +254,7 @@ describe('update', () => {
   test('GIVEN the policy list changes WHEN updated THEN CIPS gets the new ones and loses only the dropped ones', async () => {
     const { p, physicalId } = await created('pc');
     await onEvent(
-      updateEvent(physicalId, p, { ...p, [Prop.Cips]: JSON.stringify({ policies: [102, 103] }) }),
+      kit.updateEvent(physicalId, p, { ...p, [Prop.Cips]: JSON.stringify({ policies: [102, 103] }) }),
       world.deps,
     );
     expect(world.sim.cips().policies).toEqual([102, 103]);
@@ -270,8 +264,8 @@ describe('update', () => {
   test('GIVEN the integration was deleted outside the stack WHEN a setting changes THEN it is registered again under a new physical ID', async () => {
     const { p, physicalId } = await created('vm');
     // Someone deletes it through the API, as another tool or a person in the UI would.
-    await onEvent(deleteEvent(physicalId, p), world.deps);
-    const out = await onEvent(updateEvent(physicalId, p, { ...p, [Prop.IntegrationName]: 'renamed' }), world.deps);
+    await onEvent(kit.deleteEvent(physicalId, p), world.deps);
+    const out = await onEvent(kit.updateEvent(physicalId, p, { ...p, [Prop.IntegrationName]: 'renamed' }), world.deps);
     expect(out.PhysicalResourceId).not.toBe(physicalId);
     expect(world.sim.integrations('vm')).toEqual([
       expect.objectContaining({ name: 'renamed', integrationValidated: true }),
@@ -282,7 +276,7 @@ describe('update', () => {
     const { p, physicalId } = await created('vm');
     world.sim.expireAllTokens();
     const settings = { ...JSON.parse(p[Prop.Settings] as string), sendVulnInfo: true };
-    await onEvent(updateEvent(physicalId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }), world.deps);
+    await onEvent(kit.updateEvent(physicalId, p, { ...p, [Prop.Settings]: JSON.stringify(settings) }), world.deps);
     expect(calls('POST', '/auth')).toHaveLength(1);
     expect(world.sim.integrations('vm')[0].sendVulnInfo).toBe(true);
   });
@@ -291,8 +285,8 @@ describe('update', () => {
 describe('delete', () => {
   test('GIVEN a PC integration WHEN deleted THEN it is deregistered and its CIPS policies removed', async () => {
     const p = props('pc');
-    const out = await onEvent(createEvent(p), world.deps);
-    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    const out = await onEvent(kit.createEvent(p), world.deps);
+    await onEvent(kit.deleteEvent(out.PhysicalResourceId, p), world.deps);
     expect(world.sim.integrations('pc')).toEqual([]);
     expect(world.sim.cips().policies).toEqual([]);
   });
@@ -304,20 +298,20 @@ describe('delete', () => {
       roleArn: 'arn:aws:iam::123456789012:role/prod',
     });
     const p = props('pc');
-    const out = await onEvent(createEvent(p), world.deps);
-    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    const out = await onEvent(kit.createEvent(p), world.deps);
+    await onEvent(kit.deleteEvent(out.PhysicalResourceId, p), world.deps);
     expect(world.sim.integrations('pc')).toHaveLength(1);
     expect(world.sim.cips().policies).toEqual([101, 102]);
   });
 
   test('GIVEN the integration is already gone WHEN deleted THEN a 404 counts as done', async () => {
-    await expect(onEvent(deleteEvent('vm:424242', props('vm')), world.deps)).resolves.toMatchObject({
+    await expect(onEvent(kit.deleteEvent('vm:424242', props('vm')), world.deps)).resolves.toMatchObject({
       PhysicalResourceId: 'vm:424242',
     });
   });
 
   test('GIVEN a physical ID that never named an integration WHEN deleted THEN nothing is called', async () => {
-    await onEvent(deleteEvent('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', {}), world.deps);
+    await onEvent(kit.deleteEvent('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', {}), world.deps);
     expect(world.sim.calls).toEqual([]);
   });
 });
@@ -340,11 +334,11 @@ describe('physical IDs', () => {
     });
     world.sim.seedCips({ policies: many });
     const p = props('pc', { [Prop.Cips]: JSON.stringify({ policies: many }) });
-    const out = await onEvent(createEvent(p), world.deps);
+    const out = await onEvent(kit.createEvent(p), world.deps);
     expect(out.PhysicalResourceId.length).toBeLessThanOrEqual(1000);
     expect(parsePhysicalId(out.PhysicalResourceId)?.record).toEqual({ incomplete: true });
     world.stacks.value = 'DELETE_IN_PROGRESS';
-    await onEvent(deleteEvent(out.PhysicalResourceId, p), world.deps);
+    await onEvent(kit.deleteEvent(out.PhysicalResourceId, p), world.deps);
     expect(world.sim.cips().policies).toHaveLength(100);
   });
 });

@@ -12,39 +12,13 @@ import {
 import { NOTHING_OBSERVED, type Observed, type PlanEvent, type StepName, plan } from '../../../src/core/lifecycle/plan';
 import { type IntegrationSpec, parseProperties } from '../../../src/core/resource-properties';
 import type { IntegrationDetails } from '../../../src/core/qualys/client';
+import { VM_DEFAULT_SETTINGS } from '../../support/fixtures';
+import { props } from '../../support/lifecycle-world';
 
 const GATEWAY = 'https://gateway.qg2.apps.qualys.com';
-const VM_SETTINGS = {
-  minSeverity: 3,
-  baseCategory: 'Confirmed',
-  resultSectionNeeded: false,
-  sendVulnInfo: false,
-  compressData: true,
-  sendAlerts: false,
-  errorEmails: [],
-};
-
+/** The properties the construct writes, parsed as the handler parses them. */
 function spec(kind: 'vm' | 'pc', overrides: Record<string, unknown> = {}): IntegrationSpec {
-  const name = `qs3-dev-${kind}-123456789012-us-east-1`;
-  return parseProperties({
-    [Prop.Kind]: kind,
-    [Prop.GatewayUrl]: GATEWAY,
-    [Prop.CredentialsSecretId]: 'qualys/api-credentials',
-    [Prop.RoleArn]: `arn:aws:iam::123456789012:role/${kind}-role`,
-    [Prop.RoleName]: `${kind}-role`,
-    [Prop.QualysPrincipalArn]: 'arn:aws:iam::805950163170:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE',
-    [Prop.BucketName]: 'findings-bucket',
-    [Prop.BucketRegion]: 'us-east-1',
-    [Prop.IntegrationName]: name,
-    [Prop.DefaultIntegrationName]: name,
-    [Prop.Settings]: JSON.stringify(kind === 'vm' ? VM_SETTINGS : { compressData: true }),
-    ...(kind === 'pc' ? { [Prop.Cips]: JSON.stringify({ policies: [101, 102] }) } : {}),
-    [Prop.ExternalIdRotation]: '',
-    [Prop.AdoptExisting]: 'false',
-    [Prop.ValidationTimeoutSeconds]: '600',
-    [Prop.TrustPolicyFingerprint]: 'fp-1',
-    ...overrides,
-  });
+  return parseProperties(props({ gateway: GATEWAY }, kind, overrides));
 }
 
 /** As the codec reads it back; `incomplete` stands for a record that did not fit the ID. */
@@ -145,7 +119,7 @@ describe('the plan of an update', () => {
   });
 
   test('GIVEN only a setting changed WHEN planned THEN it puts the settings and validates, naming the field', () => {
-    const desired = spec('vm', { [Prop.Settings]: JSON.stringify({ ...VM_SETTINGS, minSeverity: 5 }) });
+    const desired = spec('vm', { [Prop.Settings]: JSON.stringify({ ...VM_DEFAULT_SETTINGS, minSeverity: 5 }) });
     const steps = plan(desired, update(spec('vm')), NOTHING_OBSERVED);
     expect(steps.map((s) => s.name)).toEqual(['put-settings', 'validate']);
     expect(steps[0].reason).toMatch(/minSeverity/);
@@ -188,7 +162,7 @@ describe('the plan of an update', () => {
 
   test('GIVEN the integration was deleted outside the stack WHEN planned THEN it is registered again', () => {
     const steps = plan(
-      spec('vm', { [Prop.Settings]: JSON.stringify({ ...VM_SETTINGS, minSeverity: 5 }) }),
+      spec('vm', { [Prop.Settings]: JSON.stringify({ ...VM_DEFAULT_SETTINGS, minSeverity: 5 }) }),
       update(spec('vm')),
       seen(undefined),
     );
