@@ -4,7 +4,7 @@
  * failed and no secret (Qualys down, AWS denied, the stack mid-update), and read-only under
  * every path.
  */
-import { PROD_SITE, type Run, useCliWorld } from '../support/cli-world';
+import { type DiffDoc, PROD_SITE, type Run, useCliWorld } from '../support/cli-world';
 
 const { ENV, STACK } = PROD_SITE;
 
@@ -14,19 +14,6 @@ let config: string;
 beforeEach(() => {
   config = world.config();
 });
-
-interface DiffDoc {
-  exitCode: number;
-  stackExists: boolean;
-  error?: string;
-  integrations: Array<{
-    kind: string;
-    event: string;
-    steps: Array<{ name: string; reason: string; policies?: number[] }>;
-    unknown: string[];
-    driftOnly?: boolean;
-  }>;
-}
 
 async function runDiff(file = config): Promise<{ code: number; doc: DiffDoc; run: Run }> {
   const run = await world.run(['diff', ENV, '--config', file, '--json']);

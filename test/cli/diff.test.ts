@@ -2,7 +2,7 @@
  * `qualys-s3 diff`: the plan a deploy would apply, against the simulator and the fake AWS, with
  * a stack whose template and resources are as a deploy of the configuration leaves them.
  */
-import { PROD_SITE, QUALYS_PRINCIPAL, trustPolicy, useCliWorld } from '../support/cli-world';
+import { type DiffDoc, PROD_SITE, QUALYS_PRINCIPAL, trustPolicy, useCliWorld } from '../support/cli-world';
 
 const { ENV } = PROD_SITE;
 
@@ -12,18 +12,6 @@ let config: string;
 beforeEach(() => {
   config = world.config();
 });
-
-interface DiffDoc {
-  exitCode: number;
-  stackExists: boolean;
-  error?: string;
-  integrations: Array<{
-    kind: string;
-    event: string;
-    steps: Array<{ name: string; reason: string; policies?: number[] }>;
-    unknown: string[];
-  }>;
-}
 
 async function runDiff(file = config): Promise<{ code: number; doc: DiffDoc }> {
   const out = await world.run(['diff', ENV, '--config', file, '--json']);

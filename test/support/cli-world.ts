@@ -401,3 +401,17 @@ export function removeAwsCredentials(dir: string): void {
     AWS_CONFIG_FILE: `${dir}/no-such-config`,
   });
 }
+
+/** `qualys-s3 diff --json`, as the diff tests read it. */
+export interface DiffDoc {
+  exitCode: number;
+  stackExists: boolean;
+  error?: string;
+  integrations: Array<{
+    kind: string;
+    event: string;
+    steps: Array<{ name: string; reason: string; policies?: number[] }>;
+    unknown: string[];
+    driftOnly?: boolean;
+  }>;
+}
