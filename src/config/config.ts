@@ -34,4 +34,5 @@ export {
   configJsonSchemaText,
   configSchema,
   parseConfig,
+  parseEnvironment,
 } from './schema';

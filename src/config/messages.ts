@@ -22,8 +22,17 @@ export class ConfigError extends Error {
   }
 }
 
-/** The name of the configuration's root in every field path. */
-const ROOT = 'qualys';
+/**
+ * How field paths read: from `root`, with the leading `under` keys of each issue's path left out
+ * (the construct validates one environment as `environments.<envName>` and names its fields from
+ * `props`). The default names every field from the configuration's root, `qualys`.
+ */
+export interface FieldPathView {
+  readonly root: string;
+  readonly under?: readonly PropertyKey[];
+}
+
+const WHOLE_CONFIGURATION: FieldPathView = { root: 'qualys' };
 
 /** A value as a message shows it: JSON, cut to 80 characters. */
 export function show(value: unknown): string {
@@ -62,13 +71,20 @@ interface Problem {
 }
 
 /** The problems zod's issues describe, worded and in reading order. */
-export function problemsFrom(issues: readonly z.core.$ZodIssue[]): string[] {
+export function problemsFrom(issues: readonly z.core.$ZodIssue[], view = WHOLE_CONFIGURATION): string[] {
   const found: Problem[] = [];
-  for (const issue of issues) collect(issue, [], found);
+  const fieldPath = (path: readonly PropertyKey[]) => {
+    const under = view.under ?? [];
+    const shown = under.every((key, i) => path[i] === key) ? path.slice(under.length) : path;
+    return [view.root, ...shown.map(asWritten)].join('.');
+  };
+  for (const issue of issues) collect(issue, [], found, fieldPath);
   return unknownKeysFirst(found).map((p) => p.text);
 }
 
-function collect(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], out: Problem[]): void {
+type FieldPath = (path: readonly PropertyKey[]) => string;
+
+function collect(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], out: Problem[], fieldPath: FieldPath): void {
   const path = [...prefix, ...issue.path];
   if (issue.code === 'invalid_union') {
     // `"vm": true | {...}`: when the value is an object, its own problems are the ones to tell.
@@ -76,7 +92,7 @@ function collect(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], out: P
       (branch) => !(branch.length === 1 && branch[0].code === 'invalid_type' && branch[0].path.length === 0),
     );
     if (objectBranch) {
-      for (const inner of objectBranch) collect(inner, path, out);
+      for (const inner of objectBranch) collect(inner, path, out, fieldPath);
       return;
     }
   }
@@ -98,10 +114,6 @@ function collect(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], out: P
     (_, key: string) => `"${fieldPath([...path.slice(0, -1), key])}"`,
   );
   out.push({ path, text: whole ? message : `"${fieldPath(path)}" ${message}` });
-}
-
-function fieldPath(path: readonly PropertyKey[]): string {
-  return [ROOT, ...path.map(asWritten)].join('.');
 }
 
 /**

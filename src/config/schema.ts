@@ -526,6 +526,11 @@ export type BucketConfig = EnvironmentConfig['bucket'];
 export type VpcConfig = NonNullable<EnvironmentConfig['vpc']>;
 /** The configuration as a person writes it (every default optional). */
 export type QualysS3ConfigInput = z.input<typeof configSchema>;
+/**
+ * One environment as the schema reads it; the documented form is EnvironmentSettings
+ * (environment-props.ts), which test/config/environment-props.test.ts holds to this.
+ */
+export type EnvironmentInput = z.input<typeof environmentSchema>;
 
 type Ctx = z.core.$RefinementCtx<unknown>;
 
@@ -676,6 +681,26 @@ export function parseConfig(raw: unknown, source?: string): QualysS3Config {
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(problemsFrom(result.error.issues), source);
   return result.data;
+}
+
+/**
+ * Validates one environment's configuration (the keys of `environments.<envName>`) as
+ * {@link parseConfig} validates it inside a whole configuration, and fills in every default.
+ * Field paths in the messages start at `root`.
+ *
+ * @throws ConfigError listing every problem found.
+ */
+export function parseEnvironment(
+  envName: string,
+  raw: unknown,
+  options: { readonly root?: string; readonly source?: string } = {},
+): EnvironmentConfig {
+  const result = configSchema.safeParse({ environments: { [envName]: raw } });
+  if (!result.success) {
+    const view = { root: options.root ?? `qualys.environments.${envName}`, under: ['environments', envName] };
+    throw new ConfigError(problemsFrom(result.error.issues, view), options.source);
+  }
+  return result.data.environments[0];
 }
 
 /** The committed JSON Schema file (repository root), which configuration files name with `$schema`. */

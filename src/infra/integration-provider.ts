@@ -1,14 +1,13 @@
-import * as path from 'node:path';
 import { ArnFormat, type CfnResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { ALLOWED_GATEWAYS_ENV, isLoopbackHost } from '../core/contract';
 import type { VpcConfig } from '../config/config';
+import { handlerAssetDir } from './handler-asset';
 
 /** The handler's own timeout: under the Provider framework's 15 minutes, so the framework always answers. */
 export const HANDLER_TIMEOUT = Duration.minutes(14);
@@ -38,14 +37,14 @@ export interface IntegrationProviderProps {
 }
 
 /**
- * The custom-resource provider: the handler Lambda (bundled by esbuild), the Provider
+ * The custom-resource provider: the handler Lambda (its bundle from {@link handlerAssetDir}), the Provider
  * framework in front of it, their log groups, and least-privilege roles. The handler may
  * read only the credentials secret and change only the trust policies of the roles it is
  * handed with {@link allowTrustEdits}.
  */
 export class IntegrationProvider extends Construct {
   readonly serviceToken: string;
-  readonly handler: NodejsFunction;
+  readonly handler: lambda.Function;
   private readonly handlerRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: IntegrationProviderProps) {
@@ -80,10 +79,10 @@ export class IntegrationProvider extends Construct {
 
     const placement = props.vpc ? this.placeInVpc(props.vpc) : {};
 
-    this.handler = new NodejsFunction(this, 'Handler', {
+    this.handler = new lambda.Function(this, 'Handler', {
       ...placement,
-      entry: path.join(__dirname, '..', 'handler', 'handler.ts'),
-      handler: 'handler',
+      code: lambda.Code.fromAsset(handlerAssetDir()),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -96,18 +95,6 @@ export class IntegrationProvider extends Construct {
       environment: {
         [ALLOWED_GATEWAYS_ENV]: pinned.join(','),
         ...(props.proxyUrl ? { HTTPS_PROXY: props.proxyUrl, HTTP_PROXY: props.proxyUrl } : {}),
-      },
-      projectRoot: path.join(__dirname, '..', '..'),
-      depsLockFilePath: path.join(__dirname, '..', '..', 'package-lock.json'),
-      bundling: {
-        minify: true,
-        target: 'node20',
-        format: OutputFormat.CJS,
-        // The runtime provides the AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
-        sourceMap: false,
-        // esbuild's size table is noise in every synth and test run; warnings and errors still show.
-        logLevel: LogLevel.WARNING,
       },
     });
 
