@@ -4,12 +4,12 @@
  * `-c config=<path>`) and makes one stack per environment, named QualysS3-<envName>.
  */
 import { App } from 'aws-cdk-lib';
-import { loadConfig } from '../src/config/load-config';
+import { loadConfigOrExit } from '../src/config/load-config';
 import { stackName } from '../src/config/config';
 import { QualysS3Stack } from '../src/infra/qualys-s3-stack';
 
 const app = new App();
-const config = loadConfig(app);
+const config = loadConfigOrExit(app);
 for (const env of config.environments) {
   new QualysS3Stack(app, stackName(env.envName), {
     config: env,

@@ -291,3 +291,14 @@ export interface EnvironmentSettings {
    */
   readonly subscription?: string;
 }
+
+/** A JSON configuration file (qualys.config.json, or the file `-c config=<path>` names). */
+export interface QualysS3ConfigFile {
+  /**
+   * The JSON Schema of the file, for editors, e.g. `./node_modules/qualys-s3-cdk/qualys-s3.schema.json`.
+   * @default - none
+   */
+  readonly $schema?: string;
+  /** One stack per environment, named QualysS3-<envName>; at least one. */
+  readonly environments: Readonly<Record<string, EnvironmentSettings>>;
+}

@@ -32,17 +32,26 @@ export interface ContextScope {
 /**
  * The configuration of an app: the JSON file named by `-c config=<path>` when given, otherwise
  * the `qualys` context key (cdk.json), otherwise qualys.config.json in the working directory.
- * Exits with every problem listed when the configuration is invalid.
+ *
+ * @throws ConfigError listing every problem, when the configuration is invalid or absent.
  */
 export function loadConfig(scope: ContextScope): QualysS3Config {
   const file = scope.node.tryGetContext('config') as string | undefined;
+  if (file) return parseConfig(readJson(file), `configuration file ${file}`);
+  const context: unknown = scope.node.tryGetContext('qualys');
+  if (context === undefined && existsSync(DEFAULT_CONFIG_FILE)) {
+    return parseConfig(readJson(DEFAULT_CONFIG_FILE), `configuration file ${DEFAULT_CONFIG_FILE}`);
+  }
+  return parseContextValue(context);
+}
+
+/**
+ * {@link loadConfig} for an app's entry point: an invalid configuration is printed as its list
+ * of problems (no stack trace, which would bury them) and the process exits with status 1.
+ */
+export function loadConfigOrExit(scope: ContextScope): QualysS3Config {
   try {
-    if (file) return parseConfig(readJson(file), `configuration file ${file}`);
-    const context: unknown = scope.node.tryGetContext('qualys');
-    if (context === undefined && existsSync(DEFAULT_CONFIG_FILE)) {
-      return parseConfig(readJson(DEFAULT_CONFIG_FILE), `configuration file ${DEFAULT_CONFIG_FILE}`);
-    }
-    return parseContextValue(context);
+    return loadConfig(scope);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`\n${error.message}\n\n`);

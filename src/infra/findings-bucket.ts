@@ -1,8 +1,61 @@
-import { type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+
+/**
+ * The one policy that lets Qualys's roles put findings into `bucket` and do nothing else: only
+ * `s3:PutObject` on its objects, and with a KMS key exactly the actions an SSE-KMS upload
+ * needs, on that key only and only through S3 in the bucket's region.
+ */
+export function findingsWritePolicy(
+  scope: Construct,
+  id: string,
+  bucket: s3.IBucket,
+  key?: kms.IKey,
+): iam.ManagedPolicy {
+  const policy = new iam.ManagedPolicy(scope, id, {
+    description: 'Lets the Qualys integration role put findings into the findings bucket, and nothing else',
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'PutFindings',
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects('*')],
+      }),
+      ...(key
+        ? [
+            new iam.PolicyStatement({
+              sid: 'EncryptFindingsWithBucketKey',
+              // GenerateDataKey for every upload; Decrypt for multipart uploads, whose parts S3 joins.
+              actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+              resources: [key.keyArn],
+              conditions: { StringEquals: { 'kms:ViaService': `s3.${bucket.env.region}.amazonaws.com` } },
+            }),
+          ]
+        : []),
+    ],
+  });
+  const objects = nagResource(Stack.of(scope).resolve(bucket.arnForObjects('*')));
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::${objects}]`,
+    reason:
+      'Qualys writes findings under date-named keys it chooses (qualys_vm_findings/<date>/<uuid>.gz and a validation test ' +
+      'file), so the object ARN needs a wildcard; the statement allows s3:PutObject only, on this one bucket',
+  });
+  return policy;
+}
+
+/** A resolved ARN as cdk-nag names it in a finding: `<Logical.Attr>` for GetAtt, `<Name>` for Ref. */
+function nagResource(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const intrinsic = value as Record<string, unknown>;
+  if (Array.isArray(intrinsic['Fn::GetAtt'])) return `<${(intrinsic['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
+  const join = intrinsic['Fn::Join'] as [string, unknown[]] | undefined;
+  if (join) return join[1].map(nagResource).join(join[0]);
+  return JSON.stringify(value);
+}
 
 export interface FindingsBucketProps {
   /**
@@ -102,34 +155,7 @@ export class FindingsBucket extends Construct {
         'owner; object-level access is audited with CloudTrail data events where an account requires it, rather than a ' +
         'second, unbounded log bucket per environment',
     });
-    this.writePolicy = new iam.ManagedPolicy(this, 'WritePolicy', {
-      description: 'Lets the Qualys integration role put findings into the findings bucket, and nothing else',
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'PutFindings',
-          actions: ['s3:PutObject'],
-          resources: [this.bucket.arnForObjects('*')],
-        }),
-        ...(key
-          ? [
-              new iam.PolicyStatement({
-                sid: 'EncryptFindingsWithBucketKey',
-                // GenerateDataKey for every upload; Decrypt for multipart uploads, whose parts S3 joins.
-                actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-                resources: [key.keyArn],
-                conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
-              }),
-            ]
-          : []),
-      ],
-    });
-    const bucketId = Stack.of(this).resolve(Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnResource));
-    Validations.of(this.writePolicy).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
-      reason:
-        'Qualys writes findings under date-named keys it chooses (qualys_vm_findings/<date>/<uuid>.gz and a validation test ' +
-        'file), so the object ARN needs a wildcard; the statement allows s3:PutObject only, on this one bucket',
-    });
+    this.writePolicy = findingsWritePolicy(this, 'WritePolicy', this.bucket, key);
   }
 
   /**

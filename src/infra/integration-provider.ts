@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { ALLOWED_GATEWAYS_ENV, isLoopbackHost } from '../core/contract';
@@ -13,8 +14,8 @@ import { handlerAssetDir } from './handler-asset';
 export const HANDLER_TIMEOUT = Duration.minutes(14);
 
 export interface IntegrationProviderProps {
-  /** Name or ARN of the Secrets Manager secret holding {"username","password"}. */
-  readonly credentialsSecret: string;
+  /** The Secrets Manager secret holding {"username","password"}: its name or ARN, or the secret itself. */
+  readonly credentialsSecret: string | secretsmanager.ISecret;
   /**
    * The Qualys gateway(s) the handler may send the credentials to (https, or http to a
    * loopback test server). Written into the function's own environment; the handler refuses
@@ -62,13 +63,18 @@ export class IntegrationProvider extends Construct {
     });
     allowLogging(this.handlerRole, handlerLogs);
 
-    this.handlerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadQualysCredentials',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: secretArns(this, props.credentialsSecret),
-      }),
-    );
+    if (typeof props.credentialsSecret === 'string') {
+      this.handlerRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadQualysCredentials',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: secretArns(this, props.credentialsSecret),
+        }),
+      );
+    } else {
+      // Also grants kms:Decrypt on the secret's own key, when it names one.
+      props.credentialsSecret.grantRead(this.handlerRole);
+    }
     this.handlerRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadOwnStackStatus',

@@ -10,7 +10,7 @@ import {
   type VmSettings,
 } from '../core/contract';
 import { resourceProperties } from '../core/resource-properties';
-import type { FindingsBucket } from './findings-bucket';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IntegrationProvider } from './integration-provider';
 import type { QualysAccessRole } from './qualys-role';
 
@@ -18,7 +18,12 @@ export interface QualysIntegrationProps {
   readonly kind: IntegrationKind;
   readonly provider: IntegrationProvider;
   readonly role: QualysAccessRole;
-  readonly bucket: FindingsBucket;
+  /** The bucket Qualys writes findings into. */
+  readonly bucketName: string;
+  /** The bucket's region. */
+  readonly bucketRegion: string;
+  /** The policy that lets the role write findings into the bucket; in place before the integration validates. */
+  readonly writePolicy: iam.IManagedPolicy;
   /** The Qualys API gateway, e.g. https://gateway.qg1.apps.qualys.com. */
   readonly gatewayUrl: string;
   /** Name or ARN of the Secrets Manager secret holding {"username","password"}. */
@@ -68,8 +73,8 @@ export class QualysIntegration extends Construct {
       roleArn: role.roleArn,
       roleName: role.roleName,
       principalArn: props.role.qualysPrincipalArn,
-      bucketName: props.bucket.bucket.bucketName,
-      bucketRegion: stack.region,
+      bucketName: props.bucketName,
+      bucketRegion: props.bucketRegion,
       name: props.name,
       defaultName: props.defaultName,
       settings: props.settings,
@@ -93,7 +98,7 @@ export class QualysIntegration extends Construct {
     });
     // Qualys validates by assuming the role and writing a test file: the write permission
     // must be in place before the custom resource runs.
-    resource.node.addDependency(props.bucket.writePolicy);
+    resource.node.addDependency(props.writePolicy);
     resource.node.addDependency(role);
     this.integrationId = resource.getAttString(Attr.IntegrationId);
     this.integrationName = resource.getAttString(Attr.IntegrationName);

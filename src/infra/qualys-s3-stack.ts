@@ -11,88 +11,50 @@ import {
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct, IConstruct } from 'constructs';
-import { type IntegrationKind, defaultIntegrationName } from '../core/contract';
-import type { EnvironmentConfig, PcConfig, VmConfig } from '../config/config';
-import { FindingsBucket } from './findings-bucket';
-import { IntegrationProvider } from './integration-provider';
-import { QualysAccessRole } from './qualys-role';
-import { QualysIntegration } from './qualys-integration';
+import type { EnvironmentConfig } from '../config/config';
+import { QualysS3Onboarding } from './qualys-s3-onboarding';
 
 export interface QualysS3StackProps extends StackProps {
-  /** One environment of the validated configuration. */
+  /** One environment of a configuration validated by `loadConfig` or `parseConfig`. */
   readonly config: EnvironmentConfig;
 }
 
 /**
- * One environment's onboarding: the findings bucket, a Qualys role per integration, and
- * the integrations themselves.
+ * One environment as a stack, as the app makes it (QualysS3-<envName>): the onboarding, its
+ * outputs (bucket, and per integration its role, ID and name), the environment's tags on the
+ * stack, and a retention for every log group of the stack.
  */
 export class QualysS3Stack extends Stack {
+  /** The environment's onboarding: its bucket, roles and integrations. */
+  readonly onboarding: QualysS3Onboarding;
+
   constructor(scope: Construct, id: string, props: QualysS3StackProps) {
     super(scope, id, props);
     const { config } = props;
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
 
-    const findings = new FindingsBucket(this, 'FindingsBucket', {
-      bucketName: config.bucket.bucketName,
-      retainOnDelete: config.bucket.retainOnDelete,
-      kmsKeyArn: config.bucket.kmsKeyArn,
-      expireAfterDays: config.bucket.expireAfterDays,
-      transitionAfterDays: config.bucket.transitionAfterDays,
-      transitionStorageClass: config.bucket.transitionStorageClass,
-    });
-    const provider = new IntegrationProvider(this, 'IntegrationProvider', {
-      credentialsSecret: config.credentialsSecret,
-      allowedGateways: [config.gatewayUrl],
-      logRetention: config.logRetentionDays as logs.RetentionDays,
-      proxyUrl: config.proxyUrl,
-      vpc: config.vpc,
-    });
+    // "Default" keeps the onboarding out of the resources' logical IDs: they stay those of the
+    // stacks deployed before the construct existed.
+    const onboarding = QualysS3Onboarding.fromConfig(this, 'Default', config);
     new CfnOutput(this, 'BucketName', {
-      value: findings.bucket.bucketName,
+      value: onboarding.bucket.bucketName,
       description: 'The bucket Qualys writes findings into',
     });
-
-    const integrations: Array<[IntegrationKind, VmConfig | PcConfig | undefined]> = [
-      ['vm', config.vm],
-      ['pc', config.pc],
-    ];
-    for (const [kind, integration] of integrations) {
+    for (const integration of [onboarding.vm, onboarding.pc]) {
       if (!integration) continue;
+      const { kind } = integration;
       const label = kind === 'vm' ? 'Vm' : 'Pc';
-      const role = new QualysAccessRole(this, `${label}Role`, {
-        kind,
-        qualysAwsAccountId: config.qualysAwsAccountId,
-        writePolicy: findings.writePolicy,
-      });
-      provider.allowTrustEdits(role.role);
-      const defaultName = defaultIntegrationName(config.envName, kind, this.account, this.region);
-      const pc = kind === 'pc' ? (integration as PcConfig) : undefined;
-      const resource = new QualysIntegration(this, `${label}Integration`, {
-        kind,
-        provider,
-        role,
-        bucket: findings,
-        gatewayUrl: config.gatewayUrl,
-        credentialsSecret: config.credentialsSecret,
-        name: integration.name ?? defaultName,
-        defaultName,
-        settings: integration.settings,
-        cips: pc ? { policies: pc.policies, filter: pc.filter } : undefined,
-        externalIdRotation: integration.externalIdRotation,
-        adoptExisting: integration.adoptExisting,
-        validationTimeoutSeconds: config.validationTimeoutSeconds,
-      });
       new CfnOutput(this, `${label}RoleArn`, {
-        value: role.role.roleArn,
+        value: integration.role.roleArn,
         description: `The role Qualys assumes for ${kind.toUpperCase()}`,
       });
       new CfnOutput(this, `${label}IntegrationId`, {
-        value: resource.integrationId,
+        value: integration.integrationId,
         description: `The Qualys ${kind.toUpperCase()} integration ID`,
       });
-      new CfnOutput(this, `${label}IntegrationName`, { value: resource.integrationName });
+      new CfnOutput(this, `${label}IntegrationName`, { value: integration.integrationName });
     }
+    this.onboarding = onboarding;
 
     Aspects.of(this).add(new ExplicitLogGroups(config.logRetentionDays as logs.RetentionDays));
   }

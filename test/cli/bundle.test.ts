@@ -1,11 +1,13 @@
 /**
  * The compiled CLI (dist/qualys-s3.js, built by `npm run build:cli`, which `npm ci` runs through
- * `prepare`): it must run from an `npm ci --omit=dev` install, so every package it requires is
- * in `dependencies`; and `--help` must start fast, so it loads none of the heavy packages.
+ * `prepare`, and shipped prebuilt in the package): it must run from an install of the published
+ * package, which has `dependencies` only, so every package it requires is in `dependencies`; and
+ * `--help` must start fast, so it loads none of the heavy packages.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -39,12 +41,28 @@ test('GIVEN the built CLI bundle THEN every package it requires is a Node built-
   expect(notDependencies).toEqual([]);
 });
 
-test('GIVEN package.json THEN the command is the bundle loader and prepare builds the bundle with a tool in "dependencies"', () => {
+test('GIVEN package.json THEN the command is the bundle loader, prepare builds it, and its build tool is a devDependency', () => {
   expect(pkg.bin['qualys-s3']).toBe('bin/qualys-s3.js');
-  expect(pkg.scripts.prepare).toBe('npm run build:cli');
+  expect(pkg.scripts.prepare).toBe('node scripts/prepare.js');
   expect(pkg.scripts['build:cli']).toMatch(/^esbuild src\/cli\/bin\.ts .*--outfile=dist\/qualys-s3\.js$/);
-  // prepare runs under `npm ci --omit=dev` too: its tool must be installed there.
-  expect(Object.keys(pkg.dependencies)).toContain('esbuild');
+  // A consumer of the package installs no build tool: the CLI and the handler ship prebuilt.
+  expect(Object.keys(pkg.devDependencies)).toContain('esbuild');
+  expect(Object.keys(pkg.dependencies)).not.toContain('esbuild');
+  expect(pkg.files).toEqual(expect.arrayContaining(['bin/qualys-s3.js', 'dist/qualys-s3.js']));
+});
+
+test('GIVEN an install without devDependencies (no esbuild) WHEN prepare runs THEN it says how to get the CLI and does not fail the install', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qualys-s3-prepare-'));
+  try {
+    fs.copyFileSync(path.join(ROOT, 'scripts', 'prepare.js'), path.join(dir, 'prepare.js'));
+    const run = spawnSync(process.execPath, [path.join(dir, 'prepare.js')], { cwd: dir, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(
+      /not building the qualys-s3 CLI: esbuild, a devDependency, is not installed.*run "npm ci"/,
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('GIVEN qualys-s3 --help WHEN it runs THEN it prints the usage and loads neither the AWS SDK, undici nor zod (the configuration schema)', () => {

@@ -10,10 +10,16 @@ import type {
   EnvironmentSettings,
   FindingsBucketSettings,
   PcIntegrationSettings,
+  QualysS3ConfigFile,
   VmIntegrationSettings,
   VpcSettings,
 } from '../../src/config/environment-props';
-import { configJsonSchema, type EnvironmentInput, parseEnvironment } from '../../src/config/schema';
+import {
+  configJsonSchema,
+  type EnvironmentInput,
+  parseEnvironment,
+  type QualysS3ConfigInput,
+} from '../../src/config/schema';
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Settings<T> = Exclude<NonNullable<T>, boolean>;
@@ -32,7 +38,8 @@ const sameKeys: [
   Same<keyof PcIntegrationSettings, keyof Settings<Input['pc']>>,
   Same<keyof CipsFilterSettings, keyof NonNullable<Settings<Input['pc']>['filter']>>,
   Same<keyof VpcSettings, keyof NonNullable<Input['vpc']>>,
-] = [true, true, true, true, true, true];
+  Same<keyof QualysS3ConfigFile, keyof QualysS3ConfigInput>,
+] = [true, true, true, true, true, true, true];
 
 // Every value the documented types admit is one the schema's input type admits.
 const accepted = (settings: EnvironmentSettings): Input => settings as DeepMutable<EnvironmentSettings>;
@@ -59,6 +66,7 @@ const objectBranch = (s: JsonSchema) => s.anyOf?.find((b) => b.properties) ?? s;
 const env = (configJsonSchema() as { properties: { environments: { additionalProperties: JsonSchema } } }).properties
   .environments.additionalProperties;
 const SCHEMA_OF: Record<string, JsonSchema | undefined> = {
+  QualysS3ConfigFile: configJsonSchema() as JsonSchema,
   EnvironmentSettings: env,
   FindingsBucketSettings: env.properties?.bucket,
   IntegrationCommonSettings: objectBranch(env.properties!.vm),
