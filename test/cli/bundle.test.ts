@@ -17,6 +17,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
   devDependencies: Record<string, string>;
   scripts: Record<string, string>;
   bin: Record<string, string>;
+  files: string[];
 };
 
 /** The package a module specifier names: "@scope/name/sub" -> "@scope/name", "name/sub" -> "name". */
