@@ -66,7 +66,7 @@ export interface RehearsalReport {
 
 /**
  * What the rehearsal's synth needs beyond `dependencies`: tsx runs bin/app.ts (as cdk.json's
- * app command does) and esbuild bundles the handler (else the CDK tries Docker). Both are
+ * app command does) and esbuild bundles the handler from its sources. Both are
  * devDependencies: the rehearsal is a development tool, and an operator's `npm ci --omit=dev`
  * install, made for preflight and status, leaves them out.
  */

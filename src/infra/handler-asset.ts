@@ -52,7 +52,16 @@ export function handlerAssetDir(): string {
 /** The handler bundled from its sources with {@link HANDLER_BUNDLE_OPTIONS}. */
 export function bundleHandler(): Uint8Array {
   // esbuild is a devDependency: only a synth from the sources, or the package build, loads it.
-  const esbuild = require('esbuild') as typeof import('esbuild');
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = require('esbuild');
+  } catch (error) {
+    throw new Error(
+      'qualys-s3-cdk: bundling the handler from its sources needs esbuild, a devDependency that is not installed; ' +
+        'run "npm ci" in the project folder',
+      { cause: error },
+    );
+  }
   const result = esbuild.buildSync({ ...HANDLER_BUNDLE_OPTIONS, entryPoints: [HANDLER_ENTRY], write: false });
   return result.outputFiles[0].contents;
 }
