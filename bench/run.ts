@@ -12,11 +12,14 @@
  *   4. Qualys API calls per create, update (changed / unchanged), rotation and delete, split
  *      by endpoint, with /auth apart;
  *   5. the operator CLI's start-up: `qualys-s3 --help` (the built bundle, through bin/) beside
- *      `node -e 0`, interleaved run by run; the ratio.
+ *      `node -e 0`, interleaved run by run; the ratio;
+ *   6. the package in a consumer's app: `npm pack`, installed into a fresh project, and that
+ *      app's synth with QualysS3Onboarding beside the same app with everyday constructs only
+ *      (a bucket, a function, a queue), interleaved run by run; the ratio.
  *
  * Each figure is the median of several runs (BENCH_RUNS, default 5; lifecycle at D >= 15 s
  * uses BENCH_SLOW_RUNS, default 3). Prints a table and writes bench/results.json.
- * BENCH_ONLY=synth,lambda,lifecycle,cli picks sections.
+ * BENCH_ONLY=synth,lambda,lifecycle,cli,package picks sections.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,13 +28,14 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Template, functionAssetDir } from '../sim/cfn-emulator';
 import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler, synthApp } from '../sim/deployment';
+import { consumerProject, packTree } from '../sim/consumer-project';
 import { FakeAws } from '../sim/fake-aws';
 import { QualysSimulator } from '../sim/qualys-simulator';
 import { summarize, sweepValidation } from './validation-sweep';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SLOW_RUNS = Number(process.env.BENCH_SLOW_RUNS ?? 3);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'synth,lambda,lifecycle,cli').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'synth,lambda,lifecycle,cli,package').split(','));
 const USER = { username: 'bench-user', password: 'bench-Pa55word!' };
 const SECRET = 'qualys/api-credentials';
 const ACCOUNT = '123456789012';
@@ -50,6 +54,7 @@ const TARGETS = {
   bundleBytes: 600 * 1024,
   coldStartMs: 150,
   cliHelpMs: 400,
+  consumerSynthVsEveryday: 1.5,
 };
 
 // Inside the project, so that the bundles resolve the AWS SDK from its node_modules as the runtime provides it.
@@ -413,12 +418,80 @@ function benchCli(): void {
   row('qualys-s3 --help / node -e 0', `${(help / bare).toFixed(2)}x`);
 }
 
+const CONSUMER_STACK = `
+const { App, Stack } = require('aws-cdk-lib');
+const app = new App();
+const stack = new Stack(app, 'Platform', { env: { account: '111122223333', region: 'eu-west-1' } });
+`;
+
+/** The consumer's app with the onboarding (VM and PC), as a user's app would have it. */
+const ONBOARDING_APP = `${CONSUMER_STACK}
+const { QualysS3Onboarding } = require('qualys-s3-cdk');
+new QualysS3Onboarding(stack, 'Qualys', {
+  envName: 'prod', platform: 'EU1', credentialsSecret: 'qualys/api-credentials', vm: {}, pc: {},
+});
+app.synth();
+`;
+
+/** The same app with everyday constructs only: a bucket, a function that writes to it, a queue. */
+const EVERYDAY_APP = `${CONSUMER_STACK}
+const s3 = require('aws-cdk-lib/aws-s3');
+const lambda = require('aws-cdk-lib/aws-lambda');
+const sqs = require('aws-cdk-lib/aws-sqs');
+const bucket = new s3.Bucket(stack, 'Bucket', { enforceSSL: true });
+const fn = new lambda.Function(stack, 'Fn', {
+  runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {};'),
+});
+bucket.grantPut(fn);
+new sqs.Queue(stack, 'Queue');
+app.synth();
+`;
+
+function benchPackage(): void {
+  process.stderr.write('\n6. the package in a consumer app (node app.js), beside everyday constructs\n');
+  const pkg = packTree(ROOT, path.join(work, 'pack'));
+  const dir = consumerProject(ROOT, pkg, path.join(work, 'consumer'), {
+    'onboarding.js': ONBOARDING_APP,
+    'everyday.js': EVERYDAY_APP,
+  });
+  const timeNode = (file: string) => {
+    const outdir = path.join(dir, `out-${file}`);
+    fs.rmSync(outdir, { recursive: true, force: true });
+    const started = process.hrtime.bigint();
+    execFileSync(process.execPath, [file], { cwd: dir, env: { ...process.env, CDK_OUTDIR: outdir }, stdio: 'pipe' });
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const cases = ['onboarding.js', 'everyday.js'];
+  const times = new Map<string, number[]>(cases.map((c) => [c, []]));
+  timeNode(cases[0]);
+  for (let i = 0; i < RUNS; i++) for (const c of cases) times.get(c)!.push(timeNode(c));
+  const onboarding = median(times.get('onboarding.js')!);
+  const everyday = median(times.get('everyday.js')!);
+  const ratio = onboarding / everyday;
+  results.package = {
+    tarballBytes: fs.statSync(pkg.tarball).size,
+    medianMs: { onboarding, everyday },
+    samplesMs: Object.fromEntries(times),
+    ratio,
+  };
+  row('consumer synth with QualysS3Onboarding', ms(onboarding));
+  row('consumer synth with everyday constructs', ms(everyday));
+  row(
+    'consumer synth, onboarding / everyday',
+    `${ratio.toFixed(2)}x`,
+    `<= ${TARGETS.consumerSynthVsEveryday}x`,
+    verdict(ratio <= TARGETS.consumerSynthVsEveryday),
+  );
+  row('package tarball', `${(fs.statSync(pkg.tarball).size / 1024).toFixed(1)} KB`);
+}
+
 async function main(): Promise<void> {
   process.stderr.write(
     `qualys-s3-cdk benchmark: ${RUNS} runs per figure (median), node ${process.version}, ${os.cpus().length} cores\n`,
   );
   if (ONLY.has('synth')) benchSynth();
   if (ONLY.has('cli')) benchCli();
+  if (ONLY.has('package')) benchPackage();
   if (ONLY.has('lifecycle') || ONLY.has('sweep')) await benchValidationSweep();
   if (ONLY.has('lambda') || ONLY.has('lifecycle')) {
     const world = await startWorld();

@@ -7,24 +7,19 @@
  * Offline: the consumer's packages come from this repository's node_modules through file: links
  * (standing in for the registry), so npm resolves and links exactly as it would from it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Prop } from '../../src/core/contract';
+import { type PackedPackage, consumerProject, packTree, packedFile, run } from '../../sim/consumer-project';
 
 const ROOT = path.join(__dirname, '..', '..');
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const TSC = path.join(ROOT, 'node_modules', '.bin', 'tsc');
 
 let work: string;
-let tarball: string;
+let pkg: PackedPackage;
 let consumer: string;
-let files: string[];
-let packed: { dependencies: Record<string, string>; peerDependencies: Record<string, string> } & Record<
-  string,
-  unknown
->;
 
 const CONSUMER_APP = `
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
@@ -53,74 +48,30 @@ for (const env of parseConfig(file).environments) {
 }
 `;
 
-function run(command: string, args: string[], cwd: string): string {
-  try {
-    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`);
-  }
-}
+const TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    strict: true,
+    // The package's declarations must stand on their own: they are checked too. Node's types
+    // (which a CDK app has, and zod's declarations use) come from this repository.
+    skipLibCheck: false,
+    types: ['node'],
+    typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+    outDir: '.',
+  },
+  files: ['app.ts'],
+};
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'qualys-s3-package-'));
-  // A scratch copy of the tree (what git would commit, as it stands): packing builds lib/ and
-  // dist/, which the other tests read from the tree itself.
-  const source = path.join(work, 'source');
-  const listed = run('git', ['ls-files', '-co', '--exclude-standard'], ROOT).split('\n').filter(Boolean);
-  for (const file of listed) {
-    if (!fs.existsSync(path.join(ROOT, file))) continue;
-    fs.mkdirSync(path.dirname(path.join(source, file)), { recursive: true });
-    fs.copyFileSync(path.join(ROOT, file), path.join(source, file));
-  }
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(source, 'node_modules'));
-  const name = run(NPM, ['pack', '--silent', '--pack-destination', work], source).trim().split('\n').pop()!;
-  tarball = path.join(work, name);
-  files = run('tar', ['-tzf', tarball], work)
-    .split('\n')
-    .filter(Boolean)
-    .map((f) => f.replace(/^package\//, ''));
-  packed = JSON.parse(run('tar', ['-xOzf', tarball, 'package/package.json'], work));
-
-  consumer = path.join(work, 'consumer');
-  fs.mkdirSync(consumer);
-  const link = (name: string) => `file:${path.join(ROOT, 'node_modules', name)}`;
-  const dependencies: Record<string, string> = {
-    'aws-cdk-lib': link('aws-cdk-lib'),
-    constructs: link('constructs'),
-    'aws-cdk': link('aws-cdk'),
-    'qualys-s3-cdk': `file:${tarball}`,
-  };
-  // What npm would fetch for the package from the registry, from the same installed copies.
-  for (const dependency of Object.keys(packed.dependencies)) dependencies[dependency] = link(dependency);
-  fs.writeFileSync(
-    path.join(consumer, 'package.json'),
-    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies }, null, 2),
-  );
-  fs.writeFileSync(
-    path.join(consumer, 'cdk.json'),
-    JSON.stringify({ app: 'node app.js', 'cli-telemetry': false, context: {} }, null, 2),
-  );
-  fs.writeFileSync(
-    path.join(consumer, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        strict: true,
-        // The package's declarations must stand on their own: they are checked too. Node's types
-        // (which a CDK app has, and zod's declarations use) come from this repository.
-        skipLibCheck: false,
-        types: ['node'],
-        typeRoots: [path.join(ROOT, 'node_modules', '@types')],
-        outDir: '.',
-      },
-      files: ['app.ts'],
-    }),
-  );
-  fs.writeFileSync(path.join(consumer, 'app.ts'), CONSUMER_APP);
-  run(NPM, ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], consumer);
+  pkg = packTree(ROOT, work);
+  consumer = consumerProject(ROOT, pkg, path.join(work, 'consumer'), {
+    'cdk.json': JSON.stringify({ app: 'node app.js', 'cli-telemetry': false }),
+    'tsconfig.json': JSON.stringify(TSCONFIG),
+    'app.ts': CONSUMER_APP,
+  });
 }, 240_000);
 
 afterAll(() => {
@@ -129,7 +80,7 @@ afterAll(() => {
 
 describe('the tarball', () => {
   test('GIVEN npm pack THEN it holds the compiled library, its declarations, the prebuilt handler and the CLI, and no sources or tests', () => {
-    expect(files).toEqual(
+    expect(pkg.files).toEqual(
       expect.arrayContaining([
         'lib/index.js',
         'lib/index.d.ts',
@@ -143,25 +94,30 @@ describe('the tarball', () => {
         'package.json',
       ]),
     );
-    expect(files.filter((f) => /^(src|test|sim|bench|scripts)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
-    expect(files).not.toContain('cdk.json');
-    expect(files.filter((f) => f.startsWith('lib/handler/') || f.startsWith('lib/cli/'))).toEqual([]);
+    expect(pkg.files.filter((f) => /^(src|test|sim|bench|scripts)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual(
+      [],
+    );
+    expect(pkg.files).not.toContain('cdk.json');
+    expect(pkg.files.filter((f) => f.startsWith('lib/handler/') || f.startsWith('lib/cli/'))).toEqual([]);
   });
 
   test('GIVEN the packed package.json THEN it is a library: entry points, peers, keywords, license, repository; not private', () => {
-    expect(packed).toMatchObject({
+    expect(pkg.manifest).toMatchObject({
       main: 'lib/index.js',
       types: 'lib/index.d.ts',
       exports: { '.': { types: './lib/index.d.ts', default: './lib/index.js' } },
       license: 'Apache-2.0',
       repository: { type: 'git', url: expect.stringMatching(/^git\+https:\/\//) },
     });
-    expect(packed.private).toBeUndefined();
-    expect(packed.keywords).toEqual(expect.arrayContaining(['awscdk', 'aws-cdk', 'qualys']));
-    expect(packed.peerDependencies).toEqual({ 'aws-cdk-lib': expect.stringMatching(/^\^2\./), constructs: '^10.5.0' });
+    expect(pkg.manifest.private).toBeUndefined();
+    expect(pkg.manifest.keywords).toEqual(expect.arrayContaining(['awscdk', 'aws-cdk', 'qualys']));
+    expect(pkg.manifest.peerDependencies).toEqual({
+      'aws-cdk-lib': expect.stringMatching(/^\^2\./),
+      constructs: '^10.5.0',
+    });
     // A consumer installs no build tool and no second copy of the CDK.
     for (const name of ['esbuild', 'aws-cdk-lib', 'constructs', 'tsx', 'typescript']) {
-      expect(packed.dependencies).not.toHaveProperty(name);
+      expect(pkg.manifest.dependencies).not.toHaveProperty(name);
     }
   });
 
@@ -174,7 +130,7 @@ describe('the tarball', () => {
     const missing: string[] = [];
     let optional = 0;
     for (const file of declarations) {
-      const text = run('tar', ['-xOzf', tarball, `package/${file}`], work);
+      const text = packedFile(pkg, file);
       for (const match of text.matchAll(/(\/\*\*(?:(?!\*\/)[\s\S])*\*\/\s*)?readonly (\w+)\?:/g)) {
         optional++;
         if (!match[1]?.includes('@default')) missing.push(`${file}: ${match[2]}`);
