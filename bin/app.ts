@@ -13,7 +13,6 @@ const config = loadConfigOrExit(app);
 for (const env of config.environments) {
   new QualysS3Stack(app, stackName(env.envName), {
     config: env,
-    env: env.account || env.region ? { account: env.account, region: env.region } : undefined,
     description: `Qualys S3 findings integration for environment "${env.envName}" (qualys-s3-cdk)`,
   });
 }

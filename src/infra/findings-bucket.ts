@@ -36,13 +36,27 @@ export function findingsWritePolicy(
         : []),
     ],
   });
-  const objects = nagResource(Stack.of(scope).resolve(bucket.arnForObjects('*')));
-  Validations.of(policy).acknowledge({
-    id: `AwsSolutions::AwsSolutions-IAM5[Resource::${objects}]`,
-    reason:
-      'Qualys writes findings under date-named keys it chooses (qualys_vm_findings/<date>/<uuid>.gz and a validation test ' +
-      'file), so the object ARN needs a wildcard; the statement allows s3:PutObject only, on this one bucket',
-  });
+  const acknowledge = () => {
+    const objects = nagResource(Stack.of(scope).resolve(bucket.arnForObjects('*')));
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${objects}]`,
+      reason:
+        'Qualys writes findings under date-named keys it chooses (qualys_vm_findings/<date>/<uuid>.gz and a validation test ' +
+        'file), so the object ARN needs a wildcard; the statement allows s3:PutObject only, on this one bucket',
+    });
+  };
+  if (Stack.of(bucket) === Stack.of(scope)) {
+    acknowledge();
+  } else {
+    // A bucket of another stack reaches this one as an export, named only once synthesis has
+    // resolved the references: the finding is acknowledged then (before the checks run).
+    policy.node.addValidation({
+      validate: () => {
+        acknowledge();
+        return [];
+      },
+    });
+  }
   return policy;
 }
 
@@ -52,6 +66,7 @@ function nagResource(value: unknown): string {
   const intrinsic = value as Record<string, unknown>;
   if (Array.isArray(intrinsic['Fn::GetAtt'])) return `<${(intrinsic['Fn::GetAtt'] as string[]).join('.')}>`;
   if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
+  if (typeof intrinsic['Fn::ImportValue'] === 'string') return intrinsic['Fn::ImportValue'];
   const join = intrinsic['Fn::Join'] as [string, unknown[]] | undefined;
   if (join) return join[1].map(nagResource).join(join[0]);
   return JSON.stringify(value);

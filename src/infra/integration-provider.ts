@@ -72,8 +72,26 @@ export class IntegrationProvider extends Construct {
         }),
       );
     } else {
-      // Also grants kms:Decrypt on the secret's own key, when it names one.
-      props.credentialsSecret.grantRead(this.handlerRole);
+      // Granted in the handler's own policy, never in the secret's or its key's (which may be
+      // another stack's: a grant there would make that stack depend on this one, a cycle).
+      const secret = props.credentialsSecret;
+      this.handlerRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadQualysCredentials',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+        }),
+      );
+      if (secret.encryptionKey) {
+        this.handlerRole.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'DecryptQualysCredentials',
+            actions: ['kms:Decrypt'],
+            resources: [secret.encryptionKey.keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+          }),
+        );
+      }
     }
     this.handlerRole.addToPolicy(
       new iam.PolicyStatement({
@@ -119,6 +137,19 @@ export class IntegrationProvider extends Construct {
       frameworkOnEventRole: frameworkRole,
     });
     this.serviceToken = provider.serviceToken;
+    // The framework names its function after its construct path. QualysS3Stack nests everything
+    // under "Default", which logical IDs leave out; so must the description, or every stack
+    // deployed before would see its framework function updated.
+    const onEvent = provider.node.tryFindChild('framework-onEvent')?.node.defaultChild as
+      | lambda.CfnFunction
+      | undefined;
+    if (onEvent && this.node.scopes.some((s) => s.node.id === 'Default')) {
+      const shown = this.node.scopes
+        .slice(1)
+        .map((s) => s.node.id)
+        .filter((part) => part !== 'Default');
+      onEvent.description = `AWS CDK resource provider framework - onEvent (${[...shown, 'Provider'].join('/')})`;
+    }
     const handlerId = Stack.of(this).resolve(
       Stack.of(this).getLogicalId(this.handler.node.defaultChild as CfnResource),
     );

@@ -4,9 +4,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { type IntegrationKind, defaultIntegrationName } from '../core/contract';
 import { ConfigError, type EnvironmentConfig, type PcConfig, type VmConfig, parseEnvironment } from '../config/config';
+import { show } from '../config/messages';
 import type { EnvironmentSettings, FindingsBucketSettings } from '../config/environment-props';
 import { FindingsBucket, findingsWritePolicy } from './findings-bucket';
 import { IntegrationProvider } from './integration-provider';
@@ -97,13 +98,15 @@ export class QualysS3Onboarding extends Construct {
   constructor(scope: Construct, id: string, props: QualysS3OnboardingProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const given = props as QualysS3OnboardingProps | ValidatedEnvironment;
-    const secret =
-      given instanceof ValidatedEnvironment ? undefined : objectProp<secretsmanager.ISecret>(props.credentialsSecret);
-    const existingBucket = given instanceof ValidatedEnvironment ? undefined : objectProp<s3.IBucket>(props.bucket);
-    const config = given instanceof ValidatedEnvironment ? given.config : this.validate(props, secret, existingBucket);
+    const given = props as unknown;
+    const { config, secret, existingBucket } =
+      given instanceof ValidatedEnvironment
+        ? { config: this.checkedAgainstStack(given.config), secret: undefined, existingBucket: undefined }
+        : this.validate(given);
     this.config = config;
+    claimNames(this, config);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+    if (secret) this.warnAboutForeignSecret(secret);
 
     let writePolicy: iam.ManagedPolicy;
     if (existingBucket) {
@@ -132,7 +135,7 @@ export class QualysS3Onboarding extends Construct {
       vpc: config.vpc,
     });
     this.handler = provider.handler;
-    const secretId = secret ? (secret.secretFullArn ?? secret.secretName) : config.credentialsSecret;
+    const secretId = secret ? secretIdOf(secret, stack) : config.credentialsSecret;
 
     const integrations: Array<[IntegrationKind, VmConfig | PcConfig | undefined]> = [
       ['vm', config.vm],
@@ -182,57 +185,153 @@ export class QualysS3Onboarding extends Construct {
    * and region default to the stack's. Every problem, the schema's and the construct's, is
    * thrown together.
    */
-  private validate(
-    props: QualysS3OnboardingProps,
-    secret: secretsmanager.ISecret | undefined,
-    existingBucket: s3.IBucket | undefined,
-  ): EnvironmentConfig {
+  private validate(given: unknown): Validated {
+    if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+      throw new ConfigError([`the props must be an object, got ${show(given)}`], this.describe());
+    }
     const stack = Stack.of(this);
     const problems: string[] = [];
-    const known = (value: string) => (Token.isUnresolved(value) ? undefined : value);
-    const { envName, credentialsSecret, bucket, ...settings } = props;
-    const raw: Record<string, unknown> = { ...settings };
-    for (const key of ['account', 'region'] as const) {
-      const stackValue = known(stack[key]);
-      if (props[key] === undefined) {
-        if (stackValue) raw[key] = stackValue;
-      } else if (stackValue && props[key] !== stackValue) {
+    /** Schema problems about fields this method already reported are left out. */
+    const reported: string[] = [];
+    const { envName, credentialsSecret, bucket, ...settings } = given as Record<string, unknown>;
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(settings)) {
+      if (Construct.isConstruct(value) && !SETTINGS_KEYS.has(key)) {
+        // A misspelt key: the schema names it, with its did-you-mean.
+        raw[key] = {};
+      } else if (Construct.isConstruct(value)) {
         problems.push(
-          `"props.${key}" is ${JSON.stringify(props[key])}, but the construct's stack deploys to ${key} "${stackValue}"; ` +
+          `"props.${key}" is a construct (${value.node.path}); give its settings as plain values, as in the configuration`,
+        );
+        reported.push(key);
+      } else {
+        raw[key] = value;
+      }
+    }
+
+    let name = envName;
+    if (typeof envName !== 'string') {
+      problems.push(
+        envName === undefined
+          ? '"props.envName" is missing; name the environment (letters, digits and hyphens, starting with a letter)'
+          : `"props.envName" must be a string, got ${show(envName)}`,
+      );
+      name = PLACEHOLDER_ENV_NAME;
+    } else if (Token.isUnresolved(envName)) {
+      problems.push(`"props.envName" is a token, a value known only at deploy; ${LITERAL}`);
+      name = PLACEHOLDER_ENV_NAME;
+    }
+
+    for (const key of ['account', 'region'] as const) {
+      const stackValue = Token.isUnresolved(stack[key]) ? undefined : stack[key];
+      const value = raw[key];
+      if (value === undefined) {
+        if (stackValue) raw[key] = stackValue;
+      } else if (typeof value === 'string' && !Token.isUnresolved(value) && !stackValue) {
+        problems.push(
+          `"props.${key}" is ${show(value)}, but the construct's stack is environment-agnostic (its ${key} is decided at deploy); ` +
+            `set it on the stack (env: { ${key}: ${show(value)} }) and leave it out here`,
+        );
+        reported.push(key);
+      } else if (typeof value === 'string' && stackValue && value !== stackValue) {
+        problems.push(
+          `"props.${key}" is ${show(value)}, but the construct's stack deploys to ${key} "${stackValue}"; ` +
             `leave "${key}" out (the stack decides it) or make the two agree`,
         );
       }
     }
-    if (secret) {
-      // The schema checks the rest of the environment; the secret is the stack's to resolve.
-      raw.credentialsSecret = 'qualys-s3-cdk-construct-secret';
-      const secretRegion = known(secret.env.region);
-      const stackRegion = known(stack.region);
-      if (secretRegion && stackRegion && secretRegion !== stackRegion) {
+
+    let secret: secretsmanager.ISecret | undefined;
+    raw.credentialsSecret = credentialsSecret;
+    if (Construct.isConstruct(credentialsSecret)) {
+      raw.credentialsSecret = PLACEHOLDER_SECRET;
+      if (isSecret(credentialsSecret)) {
+        secret = credentialsSecret;
+        const secretRegion = Token.isUnresolved(secret.env.region) ? undefined : secret.env.region;
+        const stackRegion = Token.isUnresolved(stack.region) ? undefined : stack.region;
+        if (secretRegion && stackRegion && secretRegion !== stackRegion) {
+          problems.push(
+            `"props.credentialsSecret" is a secret in region ${secretRegion}, but the stack deploys to ${stackRegion}; ` +
+              'the handler reads the secret in its own region, so create (or replicate) the secret there',
+          );
+        }
+      } else {
         problems.push(
-          `"props.credentialsSecret" is a secret in region ${secretRegion}, but the stack deploys to ${stackRegion}; ` +
-            'the handler reads the secret in its own region, so create (or replicate) the secret there',
+          `"props.credentialsSecret" is ${describeConstruct(credentialsSecret)}, not a secret; give the name or ARN of a ` +
+            'Secrets Manager secret, or the secret itself (an ISecret)',
         );
       }
     } else if (typeof credentialsSecret === 'string' && Token.isUnresolved(credentialsSecret)) {
-      raw.credentialsSecret = 'qualys-s3-cdk-construct-secret';
+      raw.credentialsSecret = PLACEHOLDER_SECRET;
       problems.push(
         '"props.credentialsSecret" is a token, a value known only at deploy; pass the secret itself (an ISecret, e.g. ' +
           'secretsmanager.Secret.fromSecretNameV2(this, "QualysCredentials", "qualys/api-credentials")) or its name',
       );
-    } else {
-      raw.credentialsSecret = credentialsSecret;
     }
-    if (!existingBucket) raw.bucket = bucket;
-    let config: EnvironmentConfig;
+
+    let existingBucket: s3.IBucket | undefined;
+    let bucketNameToken: string | undefined;
+    if (Construct.isConstruct(bucket)) {
+      if (isBucket(bucket)) existingBucket = bucket;
+      else {
+        problems.push(
+          `"props.bucket" is ${describeConstruct(bucket)}, not a bucket; give settings for a new bucket, or an existing bucket (an IBucket)`,
+        );
+      }
+    } else if (isObject(bucket) && typeof bucket.bucketName === 'string' && Token.isUnresolved(bucket.bucketName)) {
+      // CloudFormation resolves a bucket name (`${stack.account}-findings`); its S3 rules cannot be checked here.
+      bucketNameToken = bucket.bucketName;
+      raw.bucket = { ...bucket, bucketName: PLACEHOLDER_BUCKET_NAME };
+    } else {
+      raw.bucket = bucket;
+    }
+
+    for (const at of tokenPaths(raw)) {
+      problems.push(`"props.${at.join('.')}" is a token, a value known only at deploy; ${LITERAL}`);
+      reported.push(at.join('.'));
+      removeAt(raw, at);
+    }
+
+    let config: EnvironmentConfig | undefined;
+    let schemaProblems: readonly string[] = [];
     try {
-      config = parseEnvironment(envName, raw, { root: 'props', source: this.describe() });
+      config = parseEnvironment(name as string, raw, { root: 'props', source: this.describe() });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      throw new ConfigError([...error.problems, ...problems], this.describe());
+      schemaProblems = error.problems.filter((p) => !reported.some((field) => p.startsWith(`"props.${field}`)));
+    }
+    if (!config || problems.length) throw new ConfigError([...schemaProblems, ...problems], this.describe());
+    const bucketConfig = bucketNameToken ? { ...config.bucket, bucketName: bucketNameToken } : config.bucket;
+    return {
+      config: { ...config, bucket: bucketConfig, ...(secret ? { credentialsSecret: secret.secretName } : {}) },
+      secret,
+      existingBucket,
+    };
+  }
+
+  /**
+   * A configuration validated elsewhere was checked for its own account and region (its KMS key,
+   * its default names): the stack must be in them.
+   */
+  private checkedAgainstStack(config: EnvironmentConfig): EnvironmentConfig {
+    const stack = Stack.of(this);
+    const problems: string[] = [];
+    for (const key of ['account', 'region'] as const) {
+      const value = config[key];
+      if (value === undefined) continue;
+      const stackValue = Token.isUnresolved(stack[key]) ? undefined : stack[key];
+      if (stackValue !== value) {
+        problems.push(
+          `environment "${config.envName}" is for ${key} "${value}", but the construct's stack ` +
+            (stackValue
+              ? `deploys to ${key} "${stackValue}"`
+              : `is environment-agnostic (its ${key} is decided at deploy)`) +
+            `; give the stack env: { ${key}: "${value}" }`,
+        );
+      }
     }
     if (problems.length) throw new ConfigError(problems, this.describe());
-    return secret ? { ...config, credentialsSecret: secret.secretName } : config;
+    return config;
   }
 
   private describe(): string {
@@ -243,6 +342,18 @@ export class QualysS3Onboarding extends Construct {
    * An existing bucket in another account: the roles' identity policy is not enough there, and
    * this stack cannot change that account's bucket policy.
    */
+  private warnAboutForeignSecret(secret: secretsmanager.ISecret): void {
+    const stack = Stack.of(this);
+    const account = secret.env.account;
+    if (Token.isUnresolved(account) || Token.isUnresolved(stack.account) || account === stack.account) return;
+    Annotations.of(this).addWarningV2(
+      'qualys-s3-cdk:secretInAnotherAccount',
+      `The credentials secret is in account ${account}, not this stack's ${stack.account}: its resource policy must allow ` +
+        'secretsmanager:GetSecretValue to the handler role (the handler attribute), and it must be encrypted with a ' +
+        'customer-managed KMS key whose policy allows that role kms:Decrypt (aws/secretsmanager cannot be shared)',
+    );
+  }
+
   private warnAboutForeignBucket(bucket: s3.IBucket): void {
     const stack = Stack.of(this);
     const bucketAccount = bucket.env.account;
@@ -256,7 +367,127 @@ export class QualysS3Onboarding extends Construct {
   }
 }
 
-/** A prop given as a construct (an ISecret, an IBucket) rather than as a name or settings. */
-function objectProp<T>(value: unknown): T | undefined {
-  return Construct.isConstruct(value) ? (value as T) : undefined;
+interface Validated {
+  readonly config: EnvironmentConfig;
+  readonly secret?: secretsmanager.ISecret;
+  readonly existingBucket?: s3.IBucket;
+}
+
+/** The keys of an environment's settings (the compiler holds this list to the documented type). */
+const SETTINGS_KEYS = new Set(
+  Object.keys({
+    account: true,
+    region: true,
+    gatewayUrl: true,
+    platform: true,
+    credentialsSecret: true,
+    qualysAwsAccountId: true,
+    bucket: true,
+    vm: true,
+    pc: true,
+    validationTimeoutSeconds: true,
+    logRetentionDays: true,
+    tags: true,
+    proxyUrl: true,
+    vpc: true,
+    subscription: true,
+  } satisfies Record<keyof EnvironmentSettings, true>),
+);
+
+/** Stand-ins for values the schema checks elsewhere (a secret or bucket name given as an object or token). */
+const PLACEHOLDER_SECRET = 'qualys-s3-cdk-construct-secret';
+const PLACEHOLDER_BUCKET_NAME = 'qualys-s3-cdk-token-bucket-name';
+const PLACEHOLDER_ENV_NAME = 'unnamed';
+const LITERAL = 'give it as a literal value (the construct checks it at synth, as the configuration does)';
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function isSecret(value: IConstruct): value is secretsmanager.ISecret {
+  const candidate = value as Partial<secretsmanager.ISecret>;
+  return typeof candidate.secretArn === 'string' && typeof candidate.grantRead === 'function';
+}
+
+function isBucket(value: IConstruct): value is s3.IBucket {
+  const candidate = value as Partial<s3.IBucket>;
+  return typeof candidate.bucketArn === 'string' && typeof candidate.arnForObjects === 'function';
+}
+
+function describeConstruct(value: IConstruct): string {
+  return `a ${value.constructor.name} (${value.node.path})`;
+}
+
+/** The paths of every token (string or number) in a plain value. */
+function tokenPaths(value: unknown, at: readonly string[] = []): string[][] {
+  if ((typeof value === 'string' || typeof value === 'number') && Token.isUnresolved(value)) return [[...at]];
+  if (Array.isArray(value)) return value.some((v) => Token.isUnresolved(v)) ? [[...at]] : [];
+  if (!isObject(value) || Construct.isConstruct(value)) return [];
+  return Object.entries(value).flatMap(([key, v]) => tokenPaths(v, [...at, key]));
+}
+
+function removeAt(value: Record<string, unknown>, at: readonly string[]): void {
+  const [head, ...rest] = at;
+  if (rest.length === 0) {
+    delete value[head];
+    return;
+  }
+  const inner = value[head];
+  if (isObject(inner)) {
+    value[head] = { ...inner };
+    removeAt(value[head] as Record<string, unknown>, rest);
+  }
+}
+
+/**
+ * How the handler names the secret: its full ARN when known; a partial ARN for a secret of
+ * another account (a bare name would be looked up in the handler's own); else its name.
+ */
+function secretIdOf(secret: secretsmanager.ISecret, stack: Stack): string {
+  if (secret.secretFullArn) return secret.secretFullArn;
+  const account = secret.env.account;
+  const foreign = !Token.isUnresolved(account) && !Token.isUnresolved(stack.account) && account !== stack.account;
+  return foreign ? secret.secretArn : secret.secretName;
+}
+
+/**
+ * The integration names (and bucket names) onboardings of one app claim. A second onboarding of
+ * the same name on the same gateway would adopt the first's integration as its own, and
+ * destroying either would deregister it.
+ */
+const claimed = new WeakMap<IConstruct, Map<string, string>>();
+
+function claimNames(onboarding: QualysS3Onboarding, config: EnvironmentConfig): void {
+  const stack = Stack.of(onboarding);
+  const root = onboarding.node.root;
+  const names = claimed.get(root) ?? new Map<string, string>();
+  claimed.set(root, names);
+  const known = (value: string, unknown: string) => (Token.isUnresolved(value) ? unknown : value);
+  const problems: string[] = [];
+  const claims: Array<[string, string]> = [];
+  for (const kind of ['vm', 'pc'] as const) {
+    const integration = config[kind];
+    if (!integration) continue;
+    const name = integration.name ?? defaultIntegrationName(config.envName, kind, stack.account, stack.region);
+    const shown =
+      integration.name ??
+      defaultIntegrationName(config.envName, kind, known(stack.account, '<account>'), known(stack.region, '<region>'));
+    claims.push([
+      `${new URL(config.gatewayUrl).origin} ${kind} ${name}`,
+      `the ${kind.toUpperCase()} integration name "${shown}"`,
+    ]);
+  }
+  if (config.bucket.bucketName && !Token.isUnresolved(config.bucket.bucketName)) {
+    claims.push([`bucket ${config.bucket.bucketName}`, `the bucket name "${config.bucket.bucketName}"`]);
+  }
+  for (const [key, what] of claims) {
+    const other = names.get(key);
+    if (other) {
+      problems.push(
+        `${what} is also claimed by QualysS3Onboarding "${other}" (on the same gateway): the second would take over the ` +
+          "first's integration, and destroying either would deregister it; give each onboarding its own envName or name",
+      );
+    }
+  }
+  if (problems.length) throw new ConfigError(problems, `QualysS3Onboarding "${onboarding.node.path}"`);
+  for (const [key] of claims) names.set(key, onboarding.node.path);
 }

@@ -1,6 +1,7 @@
 import {
   CfnOutput,
   CfnResource,
+  type Environment,
   type IAspect,
   Aspects,
   RemovalPolicy,
@@ -11,7 +12,7 @@ import {
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct, IConstruct } from 'constructs';
-import type { EnvironmentConfig } from '../config/config';
+import { ConfigError, type EnvironmentConfig } from '../config/config';
 import { QualysS3Onboarding } from './qualys-s3-onboarding';
 
 export interface QualysS3StackProps extends StackProps {
@@ -29,7 +30,7 @@ export class QualysS3Stack extends Stack {
   readonly onboarding: QualysS3Onboarding;
 
   constructor(scope: Construct, id: string, props: QualysS3StackProps) {
-    super(scope, id, props);
+    super(scope, id, { ...props, env: stackEnv(props) });
     const { config } = props;
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
 
@@ -58,6 +59,26 @@ export class QualysS3Stack extends Stack {
 
     Aspects.of(this).add(new ExplicitLogGroups(config.logRetentionDays as logs.RetentionDays));
   }
+}
+
+/**
+ * The stack's account and region: the environment's, unless `env` says otherwise, which it may
+ * only where the environment is silent (its configuration was checked for its own).
+ */
+function stackEnv({ config, env }: QualysS3StackProps): Environment | undefined {
+  if (config.account === undefined && config.region === undefined) return env;
+  for (const key of ['account', 'region'] as const) {
+    if (env?.[key] !== undefined && config[key] !== undefined && env[key] !== config[key]) {
+      throw new ConfigError(
+        [
+          `environment "${config.envName}" is for ${key} "${config[key]}", but the stack's env gives "${env[key]}"; ` +
+            `leave env out (the environment decides) or make the two agree`,
+        ],
+        `QualysS3Stack for environment "${config.envName}"`,
+      );
+    }
+  }
+  return { account: config.account ?? env?.account, region: config.region ?? env?.region };
 }
 
 /**

@@ -85,7 +85,10 @@ describe('parseEnvironment and parseConfig', () => {
     expect(one.problems).toEqual(whole.problems);
   });
 
-  test('FAILING: GIVEN both platform and gatewayUrl AND an empty credentialsSecret THEN both problems are listed at once (today the first appears only once the second is fixed)', () => {
+  // A known gap, older than the library: zod skips an object's refinements (even with `when`)
+  // once one of its fields has an aborted issue, and an empty string aborts text(). test.failing
+  // passes while the gap is there, and fails (to be turned into a test) once it is closed.
+  test.failing('GIVEN both platform and gatewayUrl AND an empty credentialsSecret THEN both problems are listed at once (today the first appears only once the second is fixed)', () => {
     const raw = { platform: 'EU1', gatewayUrl: 'https://gateway.qg1.apps.qualys.com', credentialsSecret: '', vm: true };
     const error = thrown(() => parseEnvironment('prod', raw, { root: 'props' })) as ConfigError;
     expect(error.problems).toEqual(
