@@ -15,6 +15,7 @@ export {
   TRANSITION_STORAGE_CLASSES,
   bucketNameProblem,
   bucketNameProblems,
+  connectorApiUrl,
   gatewayUrlProblem,
   partitionOfRegion,
   qualysAccountPartitionProblem,
@@ -23,6 +24,7 @@ export {
 } from './rules';
 export {
   type BucketConfig,
+  type CloudViewConfig,
   type EnvironmentConfig,
   type PcConfig,
   type QualysS3Config,

@@ -198,6 +198,65 @@ export interface PcIntegrationSettings extends IntegrationCommonSettings {
   readonly filter?: CipsFilterSettings;
 }
 
+/** The apps a CloudView / TotalCloud connector runs. */
+export type ConnectorModuleName = 'assetInventory' | 'cloudInventory' | 'securityAssessment';
+
+/**
+ * The account's Qualys CloudView / TotalCloud connector: a read-only role Qualys assumes with
+ * an external ID of this stack's, and the connector that uses it.
+ */
+export interface CloudViewSettings {
+  /**
+   * The connector's name in Qualys (at most 256 characters).
+   * @default - qs3-<envName>-cloudview-<account>
+   */
+  readonly name?: string;
+  /**
+   * The connector's description in Qualys.
+   * @default - none
+   */
+  readonly description?: string;
+  /**
+   * The API that registers the connector: `connectors-v3` (Connectors 3.0, what Qualys's
+   * current scripts use) or `cloudview` (the CloudView guide's REST API).
+   * @default 'connectors-v3'
+   */
+  readonly api?: 'connectors-v3' | 'cloudview';
+  /**
+   * The apps the connector runs: asset inventory, cloud inventory, security assessment (all
+   * three: CSPM). The role's permissions follow: asset inventory alone gets only its few
+   * read actions; with the others, SecurityAudit and the read-only extras Qualys lists.
+   * @default ['assetInventory', 'cloudInventory', 'securityAssessment']
+   */
+  readonly modules?: readonly ConnectorModuleName[];
+  /**
+   * How often the connector runs, in hours (1 to 24).
+   * @default 4
+   */
+  readonly pollingHours?: number;
+  /**
+   * Qualys's remediation on this connector. The role stays read-only either way.
+   * @default false
+   */
+  readonly remediation?: boolean;
+  /**
+   * Qualys's AWS account the connector assumes the role from; required outside the commercial
+   * partition.
+   * @default - the environment's qualysAwsAccountId
+   */
+  readonly qualysAwsAccountId?: string;
+  /**
+   * The host the connector API is called on.
+   * @default - the platform's: qualysapi.* for connectors-v3, qualysguard.* for cloudview
+   */
+  readonly apiUrl?: string;
+  /**
+   * Take over a connector for this account that this environment did not evidently create.
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
+}
+
 /** An existing VPC the handler runs in. */
 export interface VpcSettings {
   /** The VPC's ID, e.g. `vpc-0a1b2c3d4e5f67890`. */
@@ -259,6 +318,12 @@ export interface EnvironmentSettings {
    * @default - no PC integration
    */
   readonly pc?: boolean | PcIntegrationSettings;
+  /**
+   * The account's CloudView / TotalCloud connector: settings, `true` for the defaults, `false`
+   * or absent for none.
+   * @default - no connector
+   */
+  readonly cloudView?: boolean | CloudViewSettings;
   /**
    * How long to keep validating while IAM propagates the trust policy (30 to 720 seconds).
    * @default 600

@@ -30,6 +30,12 @@ export const DEFAULTS = {
     errorEmails: [] as string[],
   } satisfies VmSettings,
   pc: { compressData: true } satisfies PcSettings,
+  cloudView: {
+    api: 'connectors-v3',
+    modules: ['assetInventory', 'cloudInventory', 'securityAssessment'],
+    pollingHours: 4,
+    remediation: false,
+  },
   cipsFilter: {
     includeEvidenceData: false,
     includeFailPosture: true,
@@ -61,6 +67,10 @@ export const LIMITS = {
   /** Days S3 lifecycle rules accept, here bounded to a century. */
   maxLifecycleDays: 36500,
   maxSubnets: 16,
+  /** Qualys states no limits for connector names and descriptions; these are generous. */
+  maxConnectorNameLength: 256,
+  maxConnectorDescriptionLength: 1024,
+  maxPollingHours: 24,
   maxSecurityGroups: 5,
 } as const;
 
@@ -127,6 +137,21 @@ function webUiGateway(hostname: string): { gateway: string; platform?: string } 
   const gateway = `https://gateway.${aliases[rest] ?? rest}`;
   const platform = Object.keys(QUALYS_PLATFORMS).find((p) => QUALYS_PLATFORMS[p] === gateway);
   return { gateway, platform };
+}
+
+/**
+ * The host a connector API lives on, on the platform of `gatewayUrl`: Connectors 3.0 on the
+ * platform's API server (qualysapi.*), the CloudView REST API on the host the CloudView guide
+ * calls it on (qualysguard.*, its l.758-771); undefined for a gateway that is no platform's
+ * (a test server), whose connector host must be given. US1 and EU1 have short names.
+ */
+export function connectorApiUrl(api: 'connectors-v3' | 'cloudview', gatewayUrl: string): string | undefined {
+  const host = new URL(gatewayUrl).hostname.toLowerCase();
+  const match = /^gateway\.(.+)$/.exec(host);
+  if (!match || !Object.values(QUALYS_PLATFORMS).includes(`https://${host}`)) return undefined;
+  const short: Record<string, string> = { 'qg1.apps.qualys.com': 'qualys.com', 'qg1.apps.qualys.eu': 'qualys.eu' };
+  const rest = short[match[1]] ?? match[1];
+  return `https://${api === 'connectors-v3' ? 'qualysapi' : 'qualysguard'}.${rest}`;
 }
 
 /** Why a proxy URL is unacceptable, or undefined when it is fine. */

@@ -29,6 +29,7 @@ import {
   TAG_CHARACTERS,
   TRANSITION_STORAGE_CLASSES,
   bucketNameProblems,
+  connectorApiUrl,
   gatewayUrlProblem,
   partitionOfRegion,
   proxyUrlProblem,
@@ -339,6 +340,53 @@ const url = (problemOf: (value: string) => string | undefined) =>
     })
     .transform(withoutTrailingSlash);
 
+// --- the CloudView / TotalCloud connector ----------------------------------------------------
+
+const connectorApis = ['connectors-v3', 'cloudview'] as const;
+const connectorModules = ['assetInventory', 'cloudInventory', 'securityAssessment'] as const;
+
+const cloudViewSchema = strictObject({
+  name: text({ maxLength: LIMITS.maxConnectorNameLength })
+    .optional()
+    .describe("The connector's name in Qualys; absent: qs3-<env>-cloudview-<account>."),
+  description: text({ maxLength: LIMITS.maxConnectorDescriptionLength }).optional(),
+  api: oneOfNames(connectorApis)
+    .default(DEFAULTS.cloudView.api)
+    .describe(
+      "connectors-v3 (Connectors 3.0, what Qualys's current scripts use) or cloudview (the CloudView REST API).",
+    ),
+  modules: listOf(oneOfNames(connectorModules), {
+    min: 1,
+    max: connectorModules.length,
+    notAList: (v) => `must list 1 to 3 of ${connectorModules.join(', ')}, got ${show(v)}`,
+    badItems: (bad) => `holds ${bad.map(show).join(', ')}; each must be one of ${connectorModules.join(', ')}`,
+  })
+    .superRefine((modules, ctx) => {
+      const twice = modules.filter((m, i) => modules.indexOf(m) !== i);
+      if (twice.length)
+        ctx.addIssue({ code: 'custom', message: `lists ${[...new Set(twice)].join(', ')} more than once` });
+    })
+    .default([...DEFAULTS.cloudView.modules])
+    .describe('The apps the connector runs; the role may read what they need and nothing more.'),
+  pollingHours: whole(1, LIMITS.maxPollingHours)
+    .default(DEFAULTS.cloudView.pollingHours)
+    .describe('How often the connector runs, in hours.'),
+  remediation: flag()
+    .default(DEFAULTS.cloudView.remediation)
+    .describe("Qualys's remediation on this connector (off: read-only)."),
+  qualysAwsAccountId: awsAccountId()
+    .optional()
+    .describe(
+      "Qualys's AWS account the connector assumes the role from; default the environment's qualysAwsAccountId.",
+    ),
+  apiUrl: url(gatewayUrlProblem)
+    .optional()
+    .describe('The host the connector API is called on; absent: derived from the platform.'),
+  adoptExisting: flag()
+    .default(false)
+    .describe('Take over a connector for this account that this environment did not evidently create.'),
+});
+
 const environmentSchema = strictObject({
   account: awsAccountId().optional().describe("The stack's AWS account; absent: the CLI's."),
   region: region.optional().describe("The stack's AWS region; absent: the CLI's."),
@@ -353,6 +401,7 @@ const environmentSchema = strictObject({
   bucket: bucketSchema,
   vm: integration(vmSchema, 'The VM (vulnerability) findings integration'),
   pc: integration(pcSchema, 'The PC (policy compliance) findings integration'),
+  cloudView: integration(cloudViewSchema, 'The CloudView / TotalCloud connector'),
   validationTimeoutSeconds: whole(LIMITS.minValidationTimeoutSeconds, LIMITS.maxValidationTimeoutSeconds).default(
     DEFAULTS.validationTimeoutSeconds,
   ),
@@ -435,22 +484,55 @@ const environmentSchema = strictObject({
       }
     }
     // A vm or pc of the wrong type ("pc": 0) has its own message; it is not also "absent".
-    if (!env.vm && !env.pc && isValid(ctx, 'vm') && isValid(ctx, 'pc')) {
+    if (!env.vm && !env.pc && !env.cloudView && isValid(ctx, 'vm') && isValid(ctx, 'pc') && isValid(ctx, 'cloudView')) {
       ctx.addIssue({
         code: 'custom',
         path: ['vm'],
-        message: `and ${sibling('pc')} are both absent or false; configure at least one integration, e.g. "vm": {}`,
+        params: WHOLE,
+        message:
+          `${sibling('vm')}, ${sibling('pc')} and ${sibling('cloudView')} are all absent or false; ` +
+          'configure at least one integration, e.g. "vm": {}',
+      });
+    }
+    const cloudView = env.cloudView && typeof env.cloudView === 'object' ? env.cloudView : undefined;
+    const gateway = env.platform !== undefined ? QUALYS_PLATFORMS[env.platform] : env.gatewayUrl;
+    if (
+      env.cloudView &&
+      isValid(ctx, 'cloudView') &&
+      gateway &&
+      (env.platform === undefined || isValid(ctx, 'platform')) &&
+      (env.gatewayUrl === undefined || isValid(ctx, 'gatewayUrl')) &&
+      cloudView?.apiUrl === undefined &&
+      !connectorApiUrl(cloudView?.api ?? DEFAULTS.cloudView.api, gateway)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cloudView', 'apiUrl'],
+        message:
+          `is missing, and the connector API's host cannot be derived from the gateway ${show(redactUrl(gateway))}, which is no Qualys platform's; ` +
+          'set it (e.g. "https://qualysapi.qg2.apps.qualys.com"), or use "platform"',
       });
     }
   }, evenWithOtherProblems)
-  .transform(({ platform, gatewayUrl, qualysAwsAccountId, vm, pc, ...env }) => ({
-    ...env,
+  .transform(({ platform, gatewayUrl, qualysAwsAccountId, vm, pc, cloudView, ...env }) => {
     // The rule above admits exactly one of the two.
-    gatewayUrl: platform !== undefined ? QUALYS_PLATFORMS[platform] : (gatewayUrl as string),
-    qualysAwsAccountId: qualysAwsAccountId ?? DEFAULTS.qualysAwsAccountId,
-    vm: vm === true ? vmSchema.parse({}) : vm || undefined,
-    pc: pc === true ? pcSchema.parse({}) : pc || undefined,
-  }));
+    const gateway = platform !== undefined ? QUALYS_PLATFORMS[platform] : (gatewayUrl as string);
+    const qualysAccount = qualysAwsAccountId ?? DEFAULTS.qualysAwsAccountId;
+    const connector = cloudView === true ? cloudViewSchema.parse({}) : cloudView || undefined;
+    return {
+      ...env,
+      gatewayUrl: gateway,
+      qualysAwsAccountId: qualysAccount,
+      vm: vm === true ? vmSchema.parse({}) : vm || undefined,
+      pc: pc === true ? pcSchema.parse({}) : pc || undefined,
+      cloudView: connector && {
+        ...connector,
+        qualysAwsAccountId: connector.qualysAwsAccountId ?? qualysAccount,
+        // The rule above refuses a connector whose host can be neither given nor derived.
+        apiUrl: connector.apiUrl ?? (connectorApiUrl(connector.api, gateway) as string),
+      },
+    };
+  });
 
 // --- the whole configuration ----------------------------------------------------------------
 
@@ -524,6 +606,8 @@ export type PcConfig = NonNullable<EnvironmentConfig['pc']>;
 export type BucketConfig = EnvironmentConfig['bucket'];
 /** An existing VPC the handler Lambda is placed in, for accounts whose egress must pass their own network. */
 export type VpcConfig = NonNullable<EnvironmentConfig['vpc']>;
+/** The CloudView / TotalCloud connector, validated and with every default filled in. */
+export type CloudViewConfig = NonNullable<EnvironmentConfig['cloudView']>;
 /** The configuration as a person writes it (every default optional). */
 export type QualysS3ConfigInput = z.input<typeof configSchema>;
 /**

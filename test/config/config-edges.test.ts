@@ -233,9 +233,9 @@ describe('the fixes, at their edges', () => {
     ]);
   });
 
-  test('GIVEN "vm": false and no pc WHEN parsed THEN "both absent or false" is still reported', () => {
+  test('GIVEN "vm": false and no pc WHEN parsed THEN "all absent or false" is still reported', () => {
     expect(problemsOf({ environments: { dev: { platform: 'US1', credentialsSecret: 'q', vm: false } } })).toEqual([
-      expect.stringMatching(/vm" and "qualys\.environments\.dev\.pc" are both absent or false/),
+      expect.stringMatching(/vm", "qualys\.environments\.dev\.pc" and "qualys\.environments\.dev\.cloudView" are all absent or false/),
     ]);
   });
 

@@ -272,7 +272,7 @@ describe('parseConfig: which integrations', () => {
     const env = { platform: 'US1', credentialsSecret: 'qualys/api', ...integrations };
 
     expect(() => parseConfig({ environments: { dev: env } })).toThrow(
-      /"qualys\.environments\.dev\.vm" and "qualys\.environments\.dev\.pc" are both absent or false; configure at least one integration/,
+      /"qualys\.environments\.dev\.vm", "qualys\.environments\.dev\.pc" and "qualys\.environments\.dev\.cloudView" are all absent or false; configure at least one integration/,
     );
   });
 
@@ -536,7 +536,7 @@ describe('parseConfig: unknown and misspelt fields', () => {
   test('GIVEN a field unlike any known one WHEN parsed THEN it is rejected without a hint, listing the allowed fields', () => {
     expect(problemsOfEnv(validEnv({ colour: 'blue' }))).toEqual([
       '"qualys.environments.dev.colour" is not a known field; allowed: account, region, gatewayUrl, platform, credentialsSecret, ' +
-        'qualysAwsAccountId, bucket, vm, pc, validationTimeoutSeconds, logRetentionDays, tags, proxyUrl, vpc, subscription',
+        'qualysAwsAccountId, bucket, vm, pc, cloudView, validationTimeoutSeconds, logRetentionDays, tags, proxyUrl, vpc, subscription',
     ]);
   });
 

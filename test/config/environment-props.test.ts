@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type {
   CipsFilterSettings,
+  CloudViewSettings,
   EnvironmentSettings,
   FindingsBucketSettings,
   PcIntegrationSettings,
@@ -39,7 +40,8 @@ const sameKeys: [
   Same<keyof CipsFilterSettings, keyof NonNullable<Settings<Input['pc']>['filter']>>,
   Same<keyof VpcSettings, keyof NonNullable<Input['vpc']>>,
   Same<keyof QualysS3ConfigFile, keyof QualysS3ConfigInput>,
-] = [true, true, true, true, true, true, true];
+  Same<keyof CloudViewSettings, keyof Settings<Input['cloudView']>>,
+] = [true, true, true, true, true, true, true, true];
 
 // Every value the documented types admit is one the schema's input type admits.
 const accepted = (settings: EnvironmentSettings): Input => settings as DeepMutable<EnvironmentSettings>;
@@ -74,6 +76,7 @@ const SCHEMA_OF: Record<string, JsonSchema | undefined> = {
   PcIntegrationSettings: objectBranch(env.properties!.pc),
   CipsFilterSettings: objectBranch(env.properties!.pc).properties?.filter,
   VpcSettings: env.properties?.vpc,
+  CloudViewSettings: objectBranch(env.properties!.cloudView),
 };
 
 /** Defaults the JSON Schema does not carry (applied after a transform), checked by a parse instead. */

@@ -754,7 +754,7 @@ describe('bin/app.ts', () => {
       /"qualys\.environments\.dev\.vm\.minSeverity" must be a whole number from 1 to 5, got 7/,
       /"qualys\.environments\.prod\.platform" is "XX9"; allowed: US1/,
       /"qualys\.environments\.prod\.credentialsSecret" is missing/,
-      /"qualys\.environments\.prod\.vm" and "qualys\.environments\.prod\.pc" are both absent or false/,
+      /"qualys\.environments\.prod\.vm", "qualys\.environments\.prod\.pc" and "qualys\.environments\.prod\.cloudView" are all absent or false/,
     ]) {
       expect(stderr).toMatch(problem);
     }
