@@ -10,10 +10,13 @@ export {
   QualysS3Onboarding,
   type QualysS3OnboardingProps,
   type QualysS3IntegrationAttributes,
+  type QualysCloudViewAttributes,
 } from './infra/qualys-s3-onboarding';
 export { QualysS3Stack, type QualysS3StackProps } from './infra/qualys-s3-stack';
 export type {
   CipsFilterSettings,
+  CloudViewSettings,
+  ConnectorModuleName,
   EnvironmentSettings,
   FindingsBucketSettings,
   IntegrationCommonSettings,
@@ -27,6 +30,7 @@ export type {
 } from './config/environment-props';
 export {
   type BucketConfig,
+  type CloudViewConfig,
   ConfigError,
   DEFAULTS,
   type EnvironmentConfig,

@@ -465,6 +465,20 @@ const environmentSchema = strictObject({
         });
       }
     }
+    const connectorAccount =
+      env.cloudView && typeof env.cloudView === 'object' && isValid(ctx, 'cloudView', 'qualysAwsAccountId')
+        ? env.cloudView.qualysAwsAccountId
+        : undefined;
+    if (stackRegion && connectorAccount) {
+      const problem = qualysAccountPartitionProblem(partitionOfRegion(stackRegion), connectorAccount);
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cloudView', 'qualysAwsAccountId'],
+          message: `is "${connectorAccount}", but ${problem}`,
+        });
+      }
+    }
     const key = isValid(ctx, 'bucket', 'kmsKeyArn') ? env.bucket?.kmsKeyArn : undefined;
     if (typeof key === 'string') {
       const [, , , keyRegion, keyAccount] = key.split(':');

@@ -97,6 +97,11 @@ export const DEFAULT_NAME_PREFIX = 'qs3';
  * The default integration name: unique per environment, kind, account and region, so that
  * several environments sharing one Qualys subscription never collide.
  */
+/** The connector name an environment gets when it names none: one connector per account. */
+export function defaultConnectorName(envName: string, account: string): string {
+  return `qs3-${envName}-cloudview-${account}`;
+}
+
 export function defaultIntegrationName(
   envName: string,
   kind: IntegrationKind,

@@ -16,6 +16,34 @@ export interface QualysAccessRoleProps {
 }
 
 /**
+ * Refuses Qualys's commercial account outside the commercial partition: at synth when the
+ * partition is known (the stack's region tells it), else with a rule that stops the deploy
+ * before anything is created. README tells GovCloud and China users to set qualysAwsAccountId
+ * (and region).
+ */
+export function guardQualysAccountPartition(scope: Construct, qualysAwsAccountId: string): void {
+  const stack = Stack.of(scope);
+  const partition = !Token.isUnresolved(stack.partition)
+    ? stack.partition
+    : !Token.isUnresolved(stack.region)
+      ? partitionOfRegion(stack.region)
+      : undefined;
+  const problem = partition && qualysAccountPartitionProblem(partition, qualysAwsAccountId);
+  if (problem) throw new Error(`qualysAwsAccountId: ${problem}`);
+  if (!partition && qualysAccountPartitionProblem('aws-us-gov', qualysAwsAccountId)) {
+    new CfnRule(scope, 'CommercialPartitionOnly', {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.PARTITION, 'aws'),
+          assertDescription:
+            'Qualys\'s commercial AWS account cannot be trusted outside the aws partition: set "qualysAwsAccountId" (and "region") for this environment.',
+        },
+      ],
+    });
+  }
+}
+
+/**
  * The cross-account role Qualys assumes to write findings. Its trust policy requires an
  * `sts:ExternalId` from the moment it exists: until the integration is registered, a value
  * no integration has, so the role is never assumable without the external ID. The custom
@@ -28,30 +56,8 @@ export class QualysAccessRole extends Construct {
 
   constructor(scope: Construct, id: string, props: QualysAccessRoleProps) {
     super(scope, id);
-    // The partition is known at synth only when the stack's region is; otherwise
-    // ${AWS::Partition} decides at deploy, and README tells GovCloud and China users to set
-    // qualysAwsAccountId (and region).
     const stack = Stack.of(this);
-    const partition = !Token.isUnresolved(stack.partition)
-      ? stack.partition
-      : !Token.isUnresolved(stack.region)
-        ? partitionOfRegion(stack.region)
-        : undefined;
-    const problem = partition && qualysAccountPartitionProblem(partition, props.qualysAwsAccountId);
-    if (problem) throw new Error(`qualysAwsAccountId: ${problem}`);
-    if (!partition && qualysAccountPartitionProblem('aws-us-gov', props.qualysAwsAccountId)) {
-      // The partition is decided at deploy: a rule stops a deploy outside "aws" with the
-      // commercial Qualys account before anything is created.
-      new CfnRule(this, 'CommercialPartitionOnly', {
-        assertions: [
-          {
-            assert: Fn.conditionEquals(Aws.PARTITION, 'aws'),
-            assertDescription:
-              'Qualys\'s commercial AWS account cannot be trusted outside the aws partition: set "qualysAwsAccountId" (and "region") for this environment.',
-          },
-        ],
-      });
-    }
+    guardQualysAccountPartition(this, props.qualysAwsAccountId);
     this.qualysPrincipalArn = stack.formatArn({
       service: 'iam',
       region: '',

@@ -5,10 +5,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
-import { type IntegrationKind, defaultIntegrationName } from '../core/contract';
+import { type IntegrationKind, defaultConnectorName, defaultIntegrationName } from '../core/contract';
 import { ConfigError, type EnvironmentConfig, type PcConfig, type VmConfig, parseEnvironment } from '../config/config';
 import { show } from '../config/messages';
 import type { EnvironmentSettings, FindingsBucketSettings } from '../config/environment-props';
+import { CloudViewConnector } from './cloudview-connector';
+import { CloudViewRole } from './cloudview-role';
 import { FindingsBucket, findingsWritePolicy } from './findings-bucket';
 import { IntegrationProvider } from './integration-provider';
 import { QualysAccessRole } from './qualys-role';
@@ -54,6 +56,18 @@ export interface QualysS3IntegrationAttributes {
   readonly role: iam.IRole;
 }
 
+/** What a consumer can wire into its own resources from the CloudView / TotalCloud connector. */
+export interface QualysCloudViewAttributes {
+  /** The connector's ID in Qualys (known at deploy). */
+  readonly connectorId: string;
+  /** The connector's name in Qualys (known at deploy). */
+  readonly connectorName: string;
+  /** The read-only role the connector assumes. */
+  readonly role: iam.IRole;
+  /** The external ID the role requires (this stack's; not a secret). */
+  readonly externalId: string;
+}
+
 /** A configuration already validated (by parseConfig or loadConfig), handed over as it is. */
 class ValidatedEnvironment {
   constructor(readonly config: EnvironmentConfig) {}
@@ -94,6 +108,11 @@ export class QualysS3Onboarding extends Construct {
    * @default - undefined when `pc` is not configured
    */
   readonly pc?: QualysS3IntegrationAttributes;
+  /**
+   * The CloudView / TotalCloud connector.
+   * @default - undefined when `cloudView` is not configured
+   */
+  readonly cloudView?: QualysCloudViewAttributes;
 
   constructor(scope: Construct, id: string, props: QualysS3OnboardingProps) {
     super(scope, id);
@@ -129,7 +148,7 @@ export class QualysS3Onboarding extends Construct {
 
     const provider = new IntegrationProvider(this, 'IntegrationProvider', {
       credentialsSecret: secret ?? config.credentialsSecret,
-      allowedGateways: [config.gatewayUrl],
+      allowedGateways: [config.gatewayUrl, ...(config.cloudView ? [config.cloudView.apiUrl] : [])],
       logRetention: config.logRetentionDays as logs.RetentionDays,
       proxyUrl: config.proxyUrl,
       vpc: config.vpc,
@@ -177,6 +196,36 @@ export class QualysS3Onboarding extends Construct {
       };
       if (kind === 'vm') this.vm = attributes;
       else this.pc = attributes;
+    }
+
+    if (config.cloudView) {
+      const cloudView = config.cloudView;
+      const role = new CloudViewRole(this, 'CloudViewRole', {
+        qualysAwsAccountId: cloudView.qualysAwsAccountId,
+        modules: cloudView.modules,
+      });
+      const connector = new CloudViewConnector(this, 'CloudViewConnector', {
+        provider,
+        role,
+        api: cloudView.api,
+        apiUrl: cloudView.apiUrl,
+        credentialsSecret: secretId,
+        name: cloudView.name ?? defaultConnectorName(config.envName, stack.account),
+        description: cloudView.description,
+        modules: cloudView.modules,
+        pollingHours: cloudView.pollingHours,
+        remediation: cloudView.remediation,
+        adoptExisting: cloudView.adoptExisting,
+        validationTimeoutSeconds: config.validationTimeoutSeconds,
+        awsAccountId: stack.account,
+        partition: stack.partition,
+      });
+      this.cloudView = {
+        connectorId: connector.connectorId,
+        connectorName: connector.connectorName,
+        role: role.role,
+        externalId: role.externalId,
+      };
     }
   }
 
@@ -391,6 +440,7 @@ const SETTINGS_KEYS = new Set(
     proxyUrl: true,
     vpc: true,
     subscription: true,
+    cloudView: true,
   } satisfies Record<keyof EnvironmentSettings, true>),
 );
 

@@ -55,6 +55,20 @@ export class QualysS3Stack extends Stack {
       });
       new CfnOutput(this, `${label}IntegrationName`, { value: integration.integrationName });
     }
+    if (onboarding.cloudView) {
+      new CfnOutput(this, 'CloudViewRoleArn', {
+        value: onboarding.cloudView.role.roleArn,
+        description: 'The read-only role Qualys CloudView / TotalCloud assumes',
+      });
+      new CfnOutput(this, 'CloudViewConnectorId', {
+        value: onboarding.cloudView.connectorId,
+        description: 'The Qualys CloudView / TotalCloud connector ID',
+      });
+      new CfnOutput(this, 'CloudViewExternalId', {
+        value: onboarding.cloudView.externalId,
+        description: "The external ID the role requires (this stack's own; not a secret)",
+      });
+    }
     this.onboarding = onboarding;
 
     Aspects.of(this).add(new ExplicitLogGroups(config.logRetentionDays as logs.RetentionDays));
