@@ -300,12 +300,23 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
 
   /**
    * Whether `principalArn` could assume `roleArn` with `externalId`, judged on the trust
-   * policy STS currently sees: the newest version written at least `propagationDelayMs` ago.
-   * An explicit Deny wins; an Allow needs the principal, sts:AssumeRole and, when it has a
-   * Condition, nothing but `StringEquals` on `sts:ExternalId` that includes the ID.
+   * policy STS sees at `at` (default: now): the newest version written at least
+   * `propagationDelayMs` before then. An explicit Deny wins; an Allow needs the principal,
+   * sts:AssumeRole and, when it has a Condition, nothing but `StringEquals` on
+   * `sts:ExternalId` that includes the ID.
+   *
+   * A principal element matches the caller when it is the caller's ARN, `*`, the caller's
+   * account (`123456789012` or `arn:<partition>:iam::123456789012:root`, which admits every
+   * principal of that account), or, for a caller that is a role session
+   * (`arn:<p>:sts::<account>:assumed-role/<role>/<session>`), that role's ARN. A principal
+   * naming one role admits only that role (and its sessions), not the rest of its account.
    * The reason never contains the external ID.
+   *
+   * @param at the moment of the attempt (a later caller judging an earlier one, e.g. a
+   *   connector run the Qualys simulator evaluates when it is next read); roles are looked up
+   *   as they are now, trust policies as they were then.
    */
-  canAssume(roleArn: string, principalArn: string, externalId: string): AssumeResult {
+  canAssume(roleArn: string, principalArn: string, externalId: string, at?: number): AssumeResult {
     const m = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
     if (!m) return { ok: false, reason: `${roleArn} is not a role ARN` };
     const [, account, name] = m;
@@ -313,11 +324,14 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
     if (account !== this.account || !role || this.roleArn(name) !== roleArn) {
       return { ok: false, reason: `role ${roleArn} does not exist` };
     }
-    const cutoff = this.now() - this.propagationDelayMs;
-    const visible = [...role.history].reverse().find((h) => h.at <= cutoff);
-    const newest = role.history[role.history.length - 1];
+    const when = at ?? this.now();
+    const cutoff = when - this.propagationDelayMs;
+    const written = role.history.filter((h) => h.at <= when);
+    const visible = [...written].reverse().find((h) => h.at <= cutoff);
+    const newest = written[written.length - 1];
+    if (!newest) return { ok: false, reason: `role ${roleArn} did not exist yet` };
     const pending =
-      visible !== newest ? ` (a trust policy written ${this.now() - newest.at} ms ago has not propagated yet)` : '';
+      visible !== newest ? ` (a trust policy written ${when - newest.at} ms before has not propagated yet)` : '';
     if (!visible) return { ok: false, reason: `role ${roleArn} is not yet visible to STS${pending}` };
     const verdict = evaluateTrust(visible.policy, principalArn, externalId);
     if (verdict === 'allow') return { ok: true };
@@ -331,9 +345,12 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
     };
   }
 
-  /** A trust checker for the Qualys simulator: Qualys's principal assuming the role. */
-  qualysTrustChecker(principalArn: string): (roleArn: string, externalId: string) => AssumeResult {
-    return (roleArn, externalId) => this.canAssume(roleArn, principalArn, externalId);
+  /**
+   * A trust checker for the Qualys simulator: Qualys's principal assuming the role (at the
+   * moment the simulator names, when it names one).
+   */
+  qualysTrustChecker(principalArn: string): (roleArn: string, externalId: string, at?: number) => AssumeResult {
+    return (roleArn, externalId, at) => this.canAssume(roleArn, principalArn, externalId, at);
   }
 
   // ---- request handling --------------------------------------------------------------------
@@ -785,18 +802,29 @@ function evaluateTrust(policy: PolicyDocument, principalArn: string, externalId:
   return allowed ? 'allow' : 'none';
 }
 
+/** See `canAssume` for what a principal element admits. */
 function matchesPrincipal(principal: unknown, principalArn: string): boolean {
   if (principal === '*') return true;
   if (!isObject(principal)) return false;
   const aws = principal.AWS;
   const list = Array.isArray(aws) ? aws : [aws];
   const account = /^arn:([^:]+):(?:iam|sts)::(\d{12}):/.exec(principalArn);
+  // A role session acts as its role: arn:<p>:sts::<a>:assumed-role/<role>/<session> is arn:<p>:iam::<a>:role/<role>.
+  const session = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(principalArn);
+  const sessionRole = session
+    ? new RegExp(`^arn:${session[1]}:iam::${session[2]}:role/(?:.*/)?${escapeRegExp(session[3])}$`)
+    : undefined;
   return list.some(
     (p) =>
       p === principalArn ||
       p === '*' ||
-      (account !== null && (p === account[2] || p === `arn:${account[1]}:iam::${account[2]}:root`)),
+      (account !== null && (p === account[2] || p === `arn:${account[1]}:iam::${account[2]}:root`)) ||
+      (sessionRole !== undefined && typeof p === 'string' && sessionRole.test(p)),
   );
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function matchesAssumeRole(action: unknown): boolean {

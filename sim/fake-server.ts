@@ -3,6 +3,10 @@
  * calls it served, a queue of faults consumed by the requests they match, delays that a stop
  * cuts short, and a stop that drops every connection, keep-alive ones too. A fake says only
  * how it reads a request (`describe`), which faults match it, and how it answers.
+ *
+ * A fake that plays more than one host (e.g. Qualys's API gateway and its API server) names
+ * them: each gets its own listener, all share the fake's state, and `describe` is told which
+ * host a request reached. `url` is the first host's base URL, `urlOf(host)` any host's.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +42,8 @@ export interface Reply {
 export interface DescribedRequest<C extends LoggedCall> {
   call: C;
   answer: () => Reply | Promise<Reply>;
+  /** Called once when the exchange is over: answered, dropped by a fault, or cut by a stop. */
+  settled?: () => void;
 }
 
 export abstract class FakeServer<F extends FaultKinds, C extends LoggedCall> {
@@ -46,7 +52,7 @@ export abstract class FakeServer<F extends FaultKinds, C extends LoggedCall> {
   /** Delay before every answer. */
   latencyMs = 0;
 
-  private server?: http.Server;
+  private readonly servers = new Map<string, http.Server>();
   private stopping = false;
   private readonly sleeping = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private faults: Array<F & { remaining: number }> = [];
@@ -55,15 +61,19 @@ export abstract class FakeServer<F extends FaultKinds, C extends LoggedCall> {
    * @param name for error messages
    * @param crashReply the answer when serving throws (a bug in the fake, made visible)
    * @param now the clock for call-log times (and the fake's own state)
+   * @param hosts the names of the hosts this fake plays, one listener each; the first is `url`
    */
   protected constructor(
     private readonly name: string,
     private readonly crashReply: (message: string) => Omit<Reply, 'status'>,
     protected readonly now: () => number,
-  ) {}
+    private readonly hosts: readonly string[] = ['default'],
+  ) {
+    if (hosts.length === 0) throw new Error(`${name} needs at least one host`);
+  }
 
-  /** Reads one request into its call-log entry and its normal answer. */
-  protected abstract describe(req: http.IncomingMessage, raw: string, at: number): DescribedRequest<C>;
+  /** Reads one request (which reached `host`) into its call-log entry and its normal answer. */
+  protected abstract describe(req: http.IncomingMessage, raw: string, at: number, host: string): DescribedRequest<C>;
   /** Whether a queued fault applies to this call. */
   protected abstract faultMatches(fault: F, call: C): boolean;
   /** The answer a matching fault gives, or undefined to serve the request normally after its delay. */
@@ -78,12 +88,56 @@ export abstract class FakeServer<F extends FaultKinds, C extends LoggedCall> {
 
   // ---- loopback lifecycle ----------------------------------------------------------------
 
-  /** Listens on 127.0.0.1, on a free port; returns the base URL. */
+  /** Listens on 127.0.0.1, on a free port per host; returns the (first host's) base URL. */
   async start(): Promise<string> {
-    if (this.server) return this.url;
+    if (this.servers.size > 0) return this.url;
     this.stopping = false;
+    try {
+      for (const host of this.hosts) this.servers.set(host, await this.listen(host));
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    return this.url;
+  }
+
+  /** The base URL of the first host. */
+  get url(): string {
+    return this.urlOf(this.hosts[0]);
+  }
+
+  /** The base URL of one of the hosts this fake plays. */
+  urlOf(host: string): string {
+    if (!this.hosts.includes(host))
+      throw new Error(`${this.name} plays no host '${host}' (hosts: ${this.hosts.join(', ')})`);
+    const server = this.servers.get(host);
+    if (!server) throw new Error(`${this.name} is not started`);
+    const { port } = server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** Stops listening and drops every connection (keep-alive ones too) and pending delay. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const s of this.sleeping) {
+      clearTimeout(s.timer);
+      s.resolve();
+    }
+    this.sleeping.clear();
+    const servers = [...this.servers.values()];
+    this.servers.clear();
+    await Promise.all(
+      servers.map((server) => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        return closed;
+      }),
+    );
+  }
+
+  private async listen(host: string): Promise<http.Server> {
     const server = http.createServer((req, res) => {
-      this.serve(req, res).catch((error: unknown) => {
+      this.serve(req, res, host).catch((error: unknown) => {
         if (!res.headersSent && !res.destroyed) {
           const reply = this.crashReply(`${this.name} error: ${(error as Error)?.message ?? String(error)}`);
           res.writeHead(500, { 'Content-Type': reply.contentType });
@@ -98,30 +152,7 @@ export abstract class FakeServer<F extends FaultKinds, C extends LoggedCall> {
         resolve();
       });
     });
-    this.server = server;
-    return this.url;
-  }
-
-  get url(): string {
-    if (!this.server) throw new Error(`${this.name} is not started`);
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
-  }
-
-  /** Stops listening and drops every connection (keep-alive ones too) and pending delay. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    for (const s of this.sleeping) {
-      clearTimeout(s.timer);
-      s.resolve();
-    }
-    this.sleeping.clear();
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+    return server;
   }
 
   // ---- faults and the call log -------------------------------------------------------------
@@ -165,11 +196,12 @@ export abstract class FakeServer<F extends FaultKinds, C extends LoggedCall> {
     });
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse, host: string): Promise<void> {
     const at = this.now();
     const raw = await readBody(req);
-    const { call, answer } = this.describe(req, raw, at);
+    const { call, answer, settled } = this.describe(req, raw, at, host);
     this.calls.push(call);
+    if (settled) res.once('close', settled);
 
     const fault = this.takeFault(call);
     if (fault?.delayMs) await this.sleep(fault.delayMs);

@@ -22,12 +22,33 @@
  *   account lockout and token expiry can be switched on to exercise a client's error paths.
  * - Test controls (`integrations`, `integration`, `cips`, `seed*`) always show the full stored
  *   state, with ids and `externalId`, whatever the dialect; seeding ignores `onePerKind`.
+ * - Two hosts, two listeners, one state: `url` is the API gateway (`gateway.*`: `/auth`, S3,
+ *   CIPS), `apiUrl` the platform's API server (`qualysapi.*`), which serves Qualys's AWS
+ *   connector APIs, Connectors 3.0 (QPS) and CloudView REST, with HTTP Basic authentication
+ *   (see ./qualys-connectors.ts and its own dialect, `connectorDialect`). Each host answers 404
+ *   for the other's paths (CloudView on the gateway only in a reading that allows it); the call
+ *   log names the host and API of every call.
  *
  * Only node's `http` and `crypto` are used.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { type DescribedRequest, FakeServer, type FaultKinds, type LoggedCall, type Reply } from './fake-server';
+import {
+  type AuthOutcome,
+  CONNECTOR_DIALECTS,
+  type ConnectorDialect,
+  type ConnectorDialectName,
+  type ConnectorOptions,
+  type ConnectorView,
+  type ControlEvaluationSeed,
+  connectorApiOf,
+  DEFAULT_CONNECTOR_DIALECT,
+  endpointKey,
+  QualysConnectors,
+  type SeedConnector,
+  type SimHost,
+} from './qualys-connectors';
 import {
   acceptAdmits,
   DEFAULT_DIALECT,
@@ -38,13 +59,16 @@ import {
   resolveDialect,
 } from './qualys-dialect';
 
-export { DEFAULT_DIALECT, DIALECTS };
-export type { Dialect, DialectName };
+export { CONNECTOR_DIALECTS, DEFAULT_CONNECTOR_DIALECT, DEFAULT_DIALECT, DIALECTS };
+export type { ConnectorDialect, ConnectorDialectName, ConnectorOptions, Dialect, DialectName, SimHost };
 
 export type IntegrationKind = 'vm' | 'pc';
 
-/** What a user's role may or may not use: the S3 integration APIs of each kind, and CIPS. */
-export type ApiArea = 's3-vm' | 's3-pc' | 'cips';
+/** What a user's role may or may not use: the S3 integration APIs of each kind, CIPS, and the two connector APIs. */
+export type ApiArea = 's3-vm' | 's3-pc' | 'cips' | 'qps' | 'cloudview';
+
+/** Which API a call was for, by its path ('unknown' for none of them). */
+export type SimApi = 'auth' | 's3' | 'cips' | 'qps' | 'cloudview' | 'unknown';
 
 export interface SimUser {
   username: string;
@@ -58,8 +82,16 @@ export interface TrustCheckResult {
   reason?: string;
 }
 
-/** Decides whether Qualys could assume `roleArn` with `externalId` (used by validate). */
-export type TrustChecker = (roleArn: string, externalId: string) => TrustCheckResult | Promise<TrustCheckResult>;
+/**
+ * Decides whether Qualys could assume `roleArn` with `externalId` (used by validate, and by
+ * connector runs). `at` is the moment of the attempt when it lies in the past (a connector run
+ * judged when it is next read); validate passes none (now).
+ */
+export type TrustChecker = (
+  roleArn: string,
+  externalId: string,
+  at?: number,
+) => TrustCheckResult | Promise<TrustCheckResult>;
 
 export interface SimulatorOptions {
   /** @default [{ username: 'qualys-user', password: 'S3cr3t-P@ss' }] */
@@ -92,9 +124,13 @@ export interface SimulatorOptions {
    * @default - DEFAULT_DIALECT, the 'strict' dialect
    */
   dialect?: DialectName | Partial<Dialect>;
+  /** The connector APIs on the API server (see ConnectorOptions). @default - their defaults */
+  connectors?: ConnectorOptions;
 }
 
 export interface Fault extends FaultKinds {
+  /** Only calls to this host. @default - either */
+  host?: SimHost;
   method?: string;
   /** Exact path (no query string), or a pattern tested against it. */
   path?: string | RegExp;
@@ -107,10 +143,15 @@ export interface Fault extends FaultKinds {
 }
 
 export interface SimCall extends LoggedCall {
+  /** The host the call reached: the gateway (`url`) or the API server (`apiUrl`). */
+  host: SimHost;
+  /** The API the path belongs to, wherever it was sent. */
+  api: SimApi;
   method: string;
   path: string;
   /** The parsed JSON body (or raw text); never recorded for `/auth`. */
   body?: unknown;
+  /** The Authorization header; for Basic, `Basic <username>:***` (the password is never recorded). */
   authorization?: string;
 }
 
@@ -248,12 +289,14 @@ export class QualysSimulator extends FakeServer<Fault, SimCall> {
   private cipsUpdated?: number;
   private hits: number[] = [];
   private current: Dialect;
+  private readonly connectorApis: QualysConnectors;
 
   constructor(opts: SimulatorOptions = {}) {
     super(
       'QualysSimulator',
       (message) => ({ contentType: 'application/json', body: JSON.stringify({ messsage: message }) }),
       opts.now ?? Date.now,
+      ['gateway', 'api'],
     );
     for (const u of opts.users ?? [DEFAULT_USER]) this.users.set(u.username, { ...u, failures: 0, locked: false });
     this.customerId = opts.customerId ?? 71;
@@ -266,6 +309,66 @@ export class QualysSimulator extends FakeServer<Fault, SimCall> {
     this.trustChecker = opts.trustChecker ?? (() => ({ ok: true }));
     this.onValidated = opts.onValidated;
     this.current = resolveDialect(opts.dialect);
+    this.connectorApis = new QualysConnectors(
+      {
+        now: this.now,
+        trustChecker: () => this.trustChecker,
+        basic: (header) => this.basicUser(header),
+        bearer: (header) => this.bearerUser(header),
+        denied: (username, api) => this.users.get(username)?.denied?.includes(api) ?? false,
+      },
+      opts.connectors,
+    );
+  }
+
+  /** The API server's base URL (`qualysapi.*`: the connector APIs); `url` is the gateway's. */
+  get apiUrl(): string {
+    return this.urlOf('api');
+  }
+
+  /** The connector APIs' dialect in force (a copy); set it by name or by fields to switch mid-run. */
+  get connectorDialect(): ConnectorDialect {
+    return this.connectorApis.dialect;
+  }
+
+  set connectorDialect(dialect: ConnectorDialectName | Partial<ConnectorDialect>) {
+    this.connectorApis.dialect = dialect;
+  }
+
+  /** The connector APIs' settings (run timing, limits, Qualys accounts), changeable mid-run. */
+  get connectorSettings(): Pick<
+    QualysConnectors,
+    'runTiming' | 'rateLimit' | 'concurrencyLimit' | 'assetsPerRun' | 'trustChecker' | 'qualysAwsAccounts'
+  > {
+    return this.connectorApis;
+  }
+
+  /** Every connector's full stored state (copies), whatever either API shows; states brought up to the clock. */
+  connectors(): Promise<ConnectorView[]> {
+    return this.connectorApis.connectors();
+  }
+
+  /** One connector by QPS id or CloudView UUID (a copy). */
+  connector(idOrUuid: number | string): Promise<ConnectorView | undefined> {
+    return this.connectorApis.connector(idOrUuid);
+  }
+
+  /** Pre-creates a connector without checks (e.g. a leftover of an interrupted deploy, or a foreign one). */
+  seedConnector(seed?: SeedConnector): ConnectorView {
+    return this.connectorApis.seedConnector(seed);
+  }
+
+  clearConnectors(): void {
+    this.connectorApis.clearConnectors();
+  }
+
+  /** Sets an AWS account's control evaluations; without a list, the guide's sample controls. */
+  seedEvaluations(accountId: string, controls?: readonly ControlEvaluationSeed[]): void {
+    this.connectorApis.seedEvaluations(accountId, controls);
+  }
+
+  clearEvaluations(): void {
+    this.connectorApis.clearEvaluations();
   }
 
   /** The dialect in force (a copy); set it by name or by fields to switch mid-run. */
@@ -393,21 +496,33 @@ export class QualysSimulator extends FakeServer<Fault, SimCall> {
 
   // ---- request handling --------------------------------------------------------------------
 
-  protected describe(req: http.IncomingMessage, raw: string, at: number): DescribedRequest<SimCall> {
+  protected describe(req: http.IncomingMessage, raw: string, at: number, hostName: string): DescribedRequest<SimCall> {
+    const host = hostName as SimHost;
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://simulator');
     const path = url.pathname;
     // The /auth body holds the password: never recorded.
     const call: SimCall = {
+      host,
+      api: apiOf(path),
       method,
       path,
       status: 0,
       at,
       body: path === '/auth' || raw.length === 0 ? undefined : parseOrText(raw),
     };
-    if (req.headers.authorization !== undefined) call.authorization = req.headers.authorization;
+    if (req.headers.authorization !== undefined) call.authorization = maskBasic(req.headers.authorization);
+    if (this.connectorApis.serves(host, path)) {
+      const answer = () =>
+        this.connectorApis.handle({ host, method, path, query: url.searchParams, raw, headers: req.headers });
+      // In flight from arrival to the last byte (slow faults included), for the concurrency limit.
+      return { call, answer, settled: this.connectorApis.enter(method, path) };
+    }
     const answer = async (): Promise<Reply> => {
       try {
+        if (host === 'api') return apiServerNotFound(method, path);
+        // The connector APIs are the API server's: on the gateway, a wrong host (404).
+        if (connectorApiOf(path)) throw notFound(method, path);
         return await this.route(req, method, path, raw, url.searchParams);
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
@@ -419,6 +534,7 @@ export class QualysSimulator extends FakeServer<Fault, SimCall> {
 
   protected faultMatches(fault: Fault, call: SimCall): boolean {
     return (
+      (fault.host === undefined || fault.host === call.host) &&
       (fault.method === undefined || fault.method.toUpperCase() === call.method) &&
       (fault.path === undefined ||
         (typeof fault.path === 'string' ? fault.path === call.path : testPattern(fault.path, call.path)))
@@ -429,9 +545,12 @@ export class QualysSimulator extends FakeServer<Fault, SimCall> {
     return fault.status !== undefined || fault.html || fault.body !== undefined ? faultReply(fault) : undefined;
   }
 
-  /** `METHOD path`, with numeric path segments replaced by `{id}`. */
+  /**
+   * `METHOD path`, with numeric (and UUID) path segments replaced by `{id}`; calls to the API
+   * server are prefixed `api `.
+   */
   protected callKey(call: SimCall): string {
-    return `${call.method} ${call.path.replace(/\/\d+(?=\/|$)/g, '/{id}')}`;
+    return `${call.host === 'api' ? 'api ' : ''}${endpointKey(call.method, call.path)}`;
   }
 
   private async route(
@@ -570,16 +689,10 @@ export class QualysSimulator extends FakeServer<Fault, SimCall> {
     area: ApiArea,
     produces?: string,
   ): Promise<Reply> {
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw new HttpError(401, 'Unauthorized: a Bearer token is required in the Authorization header');
-    const token = this.tokens.get(m[1]);
-    if (!token || token.revoked) throw new HttpError(401, 'Unauthorized: the token is invalid');
-    if (token.expired || this.now() - token.issuedAt > this.tokenTtlMs) {
-      throw new HttpError(401, 'Unauthorized: the token has expired; generate a new one with POST /auth');
-    }
-    if (this.users.get(token.username)?.denied?.includes(area)) {
-      throw new HttpError(403, `Forbidden: user ${token.username} has no permission for this API`);
+    const bearer = this.bearerUser(req.headers.authorization);
+    if (!bearer.ok) throw new HttpError(401, bearer.message);
+    if (this.users.get(bearer.username)?.denied?.includes(area)) {
+      throw new HttpError(403, `Forbidden: user ${bearer.username} has no permission for this API`);
     }
     const rateHeaders = this.checkRate();
     try {
@@ -594,6 +707,39 @@ export class QualysSimulator extends FakeServer<Fault, SimCall> {
     } catch (e) {
       throw e instanceof HttpError ? new HttpError(e.status, e.message, { ...rateHeaders, ...e.headers }) : e;
     }
+  }
+
+  /** The user a Bearer token from `POST /auth` stands for, while it lives. */
+  private bearerUser(header: string | undefined): AuthOutcome {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!m) return { ok: false, message: 'Unauthorized: a Bearer token is required in the Authorization header' };
+    const token = this.tokens.get(m[1]);
+    if (!token || token.revoked) return { ok: false, message: 'Unauthorized: the token is invalid' };
+    if (token.expired || this.now() - token.issuedAt > this.tokenTtlMs) {
+      return { ok: false, message: 'Unauthorized: the token has expired; generate a new one with POST /auth' };
+    }
+    return { ok: true, username: token.username };
+  }
+
+  /** HTTP Basic credentials against the same users, failures counting toward the same lockout as `/auth`. */
+  private basicUser(header: string | undefined): AuthOutcome {
+    const m = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header ?? '');
+    if (!m) return { ok: false, message: 'Unauthorized: HTTP Basic authentication is required' };
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return { ok: false, message: 'Unauthorized: malformed Basic credentials' };
+    const user = this.users.get(decoded.slice(0, colon));
+    const password = decoded.slice(colon + 1);
+    if (!user) return { ok: false, message: 'Unauthorized: bad username or password' };
+    if (user.locked)
+      return { ok: false, message: 'Unauthorized: the account is locked after too many failed login attempts' };
+    if (user.password !== password) {
+      user.failures++;
+      if (user.failures >= this.lockoutAfter) user.locked = true;
+      return { ok: false, message: 'Unauthorized: bad username or password' };
+    }
+    user.failures = 0;
+    return { ok: true, username: user.username };
   }
 
   private checkRate(): Record<string, string> {
@@ -1076,6 +1222,31 @@ function mediaType(req: http.IncomingMessage): string {
 
 function notFound(method: string, path: string): HttpError {
   return new HttpError(404, `No handler found for ${method} ${path}`);
+}
+
+/** What the API server answers for a path it does not serve (the gateway's APIs included): its web server's 404 page. */
+function apiServerNotFound(method: string, path: string): Reply {
+  return {
+    status: 404,
+    contentType: 'text/html',
+    body: `<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>${method} ${path.replace(/[<>&"]/g, '')} is not served here.</p></body></html>`,
+  };
+}
+
+function apiOf(path: string): SimApi {
+  if (path === '/auth') return 'auth';
+  if (path.startsWith('/partner-integration/')) return 's3';
+  if (path.startsWith('/pcas/')) return 'cips';
+  return connectorApiOf(path) ?? 'unknown';
+}
+
+/** `Basic <base64>` becomes `Basic <username>:***`; any other header is kept. */
+function maskBasic(header: string): string {
+  const m = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+  if (!m) return header;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return `Basic ${colon < 0 ? '?' : decoded.slice(0, colon)}:***`;
 }
 
 function faultReply(fault: Fault): Reply {

@@ -379,6 +379,68 @@ describe('canAssume', () => {
     expect(aws.canAssume(roleArn, QUALYS, 'first').ok).toBe(false);
   });
 
+  describe('principals of an account (:root) and role sessions', () => {
+    const ROOT = 'arn:aws:iam::805950163170:root';
+    const rootTrust = trust({ StringEquals: { 'sts:ExternalId': EXTERNAL_ID } }, ROOT);
+
+    test.each<[string, string, boolean]>([
+      ['a role of that account', QUALYS, true],
+      ['another role of that account', 'arn:aws:iam::805950163170:role/any-other-role', true],
+      ['a user of that account', 'arn:aws:iam::805950163170:user/scanner', true],
+      ['a role session of that account', 'arn:aws:sts::805950163170:assumed-role/QUALYS_ROLE/session-1', true],
+      ['a role of another account', 'arn:aws:iam::111111111111:role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE', false],
+      ['the same account number in another partition', 'arn:aws-us-gov:iam::805950163170:role/QUALYS_ROLE', false],
+    ])('GIVEN a trust naming the account :root WHEN %s assumes THEN ok=%s', (_case, principal, ok) => {
+      aws.createRole('r', rootTrust);
+      expect(aws.canAssume(roleArn, principal, EXTERNAL_ID).ok).toBe(ok);
+    });
+
+    test('GIVEN a trust naming the account :root WHEN the external ID is wrong THEN not ok', () => {
+      aws.createRole('r', rootTrust);
+      expect(aws.canAssume(roleArn, QUALYS, 'other-id').ok).toBe(false);
+    });
+
+    test.each<[string, string, boolean]>([
+      ['that role', QUALYS, true],
+      ['a session of that role', 'arn:aws:sts::805950163170:assumed-role/QUALYS_ROLE_ASSUMING_CUSTOMER_ROLE/s', true],
+      ['another role of the same account', 'arn:aws:iam::805950163170:role/any-other-role', false],
+      ['a session of another role', 'arn:aws:sts::805950163170:assumed-role/any-other-role/s', false],
+      ['the account root', 'arn:aws:iam::805950163170:root', false],
+    ])(
+      'GIVEN a trust naming one role (as the S3 integration does) WHEN %s assumes THEN ok=%s',
+      (_case, principal, ok) => {
+        aws.createRole('r', withExternalId());
+        expect(aws.canAssume(roleArn, principal, EXTERNAL_ID).ok).toBe(ok);
+      },
+    );
+  });
+
+  test('GIVEN a trust policy changed at t WHEN judged at a moment given with `at` THEN the version STS saw then decides', async () => {
+    let now = 1_700_000_000_000;
+    await startAws({ now: () => now, propagationDelayMs: 10_000 });
+    const created = now;
+    aws.createRole('r', withExternalId('first'));
+    now += 60_000;
+    aws.setTrustPolicy('r', withExternalId('second'));
+    const changed = now;
+    now += 60_000;
+    expect(aws.canAssume(roleArn, QUALYS, 'second').ok).toBe(true);
+    expect(aws.canAssume(roleArn, QUALYS, 'first', changed + 5_000).ok).toBe(true);
+    expect(aws.canAssume(roleArn, QUALYS, 'second', changed + 5_000)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/has not propagated yet/),
+    });
+    expect(aws.canAssume(roleArn, QUALYS, 'first', created + 5_000)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/not yet visible/),
+    });
+    expect(aws.canAssume(roleArn, QUALYS, 'first', created - 1)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/did not exist yet/),
+    });
+    expect(aws.qualysTrustChecker(QUALYS)(roleArn, 'first', changed + 5_000).ok).toBe(true);
+  });
+
   test('GIVEN a real-time propagation delay WHEN waiting it out THEN the new trust policy applies', async () => {
     aws.propagationDelayMs = 60;
     aws.createRole('r', withExternalId());
