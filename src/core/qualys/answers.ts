@@ -332,6 +332,15 @@ export function saysAlreadyPresent(message: string): boolean {
 /** Qualys's own words: `messsage` (sic), or any usual message field, or the text of an error page. */
 export function qualysMessage(res: HttpResponse): string {
   const body = parseJson(res.body);
+  // Connectors 3.0 (QPS): {"ServiceResponse": {"responseCode": "...", "responseErrorDetails": {"errorMessage": "..."}}}.
+  const service = isObject(body) && isObject(body.ServiceResponse) ? body.ServiceResponse : undefined;
+  if (service && typeof service.responseCode === 'string') {
+    const details = isObject(service.responseErrorDetails) ? service.responseErrorDetails : {};
+    const words = [details.errorMessage, details.errorResolution].filter(
+      (v): v is string => typeof v === 'string' && v !== '',
+    );
+    return truncate(`${service.responseCode}${words.length ? `: ${words.join(' ')}` : ''}`);
+  }
   if (isObject(body)) {
     for (const key of ['messsage', 'message', 'errorMessage', 'error', 'errors']) {
       const value = body[key];
