@@ -105,7 +105,7 @@ export function readIntegrationPage(body: unknown): IntegrationPage | undefined 
   return undefined;
 }
 
-function pageInfo(body: Record<string, unknown>): PageInfo {
+export function pageInfo(body: Record<string, unknown>): PageInfo {
   const index = numberOf(body.number) ?? numberOf(body.pageNumber) ?? numberOf(body.pageNo);
   const size = numberOf(body.size) ?? numberOf(body.pageSize);
   const links = isObject(body.links) ? body.links : isObject(body._links) ? body._links : {};

@@ -111,6 +111,11 @@ export interface PagedList<T> {
   readonly identity: (entry: T) => string;
   /** Told the first page's reading, and how the gateway counts pages when that turns out. */
   readonly onReading: (reading: string) => void;
+  /**
+   * The pageNo the first request (`pageAt()`) asks for, where the caller knows it: 1 for a
+   * service known to count from 1 (pages are then asked for from there). @default 0
+   */
+  readonly firstPageNo?: number;
 }
 
 /** Qualys answered `request` with an error status; `message` is its words, redacted. */
@@ -250,8 +255,8 @@ export class QualysSession {
     let page = await readPage(first);
     collect(page);
     list.onReading(page.reading);
-    let base = 0;
-    let asked: number | undefined;
+    let base = list.firstPageNo ?? 0;
+    let asked: number | undefined = list.firstPageNo;
     for (let pages = 1; page.page.more; pages++) {
       if (pages >= MAX_LIST_PAGES) {
         throw new UnreadableAnswerError(
