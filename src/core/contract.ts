@@ -196,6 +196,31 @@ export const LOG_EVENTS = {
   'record.too-long':
     'the create record does not fit the physical ID; this resource will remove no CIPS policy and put nothing back',
   'log.listener-failed': 'a log listener threw; the event was written and the other listeners still heard it',
+  // The CloudView / TotalCloud connector (connector-contract.ts).
+  'connector.create-went-through': 'the connector create that failed had gone through; using the connector it made',
+  'connector.created': 'connector created',
+  'connector.adopting': 'adopting the existing connector',
+  'connector.adopt-vanished': 'the connector to adopt vanished; creating a new one',
+  'connector.other-for-account': 'another connector for this AWS account exists in Qualys; it is left alone',
+  'connector.run-requested': 'asked Qualys to run the connector',
+  'connector.run-refused': "Qualys did not start a run now; waiting on the connector's state",
+  'connector.waiting': 'Qualys has not reported that it could assume the role yet; waiting',
+  'connector.role-assumed': 'Qualys could assume the role',
+  'connector.wait-unconfirmed':
+    'the first run had not finished within the wait, and Qualys reported no assume-role error; taking the connector as working',
+  'connector.create-undoing': 'connector create failed; undoing it',
+  'connector.updated': 'connector updated in place',
+  'connector.nothing-to-change': 'nothing to change in Qualys',
+  'connector.replacing': 'creating a new connector; CloudFormation deletes the old one',
+  'connector.update-gone-creating':
+    'the connector no longer exists in Qualys (deleted outside this stack); creating it again',
+  'connector.deleted': 'connector deleted',
+  'connector.already-gone': 'connector already gone from Qualys',
+  'connector.nothing-registered': 'no connector was created under this physical ID; nothing to delete',
+  'connector.keeping-adopted':
+    'leaving the adopted connector in place: the stack is rolling back (or its status is unknown)',
+  'connector.restored': 'put the adopted connector back as it was',
+  'connector.restore-gone': 'the adopted connector is gone; nothing to put back',
 } as const;
 
 export type LogEventName = keyof typeof LOG_EVENTS;
@@ -216,4 +241,11 @@ export interface LogEventFields {
   };
   'qualys.reading': { readonly topic: string; readonly reading: string };
   'validate.waiting': { readonly attempt: number; readonly delayMs: number; readonly answer: string };
+  'connector.waiting': {
+    readonly connectorId: string;
+    readonly attempt: number;
+    readonly delayMs: number;
+    readonly state: string;
+    readonly answer: string;
+  };
 }

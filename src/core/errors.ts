@@ -20,14 +20,21 @@ export class QualysApiError extends IntegrationError {
     readonly status: number,
     readonly qualysMessage: string,
     readonly retryAfterMs?: number,
+    /** A 409 that Qualys's X-RateLimit-* / X-Concurrency-Limit-* headers mark as a rate limit, not a conflict. */
+    readonly rateLimited = false,
   ) {
     super(
       `${step} failed: Qualys answered HTTP ${status} to ${method} ${path}${qualysMessage ? `: ${qualysMessage}` : ''}`,
     );
   }
 
+  /** A 429, or a 409 Qualys's headers say was a rate or concurrency limit: nothing was done, and waiting helps. */
+  get isRateLimit(): boolean {
+    return this.status === 429 || this.rateLimited;
+  }
+
   get retryable(): boolean {
-    return this.status === 429 || this.status >= 500;
+    return this.isRateLimit || this.status >= 500;
   }
 }
 

@@ -105,7 +105,7 @@ export function readIntegrationPage(body: unknown): IntegrationPage | undefined 
   return undefined;
 }
 
-function pageInfo(body: Record<string, unknown>): PageInfo {
+export function pageInfo(body: Record<string, unknown>): PageInfo {
   const index = numberOf(body.number) ?? numberOf(body.pageNumber) ?? numberOf(body.pageNo);
   const size = numberOf(body.size) ?? numberOf(body.pageSize);
   const links = isObject(body.links) ? body.links : isObject(body._links) ? body._links : {};
@@ -332,6 +332,15 @@ export function saysAlreadyPresent(message: string): boolean {
 /** Qualys's own words: `messsage` (sic), or any usual message field, or the text of an error page. */
 export function qualysMessage(res: HttpResponse): string {
   const body = parseJson(res.body);
+  // Connectors 3.0 (QPS): {"ServiceResponse": {"responseCode": "...", "responseErrorDetails": {"errorMessage": "..."}}}.
+  const service = isObject(body) && isObject(body.ServiceResponse) ? body.ServiceResponse : undefined;
+  if (service && typeof service.responseCode === 'string') {
+    const details = isObject(service.responseErrorDetails) ? service.responseErrorDetails : {};
+    const words = [details.errorMessage, details.errorResolution].filter(
+      (v): v is string => typeof v === 'string' && v !== '',
+    );
+    return truncate(`${service.responseCode}${words.length ? `: ${words.join(' ')}` : ''}`);
+  }
   if (isObject(body)) {
     for (const key of ['messsage', 'message', 'errorMessage', 'error', 'errors']) {
       const value = body[key];

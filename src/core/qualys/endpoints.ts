@@ -19,6 +19,10 @@ export interface QualysRequest {
   readonly json?: unknown;
   /** A form-encoded body (only `/auth` takes one). */
   readonly form?: Readonly<Record<string, string>>;
+  /** A text/plain body (one reading of the CloudView delete: comma-separated IDs). */
+  readonly text?: string;
+  /** The Accept header, where the API chooses its format by it (Connectors 3.0 answers XML otherwise). */
+  readonly accept?: string;
 }
 
 /** The step `/auth` runs under: authentication retries on its own, and callers tell it apart by this. */

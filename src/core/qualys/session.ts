@@ -1,11 +1,15 @@
 /**
- * One conversation with a Qualys gateway: what every call needs whatever it asks.
+ * One conversation with a Qualys server: what every call needs whatever it asks.
  *
- * - Authentication: `POST /auth` with form fields, the JWT comes back as the text body and
- *   lives 4 hours; it is cached per gateway and user for the life of a warm Lambda, and a 401
- *   on an expired token re-authenticates once.
- * - Retries: 429 and 5xx (HTML error pages included) and network failures are retried with
- *   jittered backoff, honouring `X-RateLimit-ToWait-Sec` and `Retry-After`.
+ * - Authentication, one of two:
+ *   - `jwt` (the S3-integration gateway): `POST /auth` with form fields, the JWT comes back as
+ *     the text body and lives 4 hours; it is cached per gateway and user for the life of a
+ *     warm Lambda, and a 401 on an expired token re-authenticates once.
+ *   - `basic` (the connector APIs on the platform's API server): HTTP Basic on every request;
+ *     a 401 is final.
+ * - Retries: 429 and 5xx (HTML error pages included), a 409 that Qualys's `X-RateLimit-*` /
+ *   `X-Concurrency-Limit-*` headers mark as a limit, and network failures are retried with
+ *   jittered backoff, honouring `X-RateLimit-ToWait-Sec` and `Retry-After`, within the deadline.
  * - Headers, time limits cut to the deadline, pages followed (on this gateway only), and
  *   Qualys's words redacted before they go into an error.
  */
@@ -45,8 +49,19 @@ const TOKEN_LIFETIME_MS = 4 * 60 * 60 * 1000;
 /** Renew a little before expiry so that a token never dies between check and use. */
 const TOKEN_RENEW_MARGIN_MS = 5 * 60 * 1000;
 
+/** How a session authenticates: a JWT from `POST /auth` (the gateway), or HTTP Basic (the API server). */
+export type SessionAuth = 'jwt' | 'basic';
+
 export interface QualysSessionOptions {
+  /** The server every request goes to (the gateway, or the API server for `basic`); the credentials go nowhere else. */
   readonly gatewayUrl: string;
+  /** @default 'jwt' */
+  readonly auth?: SessionAuth;
+  /**
+   * What a 403 about the user's permissions adds to Qualys's words.
+   * @default - what the S3 integration's user needs
+   */
+  readonly permissionHint?: string;
   readonly credentials: QualysCredentials;
   /** Where the credentials came from, for error messages (e.g. `secret "qualys/api"`). */
   readonly credentialsSource: string;
@@ -96,6 +111,11 @@ export interface PagedList<T> {
   readonly identity: (entry: T) => string;
   /** Told the first page's reading, and how the gateway counts pages when that turns out. */
   readonly onReading: (reading: string) => void;
+  /**
+   * The pageNo the first request (`pageAt()`) asks for, where the caller knows it: 1 for a
+   * service known to count from 1 (pages are then asked for from there). @default 0
+   */
+  readonly firstPageNo?: number;
 }
 
 /** Qualys answered `request` with an error status; `message` is its words, redacted. */
@@ -108,13 +128,12 @@ export function answerError(
   return new QualysApiError(step, method, path, status, message, retryAfterMs);
 }
 
+export const S3_PERMISSION_HINT =
+  'The Qualys user lacks permission: it needs API access, the Manager or Unit Manager role, and (for PC) the CIPS service enabled by Qualys Support.';
+
 /** A 403 that is about the Qualys user's permissions: Qualys's words, and what the user needs. */
-export function permissionError(request: QualysRequest, message: string): QualysApiError {
-  return answerError(
-    request,
-    403,
-    `${message}${message ? '. ' : ''}The Qualys user lacks permission: it needs API access, the Manager or Unit Manager role, and (for PC) the CIPS service enabled by Qualys Support.`,
-  );
+export function permissionError(request: QualysRequest, message: string, hint = S3_PERMISSION_HINT): QualysApiError {
+  return answerError(request, 403, `${message}${message ? '. ' : ''}${hint}`);
 }
 
 /** Pages of one list followed at the most: far beyond any subscription, short of a loop. */
@@ -133,15 +152,30 @@ export class QualysSession {
   private readonly cacheKey: string;
   private readonly gatewayUrl: string;
   private readonly log: Logger;
+  private readonly auth: SessionAuth;
+  /** `Basic ...` for the `basic` session: a secret, registered with the logger like the password. */
+  private readonly basic?: string;
 
   constructor(private readonly options: QualysSessionOptions) {
     this.log = options.log;
     this.clock = options.clock ?? systemClock;
     this.cache = options.tokenCache ?? sharedTokenCache;
     this.gatewayUrl = options.gatewayUrl.replace(/\/+$/, '');
+    this.auth = options.auth ?? 'jwt';
     const passwordHash = createHash('sha256').update(options.credentials.password).digest('hex').slice(0, 16);
     this.cacheKey = `${this.gatewayUrl}|${options.credentials.username}|${passwordHash}`;
     options.log.addSecret(options.credentials.password);
+    if (this.auth === 'basic') {
+      const { username, password } = options.credentials;
+      const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+      options.log.addSecret(encoded);
+      this.basic = `Basic ${encoded}`;
+    }
+  }
+
+  /** The server's origin: where every request of this session goes. */
+  get origin(): string {
+    return new URL(this.gatewayUrl).origin;
   }
 
   /** Sends a request with a token, renewing it once on a 401, retrying what the policy allows. */
@@ -154,10 +188,22 @@ export class QualysSession {
     const isRetryable = (e: unknown) =>
       !isAuthStep(e) &&
       ((e instanceof QualysNetworkError && retryNetworkErrors) ||
-        (e instanceof QualysApiError && (e.status === 429 ? retryRateLimit : e.retryable && retryServerErrors)));
-    const sendWithToken = async () => this.send(request, withToken(await this.token(), request.json));
+        (e instanceof QualysApiError && (e.isRateLimit ? retryRateLimit : e.retryable && retryServerErrors)));
+    const sendWithToken = async () =>
+      this.send(
+        request,
+        this.basic ? withBasic(this.basic, request) : withToken(await this.token(), request.json, request.accept),
+      );
     return this.retrying(step, isRetryable, async () => {
       let res = await sendWithToken();
+      if (res.status === 401 && this.basic) {
+        throw new QualysAuthError(
+          `${step} failed: Qualys answered HTTP 401 to ${method} ${path}${this.said(res) ? ` (${this.said(res)})` : ''}. ` +
+            `Check the username and password in ${this.options.credentialsSource}, that the user has API access and is not locked, ` +
+            "and that the URL is your platform's API server (https://qualysapi...).",
+          this.said(res),
+        );
+      }
       if (res.status === 401) {
         // The token may have expired or been revoked since it was cached: renew it once.
         this.cache.delete(this.cacheKey);
@@ -181,7 +227,7 @@ export class QualysSession {
           `${message ? `${message}: ` : ''}an HTML error page, not an answer from the Qualys API; check that the gateway URL is the API gateway and that no proxy rewrites the request`,
         );
       }
-      if (res.status === 403) throw permissionError(request, message);
+      if (res.status === 403) throw permissionError(request, message, this.options.permissionHint);
       throw answerError(request, res.status, message, requestedDelayFrom(res));
     });
   }
@@ -209,8 +255,8 @@ export class QualysSession {
     let page = await readPage(first);
     collect(page);
     list.onReading(page.reading);
-    let base = 0;
-    let asked: number | undefined;
+    let base = list.firstPageNo ?? 0;
+    let asked: number | undefined = list.firstPageNo;
     for (let pages = 1; page.page.more; pages++) {
       if (pages >= MAX_LIST_PAGES) {
         throw new UnreadableAnswerError(
@@ -269,6 +315,7 @@ export class QualysSession {
 
   /** A token for this gateway and user: the cached one while it lives, else a new one. */
   async token(): Promise<string> {
+    if (this.auth === 'basic') throw new IntegrationError('A Basic-authentication session has no token');
     const cached = this.cache.get(this.cacheKey);
     if (cached && cached.expiresAt - TOKEN_RENEW_MARGIN_MS > this.clock.now()) return cached.jwt;
     const jwt = await this.authenticate();
@@ -319,7 +366,7 @@ export class QualysSession {
     return jwt;
   }
 
-  /** One HTTP exchange; 429 and 5xx become retryable errors, network failures too. */
+  /** One HTTP exchange; 429, 5xx and a rate-limited 409 become retryable errors, network failures too. */
   private async send(
     request: QualysRequest,
     parts: { headers: Record<string, string>; body?: string },
@@ -344,15 +391,65 @@ export class QualysSession {
     if (res.status === 429 || res.status >= 500) {
       throw answerError(request, res.status, this.said(res), requestedDelayFrom(res));
     }
+    const limit = rateLimitOf(res);
+    if (limit) {
+      const said = this.said(res);
+      throw new QualysApiError(
+        step,
+        method,
+        path,
+        res.status,
+        `${said ? `${said} ` : ''}(${limit})`,
+        requestedDelayFrom(res),
+        true,
+      );
+    }
     return res;
   }
 }
 
-function withToken(jwt: string, json: unknown): { headers: Record<string, string>; body?: string } {
-  const headers: Record<string, string> = { Authorization: `Bearer ${jwt}`, Accept: ACCEPT };
+function withToken(jwt: string, json: unknown, accept = ACCEPT): { headers: Record<string, string>; body?: string } {
+  const headers: Record<string, string> = { Authorization: `Bearer ${jwt}`, Accept: accept };
   if (json === undefined) return { headers };
   headers['Content-Type'] = 'application/json';
   return { headers, body: JSON.stringify(json) };
+}
+
+function withBasic(basic: string, request: QualysRequest): { headers: Record<string, string>; body?: string } {
+  const headers: Record<string, string> = { Authorization: basic, Accept: request.accept ?? ACCEPT };
+  if (request.text !== undefined) {
+    headers['Content-Type'] = 'text/plain';
+    return { headers, body: request.text };
+  }
+  if (request.json === undefined) return { headers };
+  headers['Content-Type'] = 'application/json';
+  return { headers, body: JSON.stringify(request.json) };
+}
+
+/**
+ * Whether a 409 is Qualys's rate or concurrency limit rather than a conflict, and which, in
+ * words; undefined when it is not. Qualys's API server answers a blocked call with 409 and
+ * `X-RateLimit-ToWait-Sec`, or `X-Concurrency-Limit-Running` at its `-Limit`. The headers come
+ * on every answer (a conflict too, `-Remaining` then counting down), so only a wait asked for,
+ * a concurrency at its limit, or words that say so make a 409 a limit.
+ */
+export function rateLimitOf(res: HttpResponse): string | undefined {
+  if (res.status !== 409) return undefined;
+  const toWait = Number(header(res, 'x-ratelimit-towait-sec'));
+  const limit = header(res, 'x-ratelimit-limit');
+  const window = header(res, 'x-ratelimit-window-sec');
+  if (Number.isFinite(toWait) && toWait > 0) {
+    return `rate limited${limit ? `: ${limit} calls per ${window ?? '?'} s` : ''}; Qualys asks to wait ${toWait} s`;
+  }
+  const running = Number(header(res, 'x-concurrency-limit-running'));
+  const concurrency = Number(header(res, 'x-concurrency-limit-limit'));
+  if (Number.isFinite(running) && Number.isFinite(concurrency) && concurrency > 0 && running >= concurrency) {
+    return `concurrency limited: ${running} of ${concurrency} calls running`;
+  }
+  if (/\b(rate limit|concurrency limit|too many requests|limit exceeded)\b/i.test(qualysMessage(res))) {
+    return 'rate limited, by its words';
+  }
+  return undefined;
 }
 
 /** An error of `/auth` itself, which retries on its own. */
