@@ -7,6 +7,7 @@ import { readCredentials } from '../core/aws';
 import { SecretError } from '../core/errors';
 import { undiciTransport } from '../core/qualys/transport';
 import { Logger } from '../core/log';
+import { type ConnectorApi, connectorApi } from '../core/qualys/connectors';
 import { QualysClient, type QualysCredentials } from '../core/qualys/client';
 import type { EnvironmentConfig, QualysS3Config } from '../config/config';
 import type { Checklist } from './checklist';
@@ -53,6 +54,20 @@ export function qualysClient(ctx: CommandContext, credentials: QualysCredentials
     deadline: ctx.now() + Math.max(QUALYS_BUDGET_MS, 3 * (ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS)),
     maxAttempts: 3,
     tokenCache: new Map(),
+  });
+}
+
+/** The connector API's client for the environment's `cloudView` (the same credentials, on its own host). */
+export function connectorClient(ctx: CommandContext, credentials: QualysCredentials): ConnectorApi {
+  const cloudView = ctx.env.cloudView!;
+  return connectorApi(cloudView.api, {
+    apiUrl: cloudView.apiUrl,
+    credentials,
+    credentialsSource: `secret "${ctx.env.credentialsSecret}"`,
+    transport: undiciTransport(ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+    log: ctx.log,
+    deadline: ctx.now() + Math.max(QUALYS_BUDGET_MS, 3 * (ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS)),
+    maxAttempts: 3,
   });
 }
 

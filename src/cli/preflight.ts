@@ -6,6 +6,7 @@ import { type IntegrationKind, MAX_CIPS_POLICIES, defaultIntegrationName } from 
 import type { CipsReading, IntegrationDetails } from '../core/qualys/client';
 import type { PcConfig, VmConfig } from '../config/config';
 import { type CheckDefinition, fail, pass, warn } from './checklist';
+import { preflightConnectorChecks } from './connector-checks';
 import type { CommandContext } from './context';
 import {
   type SharedFacts,
@@ -32,7 +33,7 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
       title: 'configuration',
       run: async () =>
         pass(
-          `environment "${env.envName}" is valid: ${kinds.map((k) => k.toUpperCase()).join(' + ')} on ${env.gatewayUrl}`,
+          `environment "${env.envName}" is valid: ${[...kinds.map((k) => k.toUpperCase()), ...(env.cloudView ? [`CloudView (${env.cloudView.api})`] : [])].join(' + ')} on ${env.gatewayUrl}`,
         ),
     },
     identityCheck(ctx, facts),
@@ -200,6 +201,7 @@ export function preflightChecks(ctx: CommandContext): CheckDefinition[] {
       },
     });
   }
+  checks.push(...preflightConnectorChecks(ctx, facts));
   checks.push(readingsCheck(facts));
   return checks;
 }

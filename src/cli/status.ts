@@ -16,6 +16,7 @@ import { externalIdsFor, statementsWithoutExternalId } from '../core/trust-polic
 import type { PcConfig } from '../config/config';
 import { stackName } from '../config/rules';
 import { type CheckDefinition, type CheckOutcome, fail, pass, shortExternalId, skipped, warn } from './checklist';
+import { statusConnectorChecks } from './connector-checks';
 import type { CommandContext } from './context';
 import {
   type SharedFacts,
@@ -227,6 +228,7 @@ export function statusChecks(ctx: CommandContext): CheckDefinition[] {
     withoutNeeds: { stack: BEFORE_FIRST_DEPLOY },
     run: async () => checkOrphans(ctx, facts.qualys!),
   });
+  checks.push(...statusConnectorChecks(ctx, facts, outputs));
   checks.push(readingsCheck(facts));
   return checks;
 }

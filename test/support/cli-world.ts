@@ -211,7 +211,9 @@ export class World {
    * outputs, a role per integration trusting Qualys with the integration's external ID, the
    * integrations registered and validated, the configured CIPS state, data in the bucket.
    */
-  deployed(opts: { kinds?: Array<'vm' | 'pc'>; bucket?: string; now?: number } = {}): Deployed {
+  deployed(
+    opts: { kinds?: Array<'vm' | 'pc'>; bucket?: string; now?: number; outputs?: Record<string, string> } = {},
+  ): Deployed {
     const { ACCOUNT, REGION, STACK, deployment } = this.site;
     const bucket = opts.bucket ?? deployment.bucket;
     const now = opts.now ?? Date.now();
@@ -239,7 +241,7 @@ export class World {
       result.externalIds[kind] = details.externalId;
     }
     this.aws.setStackStatus(STACK, 'CREATE_COMPLETE');
-    this.aws.setStackOutputs(STACK, outputs);
+    this.aws.setStackOutputs(STACK, { ...outputs, ...opts.outputs });
     this.sim.seedCips({
       policies: [2001, 2002],
       filter: CIPS_FILTER,
