@@ -72,3 +72,24 @@ export interface ConnectorSpec {
   readonly adoptExisting: boolean;
   readonly validationTimeoutMs: number;
 }
+
+/**
+ * The Qualys platforms' API servers (Qualys's own hosts), where both connector APIs live. The
+ * handler also deletes connectors on these when they are no longer pinned: a move to another
+ * platform (as QUALYS_PLATFORM_GATEWAYS in ./contract.ts is for the S3 integration).
+ */
+export const QUALYS_PLATFORM_API_SERVERS: Readonly<Record<string, string>> = {
+  US1: 'https://qualysapi.qualys.com',
+  US2: 'https://qualysapi.qg2.apps.qualys.com',
+  US3: 'https://qualysapi.qg3.apps.qualys.com',
+  US4: 'https://qualysapi.qg4.apps.qualys.com',
+  EU1: 'https://qualysapi.qualys.eu',
+  EU2: 'https://qualysapi.qg2.apps.qualys.eu',
+  EU3: 'https://qualysapi.qg3.apps.qualys.it',
+  IN1: 'https://qualysapi.qg1.apps.qualys.in',
+  CA1: 'https://qualysapi.qg1.apps.qualys.ca',
+  AE1: 'https://qualysapi.qg1.apps.qualys.ae',
+  UK1: 'https://qualysapi.qg1.apps.qualys.co.uk',
+  AU1: 'https://qualysapi.qg1.apps.qualys.com.au',
+  KSA1: 'https://qualysapi.qg1.apps.qualysksa.com',
+};

@@ -1,15 +1,57 @@
 /**
- * Gateway pinning: the handler sends the Qualys user name and password only to a gateway the
- * stack was synthesized with. The allowed origins come from the function's own environment
- * (set by the construct), never from the event, because whoever can invoke the function
- * chooses the event.
+ * Gateway pinning: the handler sends the Qualys user name and password only to a server the
+ * stack was synthesized with: the S3 integration's gateway (`GatewayUrl`) or the connector's
+ * API server (`ApiUrl`). The allowed origins come from the function's own environment (set by
+ * the construct), never from the event, because whoever can invoke the function chooses the event.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ALLOWED_GATEWAYS_ENV, Prop, QUALYS_PLATFORM_GATEWAYS, isLoopbackHost } from '../core/contract';
+import { ALLOWED_GATEWAYS_ENV, Prop, QUALYS_PLATFORM_GATEWAYS, RESOURCE_TYPE, isLoopbackHost } from '../core/contract';
+import { CONNECTOR_RESOURCE_TYPE, ConnectorProp, QUALYS_PLATFORM_API_SERVERS } from '../core/connector-contract';
 import { IntegrationError } from '../core/errors';
 
 /** The event names a gateway this function is not pinned to. */
 export class GatewayNotPinnedError extends IntegrationError {}
+
+/** The event is for a resource type this function does not serve. */
+export class UnknownResourceTypeError extends IntegrationError {}
+
+/** Each resource type this function serves: the property naming the Qualys server, and Qualys's own servers of that kind. */
+const SERVED: Readonly<
+  Record<
+    string,
+    {
+      readonly property: string;
+      readonly noun: string;
+      readonly change: string;
+      readonly platformOrigins: readonly string[];
+    }
+  >
+> = {
+  [RESOURCE_TYPE]: {
+    property: Prop.GatewayUrl,
+    noun: 'the gateway',
+    change: 'Change "gatewayUrl" or "platform" in the configuration and deploy',
+    platformOrigins: Object.values(QUALYS_PLATFORM_GATEWAYS).map((url) => new URL(url).origin),
+  },
+  [CONNECTOR_RESOURCE_TYPE]: {
+    property: ConnectorProp.ApiUrl,
+    noun: 'an API server',
+    change: "Change the platform (or the connector's API server) in the configuration and deploy",
+    platformOrigins: Object.values(QUALYS_PLATFORM_API_SERVERS).map((url) => new URL(url).origin),
+  },
+};
+
+export const SERVED_RESOURCE_TYPES: readonly string[] = Object.keys(SERVED);
+
+/** Refuses, in words, an event for a resource type this function does not serve. */
+export function unknownResourceType(type: unknown): UnknownResourceTypeError {
+  const shown =
+    typeof type === 'string' ? JSON.stringify(type.slice(0, 100)) : `(${type === undefined ? 'missing' : typeof type})`;
+  return new UnknownResourceTypeError(
+    `the resource type ${shown} is not one this function serves (${SERVED_RESOURCE_TYPES.join(', ')}); ` +
+      'point only the resources of this app at its Provider',
+  );
+}
 
 export type PinVerdict =
   | { readonly proceed: true }
@@ -55,10 +97,12 @@ export function originOf(value: unknown): string | undefined {
  * @throws GatewayNotPinnedError for a Create or Update naming an unpinned gateway.
  */
 export function checkGatewayPin(event: CloudFormationCustomResourceEvent, pinned: readonly string[]): PinVerdict {
-  const raw = event.ResourceProperties?.[Prop.GatewayUrl];
+  const served = SERVED[event.ResourceType];
+  if (!served) throw unknownResourceType(event.ResourceType);
+  const raw = event.ResourceProperties?.[served.property];
   const origin = originOf(raw);
   if (origin !== undefined && pinned.includes(origin)) return { proceed: true };
-  if (event.RequestType === 'Delete' && origin !== undefined && QUALYS_PLATFORM_ORIGINS.includes(origin))
+  if (event.RequestType === 'Delete' && origin !== undefined && served.platformOrigins.includes(origin))
     return { proceed: true };
   const shown = describe(raw);
   if (event.RequestType === 'Delete') return { proceed: false, gateway: shown };
@@ -66,13 +110,11 @@ export function checkGatewayPin(event: CloudFormationCustomResourceEvent, pinned
     pinned.length === 0
       ? `the handler has no pinned Qualys gateway (${ALLOWED_GATEWAYS_ENV} is not set in its environment), so it sends ` +
           `credentials nowhere; deploy the stack with this version of the app, which sets it from "gatewayUrl" or "platform"`
-      : `${Prop.GatewayUrl} ${shown} is not the gateway this stack was deployed with (${pinned.join(', ')}); ` +
+      : `${served.property} ${shown} is not ${served.noun} this stack was deployed with (${pinned.join(', ')}); ` +
           'the handler sends credentials only there (https, or http to a loopback test server). ' +
-          'Change "gatewayUrl" or "platform" in the configuration and deploy, rather than invoking the function directly',
+          `${served.change}, rather than invoking the function directly`,
   );
 }
-
-const QUALYS_PLATFORM_ORIGINS = Object.values(QUALYS_PLATFORM_GATEWAYS).map((url) => new URL(url).origin);
 
 /** The gateway as it may be shown: its origin only, never a user name or password in it. */
 function describe(value: unknown): string {

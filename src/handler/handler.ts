@@ -7,9 +7,12 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { sdkRoleTrustStore, sdkSecretReader, sdkStackStatusReader } from '../core/aws';
 import { errorMessage } from '../core/errors';
-import { checkGatewayPin, pinnedGateways } from './gateway-pin';
+import { checkGatewayPin, pinnedGateways, unknownResourceType } from './gateway-pin';
 import { undiciTransport } from '../core/qualys/transport';
 import { type LifecycleDeps, type LifecycleResult, onEvent } from '../core/lifecycle/lifecycle';
+import { onConnectorEvent } from '../core/lifecycle/connector/lifecycle';
+import { RESOURCE_TYPE } from '../core/contract';
+import { CONNECTOR_RESOURCE_TYPE } from '../core/connector-contract';
 import { type LogListener, Logger } from '../core/log';
 import { systemClock } from '../core/retry';
 
@@ -130,7 +133,10 @@ export function wrap(
           gateway: pin.gateway,
           pinned: allowedGateways(),
           PhysicalResourceId: event.PhysicalResourceId,
-          action: 'remove this integration in Qualys by hand; the credentials were not sent to that gateway',
+          action:
+            event.ResourceType === CONNECTOR_RESOURCE_TYPE
+              ? 'remove this connector in Qualys by hand; the credentials were not sent to that server'
+              : 'remove this integration in Qualys by hand; the credentials were not sent to that gateway',
         });
         return { PhysicalResourceId: event.PhysicalResourceId, Data: {} };
       }
@@ -149,4 +155,23 @@ export function wrap(
   };
 }
 
-export const handler = wrap(onEvent);
+/**
+ * One function, one Provider, two resource types: the S3 integration's lifecycle and the
+ * CloudView / TotalCloud connector's, by `ResourceType`; any other type fails with a reason
+ * (the gateway pin refuses it first, before any secret is read).
+ */
+export async function dispatch(
+  event: CloudFormationCustomResourceEvent,
+  deps: LifecycleDeps,
+): Promise<LifecycleResult> {
+  switch (event.ResourceType) {
+    case RESOURCE_TYPE:
+      return onEvent(event, deps);
+    case CONNECTOR_RESOURCE_TYPE:
+      return onConnectorEvent(event, deps);
+    default:
+      throw unknownResourceType(event.ResourceType);
+  }
+}
+
+export const handler = wrap(dispatch);
