@@ -146,6 +146,11 @@ export class Deployment {
     return resourcesOfType(this.template, 'Custom::QualysS3Integration');
   }
 
+  /** The CloudView connector resources (`Custom::QualysCloudViewConnector`). */
+  connectors(): string[] {
+    return resourcesOfType(this.template, 'Custom::QualysCloudViewConnector');
+  }
+
   integrationId(kind: 'Vm' | 'Pc'): string {
     const id = this.integrations().find((r) => r.startsWith(`${kind}Integration`));
     if (!id) throw new Error(`no ${kind} integration in the template`);
@@ -185,7 +190,8 @@ export class Deployment {
       StackId: this.resolver.resolve({ Ref: 'AWS::StackId' }),
       LogicalResourceId: id,
       RequestId: requestId,
-      ResourceType: 'Custom::QualysS3Integration',
+      // As CloudFormation sends it: the resource's own type (an integration or a connector).
+      ResourceType: this.template.Resources[id].Type,
     };
   }
 
