@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ConnectorProp } from '../core/connector-contract';
 import { PENDING_EXTERNAL_ID_PREFIX, Prop, qualysPrincipalArn } from '../core/contract';
 import { errorMessage } from '../core/errors';
 import type { LogEvent, LogListener } from '../core/log';
@@ -101,6 +102,8 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     users: [USER],
     trustChecker: aws.qualysTrustChecker(principal),
     onValidated: (_kind, d) => aws.putObject(d.bucketName, 'test-file.gz', { size: 20 }),
+    // A connector run assumes its role a few seconds after it is asked for, as Qualys's do.
+    connectors: { runTiming: { queuedMs: 2000, runningMs: 3000 } },
   });
   // Inside the project: the bundle leaves the AWS SDK to the Lambda runtime, and here it is found in node_modules.
   const outdir = fs.mkdtempSync(path.join(ROOT, '.tmp-rehearsal-'));
@@ -142,7 +145,22 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     );
     print(`  secret            "${secretName}" holding a simulator user`);
     print(`  dialect           ${opts.dialect ?? 'strict'}: ${describeDialect(opts.dialect)}`);
-    const { raw, written, dropped } = rehearsalConfig(opts, { gateway, account, region, secretName });
+    const { raw, written, dropped } = rehearsalConfig(opts, {
+      gateway,
+      apiUrl: sim.apiUrl,
+      account,
+      region,
+      secretName,
+    });
+    if (env.cloudView) {
+      departures.push({
+        field: 'cloudView.apiUrl',
+        configured: env.cloudView.apiUrl,
+        rehearsal: sim.apiUrl,
+        why: "the simulator's API server stands in for the connector API's host",
+      });
+      print(`  connector API     ${sim.apiUrl} (stands in for ${env.cloudView.apiUrl}, ${env.cloudView.api})`);
+    }
     if (dropped.length) print(`  left out          ${dropped.join(', ')}: the handler runs on this machine`);
     for (const key of dropped)
       departures.push({
@@ -172,6 +190,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     deployment.createPlainResources();
     aws.createBucket(deployment.bucketName);
     const resources = deployment.integrations().sort().reverse(); // VmIntegration before PcIntegration
+    const connectors = deployment.connectors();
     print(
       `  ${name}: bucket ${deployment.bucketName}, ${resources.length} integration(s) (${((opts.now() - synthStarted) / 1000).toFixed(1)} s)`,
     );
@@ -198,7 +217,10 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
 
     const kindOf = (id: string) => (id.startsWith('Vm') ? 'Vm' : 'Pc') as 'Vm' | 'Pc';
     const trust = (id: string) =>
-      trustedExternalIds(aws, deployment.roleName(kindOf(id)))
+      (connectors.includes(id)
+        ? connectorTrust(aws, deployment)
+        : trustedExternalIds(aws, deployment.roleName(kindOf(id)))
+      )
         .map(mask)
         .join(', ') || '(none)';
 
@@ -255,6 +277,17 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
         );
       }
     }
+    for (const id of connectors) {
+      await run(
+        'create',
+        id,
+        'cdk deploy (first): create the connector, run it, wait until Qualys could assume the role',
+        () => deployment.create(id),
+      );
+      for (const c of await sim.connectors()) {
+        print(`    registered      connector ${c.id} "${c.name}": role ${c.arn}, state ${c.state ?? '?'}`);
+      }
+    }
     aws.setStackStatus(name, 'CREATE_COMPLETE');
     if (env.pc)
       print(
@@ -293,7 +326,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
 
     await showDiff('after the deploy, nothing to change', rehearsed, false);
 
-    for (const id of resources)
+    for (const id of [...resources, ...connectors])
       await run('redeploy', id, 'cdk deploy again, nothing changed', () => deployment.update(id));
 
     let changed = rehearsed;
@@ -324,15 +357,27 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
       print(`    external ID     ${before ? mask(before) : '?'} → ${after ? mask(after) : '?'}`);
     }
 
+    for (const id of connectors) {
+      const hours = Number(deployment.template.Resources[id].Properties?.[ConnectorProp.PollingHours] ?? 4);
+      const next = hours >= 24 ? hours - 1 : hours + 1;
+      deployment.template = withProperty(deployment.template, id, ConnectorProp.PollingHours, String(next));
+      await run('update', id, `a connector change (pollingHours ${hours} → ${next}), in place`, () =>
+        deployment.update(id),
+      );
+    }
+
     aws.setStackStatus(name, 'DELETE_IN_PROGRESS');
-    for (const id of [...resources].reverse()) await run('delete', id, 'cdk destroy', () => deployment.delete(id));
+    for (const id of [...connectors, ...[...resources].reverse()])
+      await run('delete', id, 'cdk destroy', () => deployment.delete(id));
     aws.setStackStatus(name, 'DELETE_COMPLETE');
 
-    const left = [...sim.integrations('vm'), ...sim.integrations('pc')];
+    const leftConnectors = await sim.connectors();
+    if (leftConnectors.length) print(`    connectors left ${leftConnectors.map((c) => c.id).join(', ')}`);
+    const left = [...sim.integrations('vm'), ...sim.integrations('pc'), ...leftConnectors];
     const cleanup = left.length === 0;
     print('');
     print(
-      `▶ after destroy: ${cleanup ? 'no integration left in Qualys' : `${left.length} integration(s) left in Qualys: ${left.map((i) => i.integrationId).join(', ')}`}; CIPS policies [${sim.cips().policies.join(', ')}]`,
+      `▶ after destroy: ${cleanup ? 'no integration left in Qualys' : `${left.length} integration(s) left in Qualys: ${left.map((i) => ('integrationId' in i ? i.integrationId : `connector ${i.id}`)).join(', ')}`}; CIPS policies [${sim.cips().policies.join(', ')}]`,
     );
     steps.push({
       step: 'cleanup',
@@ -380,7 +425,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
 /** The environment as written, pointed at the local fakes. */
 function rehearsalConfig(
   opts: RehearsalOptions,
-  local: { gateway: string; account: string; region: string; secretName: string },
+  local: { gateway: string; apiUrl: string; account: string; region: string; secretName: string },
 ): { raw: { environments: Record<string, unknown> }; written: Record<string, unknown>; dropped: string[] } {
   const all = readRawConfig({ file: opts.configFile, dir: opts.cwd }) as {
     environments?: Record<string, Record<string, unknown>>;
@@ -395,6 +440,9 @@ function rehearsalConfig(
     account: local.account,
     region: local.region,
     credentialsSecret: local.secretName,
+    ...(written.cloudView
+      ? { cloudView: { ...(typeof written.cloudView === 'object' ? written.cloudView : {}), apiUrl: local.apiUrl } }
+      : {}),
   };
   return {
     raw: { environments: { [opts.env.envName]: env } },
@@ -404,6 +452,25 @@ function rehearsalConfig(
 }
 
 type Template = Deployment['template'];
+
+/** The external IDs the CloudView role's trust policy requires of Qualys's account (its `:root`). */
+function connectorTrust(aws: FakeAws, deployment: Deployment): string[] {
+  const roleId = Object.keys(deployment.template.Resources).find(
+    (id) => id.startsWith('CloudViewRole') && deployment.template.Resources[id].Type === 'AWS::IAM::Role',
+  );
+  const roleName = roleId && deployment.resolver.physicalIds.get(roleId);
+  if (!roleName) return [];
+  const doc = aws.role(roleName).trustPolicy as {
+    Statement: Array<{
+      Principal?: { AWS?: string };
+      Condition?: { StringEquals?: Record<string, string | string[]> };
+    }>;
+  };
+  return doc.Statement.filter((s) => s.Principal?.AWS?.endsWith(':root')).flatMap((s) => {
+    const v = s.Condition?.StringEquals?.['sts:ExternalId'];
+    return v === undefined ? ['<none>'] : Array.isArray(v) ? v : [v];
+  });
+}
 
 function withProperty(template: Template, id: string, key: string, value: unknown): Template {
   const copy = structuredClone(template);

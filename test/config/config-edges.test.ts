@@ -235,7 +235,9 @@ describe('the fixes, at their edges', () => {
 
   test('GIVEN "vm": false and no pc WHEN parsed THEN "all absent or false" is still reported', () => {
     expect(problemsOf({ environments: { dev: { platform: 'US1', credentialsSecret: 'q', vm: false } } })).toEqual([
-      expect.stringMatching(/vm", "qualys\.environments\.dev\.pc" and "qualys\.environments\.dev\.cloudView" are all absent or false/),
+      expect.stringMatching(
+        /vm", "qualys\.environments\.dev\.pc" and "qualys\.environments\.dev\.cloudView" are all absent or false/,
+      ),
     ]);
   });
 
