@@ -210,7 +210,7 @@ export const LOG_EVENTS = {
     'the first run had not finished within the wait, and Qualys reported no assume-role error; taking the connector as working',
   'connector.create-undoing': 'connector create failed; undoing it',
   'connector.updated': 'connector updated in place',
-  'connector.nothing-to-change': 'nothing to change in Qualys',
+  'connector.nothing-to-change': 'nothing to change in the connector; no call made',
   'connector.replacing': 'creating a new connector; CloudFormation deletes the old one',
   'connector.update-gone-creating':
     'the connector no longer exists in Qualys (deleted outside this stack); creating it again',
