@@ -47,7 +47,11 @@ interface World {
 }
 
 async function world(
-  opts: { propagationDelayMs?: number; rateLimit?: { limit: number; windowMs: number } } = {},
+  opts: {
+    propagationDelayMs?: number;
+    rateLimit?: { limit: number; windowMs: number };
+    trustChecker?: () => { ok: boolean; reason?: string };
+  } = {},
 ): Promise<World> {
   const aws = new FakeAws({ propagationDelayMs: opts.propagationDelayMs ?? 0 });
   const awsUrl = await aws.start();
@@ -57,6 +61,7 @@ async function world(
     connectors: {
       runTiming: { queuedMs: 200, runningMs: 200 },
       ...(opts.rateLimit ? { rateLimit: opts.rateLimit } : {}),
+      ...(opts.trustChecker ? { trustChecker: opts.trustChecker } : {}),
     },
   });
   const gateway = await sim.start();
@@ -76,7 +81,11 @@ async function stop(w: World) {
 }
 
 let synthCount = 0;
-function synth(w: World, cloudView: Record<string, unknown>): { template: Template; dir: string } {
+function synth(
+  w: World,
+  cloudView: Record<string, unknown>,
+  env: Record<string, unknown> = {},
+): { template: Template; dir: string } {
   const config = {
     environments: {
       [ENV]: {
@@ -86,6 +95,7 @@ function synth(w: World, cloudView: Record<string, unknown>): { template: Templa
         credentialsSecret: SECRET,
         validationTimeoutSeconds: 60,
         cloudView: { apiUrl: w.sim.apiUrl, ...cloudView },
+        ...env,
       },
     },
   };
@@ -170,32 +180,51 @@ describe.each(['connectors-v3', 'cloudview'] as const)('the %s API', (api) => {
   });
 });
 
-describe('IAM propagation and rate limits', () => {
-  test('GIVEN a trust policy that takes 1.5 s to propagate WHEN the connector is created THEN the handler re-runs the connector until Qualys could assume the role', async () => {
-    const w = await world({ propagationDelayMs: 1500 });
-    try {
-      const { deployment, id } = deploy(w, synth(w, {}));
-      const created = await deployment.create(id);
-      expect(created).toMatchObject({ ok: true, Data: { State: expect.stringMatching(/SUCCESS/) } });
-      expect(await w.sim.connectors()).toHaveLength(1);
-    } finally {
-      await stop(w);
-    }
-  }, 60_000);
+describe.each(['connectors-v3', 'cloudview'] as const)(
+  'IAM propagation, rate limits and a run that never succeeds: %s',
+  (api) => {
+    test('GIVEN a trust policy that takes 1.5 s to propagate WHEN the connector is created THEN the handler re-runs the connector until Qualys could assume the role', async () => {
+      const w = await world({ propagationDelayMs: 1500 });
+      try {
+        const { deployment, id } = deploy(w, synth(w, { api }));
+        const created = await deployment.create(id);
+        expect(created).toMatchObject({ ok: true, Data: { State: expect.stringMatching(/SUCCESS/) } });
+        expect(await w.sim.connectors()).toHaveLength(1);
+      } finally {
+        await stop(w);
+      }
+    }, 60_000);
 
-  test('GIVEN a rate limit of a few calls a window WHEN the connector is created THEN the 409s are waited out and one connector exists', async () => {
-    const w = await world({ rateLimit: { limit: 3, windowMs: 2000 } });
-    try {
-      const { deployment, id } = deploy(w, synth(w, {}));
-      const created = await deployment.create(id);
-      expect(created).toMatchObject({ ok: true });
-      expect(await w.sim.connectors()).toHaveLength(1);
-      expect(w.sim.calls.some((c: { status?: number }) => c.status === 409)).toBe(true);
-    } finally {
-      await stop(w);
-    }
-  }, 60_000);
-});
+    test('GIVEN a rate limit of a few calls a window WHEN the connector is created THEN the 409s are waited out and one connector exists', async () => {
+      const w = await world({ rateLimit: { limit: 3, windowMs: 2000 } });
+      try {
+        const { deployment, id } = deploy(w, synth(w, { api }));
+        const created = await deployment.create(id);
+        expect(created).toMatchObject({ ok: true });
+        expect(await w.sim.connectors()).toHaveLength(1);
+        expect(w.sim.calls.some((c: { status?: number }) => c.status === 409)).toBe(true);
+      } finally {
+        await stop(w);
+      }
+    }, 60_000);
+
+    test('GIVEN a role Qualys can never assume WHEN the connector is created THEN it answers FAILED within its timeout and leaves no connector in Qualys', async () => {
+      const w = await world({
+        trustChecker: () => ({ ok: false, reason: 'not authorized to perform sts:AssumeRole' }),
+      });
+      try {
+        const { deployment, id } = deploy(w, synth(w, { api }, { validationTimeoutSeconds: 30 }));
+        const started = Date.now();
+        const created = await deployment.create(id);
+        expect(created).toMatchObject({ ok: false, reason: expect.stringMatching(/assume|role/i) });
+        expect(Date.now() - started).toBeLessThan(90_000);
+        expect(await w.sim.connectors()).toEqual([]);
+      } finally {
+        await stop(w);
+      }
+    }, 120_000);
+  },
+);
 
 describe('logs', () => {
   test('GIVEN every line the handler wrote above THEN no password appears', () => {
