@@ -69,8 +69,8 @@ describe('the connector API host', () => {
       // The same platform: the host's domain is the gateway's (US1 and EU1 use their short names).
       const domain = gateway.replace('https://gateway.', '').replace(/^qg1\.apps\.(qualys\.(com|eu))$/, '$1');
       expect(v3).toBe(`https://qualysapi.${domain}`);
-    // The handler's table of Qualys's API servers (for a Delete after a platform move) agrees.
-    expect(v3).toBe(QUALYS_PLATFORM_API_SERVERS[platform]);
+      // The handler's table of Qualys's API servers (for a Delete after a platform move) agrees.
+      expect(v3).toBe(QUALYS_PLATFORM_API_SERVERS[platform]);
     },
   );
 
