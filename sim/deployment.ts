@@ -90,6 +90,8 @@ export class Deployment {
   private readonly suffix = `d${++deployments}`;
   readonly physicalIds = new Map<string, string>();
   readonly properties = new Map<string, Record<string, unknown>>();
+  /** The Deletes of replaced physical IDs that updates were followed by, and how they went. */
+  readonly cleanups: Array<{ id: string; physicalId: string; ok: boolean }> = [];
 
   constructor(
     public template: Template,
@@ -209,18 +211,33 @@ export class Deployment {
 
   async update(id: string) {
     const props = this.resolver.resolve(this.template.Resources[id].Properties) as Record<string, unknown>;
+    const oldPhysicalId = this.physicalIds.get(id);
+    const oldProps = this.properties.get(id);
     const out = await this.withFunctionEnvironment(() =>
       invoke(this.handler, {
         ...this.base(id, 'update'),
         RequestType: 'Update',
-        PhysicalResourceId: this.physicalIds.get(id),
-        OldResourceProperties: this.properties.get(id),
+        PhysicalResourceId: oldPhysicalId,
+        OldResourceProperties: oldProps,
         ResourceProperties: props,
       }),
     );
     if (out.ok) {
       this.physicalIds.set(id, out.PhysicalResourceId);
       this.properties.set(id, props);
+      if (oldPhysicalId !== undefined && out.PhysicalResourceId !== oldPhysicalId) {
+        // CloudFormation's cleanup phase: a new physical ID replaced the resource, and the old
+        // one is deleted, with its old properties.
+        const cleanup = await this.withFunctionEnvironment(() =>
+          invoke(this.handler, {
+            ...this.base(id, 'cleanup'),
+            RequestType: 'Delete',
+            PhysicalResourceId: oldPhysicalId,
+            ResourceProperties: oldProps,
+          }),
+        );
+        this.cleanups.push({ id, physicalId: oldPhysicalId, ...cleanup });
+      }
     }
     return out;
   }

@@ -86,6 +86,15 @@ export function preflightConnectorChecks(ctx: CommandContext, facts: SharedFacts
           connectors: connectors.map((c) => ({ id: c.id, name: c.name ?? null, awsAccountId: c.awsAccountId ?? null })),
         };
         if (connectors.length === 0) return pass(`none for this account: "${name}" will be created`, details);
+        const account = ctx.env.account ?? facts.account!;
+        const elsewhere = connectors.find((c) => c.name === name && c.awsAccountId && c.awsAccountId !== account);
+        if (elsewhere) {
+          return fail(
+            `"${name}" exists for another AWS account (${elsewhere.awsAccountId}, ID ${elsewhere.id}): the deploy refuses it, even with adoptExisting (taking it over would move that account's monitoring)`,
+            'set "cloudView.name" to a name of its own for this account',
+            details,
+          );
+        }
         const same = connectors.find((c) => c.name === name);
         if (same && connectors.length === 1) {
           return warn(
@@ -96,6 +105,13 @@ export function preflightConnectorChecks(ctx: CommandContext, facts: SharedFacts
         }
         const foreign = connectors.filter((c) => c.name !== name);
         const listed = foreign.map((c) => `"${c.name ?? '?'}" (ID ${c.id})`).join(', ');
+        if (cloudView.adoptExisting && foreign.length > 1) {
+          return fail(
+            `the account has ${foreign.length} connectors of other names (${listed}): the deploy will not choose which to adopt`,
+            'delete all but one in Qualys (or all, and let the deploy create its own)',
+            details,
+          );
+        }
         if (cloudView.adoptExisting) {
           return warn(
             `the account already has ${listed}: the deploy takes it over (adoptExisting)`,

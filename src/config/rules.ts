@@ -154,6 +154,28 @@ export function connectorApiUrl(api: 'connectors-v3' | 'cloudview', gatewayUrl: 
   return `https://${api === 'connectors-v3' ? 'qualysapi' : 'qualysguard'}.${rest}`;
 }
 
+/**
+ * Why a connector API host is unacceptable, or undefined when it is fine: a base URL (no path,
+ * query or credentials) over https, or plain http to a loopback test server.
+ */
+export function connectorHostProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'it must be an absolute URL such as "https://qualysapi.qg2.apps.qualys.com"';
+  }
+  if (url.username || url.password) return 'it must not carry credentials; put them in the Secrets Manager secret';
+  const problems: string[] = [];
+  if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    problems.push("it must be the host's base URL, with no path, query or fragment");
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    problems.push('it must use https (plain http is allowed only for a loopback test server)');
+  }
+  return problems.length > 0 ? problems.join('; and ') : undefined;
+}
+
 /** Why a proxy URL is unacceptable, or undefined when it is fine. */
 export function proxyUrlProblem(value: string): string | undefined {
   let url: URL;

@@ -30,6 +30,7 @@ import {
   TRANSITION_STORAGE_CLASSES,
   bucketNameProblems,
   connectorApiUrl,
+  connectorHostProblem,
   gatewayUrlProblem,
   partitionOfRegion,
   proxyUrlProblem,
@@ -379,7 +380,7 @@ const cloudViewSchema = strictObject({
     .describe(
       "Qualys's AWS account the connector assumes the role from; default the environment's qualysAwsAccountId.",
     ),
-  apiUrl: url(gatewayUrlProblem)
+  apiUrl: url(connectorHostProblem)
     .optional()
     .describe('The host the connector API is called on; absent: derived from the platform.'),
   adoptExisting: flag()
@@ -451,7 +452,12 @@ const environmentSchema = strictObject({
           'region, so create (or replicate) the secret there and name it here',
       });
     }
-    if (stackRegion && isValid(ctx, 'qualysAwsAccountId')) {
+    // The environment's Qualys account is trusted by the S3 roles; a connector may name its own.
+    const usesEnvironmentAccount =
+      Boolean(env.vm || env.pc) ||
+      (Boolean(env.cloudView) &&
+        !(typeof env.cloudView === 'object' && env.cloudView.qualysAwsAccountId !== undefined));
+    if (stackRegion && isValid(ctx, 'qualysAwsAccountId') && usesEnvironmentAccount) {
       const explicit = env.qualysAwsAccountId;
       const problem = qualysAccountPartitionProblem(
         partitionOfRegion(stackRegion),

@@ -37,7 +37,12 @@ const SERVED: Readonly<
     property: ConnectorProp.ApiUrl,
     noun: 'an API server',
     change: "Change the platform (or the connector's API server) in the configuration and deploy",
-    platformOrigins: Object.values(QUALYS_PLATFORM_API_SERVERS).map((url) => new URL(url).origin),
+    // Connectors 3.0 lives on the API servers (qualysapi.*), the CloudView API on the web hosts
+    // (qualysguard.*, the CloudView guide's): both are Qualys's own.
+    platformOrigins: Object.values(QUALYS_PLATFORM_API_SERVERS).flatMap((url) => [
+      new URL(url).origin,
+      new URL(url.replace('://qualysapi.', '://qualysguard.')).origin,
+    ]),
   },
 };
 

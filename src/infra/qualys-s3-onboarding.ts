@@ -92,10 +92,16 @@ export class QualysS3Onboarding extends Construct {
 
   /** The environment's configuration, validated and with every default filled in. */
   readonly config: EnvironmentConfig;
-  /** The bucket Qualys writes findings into. */
-  readonly bucket: s3.IBucket;
-  /** The policy attached to the Qualys roles: `s3:PutObject` on the bucket's objects, and nothing else. */
-  readonly writePolicy: iam.IManagedPolicy;
+  /**
+   * The bucket Qualys writes findings into.
+   * @default - undefined when neither `vm` nor `pc` is configured (nothing writes findings)
+   */
+  readonly bucket?: s3.IBucket;
+  /**
+   * The policy attached to the Qualys roles: `s3:PutObject` on the bucket's objects, and nothing else.
+   * @default - undefined when there is no bucket
+   */
+  readonly writePolicy?: iam.IManagedPolicy;
   /** The custom-resource handler (one per onboarding). */
   readonly handler: lambda.IFunction;
   /**
@@ -127,12 +133,13 @@ export class QualysS3Onboarding extends Construct {
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
     if (secret) this.warnAboutForeignSecret(secret);
 
-    let writePolicy: iam.ManagedPolicy;
+    let writePolicy: iam.ManagedPolicy | undefined;
+    const findingsWanted = Boolean(config.vm || config.pc);
     if (existingBucket) {
       this.bucket = existingBucket;
       writePolicy = findingsWritePolicy(this, 'WritePolicy', existingBucket, existingBucket.encryptionKey);
       this.warnAboutForeignBucket(existingBucket);
-    } else {
+    } else if (findingsWanted) {
       const findings = new FindingsBucket(this, 'FindingsBucket', {
         bucketName: config.bucket.bucketName,
         retainOnDelete: config.bucket.retainOnDelete,
@@ -161,7 +168,7 @@ export class QualysS3Onboarding extends Construct {
       ['pc', config.pc],
     ];
     for (const [kind, integration] of integrations) {
-      if (!integration) continue;
+      if (!integration || !writePolicy || !this.bucket) continue;
       const label = kind === 'vm' ? 'Vm' : 'Pc';
       const role = new QualysAccessRole(this, `${label}Role`, {
         kind,

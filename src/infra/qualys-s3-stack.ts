@@ -37,10 +37,12 @@ export class QualysS3Stack extends Stack {
     // "Default" keeps the onboarding out of the resources' logical IDs: they stay those of the
     // stacks deployed before the construct existed.
     const onboarding = QualysS3Onboarding.fromConfig(this, 'Default', config);
-    new CfnOutput(this, 'BucketName', {
-      value: onboarding.bucket.bucketName,
-      description: 'The bucket Qualys writes findings into',
-    });
+    if (onboarding.bucket) {
+      new CfnOutput(this, 'BucketName', {
+        value: onboarding.bucket.bucketName,
+        description: 'The bucket Qualys writes findings into',
+      });
+    }
     for (const integration of [onboarding.vm, onboarding.pc]) {
       if (!integration) continue;
       const { kind } = integration;

@@ -26,7 +26,7 @@ describe('preflight verdicts agree with what the deploy would do', () => {
     world.config({ cloudView: { api, apiUrl: world.sim.apiUrl, ...cloudView } });
 
   test.each(APIS)(
-    'FAILING: GIVEN a connector of our name for another AWS account (%s) WHEN preflight runs THEN existing-connector fails: the deploy refuses it even with adoptExisting',
+    'GIVEN a connector of our name for another AWS account (%s) WHEN preflight runs THEN existing-connector fails: the deploy refuses it even with adoptExisting',
     async (api) => {
       world.sim.seedConnector({ name: NAME, arn: 'arn:aws:iam::210987654321:role/Elsewhere' });
       const { code, doc } = await world.json(['preflight', ENV, '--config', config(api, { adoptExisting: true })]);
@@ -39,7 +39,7 @@ describe('preflight verdicts agree with what the deploy would do', () => {
   );
 
   test.each(APIS)(
-    'FAILING: GIVEN two foreign connectors for the account and adoptExisting (%s) WHEN preflight runs THEN existing-connector fails: the deploy will not choose which to adopt',
+    'GIVEN two foreign connectors for the account and adoptExisting (%s) WHEN preflight runs THEN existing-connector fails: the deploy will not choose which to adopt',
     async (api) => {
       world.sim.seedConnector({ name: 'a', arn: `arn:aws:iam::${ACCOUNT}:role/A` });
       world.sim.seedConnector({ name: 'b', arn: `arn:aws:iam::${ACCOUNT}:role/B` });
@@ -74,7 +74,7 @@ describe('status reads the errors however the errors search names the connector 
     },
   });
 
-  test('FAILING: GIVEN a Connectors 3.0 connector whose run could not assume the role, and errors searchable by connector.id WHEN status runs THEN connector-errors lists them', async () => {
+  test('GIVEN a Connectors 3.0 connector whose run could not assume the role, and errors searchable by connector.id WHEN status runs THEN connector-errors lists them', async () => {
     const created = world.sim.seedConnector({ name: NAME, arn: ROLE, startRun: true });
     world.deployed({ outputs: { CloudViewConnectorId: String(created.id) } });
     const file = world.config({ cloudView: { apiUrl: world.sim.apiUrl } });

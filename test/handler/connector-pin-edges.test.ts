@@ -32,7 +32,7 @@ test('GIVEN a connectors-v3 connector on the API server derived for US2 WHEN the
   expect(checkGatewayPin(event('Delete', old, 'connectors-v3'), pinned)).toEqual({ proceed: true });
 });
 
-test('FAILING: GIVEN a cloudview connector on the host derived for US2 (qualysguard.*) WHEN the environment moved to US1 and CloudFormation deletes the old one THEN the Delete proceeds, as it does for connectors-v3 (else the old connector is orphaned)', () => {
+test('GIVEN a cloudview connector on the host derived for US2 (qualysguard.*) WHEN the environment moved to US1 and CloudFormation deletes the old one THEN the Delete proceeds, as it does for connectors-v3 (else the old connector is orphaned)', () => {
   const old = connectorApiUrl('cloudview', US2)!;
   expect(old).toBe('https://qualysguard.qg2.apps.qualys.com');
   const pinned = [US1, connectorApiUrl('cloudview', US1)!];

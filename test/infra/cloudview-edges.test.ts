@@ -42,7 +42,7 @@ beforeAll(() => {
   });
 });
 
-test('FAILING: GIVEN cloudView only (no vm, no pc) THEN no findings bucket or write policy is created: nothing writes findings, and a retained bucket would outlive cdk destroy', () => {
+test('GIVEN cloudView only (no vm, no pc) THEN no findings bucket or write policy is created: nothing writes findings, and a retained bucket would outlive cdk destroy', () => {
   connectorOnly.resourceCountIs('AWS::S3::Bucket', 0);
   connectorOnly.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
 });

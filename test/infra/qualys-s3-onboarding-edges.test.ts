@@ -2,7 +2,7 @@
  * Break-it pass over QualysS3Onboarding (issue 12): props a CDK user plausibly passes (tokens,
  * constructs where settings are expected, ISecret and IBucket variants from other stacks and
  * accounts, two onboardings in one app) and what the construct does with them. Tests named
- * FAILING state the correct behaviour of a defect found; the others pin behaviour that holds.
+ * The defects it found are fixed; their tests state the correct behaviour.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,7 +89,7 @@ function nagFindings(build: (app: App) => void): string[] {
 }
 
 describe('object-valued props from another stack', () => {
-  test('FAILING: GIVEN a secret with its own KMS key in a shared secrets stack WHEN the app synthesizes THEN it does so without a cyclic reference, and the handler may read the secret', () => {
+  test('GIVEN a secret with its own KMS key in a shared secrets stack WHEN the app synthesizes THEN it does so without a cyclic reference, and the handler may read the secret', () => {
     const app = new App();
     const secrets = new Stack(app, 'Secrets', { env: ENV });
     const key = new kms.Key(secrets, 'Key', { enableKeyRotation: true });
@@ -121,7 +121,7 @@ describe('object-valued props from another stack', () => {
     expect(read[0].Resource).toEqual(ids[0]);
   });
 
-  test("FAILING: GIVEN a bucket of another stack of the consumer's app WHEN cdk-nag runs THEN the write policy's object wildcard is acknowledged like any other bucket's", () => {
+  test("GIVEN a bucket of another stack of the consumer's app WHEN cdk-nag runs THEN the write policy's object wildcard is acknowledged like any other bucket's", () => {
     // Today the acknowledgement names the bucket's ARN as resolved at construction
     // (<OtherBucket.Arn>/*), and cdk-nag reports it as the export it becomes at synth:
     // AwsSolutions-IAM5[Resource::Shared:ExportsOutputFnGetAtt...Arn.../*] on Platform/Qualys/WritePolicy.
@@ -163,7 +163,7 @@ describe('object-valued props from another stack', () => {
 });
 
 describe('ISecret variants', () => {
-  test('FAILING: GIVEN a secret of a central security account imported by partial ARN THEN the handler looks it up by that ARN, not by its bare name in its own account', () => {
+  test('GIVEN a secret of a central security account imported by partial ARN THEN the handler looks it up by that ARN, not by its bare name in its own account', () => {
     const stack = consumerStack();
     const secret = secretsmanager.Secret.fromSecretPartialArn(
       stack,
@@ -180,7 +180,7 @@ describe('ISecret variants', () => {
     }
   });
 
-  test('FAILING: GIVEN a secret of another account THEN synth warns that its resource policy and a customer-managed key must admit the handler role, as it does for a bucket of another account', () => {
+  test('GIVEN a secret of another account THEN synth warns that its resource policy and a customer-managed key must admit the handler role, as it does for a bucket of another account', () => {
     const stack = consumerStack();
     const secret = secretsmanager.Secret.fromSecretCompleteArn(
       stack,
@@ -331,7 +331,7 @@ describe('cdk-nag over more object-valued variants', () => {
 });
 
 describe('two onboardings in one app', () => {
-  test('FAILING: GIVEN two onboardings of the same environment name in one stack WHEN synthesized THEN the clash of their integration names is refused', () => {
+  test('GIVEN two onboardings of the same environment name in one stack WHEN synthesized THEN the clash of their integration names is refused', () => {
     // Both default to qs3-prod-vm-111122223333-eu-west-1; the handler treats an integration of its
     // default name as its own (belongsToThisStack), so the second silently adopts the first's, and
     // destroying either deregisters the integration the other still manages.
@@ -343,7 +343,7 @@ describe('two onboardings in one app', () => {
     }).toThrow(/qs3-prod-vm-111122223333-eu-west-1/);
   });
 
-  test('FAILING: GIVEN two stacks of one app onboarding the same environment name to one account and region THEN the clash is refused', () => {
+  test('GIVEN two stacks of one app onboarding the same environment name to one account and region THEN the clash is refused', () => {
     const app = new App();
     new QualysS3Onboarding(new Stack(app, 'A', { env: ENV }), 'Qualys', PROPS);
     expect(() => {
@@ -374,7 +374,7 @@ describe('attributes in the consumer’s own resources', () => {
     const stack = consumerStack();
     const onboarding = new QualysS3Onboarding(stack, 'Qualys', { ...PROPS, pc: true });
     new CfnOutput(stack, 'PcName', { value: onboarding.pc!.integrationName });
-    new CfnOutput(stack, 'Bucket', { value: onboarding.bucket.bucketArn });
+    new CfnOutput(stack, 'Bucket', { value: onboarding.bucket!.bucketArn });
     new cloudwatch.Alarm(stack, 'HandlerErrors', {
       metric: onboarding.handler.metricErrors(),
       threshold: 1,
@@ -410,16 +410,16 @@ describe('attributes in the consumer’s own resources', () => {
 });
 
 describe('weird props', () => {
-  test('FAILING: GIVEN null props (a JavaScript consumer) WHEN constructed THEN a ConfigError, not a TypeError', () => {
+  test('GIVEN null props (a JavaScript consumer) WHEN constructed THEN a ConfigError, not a TypeError', () => {
     expect(() => new QualysS3Onboarding(consumerStack(), 'Qualys', null as never)).toThrow(ConfigError);
   });
 
-  test('FAILING: GIVEN no envName (e.g. from an unset environment variable) WHEN constructed THEN "props.envName" is reported missing, not taken as the name "undefined"', () => {
+  test('GIVEN no envName (e.g. from an unset environment variable) WHEN constructed THEN "props.envName" is reported missing, not taken as the name "undefined"', () => {
     const problems = problemsOf(() => onboard({ envName: undefined }));
     expect(problems).toEqual([expect.stringMatching(/props\.envName/)]);
   });
 
-  test('FAILING: GIVEN a bucket where the secret belongs WHEN constructed THEN "props.credentialsSecret" is refused, not granted as a secret with no SecretId', () => {
+  test('GIVEN a bucket where the secret belongs WHEN constructed THEN "props.credentialsSecret" is refused, not granted as a secret with no SecretId', () => {
     const stack = consumerStack();
     const bucket = s3.Bucket.fromBucketName(stack, 'Findings', 'acme-findings');
     // Today: it synthesizes, the handler role gets s3:GetObject on the bucket, and the
@@ -429,13 +429,13 @@ describe('weird props', () => {
     ]);
   });
 
-  test('FAILING: GIVEN a secret where the bucket belongs WHEN constructed THEN "props.bucket" is refused with a ConfigError, not a TypeError', () => {
+  test('GIVEN a secret where the bucket belongs WHEN constructed THEN "props.bucket" is refused with a ConfigError, not a TypeError', () => {
     const stack = consumerStack();
     const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Creds', 'team/qualys');
     expect(problemsOf(() => onboard({ bucket: secret }, stack))).toEqual([expect.stringMatching(/^"props\.bucket"/)]);
   });
 
-  test('FAILING: GIVEN an ec2.IVpc where the VPC settings belong WHEN constructed THEN one problem names "props.vpc", not one per internal field of the construct', () => {
+  test('GIVEN an ec2.IVpc where the VPC settings belong WHEN constructed THEN one problem names "props.vpc", not one per internal field of the construct', () => {
     const stack = consumerStack();
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
       vpcId: 'vpc-0a1b2c3d4e5f67890',
@@ -540,7 +540,7 @@ describe('tokens where literals are needed', () => {
       (stack) => ({ tags: { team: new CfnParameter(stack, 'T').valueAsString } }),
     ],
   ])(
-    'FAILING: GIVEN %s as "%s" WHEN constructed THEN it is accepted, or the problem names the field and says it is a token known only at deploy (as for credentialsSecret), never "${Token[...]}" or a number like -1.88e+289',
+    'GIVEN %s as "%s" WHEN constructed THEN it is accepted, or the problem names the field and says it is a token known only at deploy (as for credentialsSecret), never "${Token[...]}" or a number like -1.88e+289',
     (_label, _field, field, props) => {
       for (const problem of tokenProblems(props)) {
         expect(problem).toMatch(field);
@@ -550,7 +550,7 @@ describe('tokens where literals are needed', () => {
     },
   );
 
-  test('FAILING: GIVEN the common idiom `${stack.account}-findings` as bucket name in an environment-agnostic stack THEN it is accepted (CloudFormation resolves it) or refused as a token, never as a malformed name', () => {
+  test('GIVEN the common idiom `${stack.account}-findings` as bucket name in an environment-agnostic stack THEN it is accepted (CloudFormation resolves it) or refused as a token, never as a malformed name', () => {
     // Today: '"props.bucket.bucketName" is "${Token[AWS.AccountId.2]}-qualys-findings"; a bucket name may hold only lowercase letters...'
     const problems = tokenProblems(
       (stack) => ({ bucket: { bucketName: `${stack.account}-qualys-findings` } }),
@@ -561,7 +561,7 @@ describe('tokens where literals are needed', () => {
 });
 
 describe('account and region', () => {
-  test('FAILING: GIVEN an environment-agnostic stack and an explicit account in the props THEN the construct says the stack decides it (the account is otherwise silently ignored)', () => {
+  test('GIVEN an environment-agnostic stack and an explicit account in the props THEN the construct says the stack decides it (the account is otherwise silently ignored)', () => {
     const stack = consumerStack({});
     let said = '';
     try {

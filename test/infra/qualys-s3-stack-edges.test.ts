@@ -2,7 +2,7 @@
  * Break-it pass over QualysS3Stack and QualysS3Onboarding.fromConfig as library exports (issue
  * 12): a consumer who keeps a JSON configuration and builds "the stack the app makes", and the
  * app mode itself, whose stacks must stay those deployed before the library existed. Tests named
- * FAILING state the correct behaviour of a defect found; the others pin behaviour that holds.
+ * The defects it found are fixed; their tests state the correct behaviour.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -123,7 +123,7 @@ describe('app mode: the stacks deployed before the library', () => {
   );
 
   test.each(['prod', 'dev'])(
-    'FAILING: GIVEN environment %s WHEN a stack deployed before the library is synthesized again THEN the Provider framework function keeps its description (no update of a deployed function on upgrade)',
+    'GIVEN environment %s WHEN a stack deployed before the library is synthesized again THEN the Provider framework function keeps its description (no update of a deployed function on upgrade)',
     (name) => {
       // Today the description carries the new construct path, ".../Default/IntegrationProvider/Provider",
       // so every deployed stack's framework function is updated on the first deploy after upgrading.
@@ -136,7 +136,7 @@ describe('app mode: the stacks deployed before the library', () => {
 });
 
 describe('QualysS3Stack from a JSON configuration, as a consumer writes it', () => {
-  test("FAILING: GIVEN an environment with account and region and no env prop (the README's and packaging test's usage) THEN the stack deploys to the environment's account and region, as the app's does", () => {
+  test("GIVEN an environment with account and region and no env prop (the README's and packaging test's usage) THEN the stack deploys to the environment's account and region, as the app's does", () => {
     const env = environment('prod');
     const stack = new QualysS3Stack(new App(), stackName(env.envName), { config: env });
     // Today: an environment-agnostic stack (the CLI's account and region decide at deploy), whose
@@ -144,7 +144,7 @@ describe('QualysS3Stack from a JSON configuration, as a consumer writes it', () 
     expect({ account: stack.account, region: stack.region }).toEqual({ account: '111122223333', region: 'eu-west-1' });
   });
 
-  test("FAILING: GIVEN an env prop that disagrees with the environment's account and region THEN the stack refuses it, as the construct refuses props that disagree with its stack", () => {
+  test("GIVEN an env prop that disagrees with the environment's account and region THEN the stack refuses it, as the construct refuses props that disagree with its stack", () => {
     const env = environment('prod');
     expect(
       () =>
@@ -155,7 +155,7 @@ describe('QualysS3Stack from a JSON configuration, as a consumer writes it', () 
     ).toThrow(/account|region/);
   });
 
-  test("FAILING: GIVEN QualysS3Onboarding.fromConfig in a stack of another region than the environment's THEN it is refused (the config was validated for eu-west-1, e.g. its KMS key)", () => {
+  test("GIVEN QualysS3Onboarding.fromConfig in a stack of another region than the environment's THEN it is refused (the config was validated for eu-west-1, e.g. its KMS key)", () => {
     const stack = new Stack(new App(), 'Platform', { env: { account: '111122223333', region: 'us-east-1' } });
     expect(() => QualysS3Onboarding.fromConfig(stack, 'Qualys', environment('prod'))).toThrow(
       /region "?eu-west-1"?.*us-east-1|us-east-1.*eu-west-1/,

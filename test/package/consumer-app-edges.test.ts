@@ -3,7 +3,7 @@
  * its declarations stand on their own in a consumer that has only the package's dependencies
  * and peers (no @types of this repository's devDependencies on the type roots), the README's own
  * example, an ES-module consumer, and whether the prebuilt handler is what the sources bundle to.
- * Tests named FAILING state the correct behaviour of a defect found; the others pin behaviour
+ * The defects it found are fixed; their tests state the correct behaviour, the others pin behaviour
  * that holds. Offline, like test/package/consumer-app.test.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -129,7 +129,7 @@ afterAll(() => {
 });
 
 describe('npm pack of a working checkout', () => {
-  test('FAILING: GIVEN lib/ holding output of an earlier build WHEN packed (prepack builds) THEN only what the current sources compile to is shipped', () => {
+  test('GIVEN lib/ holding output of an earlier build WHEN packed (prepack builds) THEN only what the current sources compile to is shipped', () => {
     // build:lib is a bare `tsc -p tsconfig.build.json`, which never removes what it no longer emits.
     expect(files.filter((f) => STALE.includes(f))).toEqual([]);
   });

@@ -38,7 +38,7 @@ const qualys = new QualysS3Onboarding(platform, 'Qualys', {
 });
 new CfnOutput(platform, 'VmIntegrationId', { value: qualys.vm!.integrationId });
 new CfnOutput(platform, 'PcRoleArn', { value: qualys.pc!.role.roleArn });
-new CfnOutput(platform, 'Findings', { value: qualys.bucket.bucketName });
+new CfnOutput(platform, 'Findings', { value: qualys.bucket!.bucketName });
 
 const file: QualysS3ConfigFile = {
   environments: { dev: { platform: 'US1', credentialsSecret: 'qualys/dev', vm: true } },

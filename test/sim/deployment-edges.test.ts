@@ -31,7 +31,7 @@ function recording() {
 
 const target = { aws: {} as FakeAws, stackName: 'S', account: '123456789012', region: 'us-east-1' };
 
-test('FAILING: GIVEN an Update answered with a new physical ID WHEN the emulator updates the resource THEN it then deletes the old physical ID with the old properties, as CloudFormation does', async () => {
+test('GIVEN an Update answered with a new physical ID WHEN the emulator updates the resource THEN it then deletes the old physical ID with the old properties, as CloudFormation does', async () => {
   const { events, handler } = recording();
   const deployment = new Deployment(template('1'), handler, target);
   await deployment.create('Connector');

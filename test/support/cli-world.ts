@@ -201,9 +201,12 @@ export class World {
     return { code: run.code, doc, run };
   }
 
-  /** Secrets that must never be printed: the password and every JWT the simulator issued. */
+  /** Secrets that must never be printed: the password, its Basic encoding and every JWT the simulator issued. */
   secrets(): string[] {
-    return [this.site.USER.password, ...this.sim.issuedTokens()];
+    const { username, password } = this.site.USER;
+    // The connector APIs take HTTP Basic: the encoded pair is as secret as the password.
+    const basic = Buffer.from(`${username}:${password}`).toString('base64');
+    return [password, basic, ...this.sim.issuedTokens()];
   }
 
   /**

@@ -91,6 +91,12 @@ export interface CallPolicy {
   readonly retryRateLimit?: boolean;
   /** Retry network errors. @default retryServerErrors */
   readonly retryNetworkErrors?: boolean;
+  /**
+   * The caller probes whether a path exists (Connectors 3.0's run at 3.0, then 2.0): a 404 error
+   * page is then an answer too, "no such path", and comes back instead of being raised.
+   * @default false
+   */
+  readonly probe?: boolean;
 }
 
 /** One page of a list, as the caller's reader made it out. */
@@ -216,7 +222,8 @@ export class QualysSession {
         }
       }
       if (res.status >= 200 && res.status < 300) return res;
-      if (policy.passStatuses?.includes(res.status) && !isHtml(res)) return res;
+      if (policy.passStatuses?.includes(res.status) && (!isHtml(res) || (policy.probe && res.status === 404)))
+        return res;
       const message = this.said(res);
       if (res.status === 404 && isHtml(res)) {
         // A 404 page from a load balancer or proxy says nothing about the integration: "not

@@ -14,7 +14,7 @@
  * - Delete: the connector, except an adopted foreign one while the stack rolls back (put back).
  */
 import type { ConnectorApiKind, ConnectorSpec } from '../../connector-contract';
-import { AdoptionRefusedError } from '../../errors';
+import { AdoptionRefusedError, IntegrationError } from '../../errors';
 import type { Connector, ConnectorFields } from '../../qualys/connectors/api';
 import { sortedModules } from '../../qualys/connectors/readers';
 import type { ConnectorPhysicalId } from './physical-id';
@@ -129,6 +129,15 @@ export function planConnectorCreate(
           'Nothing was changed: delete all but the one to adopt in Qualys, and deploy again.',
       );
     }
+    if (foreign[0].externalId === undefined) {
+      // Adopting points it at this stack's role and external ID; without its own, a failed
+      // deploy could not put it back, and it would be left pointing at this stack's role.
+      throw new AdoptionRefusedError(
+        `"adoptExisting" is set, but Qualys does not show the external ID of ${describe(foreign[0])}, so it could not be put back ` +
+          "as it was if the deploy failed. Nothing was changed: delete it in Qualys (the deploy then creates this stack's own), " +
+          'or use "cloudView.api": "connectors-v3", whose answers show it.',
+      );
+    }
     return [
       {
         name: 'adopt',
@@ -157,15 +166,23 @@ export function replacementReasons(
   if (!current) return ['the physical ID names no connector'];
   const reasons: string[] = [];
   const api = (a: ConnectorApiKind) => `"${a}"`;
-  if (current.api !== spec.api) reasons.push(`the API changed from ${api(current.api)} to ${api(spec.api)}`);
+  if (current.api !== spec.api) {
+    // Both APIs see the same connectors: a replacement would find the old connector through the
+    // new API and adopt it, and CloudFormation's Delete of the old resource would then delete it.
+    throw new IntegrationError(
+      `"cloudView.api" changed from ${api(current.api)} to ${api(spec.api)} on a deployed connector (${current.id}), which is ` +
+        'not done in place: both APIs manage the same connector. Nothing was changed. Keep the API it was created with; or ' +
+        'to switch, deploy once without "cloudView" (the connector is deleted), then with the new "api".',
+    );
+  }
   if (originOf(old.apiUrl) !== originOf(spec.apiUrl))
     reasons.push(`the API server changed from ${originOf(old.apiUrl)} to ${originOf(spec.apiUrl)}`);
   if (old.awsAccountId !== spec.awsAccountId)
     reasons.push(`the AWS account changed from ${old.awsAccountId} to ${spec.awsAccountId}`);
   if (old.partition !== spec.partition)
     reasons.push(`the partition changed from ${old.partition} to ${spec.partition}`);
-  if (old.roleArn !== spec.roleArn) reasons.push(`the role ARN changed from ${old.roleArn} to ${spec.roleArn}`);
-  if (old.externalId !== spec.externalId) reasons.push('the external ID changed');
+  // A new role or external ID is set on the same connector (both APIs update them in place): a
+  // second connector for the account is what Qualys may refuse.
   return reasons;
 }
 
@@ -181,6 +198,8 @@ export function inPlaceChanges(old: ConnectorSpec, spec: ConnectorSpec): string[
     changes.push('modules');
   if (old.pollingHours !== spec.pollingHours) changes.push('pollingHours');
   if (old.remediation !== spec.remediation) changes.push('remediation');
+  if (old.roleArn !== spec.roleArn) changes.push('role');
+  if (old.externalId !== spec.externalId) changes.push('externalId');
   return changes;
 }
 

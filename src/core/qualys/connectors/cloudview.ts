@@ -42,8 +42,13 @@ export type CloudViewVersion = (typeof CLOUDVIEW_VERSIONS)[number];
 const PAGE_SIZE = 50;
 
 /** The readings of the DELETE and run bodies, in the order tried. */
-export type IdsShape = 'json-array' | 'connectorIds-object' | 'comma-separated-text';
-export const IDS_SHAPES: readonly IdsShape[] = ['json-array', 'connectorIds-object', 'comma-separated-text'];
+export type IdsShape = 'json-array' | 'connectorIds-object' | 'comma-separated-text' | 'comma-separated-query';
+export const IDS_SHAPES: readonly IdsShape[] = [
+  'json-array',
+  'connectorIds-object',
+  'comma-separated-text',
+  'comma-separated-query',
+];
 
 /** What a client learnt of its server; shared with its copies (withDeadlines). */
 interface Learnt {
@@ -112,15 +117,21 @@ const RESTORABLE = [
   'remediationEnabled',
 ];
 
-/** The IDs in one reading of the sources. */
-function idsBody(shape: IdsShape, ids: readonly string[]): Pick<QualysRequest, 'json' | 'text'> {
+/**
+ * The request with the IDs in one reading of the sources. The guide's "comma separated" may be
+ * a body or a query parameter (its name is not given; `connectorIds` as the third-party client
+ * calls the field).
+ */
+function withIds(req: QualysRequest, shape: IdsShape, ids: readonly string[]): QualysRequest {
   switch (shape) {
     case 'json-array':
-      return { json: [...ids] };
+      return { ...req, json: [...ids] };
     case 'connectorIds-object':
-      return { json: { connectorIds: [...ids] } };
+      return { ...req, json: { connectorIds: [...ids] } };
     case 'comma-separated-text':
-      return { text: ids.join(',') };
+      return { ...req, text: ids.join(',') };
+    case 'comma-separated-query':
+      return { ...req, path: `${req.path}?connectorIds=${encodeURIComponent(ids.join(','))}` };
   }
 }
 
@@ -284,10 +295,9 @@ export class CloudViewConnectors extends ConnectorClientBase implements Connecto
     const shapes = orderShapes(this.learnt.deleteShape);
     const answers: string[] = [];
     for (const shape of shapes) {
-      const res = await this.session.call(
-        { ...request('DELETE', `${base}/connectors`, step), ...idsBody(shape, [id]) },
-        { passStatuses: SHAPE_REFUSALS },
-      );
+      const res = await this.session.call(withIds(request('DELETE', `${base}/connectors`, step), shape, [id]), {
+        passStatuses: SHAPE_REFUSALS,
+      });
       answers.push(`${shape}: HTTP ${res.status}${this.session.said(res) ? ` ${this.session.said(res)}` : ''}`);
       if (!(await this.get(id))) {
         if (this.learnt.deleteShape !== shape) {
@@ -308,10 +318,9 @@ export class CloudViewConnectors extends ConnectorClientBase implements Connecto
     const step = `Run CloudView AWS connector ${id}`;
     let last = '';
     for (const shape of orderShapes(this.learnt.runShape)) {
-      const res = await this.session.call(
-        { ...request('POST', `${base}/connectors/run`, step), ...idsBody(shape, [id]) },
-        { passStatuses: SHAPE_REFUSALS },
-      );
+      const res = await this.session.call(withIds(request('POST', `${base}/connectors/run`, step), shape, [id]), {
+        passStatuses: SHAPE_REFUSALS,
+      });
       if (res.status >= 200 && res.status < 300) {
         if (this.learnt.runShape !== shape) {
           this.learnt.runShape = shape;

@@ -201,9 +201,20 @@ const RESTORABLE = ['name', 'description', 'arn', 'externalId', 'runFrequency', 
 /** An adopted connector's fields as QPS reported them, for an update that puts them back (`list` read, `set` sent). */
 function restoreBody(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
-  for (const key of RESTORABLE) if (raw[key] !== undefined && raw[key] !== null) body[key] = raw[key];
+  for (const key of RESTORABLE) if (raw[key] !== undefined && raw[key] !== null) body[key] = typed(key, raw[key]);
   if (raw.connectorAppInfos !== undefined) body.connectorAppInfos = listToSet(raw.connectorAppInfos);
   return body;
+}
+
+/** QPS answers booleans and numbers as strings (a reading); it takes them typed. */
+const BOOLEAN_FIELDS = new Set(['isRemediationEnabled', 'disabled']);
+const NUMBER_FIELDS = new Set(['runFrequency']);
+
+function typed(key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (BOOLEAN_FIELDS.has(key) && (value === 'true' || value === 'false')) return value === 'true';
+  if (NUMBER_FIELDS.has(key) && /^\d+$/.test(value)) return Number(value);
+  return value;
 }
 
 function listToSet(value: unknown): unknown {
@@ -215,6 +226,7 @@ function listToSet(value: unknown): unknown {
 /** What one client has learnt of this server, shared with its copies (withDeadlines). */
 interface Learnt {
   runPath?: string;
+  errorsField?: string;
 }
 
 export class ConnectorsV3 extends ConnectorClientBase implements ConnectorApi {
@@ -344,7 +356,7 @@ export class ConnectorsV3 extends ConnectorClientBase implements ConnectorApi {
     let lastMessage = '';
     for (const base of paths) {
       const request = qps('POST', `${base}/run/${OBJECT}/${segment(id)}`, `Run Connectors 3.0 AWS connector ${id}`);
-      const res = await this.session.call(request, { passStatuses: REFUSALS });
+      const res = await this.session.call(request, { passStatuses: REFUSALS, probe: !this.learnt.runPath });
       const answer = readServiceAnswer(parseJson(res.body));
       if (res.status === 404 && !answer) {
         // The server does not know this path (no QPS envelope): the next form.
@@ -366,12 +378,30 @@ export class ConnectorsV3 extends ConnectorClientBase implements ConnectorApi {
   }
 
   async errors(id: string): Promise<ErrorsReading> {
+    // Which field names the connector in the errors search is not documented: the first that
+    // Qualys reads is remembered.
+    const fields = this.learnt.errorsField ? [this.learnt.errorsField] : ['connectorId', 'connector.id'];
+    let last: ErrorsReading = { readable: false, reading: 'not asked' };
+    for (const field of fields) {
+      last = await this.errorsBy(field, id);
+      if (last.readable) {
+        if (!this.learnt.errorsField) {
+          this.learnt.errorsField = field;
+          this.noteReading('Connectors 3.0 errors criterion', field);
+        }
+        return last;
+      }
+    }
+    return last;
+  }
+
+  private async errorsBy(field: string, id: string): Promise<ErrorsReading> {
     const request = qps(
       'POST',
       `${QPS}/search/${ERRORS_OBJECT}`,
       `Read the errors of Connectors 3.0 AWS connector ${id}`,
       {
-        ServiceRequest: { filters: { Criteria: [{ field: 'connectorId', operator: 'EQUALS', value: id }] } },
+        ServiceRequest: { filters: { Criteria: [{ field, operator: 'EQUALS', value: id }] } },
       },
     );
     try {

@@ -249,7 +249,7 @@ describe.each(CONNECTOR_APIS)('%s', (api) => {
       expect(w.lines.find((l) => l.includes('connector.updated'))).toMatch(/description.*pollingHours.*remediation/);
     });
 
-    test('GIVEN a new role ARN WHEN updated THEN a new connector is created and the old one left for CloudFormation to delete', async () => {
+    test('GIVEN a new role ARN WHEN updated THEN the same connector takes it, in place, and is shown to assume it', async () => {
       const { w, props, out } = await created();
       const role2 = `arn:aws:iam::${ACCOUNT}:role/QualysCloudView-dev-2`;
       w.server.role(role2, EXTERNAL_ID, 0);
@@ -257,9 +257,9 @@ describe.each(CONNECTOR_APIS)('%s', (api) => {
         connectorUpdate(out.PhysicalResourceId, props, connectorProps(api, { roleArn: role2 })),
         w.deps,
       );
-      expect(again.PhysicalResourceId).not.toBe(out.PhysicalResourceId);
-      expect(w.server.connectors.size).toBe(2);
-      expect(w.lines.find((l) => l.includes('connector.replacing'))).toMatch(/role ARN changed/);
+      expect(again.PhysicalResourceId).toBe(out.PhysicalResourceId);
+      expect(w.server.connectors.size).toBe(1);
+      expect(w.lines.find((l) => l.includes('connector.updated'))).toMatch(/role/);
     });
 
     test('GIVEN the connector was deleted outside the stack WHEN updated THEN it is created again', async () => {

@@ -97,10 +97,7 @@ describe('update', () => {
   });
 
   test.each([
-    ['the API', { api: 'cloudview' as const }, /the API changed from "connectors-v3" to "cloudview"/],
     ['the account', { awsAccountId: '210987654321' }, /AWS account changed/],
-    ['the role ARN', { roleArn: 'arn:aws:iam::123456789012:role/Other' }, /role ARN changed/],
-    ['the external ID', { externalId: 'new' }, /external ID changed/],
     ['the API server', { apiUrl: 'https://qualysapi.qualys.eu' }, /API server changed/],
   ])('GIVEN %s changed THEN a new connector, and the plan says why', (_what, overrides, why) => {
     const [step] = planConnectorUpdate(spec(), spec(overrides), current);
@@ -108,6 +105,28 @@ describe('update', () => {
     expect(step.reason).toMatch(why);
   });
 });
+
+test('GIVEN the API changed THEN the plan refuses it, changing nothing: both APIs manage the same connector', () => {
+  const current = parseConnectorPhysicalId('connectors-v3:5@qualysapi.qg2.apps.qualys.com');
+  expect(() => planConnectorUpdate(spec(), spec({ api: 'cloudview' }), current)).toThrow(
+    /"cloudView\.api" changed from "connectors-v3" to "cloudview".*Nothing was changed/,
+  );
+});
+
+test.each([
+  ['the role ARN', { roleArn: 'arn:aws:iam::123456789012:role/Other' }, 'role'],
+  ['the external ID', { externalId: 'new' }, 'externalId'],
+])(
+  'GIVEN %s changed THEN the same connector is updated in place (a second one for the account Qualys may refuse)',
+  (_what, overrides, change) => {
+    const [step] = planConnectorUpdate(
+      spec(),
+      spec(overrides),
+      parseConnectorPhysicalId('connectors-v3:5@qualysapi.qg2.apps.qualys.com'),
+    );
+    expect(step).toMatchObject({ name: 'update', changes: [change] });
+  },
+);
 
 describe('delete and the physical ID', () => {
   test('GIVEN an adopted foreign connector THEN a rollback (or an unknown status) puts it back; a stack delete deletes it', () => {
