@@ -726,7 +726,47 @@ function checkAcrossEnvironments(ctx: Ctx, environments: readonly EnvironmentCon
       buckets.set(bucketName, env.envName);
     }
   }
+  checkConnectors(ctx, environments);
   checkSharedSubscriptions(ctx, environments);
+}
+
+/**
+ * Qualys holds one connector per AWS account (the reference's reading), and a connector name
+ * once per platform: two environments must not both claim either.
+ */
+function checkConnectors(ctx: Ctx, environments: readonly EnvironmentConfig[]): void {
+  const accounts = new Map<string, string>();
+  const names = new Map<string, string>();
+  for (const env of environments) {
+    const cloudView = env.cloudView;
+    if (!cloudView) continue;
+    const at = ['environments', env.envName, 'cloudView'];
+    if (env.account) {
+      const other = accounts.get(env.account);
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at,
+          message:
+            `is configured for account ${env.account}, as in environment "${other}"; Qualys holds one connector per AWS ` +
+            'account, so configure cloudView in one of them only',
+        });
+      }
+      accounts.set(env.account, env.envName);
+    }
+    if (cloudView.name !== undefined) {
+      const key = `${new URL(cloudView.apiUrl).origin} ${cloudView.name}`;
+      const other = names.get(key);
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'name'],
+          message: `is "${cloudView.name}", the same as environment "${other}"'s on the same platform; give each connector its own name`,
+        });
+      }
+      names.set(key, env.envName);
+    }
+  }
 }
 
 /**

@@ -520,7 +520,7 @@ function claimNames(onboarding: QualysS3Onboarding, config: EnvironmentConfig): 
   claimed.set(root, names);
   const known = (value: string, unknown: string) => (Token.isUnresolved(value) ? unknown : value);
   const problems: string[] = [];
-  const claims: Array<[string, string]> = [];
+  const claims: Array<[string, string, string?]> = [];
   for (const kind of ['vm', 'pc'] as const) {
     const integration = config[kind];
     if (!integration) continue;
@@ -531,6 +531,20 @@ function claimNames(onboarding: QualysS3Onboarding, config: EnvironmentConfig): 
     claims.push([
       `${new URL(config.gatewayUrl).origin} ${kind} ${name}`,
       `the ${kind.toUpperCase()} integration name "${shown}"`,
+    ]);
+  }
+  if (config.cloudView) {
+    // Qualys holds one connector per AWS account (the reference's reading): a second would be
+    // refused, or with adoptExisting take over the first's.
+    const account = known(stack.account, "<the stack's account>");
+    const once =
+      'Qualys holds one connector per AWS account: configure cloudView in one onboarding of the account only';
+    claims.push([`cloudview-account ${stack.account}`, `"props.cloudView": a connector for account ${account}`, once]);
+    const name = config.cloudView.name ?? defaultConnectorName(config.envName, stack.account);
+    claims.push([
+      `cloudview-name ${new URL(config.cloudView.apiUrl).origin} ${name}`,
+      `"props.cloudView.name": the connector name "${config.cloudView.name ?? defaultConnectorName(config.envName, account)}"`,
+      'give each connector its own name ("cloudView.name")',
     ]);
   }
   if (config.bucket.bucketName && !Token.isUnresolved(config.bucket.bucketName)) {

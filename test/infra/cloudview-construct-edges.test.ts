@@ -20,12 +20,12 @@ function onboardTwice(a: Record<string, unknown>, b: Record<string, unknown>, re
 }
 
 describe('two onboardings with cloudView in one app', () => {
-  test("FAILING: GIVEN two onboardings of the same envName in two regions of one account, both with cloudView THEN the second throws a ConfigError (both default to the connector name qs3-<env>-cloudview-<account>: the second would adopt or be refused the first's connector)", () => {
+  test("GIVEN two onboardings of the same envName in two regions of one account, both with cloudView THEN the second throws a ConfigError (both default to the connector name qs3-<env>-cloudview-<account>: the second would adopt or be refused the first's connector)", () => {
     const second = onboardTwice({ envName: 'prod', cloudView: true }, { envName: 'prod', cloudView: true });
     expect(second).toThrow(ConfigError);
   });
 
-  test('FAILING: GIVEN two onboardings with the same explicit cloudView.name on one account THEN the second throws a ConfigError naming the connector name', () => {
+  test('GIVEN two onboardings with the same explicit cloudView.name on one account THEN the second throws a ConfigError naming the connector name', () => {
     const second = onboardTwice(
       { envName: 'a', cloudView: { name: 'acme-cspm' } },
       { envName: 'b', cloudView: { name: 'acme-cspm' } },
@@ -33,7 +33,7 @@ describe('two onboardings with cloudView in one app', () => {
     expect(second).toThrow(/acme-cspm/);
   });
 
-  test('FAILING: GIVEN two onboardings of one account, both with cloudView (different names) THEN the second throws a ConfigError (one connector per account: the deploy plan refuses a second for the account)', () => {
+  test('GIVEN two onboardings of one account, both with cloudView (different names) THEN the second throws a ConfigError (one connector per account: the deploy plan refuses a second for the account)', () => {
     const second = onboardTwice({ envName: 'a', cloudView: true }, { envName: 'b', cloudView: true });
     expect(second).toThrow(/cloudView/);
   });
@@ -50,7 +50,7 @@ describe('two onboardings with cloudView in one app', () => {
 });
 
 describe('two environments with cloudView in one configuration', () => {
-  test('FAILING: GIVEN two environments of one account, both with cloudView THEN parseConfig reports it (naming cloudView), as it does shared integration names', () => {
+  test('GIVEN two environments of one account, both with cloudView THEN parseConfig reports it (naming cloudView), as it does shared integration names', () => {
     const parse = () =>
       parseConfig({
         environments: {
@@ -61,7 +61,7 @@ describe('two environments with cloudView in one configuration', () => {
     expect(parse).toThrow(/cloudView/);
   });
 
-  test('FAILING: GIVEN two environments of different accounts with the same explicit cloudView.name on one platform THEN parseConfig reports it (the second create is refused: "already exists in Qualys for another AWS account")', () => {
+  test('GIVEN two environments of different accounts with the same explicit cloudView.name on one platform THEN parseConfig reports it (the second create is refused: "already exists in Qualys for another AWS account")', () => {
     const parse = () =>
       parseConfig({
         environments: {

@@ -17,7 +17,7 @@ const without = (props: Record<string, string>, ...keys: string[]) =>
   Object.fromEntries(Object.entries(props).filter(([k]) => !keys.includes(k)));
 
 describe.each(APIS)('the %s API', (api) => {
-  test('FAILING: GIVEN an Update whose old properties lack fields that do not name the connector (ValidationTimeoutSeconds, PollingHours, Modules: an older template) THEN the connector is updated in place to the new properties, not failed (a failed update rolls back with the old, short properties again)', async () => {
+  test('GIVEN an Update whose old properties lack fields that do not name the connector (ValidationTimeoutSeconds, PollingHours, Modules: an older template) THEN the connector is updated in place to the new properties, not failed (a failed update rolls back with the old, short properties again)', async () => {
     w = await simWorld();
     const props = w.props(api);
     const created = await w.create(props);
@@ -35,7 +35,7 @@ describe.each(APIS)('the %s API', (api) => {
     expect(await w.sim.connectors()).toEqual([expect.objectContaining({ runFrequencyMinutes: 360 })]);
   });
 
-  test('FAILING: GIVEN a Delete whose properties lack fields a delete does not need (ValidationTimeoutSeconds, PollingHours, Modules) THEN the connector is deleted, not DELETE_FAILED with the connector left in Qualys', async () => {
+  test('GIVEN a Delete whose properties lack fields a delete does not need (ValidationTimeoutSeconds, PollingHours, Modules) THEN the connector is deleted, not DELETE_FAILED with the connector left in Qualys', async () => {
     w = await simWorld();
     const props = w.props(api);
     const created = await w.create(props);
@@ -102,14 +102,14 @@ describe.each(APIS)('the %s API: the wait when its polls are rate limited', (api
   // Enough calls for the search, the create, the run and about one read; every poll after is a 409 asking to wait an hour.
   const LIMIT = api === 'cloudview' ? 7 : 6;
 
-  test('FAILING: GIVEN a role Qualys can never assume and a rate limit that refuses every poll after the first WHEN created THEN the create does not succeed on a stale RUNNING state (the run ended in errors long before the wait did)', async () => {
+  test('GIVEN a role Qualys can never assume and a rate limit that refuses every poll after the first WHEN created THEN the create does not succeed on a stale RUNNING state (the run ended in errors long before the wait did)', async () => {
     w = await simWorld({ connectors: { rateLimit: { limit: LIMIT, windowMs: 3_600_000 } } });
     w.trusted.clear();
     const created = await w.create(w.props(api, { validationTimeoutSeconds: 120 }), 120_000);
     expect(created).toMatchObject({ ok: false });
   });
 
-  test('FAILING: GIVEN a 409 that asks to wait 3600 s during the wait THEN no more calls are made to the endpoint within the deadline (the rate limit is waited out, never hammered)', async () => {
+  test('GIVEN a 409 that asks to wait 3600 s during the wait THEN no more calls are made to the endpoint within the deadline (the rate limit is waited out, never hammered)', async () => {
     w = await simWorld({ connectors: { rateLimit: { limit: LIMIT, windowMs: 3_600_000 } } });
     await w.create(w.props(api, { validationTimeoutSeconds: 120 }), 120_000);
     const refused = w.sim.calls.filter((c) => c.status === 409);
@@ -138,7 +138,7 @@ describe('the create plan when CloudView lists a connector without its role', ()
     validationTimeoutMs: 300_000,
   };
 
-  test("FAILING: GIVEN a connector of our name for this account whose list entry shows neither arn nor externalId (the Swagger's response fields name neither) THEN it is not adopted as this environment's own without adoptExisting (README: our leftover is \"this name and account, this stack's role\"): refused, or adopted as foreign so that a failed deploy puts it back", () => {
+  test("GIVEN a connector of our name for this account whose list entry shows neither arn nor externalId (the Swagger's response fields name neither) THEN it is not adopted as this environment's own without adoptExisting (README: our leftover is \"this name and account, this stack's role\"): refused, or adopted as foreign so that a failed deploy puts it back", () => {
     const found = [{ id: 'c-1', name: 'acme-cspm', awsAccountId: '111122223333', raw: {} }];
     let steps: ReturnType<typeof planConnectorCreate> | undefined;
     try {

@@ -14,6 +14,7 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { ConnectorSpec } from '../../connector-contract';
+import { CONNECTOR_MODULES, ConnectorProp } from '../../connector-contract';
 import { parseConnectorProperties } from '../../connector-properties';
 import type { LifecycleResult } from '../apply';
 import {
@@ -49,13 +50,18 @@ export async function onConnectorEvent(
     deps.log.info('connector.nothing-registered', { physicalId: event.PhysicalResourceId });
     return { PhysicalResourceId: event.PhysicalResourceId, Data: {} };
   }
-  const spec = parseConnectorProperties(event.ResourceProperties);
+  // A Create or Update reads the new properties strictly; old properties (an Update's) and a
+  // Delete's need only what names the connector: an older template may lack the rest.
+  const spec =
+    event.RequestType === 'Delete'
+      ? parseConnectorProperties(withDefaults(event.ResourceProperties))
+      : parseConnectorProperties(event.ResourceProperties);
   switch (event.RequestType) {
     case 'Create':
       return createConnector(spec, deps);
     case 'Update':
       return updateConnector(
-        parseConnectorProperties(event.OldResourceProperties),
+        parseConnectorProperties(withDefaults(event.OldResourceProperties)),
         spec,
         event.PhysicalResourceId,
         deps,
@@ -67,6 +73,22 @@ export async function onConnectorEvent(
       return { PhysicalResourceId: event.PhysicalResourceId, Data: {} };
     }
   }
+}
+
+/**
+ * Properties with the fields that do not name the connector filled in where absent, as the
+ * construct's defaults (the configuration's) would have them.
+ */
+function withDefaults(props: Record<string, unknown> | undefined): Record<string, unknown> {
+  return {
+    [ConnectorProp.ValidationTimeoutSeconds]: '600',
+    [ConnectorProp.PollingHours]: '4',
+    [ConnectorProp.Modules]: JSON.stringify(CONNECTOR_MODULES),
+    [ConnectorProp.Remediation]: 'false',
+    [ConnectorProp.AdoptExisting]: 'false',
+    [ConnectorProp.Description]: '',
+    ...props,
+  };
 }
 
 /** Observe (the account's and the name's connectors), plan, apply. `exclude`: the connector an update replaces. */

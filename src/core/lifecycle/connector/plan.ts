@@ -64,11 +64,12 @@ function describe(c: Connector): string {
 }
 
 /** Same role and external ID, where Qualys reports them. */
+/**
+ * Whether Qualys shows the connector using this stack's role. An answer that does not show the
+ * role is no proof: such a connector is not taken as ours (it needs "adoptExisting").
+ */
 function sameRole(c: Connector, spec: ConnectorSpec): boolean {
-  return (
-    (c.roleArn === undefined || c.roleArn === spec.roleArn) &&
-    (c.externalId === undefined || c.externalId === spec.externalId)
-  );
+  return c.roleArn === spec.roleArn && (c.externalId === undefined || c.externalId === spec.externalId);
 }
 
 /**

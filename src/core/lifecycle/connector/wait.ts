@@ -81,6 +81,12 @@ export async function waitUntilRoleAssumed(
   let lastErrors: readonly ConnectorErrorEntry[] = [];
   let lastWhy = '';
   let assumeErrorSeen = false;
+  /** When the state was last read: an old reading does not count as "still under way". */
+  let lastReadAt = started;
+  /** Until when Qualys asked to be left alone (a 409's X-RateLimit-ToWait-Sec). */
+  let quietUntil = 0;
+  /** The wait ended early: a rate limit asked for quiet beyond it. */
+  let cutShort = false;
 
   const run = async () => {
     const outcome = await api.run(connectorId);
@@ -101,6 +107,14 @@ export async function waitUntilRoleAssumed(
       at = end - FINAL_POLL_MARGIN_MS;
       finalDone = true;
     }
+    // A rate limit asked for quiet: no poll before it ends; past the wait's end, no poll at all.
+    if (quietUntil > at) {
+      if (quietUntil >= end - FINAL_POLL_MARGIN_MS) {
+        cutShort = true;
+        break;
+      }
+      at = quietUntil;
+    }
     const delayMs = Math.max(0, at - clock.now());
     if (polls > 0) {
       log.info('connector.waiting', {
@@ -120,11 +134,15 @@ export async function waitUntilRoleAssumed(
       // A poll that fails for a passing reason is a poll missed, not the end of the wait.
       if (!passing(error)) throw error;
       lastWhy = errorMessage(error);
+      const wait = error instanceof QualysApiError ? error.retryAfterMs : undefined;
+      if (wait !== undefined && wait > 0) quietUntil = clock.now() + wait;
+      if (finalDone) break;
       continue;
     }
     if (!connector) throw vanished(connectorId);
     const state = connector.state ?? 'not reported';
     lastState = state;
+    lastReadAt = clock.now();
     if (state === 'DISABLED' || connector.disabled === true) {
       throw new IntegrationError(
         `Connector ${connectorId} is disabled in Qualys, so it will never run: enable it in the Qualys UI (or delete it) and deploy again.`,
@@ -175,7 +193,10 @@ export async function waitUntilRoleAssumed(
     lastWhy = `state ${state} is not one this tool knows`;
   }
 
-  if (UNDER_WAY.includes(lastState) && !assumeErrorSeen) {
+  // Still under way only when the state was read near the end: a reading from before a run of
+  // missed polls (rate-limited, say) may since have turned into a failure.
+  const fresh = !cutShort && end - lastReadAt <= MAX_RERUN_GAP_MS;
+  if (UNDER_WAY.includes(lastState) && !assumeErrorSeen && fresh) {
     log.warn('connector.wait-unconfirmed', { connectorId, state: lastState, polls, runs });
     return { state: lastState, confirmed: false, polls, runs };
   }
@@ -189,7 +210,7 @@ export async function waitUntilRoleAssumed(
       : '';
   throw new IntegrationError(
     `Qualys did not report that connector ${connectorId} could assume role ${spec.roleArn} within ${seconds} s ` +
-      `(${polls} polls, ${runs} runs); its last state: ${lastState}${lastWhy && !errors ? ` (${lastWhy})` : ''}${errors}. ` +
+      `(${polls} polls, ${runs} runs); its last state: ${lastState}${fresh ? '' : `, read ${Math.round((clock.now() - lastReadAt) / 1000)} s before the end`}${lastWhy && !errors ? ` (${lastWhy})` : ''}${errors}. ` +
       'Check that the role trusts Qualys\'s AWS account (the one of your platform: "qualysAwsAccountId") with this stack\'s external ID; ' +
       'if IAM is slow today, raise "validationTimeoutSeconds" and deploy again.',
   );

@@ -23,13 +23,14 @@ describe('create', () => {
     expect(names(planConnectorCreate(spec(), []))).toEqual(['create', 'run', 'wait']);
   });
 
-  test('GIVEN our name, account and role (or no role reported) THEN it is adopted as ours', () => {
-    for (const c of [
-      connector({ name: NAME, awsAccountId: ACCOUNT, roleArn: ROLE, externalId: EXTERNAL_ID }),
-      connector({ name: NAME, awsAccountId: ACCOUNT }),
-    ]) {
-      expect(planConnectorCreate(spec(), [c])[0]).toMatchObject({ name: 'adopt', connectorId: '9', foreign: false });
-    }
+  test('GIVEN our name, account and role THEN it is adopted as ours', () => {
+    const c = connector({ name: NAME, awsAccountId: ACCOUNT, roleArn: ROLE, externalId: EXTERNAL_ID });
+    expect(planConnectorCreate(spec(), [c])[0]).toMatchObject({ name: 'adopt', connectorId: '9', foreign: false });
+  });
+
+  test('GIVEN our name and account but no role reported THEN it is no proof of ours: refused without adoptExisting', () => {
+    const c = connector({ name: NAME, awsAccountId: ACCOUNT });
+    expect(() => planConnectorCreate(spec(), [c])).toThrow(AdoptionRefusedError);
   });
 
   test('GIVEN our name with another external ID THEN it is foreign: refused, or adopted as foreign with adoptExisting', () => {
