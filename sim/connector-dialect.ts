@@ -66,6 +66,8 @@ export interface ConnectorDialect {
   cloudViewNoContent: '200' | '204';
   /** Whether details and lists show `externalId` (the Swagger's response fields, ref §1, do not name it). */
   cloudViewExternalId: 'shown' | 'hidden';
+  /** Whether details and lists show the role's `arn`: a request field of the Swagger, not among its response fields (ref §1). */
+  cloudViewArn: 'shown' | 'hidden';
   /**
    * `GET /aws/connectors/qualysAwsAccountId` (guide l.789: "Get the AWS account ID of Qualys"),
    * whose answer no source shows: `{"qualysAwsAccountId": "..."}`, a JSON string, or plain text.
@@ -143,6 +145,7 @@ export const DEFAULT_CONNECTOR_DIALECT: Readonly<ConnectorDialect> = Object.free
   cloudViewDeleteMissing: '404',
   cloudViewNoContent: '200',
   cloudViewExternalId: 'shown',
+  cloudViewArn: 'shown',
   cloudViewQualysAccount: 'object',
   evaluationsUnknown: '404',
   qpsBooleans: 'string',
@@ -207,6 +210,7 @@ export const CONNECTOR_DIALECTS = {
     cloudViewDeleteMissing: '404',
     cloudViewNoContent: '204',
     cloudViewExternalId: 'hidden',
+    cloudViewArn: 'hidden',
     cloudViewQualysAccount: 'text',
     evaluationsUnknown: 'empty',
     qpsBooleans: 'string',
@@ -237,6 +241,7 @@ const CHOICES: { [K in keyof ConnectorDialect]: readonly ConnectorDialect[K][] }
   cloudViewDeleteMissing: ['404', 'ignored'],
   cloudViewNoContent: ['200', '204'],
   cloudViewExternalId: ['shown', 'hidden'],
+  cloudViewArn: ['shown', 'hidden'],
   cloudViewQualysAccount: ['object', 'json-string', 'text'],
   evaluationsUnknown: ['404', 'empty'],
   qpsBooleans: ['string', 'boolean'],

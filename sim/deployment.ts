@@ -61,15 +61,18 @@ export function loadBundledHandler(dir: string, template: Template): Handler {
   return loadBundle(dir, template).handler as Handler;
 }
 
-/** The external IDs a role's trust policy requires of the Qualys principal ('<none>' for a statement without one). */
-export function trustedExternalIds(aws: FakeAws, roleName: string): string[] {
+/**
+ * The external IDs a role's trust policy requires of a Qualys principal ('<none>' for a statement
+ * without one): by default the S3 integrations' role; a connector's role trusts the account (`:root`).
+ */
+export function trustedExternalIds(aws: FakeAws, roleName: string, principal = QUALYS_PRINCIPAL): string[] {
   const doc = aws.role(roleName).trustPolicy as {
     Statement: Array<{
       Principal?: { AWS?: string };
       Condition?: { StringEquals?: Record<string, string | string[]> };
     }>;
   };
-  return doc.Statement.filter((s) => s.Principal?.AWS === QUALYS_PRINCIPAL).flatMap((s) => {
+  return doc.Statement.filter((s) => s.Principal?.AWS === principal).flatMap((s) => {
     const v = s.Condition?.StringEquals?.['sts:ExternalId'];
     return v === undefined ? ['<none>'] : Array.isArray(v) ? v : [v];
   });

@@ -1593,7 +1593,7 @@ export class QualysConnectors {
       connectorId: c.uuid,
       name: c.name,
       description: c.description,
-      arn: c.arn,
+      ...(this.current.cloudViewArn === 'shown' ? { arn: c.arn } : {}),
       ...(this.current.cloudViewExternalId === 'shown' ? { externalId: c.externalId } : {}),
       awsAccountId: c.awsAccountId,
       baseAccountId: c.baseAccountId,

@@ -141,11 +141,15 @@ export function configuredKinds(ctx: CommandContext): IntegrationKind[] {
   return [...(ctx.env.vm ? ['vm' as const] : []), ...(ctx.env.pc ? ['pc' as const] : [])];
 }
 
-export function apiRefusal(error: unknown, what: string) {
+export function apiRefusal(
+  error: unknown,
+  what: string,
+  permissions = 'API access, the Manager or Unit Manager role, and (for PC) CIPS',
+) {
   if (error instanceof QualysApiError && (error.status === 401 || error.status === 403)) {
     return fail(
       `${what}: HTTP ${error.status}${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`,
-      'ask your Qualys administrator to grant the user API access, the Manager or Unit Manager role, and (for PC) CIPS',
+      `ask your Qualys administrator to grant the user ${permissions}`,
     );
   }
   return fail(errorMessage(error), 'run again; if it persists, check status.qualys.com');

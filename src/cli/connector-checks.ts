@@ -5,10 +5,9 @@
  * control evaluations). Read only.
  */
 import { defaultConnectorName } from '../core/contract';
-import { QualysApiError, errorMessage } from '../core/errors';
 import type { Connector, ConnectorApi } from '../core/qualys/connectors';
-import { type CheckDefinition, type CheckOutcome, fail, pass, skipped, warn } from './checklist';
-import type { SharedFacts } from './common-checks';
+import { type CheckDefinition, fail, pass, skipped, warn } from './checklist';
+import { type SharedFacts, apiRefusal } from './common-checks';
 import { type CommandContext, connectorClient } from './context';
 
 /** What the connector checks found that later ones use. */
@@ -31,15 +30,8 @@ function connectorName(ctx: CommandContext, facts: SharedFacts): string | undefi
   return cloudView.name ?? (account ? defaultConnectorName(ctx.env.envName, account) : undefined);
 }
 
-function refusal(error: unknown, what: string): CheckOutcome {
-  if (error instanceof QualysApiError && (error.status === 401 || error.status === 403)) {
-    return fail(
-      `${what}: HTTP ${error.status}${error.qualysMessage ? ` (${error.qualysMessage})` : ''}`,
-      'ask your Qualys administrator for API access and a role that may manage cloud connectors (CloudView / TotalCloud)',
-    );
-  }
-  return fail(errorMessage(error), 'run again; if it persists, check status.qualys.com');
-}
+/** What the connector APIs ask of the user (the remedy of a 401 or 403). */
+const CONNECTOR_PERMISSIONS = 'API access and a role that may manage cloud connectors (CloudView / TotalCloud)';
 
 /** The connector API answers this user, and lists what it holds for the account. */
 function connectorApiCheck(ctx: CommandContext, facts: SharedFacts, found: ConnectorFacts): CheckDefinition {
@@ -55,7 +47,7 @@ function connectorApiCheck(ctx: CommandContext, facts: SharedFacts, found: Conne
       try {
         found.found = await api.find({ awsAccountId: account, name });
       } catch (error) {
-        return refusal(error, `${cloudView.apiUrl} refused the connector search`);
+        return apiRefusal(error, `${cloudView.apiUrl} refused the connector search`, CONNECTOR_PERMISSIONS);
       }
       found.api = api;
       return pass(

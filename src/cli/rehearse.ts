@@ -218,7 +218,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     const kindOf = (id: string) => (id.startsWith('Vm') ? 'Vm' : 'Pc') as 'Vm' | 'Pc';
     const trust = (id: string) =>
       (connectors.includes(id)
-        ? connectorTrust(aws, deployment)
+        ? connectorTrust(aws, deployment, env.cloudView?.qualysAwsAccountId ?? env.qualysAwsAccountId)
         : trustedExternalIds(aws, deployment.roleName(kindOf(id)))
       )
         .map(mask)
@@ -454,22 +454,12 @@ function rehearsalConfig(
 type Template = Deployment['template'];
 
 /** The external IDs the CloudView role's trust policy requires of Qualys's account (its `:root`). */
-function connectorTrust(aws: FakeAws, deployment: Deployment): string[] {
+function connectorTrust(aws: FakeAws, deployment: Deployment, qualysAccount: string): string[] {
   const roleId = Object.keys(deployment.template.Resources).find(
     (id) => id.startsWith('CloudViewRole') && deployment.template.Resources[id].Type === 'AWS::IAM::Role',
   );
   const roleName = roleId && deployment.resolver.physicalIds.get(roleId);
-  if (!roleName) return [];
-  const doc = aws.role(roleName).trustPolicy as {
-    Statement: Array<{
-      Principal?: { AWS?: string };
-      Condition?: { StringEquals?: Record<string, string | string[]> };
-    }>;
-  };
-  return doc.Statement.filter((s) => s.Principal?.AWS?.endsWith(':root')).flatMap((s) => {
-    const v = s.Condition?.StringEquals?.['sts:ExternalId'];
-    return v === undefined ? ['<none>'] : Array.isArray(v) ? v : [v];
-  });
+  return roleName ? trustedExternalIds(aws, roleName, `arn:aws:iam::${qualysAccount}:root`) : [];
 }
 
 function withProperty(template: Template, id: string, key: string, value: unknown): Template {

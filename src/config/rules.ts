@@ -10,6 +10,7 @@ import {
   type VmSettings,
   isLoopbackHost,
 } from '../core/contract';
+import { platformConnectorHost } from '../core/connector-contract';
 
 /** The Qualys platforms and their API gateway URLs. */
 export const QUALYS_PLATFORMS: Readonly<Record<string, string>> = QUALYS_PLATFORM_GATEWAYS;
@@ -140,18 +141,14 @@ function webUiGateway(hostname: string): { gateway: string; platform?: string } 
 }
 
 /**
- * The host a connector API lives on, on the platform of `gatewayUrl`: Connectors 3.0 on the
- * platform's API server (qualysapi.*), the CloudView REST API on the host the CloudView guide
- * calls it on (qualysguard.*, its l.758-771); undefined for a gateway that is no platform's
- * (a test server), whose connector host must be given. US1 and EU1 have short names.
+ * The host a connector API lives on, on the platform of `gatewayUrl` (see
+ * platformConnectorHost); undefined for a gateway that is no platform's (a test server), whose
+ * connector host must be given.
  */
 export function connectorApiUrl(api: 'connectors-v3' | 'cloudview', gatewayUrl: string): string | undefined {
-  const host = new URL(gatewayUrl).hostname.toLowerCase();
-  const match = /^gateway\.(.+)$/.exec(host);
-  if (!match || !Object.values(QUALYS_PLATFORMS).includes(`https://${host}`)) return undefined;
-  const short: Record<string, string> = { 'qg1.apps.qualys.com': 'qualys.com', 'qg1.apps.qualys.eu': 'qualys.eu' };
-  const rest = short[match[1]] ?? match[1];
-  return `https://${api === 'connectors-v3' ? 'qualysapi' : 'qualysguard'}.${rest}`;
+  const origin = new URL(gatewayUrl).origin.toLowerCase();
+  const platform = Object.keys(QUALYS_PLATFORMS).find((p) => QUALYS_PLATFORMS[p] === origin);
+  return platform ? platformConnectorHost(api, platform) : undefined;
 }
 
 /**

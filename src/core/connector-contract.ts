@@ -93,3 +93,19 @@ export const QUALYS_PLATFORM_API_SERVERS: Readonly<Record<string, string>> = {
   AU1: 'https://qualysapi.qg1.apps.qualys.com.au',
   KSA1: 'https://qualysapi.qg1.apps.qualysksa.com',
 };
+
+/**
+ * The host a connector API lives on, on a platform: Connectors 3.0 on its API server
+ * (qualysapi.*), the CloudView REST API on the host the CloudView guide calls it on
+ * (qualysguard.*, its l.758-771). One table, {@link QUALYS_PLATFORM_API_SERVERS}, for both.
+ */
+export function platformConnectorHost(api: ConnectorApiKind, platform: string): string | undefined {
+  const server = QUALYS_PLATFORM_API_SERVERS[platform];
+  if (!server) return undefined;
+  return api === 'connectors-v3' ? server : server.replace('://qualysapi.', '://qualysguard.');
+}
+
+/** Every Qualys host a connector API may live on (both APIs, every platform). */
+export const QUALYS_CONNECTOR_HOSTS: readonly string[] = Object.keys(QUALYS_PLATFORM_API_SERVERS).flatMap((p) =>
+  CONNECTOR_APIS.map((api) => platformConnectorHost(api, p) as string),
+);

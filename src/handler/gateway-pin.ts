@@ -6,7 +6,7 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ALLOWED_GATEWAYS_ENV, Prop, QUALYS_PLATFORM_GATEWAYS, RESOURCE_TYPE, isLoopbackHost } from '../core/contract';
-import { CONNECTOR_RESOURCE_TYPE, ConnectorProp, QUALYS_PLATFORM_API_SERVERS } from '../core/connector-contract';
+import { CONNECTOR_RESOURCE_TYPE, ConnectorProp, QUALYS_CONNECTOR_HOSTS } from '../core/connector-contract';
 import { IntegrationError } from '../core/errors';
 
 /** The event names a gateway this function is not pinned to. */
@@ -37,12 +37,8 @@ const SERVED: Readonly<
     property: ConnectorProp.ApiUrl,
     noun: 'an API server',
     change: "Change the platform (or the connector's API server) in the configuration and deploy",
-    // Connectors 3.0 lives on the API servers (qualysapi.*), the CloudView API on the web hosts
-    // (qualysguard.*, the CloudView guide's): both are Qualys's own.
-    platformOrigins: Object.values(QUALYS_PLATFORM_API_SERVERS).flatMap((url) => [
-      new URL(url).origin,
-      new URL(url.replace('://qualysapi.', '://qualysguard.')).origin,
-    ]),
+    // Both APIs' hosts on every platform: Qualys's own.
+    platformOrigins: QUALYS_CONNECTOR_HOSTS.map((url) => new URL(url).origin),
   },
 };
 

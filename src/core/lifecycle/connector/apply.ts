@@ -189,11 +189,13 @@ export async function applyConnectorUpdate(
   deps: ConnectorDeps,
 ): Promise<LifecycleResult | typeof CONNECTOR_GONE> {
   const api = await connectConnectorApi(spec, deps, current.api);
-  const before = await api.get(current.id);
-  if (!before) return CONNECTOR_GONE;
+  const newRole = step.changes?.some((c) => c === 'role' || c === 'externalId') ?? false;
+  // The wait tells this run's result from an older one by the state before it: read only then.
+  const before = newRole ? await api.get(current.id) : undefined;
+  if (newRole && !before) return CONNECTOR_GONE;
   if ((await api.update(current.id, connectorFields(spec))) === 'absent') return CONNECTOR_GONE;
   deps.log.info('connector.updated', { connectorId: current.id, changed: step.changes ?? [] });
-  if (step.changes?.some((c) => c === 'role' || c === 'externalId')) {
+  if (newRole) {
     // Qualys now assumes another role, or with another external ID: shown to work as at create.
     const outcome = await waitUntilRoleAssumed(api, spec, current.id, deps, before);
     return { PhysicalResourceId: physicalId, Data: attributes(current.id, spec, outcome.state) };

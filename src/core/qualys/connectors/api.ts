@@ -8,22 +8,21 @@
  * authentication; the credentials go there and nowhere else (a next-page link to another
  * host is refused by the session).
  */
-import type { ConnectorApiKind, ConnectorModule } from '../../connector-contract';
+import type { ConnectorApiKind, ConnectorModule, ConnectorSpec } from '../../connector-contract';
 
 /** What this project sets on a connector: the configuration, in this project's words. */
-export interface ConnectorFields {
-  readonly name: string;
-  readonly description: string;
-  readonly roleArn: string;
-  /** Ours, supplied to Qualys ("If you want to use your own external ID, use API to create the connector"). */
-  readonly externalId: string;
-  readonly awsAccountId: string;
-  /** `aws`, `aws-us-gov` or `aws-cn` (Qualys's isGovCloud / isChinaRegion). */
-  readonly partition: string;
-  readonly modules: readonly ConnectorModule[];
-  readonly pollingHours: number;
-  readonly remediation: boolean;
-}
+export type ConnectorFields = Pick<
+  ConnectorSpec,
+  | 'name'
+  | 'description'
+  | 'roleArn'
+  | 'externalId'
+  | 'awsAccountId'
+  | 'partition'
+  | 'modules'
+  | 'pollingHours'
+  | 'remediation'
+>;
 
 /**
  * A connector as Qualys reports it, in this project's words. Every field but the ID may be
