@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DUCKDB_TYPES, runLocalQuery } from '../../src/cli/local-query';
+import { DUCKDB_TYPES, loadDuckDb, runLocalQuery } from '../../src/cli/local-query';
 import { main } from '../../src/cli/main';
 import { findNamedQuery, renderQuery } from '../../src/core/findings/queries';
 import { TABLE_COLUMNS, TABLE_NAMES } from '../../src/core/findings/tables';
@@ -141,6 +141,15 @@ describe('query --local', () => {
       type: 'local',
       message: expect.stringMatching(/DuckDB: .*nope/),
     });
+  });
+
+  it('says how to install DuckDB when the optional dependency is missing', () => {
+    const missing = () => {
+      throw Object.assign(new Error("Cannot find module '@duckdb/node-api'"), { code: 'MODULE_NOT_FOUND' });
+    };
+    expect(() => loadDuckDb(missing)).toThrow(
+      /--local needs DuckDB.*npm install @duckdb\/node-api.*or query on Athena/,
+    );
   });
 
   it('refuses --local with another command', async () => {
