@@ -14,6 +14,7 @@ import { type CommandContext, keepPlaceholders, operatorLogger } from './context
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
 import { preflight } from './preflight';
 import { DIALECTS, type DialectName } from '../../sim/qualys-dialect';
+import { QUERY_HELP, queryCommand } from './query';
 import { rehearse } from './rehearse';
 import { status } from './status';
 
@@ -25,11 +26,13 @@ export interface CliIO {
   /** Whether stderr is a terminal (progress is then shown in place). */
   readonly interactive?: boolean;
   readonly now?: () => number;
+  /** Aborted to stop a running Athena query (`query`). @default - Ctrl-C (SIGINT) */
+  readonly interrupt?: AbortSignal;
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const COMMANDS = ['preflight', 'status', 'diff', 'rehearse'] as const;
+const COMMANDS = ['preflight', 'status', 'diff', 'rehearse', 'query'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export const USAGE = `Usage: qualys-s3 <command> [envName] [options]
@@ -40,6 +43,9 @@ Commands:
   diff <env>        show what a deploy would change in Qualys and the trust policies, and why
   rehearse [env]    run the real handler through create, update, rotation and delete
                     against a local Qualys simulator and fake AWS (no accounts needed)
+  query <env> <named-query | sql>
+                    run a query over the findings lake on Athena, or with --local <folder>
+                    on DuckDB over a local folder (qualys-s3 query --list for the named ones)
 
 Options:
   --config <file>   configuration file (default: the "qualys" context of ./cdk.json, else ./qualys.config.json)
@@ -48,6 +54,9 @@ Options:
   --timeout <s>     seconds to wait for each Qualys answer (default 15)
   --iam-delay <s>   rehearse: seconds the fake IAM takes to propagate a trust policy (default 4)
   --dialect <name>  rehearse: the reading of the Qualys guide the simulator plays (default strict)
+  --local <folder>  query: run on DuckDB over this folder, not on Athena
+  --param k=v       query: a named query's parameter (repeatable)
+  --list            query: the named queries
   -h, --help        this text; qualys-s3 <command> --help for that command's
 
 envName may be left out when the configuration has exactly one environment.
@@ -97,6 +106,7 @@ nothing leaves this machine. Where the rehearsal cannot use the configuration as
                     (default strict; "guide" answers like the guide's own samples throughout)
 
 Exit status: 0 every step succeeded, 1 a step failed, 2 usage or configuration error.`,
+  query: QUERY_HELP,
 };
 
 class UsageError extends Error {}
@@ -108,6 +118,9 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'iam-delay': { type: 'string' },
   dialect: { type: 'string' },
+  local: { type: 'string' },
+  param: { type: 'string', multiple: true },
+  list: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -118,6 +131,9 @@ type Values = {
   timeout?: string;
   'iam-delay'?: string;
   dialect?: string;
+  local?: string;
+  param?: string[];
+  list?: boolean;
   help?: boolean;
 };
 
@@ -177,7 +193,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (problem) throw new UsageError(problem);
     if (!commandName) throw new UsageError('no command given');
     if (!known) throw new UsageError(`unknown command "${commandName}"; use one of ${COMMANDS.join(', ')}`);
-    if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (extra.length && commandName !== 'query') throw new UsageError(`unexpected argument "${extra[0]}"`);
+    for (const option of ['local', 'param', 'list'] as const)
+      if (values[option] !== undefined && commandName !== 'query')
+        throw new UsageError(`--${option} goes with query only`);
     if (values.timeout !== undefined && !/^\d+$/.test(values.timeout))
       throw new UsageError(`--timeout takes whole seconds, e.g. --timeout 30 (got "${values.timeout}")`);
     if (values['iam-delay'] !== undefined && !/^\d+$/.test(values['iam-delay']))
@@ -193,6 +212,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return usageError(io, json, (error as Error).message, known);
   }
   const command = commandName as Command;
+  if (command === 'query') {
+    const args = {
+      positionals: positionals.slice(1),
+      local: values.local,
+      params: values.param ?? [],
+      list: values.list === true,
+      json,
+    };
+    return queryCommand(args, io, (envName) => readEnvironment(io, json, values.config, envName));
+  }
 
   // A --config file is relative to where the user is; cdk.json is the project's.
   const projectDir = values.config === undefined ? findProjectDir(io.cwd) : io.cwd;
@@ -322,6 +351,27 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     io.stdout(`\n${formatSummary(counts)}${exitCode === 0 ? '' : ': fix the ✖ lines and run again'}\n`);
   }
   return exitCode;
+}
+
+/** The configuration's environment, for a command that reads the configuration only when it needs it. */
+function readEnvironment(
+  io: CliIO,
+  json: boolean,
+  configFile: string | undefined,
+  envName: string | undefined,
+): { env: EnvironmentConfig } | { exitCode: number } {
+  const projectDir = configFile === undefined ? findProjectDir(io.cwd) : io.cwd;
+  if (!projectDir) {
+    const message = `no cdk.json in ${path.resolve(io.cwd)} or any folder above it: run qualys-s3 from the project folder (where cdk.json is), pass --config <file>, or query a local folder with --local <folder>`;
+    return { exitCode: usageError(io, json, message, 'query', false) };
+  }
+  try {
+    return { env: pickEnvironment(readConfig({ file: configFile, dir: projectDir }), envName) };
+  } catch (error) {
+    if (error instanceof ConfigError) return { exitCode: configError(io, json, 'query', error) };
+    if (error instanceof UsageError) return { exitCode: usageError(io, json, error.message, 'query', false) };
+    throw error;
+  }
 }
 
 function pickEnvironment(config: QualysS3Config, envName: string | undefined): EnvironmentConfig {
