@@ -10,7 +10,7 @@
  * - S3 speaks restXml, path-style (`/<bucket>/<key>`): `ListObjectsV2` with real pagination
  *   (continuation tokens) and delimiters; `GetObject`, `HeadObject`, `PutObject` (plain or
  *   aws-chunked with a trailing checksum, as SDK v3 streams a body; bytes kept as bytes, CRC32 /
- *   Content-MD5 checked), `CopyObject` (`x-amz-copy-source`, URL-encoded), `DeleteObject` and
+ *   Content-MD5 checked; GET honours If-Match), `CopyObject` (`x-amz-copy-source`, URL-encoded), `DeleteObject` and
  *   `DeleteObjects` (the XML body, at most 1000 keys, Content-MD5 or a checksum required), with
  *   S3's error codes (NoSuchKey, NoSuchBucket, a bodiless 404 to HeadObject). Objects are also
  *   put directly with {@link FakeAws.putObject}.
@@ -720,6 +720,14 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
       case 'GetObject':
       case 'HeadObject': {
         const o = this.storedObject(bucket, key);
+        const ifMatch = header(req, 'if-match');
+        if (ifMatch !== undefined && ifMatch !== '*' && ifMatch.replace(/"/g, '') !== o.etag) {
+          throw new AwsError(
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+          );
+        }
         const body = objectBytes(o);
         const headers = {
           'Content-Length': String(body.length),

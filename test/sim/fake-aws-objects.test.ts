@@ -271,3 +271,19 @@ describe('SQS sends', () => {
     ).toMatchObject({ name: 'InvalidParameterValue' });
   });
 });
+
+describe('S3 conditional reads', () => {
+  test('GIVEN an object rewritten after it was headed WHEN got with If-Match on the old ETag THEN PreconditionFailed 412', async () => {
+    aws.putObject('b', 'k', { body: 'first' });
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'b', Key: 'k' }));
+    const same = await s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'k', IfMatch: head.ETag }));
+    expect(await same.Body!.transformToString()).toBe('first');
+    aws.putObject('b', 'k', { body: 'second' });
+    expect(await rejection(s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'k', IfMatch: head.ETag })))).toMatchObject(
+      {
+        name: 'PreconditionFailed',
+        $metadata: { httpStatusCode: 412 },
+      },
+    );
+  });
+});
