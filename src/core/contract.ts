@@ -227,7 +227,8 @@ export const LOG_EVENTS = {
   'findings.object-gone': 'the source object no longer exists; nothing to normalize',
   'findings.ignored': 'not a raw findings object of this stack; ignored',
   'findings.test-event': 'S3 test event (sent when the notification was configured); acknowledged',
-  'findings.unreadable-message': 'the message is not an S3 event notification; failing it so that the dead-letter queue keeps it',
+  'findings.unreadable-message':
+    'the message is not an S3 event notification; failing it so that the dead-letter queue keeps it',
   'findings.deferred': 'too little time left in this invocation; the message will be delivered again',
   'findings.batch': 'batch done',
 } as const;
