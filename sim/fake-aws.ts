@@ -7,8 +7,18 @@
  *   and STS `GetCallerIdentity` speak the awsQuery protocol (form-encoded POST with `Action=`,
  *   XML answers in the real shapes).
  * - Secrets Manager `GetSecretValue` speaks awsJson1_1 (`X-Amz-Target`).
- * - S3 `ListObjectsV2` speaks restXml, path-style (`GET /<bucket>?list-type=2`), with real
- *   pagination (continuation tokens) and delimiters; objects are put with {@link FakeAws.putObject}.
+ * - S3 speaks restXml, path-style (`/<bucket>/<key>`): `ListObjectsV2` with real pagination
+ *   (continuation tokens) and delimiters; `GetObject`, `HeadObject`, `PutObject` (plain or
+ *   aws-chunked with a trailing checksum, as SDK v3 streams a body; bytes kept as bytes, CRC32 /
+ *   Content-MD5 checked; GET honours If-Match), `CopyObject` (`x-amz-copy-source`, URL-encoded), `DeleteObject` and
+ *   `DeleteObjects` (the XML body, at most 1000 keys, Content-MD5 or a checksum required), with
+ *   S3's error codes (NoSuchKey, NoSuchBucket, a bodiless 404 to HeadObject). Objects are also
+ *   put directly with {@link FakeAws.putObject}.
+ * - SQS speaks awsJson1_0 as SDK v3 does (`X-Amz-Target: AmazonSQS.<op>`, `x-amzn-query-mode`,
+ *   errors with their awsQuery code in `x-amzn-query-error`): `GetQueueUrl`, `SendMessage` and
+ *   `SendMessageBatch` with SQS's limits (1-10 entries, distinct well-formed IDs, 256 KiB per
+ *   message and per batch, XML-safe characters), answering the MD5 of each body the SDK checks.
+ *   Queues are made with {@link FakeAws.createQueue}; what was sent is read with {@link FakeAws.queueMessages}.
  * - Every request must be SigV4-signed (`Authorization: AWS4-HMAC-SHA256 ...`); the signature
  *   itself is not checked.
  * - IAM is eventually consistent: `canAssume` evaluates the trust policy version that has had
@@ -16,11 +26,12 @@
  *
  * Only node's `http` and `crypto` are used.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
+import * as zlib from 'node:zlib';
 import { type DescribedRequest, FakeServer, type FaultKinds, type LoggedCall, type Reply } from './fake-server';
 
-export type AwsService = 'iam' | 'secretsmanager' | 'cloudformation' | 's3' | 'sts';
+export type AwsService = 'iam' | 'secretsmanager' | 'cloudformation' | 's3' | 'sts' | 'sqs';
 
 export interface FakeAwsOptions {
   /** @default '123456789012' */
@@ -38,7 +49,9 @@ export interface AwsFault extends FaultKinds {
   action?: string;
   /** @default 400 */
   status?: number;
-  /** @default 'Throttling' (IAM, CloudFormation) or 'ThrottlingException' (Secrets Manager) */
+  /** Only S3 calls on this key (as decoded from the path). */
+  key?: string;
+  /** @default 'Throttling' (IAM, CloudFormation), 'ThrottlingException' (Secrets Manager), 'SlowDown' (S3), 'RequestThrottled' (SQS) */
   code?: string;
   /** @default 'Rate exceeded' */
   message?: string;
@@ -47,6 +60,8 @@ export interface AwsFault extends FaultKinds {
 export interface AwsCall extends LoggedCall {
   service: AwsService | 'unknown';
   action: string;
+  /** The S3 object key the call is on, when it is on one. */
+  key?: string;
 }
 
 export interface PolicyDocument {
@@ -83,6 +98,27 @@ export interface ObjectView {
   key: string;
   size: number;
   lastModified: number;
+}
+
+interface StoredObject extends ObjectView {
+  /** Absent for objects put by size only (listing tests): they read as `size` zero bytes. */
+  body?: Buffer;
+  contentType: string;
+  etag: string;
+}
+
+export interface QueueMessageView {
+  messageId: string;
+  body: string;
+  sentAt: number;
+  delaySeconds: number;
+}
+
+interface QueueState {
+  name: string;
+  url: string;
+  maxMessageBytes: number;
+  messages: QueueMessageView[];
 }
 
 interface RoleState {
@@ -123,12 +159,22 @@ const QUERY_VERSIONS: Record<string, AwsService> = {
   '2011-06-15': 'sts',
 };
 const POLICY_VERSIONS = ['2012-10-17', '2008-10-17'];
+/** SQS's limits: entries per batch, bytes per message and per batch (256 KiB), batch entry IDs. */
+const SQS_MAX_BATCH_ENTRIES = 10;
+const SQS_MAX_BYTES = 262_144;
+const SQS_BATCH_ID = /^[A-Za-z0-9_-]{1,80}$/;
+/** The characters SQS accepts in a message body (XML 1.0's Char production). */
+const SQS_INVALID_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/** S3 DeleteObjects takes at most this many keys per request. */
+const S3_MAX_DELETE_KEYS = 1000;
 
 class AwsError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** SQS: the awsQuery error code sent in `x-amzn-query-error` (the SDK names the error by it). */
+    readonly queryCode?: string,
   ) {
     super(message);
   }
@@ -145,7 +191,8 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
   private readonly secrets = new Map<string, SecretState>();
   private readonly denied = new Set<string>();
   private readonly stacks: StackState[] = [];
-  private readonly buckets = new Map<string, Map<string, ObjectView>>();
+  private readonly buckets = new Map<string, Map<string, StoredObject>>();
+  private readonly queues = new Map<string, QueueState>();
   /** The identity GetCallerIdentity answers with. */
   callerArn: string;
 
@@ -286,16 +333,63 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
     this.buckets.delete(name);
   }
 
-  /** Writes an object (as Qualys would), creating the bucket when needed. */
-  putObject(bucket: string, key: string, opts: { size?: number; lastModified?: number } = {}): void {
+  /**
+   * Writes an object (as Qualys would), creating the bucket when needed: with `body`, those
+   * bytes; without, an object of `size` (default 1024) zero bytes, for listings.
+   */
+  putObject(
+    bucket: string,
+    key: string,
+    opts: { size?: number; lastModified?: number; body?: Buffer | string; contentType?: string } = {},
+  ): void {
     this.createBucket(bucket);
-    this.buckets.get(bucket)!.set(key, { key, size: opts.size ?? 1024, lastModified: opts.lastModified ?? this.now() });
+    const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
+    this.buckets.get(bucket)!.set(key, {
+      key,
+      size: body?.length ?? opts.size ?? 1024,
+      lastModified: opts.lastModified ?? this.now(),
+      body,
+      contentType: opts.contentType ?? 'binary/octet-stream',
+      etag: md5Hex(body ?? Buffer.alloc(opts.size ?? 1024)),
+    });
   }
 
   objects(bucket: string): ObjectView[] {
     return [...(this.buckets.get(bucket)?.values() ?? [])]
-      .map((o) => ({ ...o }))
+      .map((o) => ({ key: o.key, size: o.size, lastModified: o.lastModified }))
       .sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  /** An object's bytes and content type (copies), or undefined when there is no such object. */
+  object(bucket: string, key: string): { body: Buffer; contentType: string; lastModified: number } | undefined {
+    const o = this.buckets.get(bucket)?.get(key);
+    return o && { body: Buffer.from(objectBytes(o)), contentType: o.contentType, lastModified: o.lastModified };
+  }
+
+  /**
+   * Creates a queue (no-op when it exists); returns its URL, on this fake's endpoint as SQS
+   * answers GetQueueUrl: `<endpoint>/<account>/<name>`.
+   */
+  createQueue(name: string, opts: { maxMessageBytes?: number } = {}): string {
+    const existing = this.queues.get(name);
+    if (existing) return existing.url;
+    const url = `${this.url}/${this.account}/${name}`;
+    this.queues.set(name, { name, url, maxMessageBytes: opts.maxMessageBytes ?? SQS_MAX_BYTES, messages: [] });
+    return url;
+  }
+
+  /** The messages sent to a queue, oldest first (copies); nothing is ever received from it. */
+  queueMessages(name: string): QueueMessageView[] {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`FakeAws: no queue ${name}`);
+    return queue.messages.map((m) => ({ ...m }));
+  }
+
+  /** Empties a queue (as PurgeQueue would). */
+  purgeQueue(name: string): void {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`FakeAws: no queue ${name}`);
+    queue.messages.length = 0;
   }
 
   /**
@@ -355,7 +449,13 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
 
   // ---- request handling --------------------------------------------------------------------
 
-  protected describe(req: http.IncomingMessage, raw: string, at: number): DescribedRequest<AwsCall> {
+  protected describe(
+    req: http.IncomingMessage,
+    raw: string,
+    at: number,
+    _host: string,
+    bytes: Buffer,
+  ): DescribedRequest<AwsCall> {
     const target = header(req, 'x-amz-target');
     const auth = header(req, 'authorization') ?? '';
     const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth)?.[1];
@@ -363,17 +463,21 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
     let service: AwsService | 'unknown' = 'unknown';
     let action = '';
     let params = new URLSearchParams();
+    let key: string | undefined;
     if (target) {
       const [prefix, op] = target.split('.');
-      service = prefix.toLowerCase() === 'secretsmanager' ? 'secretsmanager' : 'unknown';
+      service =
+        prefix.toLowerCase() === 'secretsmanager' ? 'secretsmanager' : prefix === 'AmazonSQS' ? 'sqs' : 'unknown';
       action = op ?? '';
     } else if (scope === 's3') {
       service = 's3';
       const url = new URL(req.url ?? '/', 'http://fake');
       params = url.searchParams;
-      action =
-        req.method === 'GET' && params.get('list-type') === '2' ? 'ListObjectsV2' : `${req.method} ${url.pathname}`;
-      params.set('Bucket', decodeURIComponent(url.pathname.split('/')[1] ?? ''));
+      const [, bucketPart = '', ...keyParts] = url.pathname.split('/');
+      key = keyParts.length && keyParts.join('/') !== '' ? decodeURIComponent(keyParts.join('/')) : undefined;
+      action = s3Action(req.method ?? 'GET', params, key, header(req, 'x-amz-copy-source'));
+      params.set('Bucket', decodeURIComponent(bucketPart));
+      if (key !== undefined) params.set('Key', key);
     } else {
       const query = new URL(req.url ?? '/', 'http://fake').searchParams;
       params = req.method === 'POST' ? new URLSearchParams(raw) : query;
@@ -382,8 +486,8 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
         QUERY_VERSIONS[params.get('Version') ?? ''] ??
         (scope === 'iam' || scope === 'cloudformation' || scope === 'sts' ? scope : 'unknown');
     }
-    const call: AwsCall = { service, action, at, status: 0 };
-    const json = service === 'secretsmanager';
+    const call: AwsCall = { service, action, at, status: 0, ...(key === undefined ? {} : { key }) };
+    const json = service === 'secretsmanager' || service === 'sqs';
     const answer = (): Reply => {
       try {
         if (!/^AWS4-HMAC-SHA256 /.test(auth)) {
@@ -401,10 +505,13 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
             throw new AwsError(400, 'SerializationException', 'Malformed JSON request body');
           }
         }
+        if (service === 's3') return this.s3(action, params, req, bytes);
         return this.dispatch(service, action, params, body);
       } catch (error) {
         if (!(error instanceof AwsError)) throw error;
-        return errorReply(service, error);
+        const reply = errorReply(service, error);
+        // S3 answers HEAD with the status alone: the SDK then names the error by it (NotFound).
+        return action === 'HeadObject' ? { ...reply, body: '', contentType: '' } : reply;
       }
     };
     return { call, answer };
@@ -413,15 +520,25 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
   protected faultMatches(fault: AwsFault, call: AwsCall): boolean {
     return (
       (fault.service === undefined || fault.service === call.service) &&
-      (fault.action === undefined || fault.action === call.action)
+      (fault.action === undefined || fault.action === call.action) &&
+      (fault.key === undefined || fault.key === call.key)
     );
   }
 
-  /** A fault always answers: a throttling error unless it says otherwise. */
+  /** A fault always answers: a throttling error unless it says otherwise (S3's SlowDown is a 503). */
   protected faultReply(fault: AwsFault, call: AwsCall): Reply {
-    const status = fault.status ?? 400;
-    const code = fault.code ?? (call.service === 'secretsmanager' ? 'ThrottlingException' : 'Throttling');
-    return errorReply(call.service, new AwsError(status, code, fault.message ?? 'Rate exceeded'));
+    const defaults: Partial<Record<AwsService | 'unknown', { status: number; code: string; queryCode?: string }>> = {
+      secretsmanager: { status: 400, code: 'ThrottlingException' },
+      s3: { status: 503, code: 'SlowDown' },
+      sqs: { status: 403, code: 'RequestThrottled', queryCode: 'RequestThrottled' },
+    };
+    const d = defaults[call.service] ?? { status: 400, code: 'Throttling' };
+    const code = fault.code ?? d.code;
+    const reply = errorReply(
+      call.service,
+      new AwsError(fault.status ?? d.status, code, fault.message ?? 'Rate exceeded', fault.code ? code : d.queryCode),
+    );
+    return call.action === 'HeadObject' ? { ...reply, body: '', contentType: '' } : reply;
   }
 
   /** `service:Action`. */
@@ -434,7 +551,7 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
     const requestId = randomUUID();
     return {
       ...reply,
-      body: reply.body.replace(/\{\{RequestId\}\}/g, requestId),
+      body: typeof reply.body === 'string' ? reply.body.replace(/\{\{RequestId\}\}/g, requestId) : reply.body,
       headers: { 'x-amzn-RequestId': requestId, ...reply.headers },
     };
   }
@@ -462,12 +579,22 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
         return this.listRoles(params);
       case 'sts:GetCallerIdentity':
         return this.getCallerIdentity();
-      case 's3:ListObjectsV2':
-        return this.listObjectsV2(params);
+      case 'sqs:GetQueueUrl':
+        return this.getQueueUrl(body);
+      case 'sqs:SendMessage':
+        return this.sendMessage(body);
+      case 'sqs:SendMessageBatch':
+        return this.sendMessageBatch(body);
       default:
         if (service === 'secretsmanager')
           throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${action}`);
-        if (service === 's3') throw new AwsError(501, 'NotImplemented', `FakeAws implements no S3 operation ${action}`);
+        if (service === 'sqs')
+          throw new AwsError(
+            400,
+            'UnsupportedOperation',
+            `FakeAws implements no SQS operation ${action}`,
+            'AWS.SimpleQueueService.UnsupportedOperation',
+          );
         throw new AwsError(400, 'InvalidAction', `Could not find operation ${action || '(none)'} for ${service}`);
     }
   }
@@ -584,11 +711,114 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
 
   // ---- S3 --------------------------------------------------------------------------------
 
+  private s3(action: string, params: URLSearchParams, req: http.IncomingMessage, bytes: Buffer): Reply {
+    const bucket = params.get('Bucket') ?? '';
+    const key = params.get('Key') ?? '';
+    switch (action) {
+      case 'ListObjectsV2':
+        return this.listObjectsV2(params);
+      case 'GetObject':
+      case 'HeadObject': {
+        const o = this.storedObject(bucket, key);
+        const ifMatch = header(req, 'if-match');
+        if (ifMatch !== undefined && ifMatch !== '*' && ifMatch.replace(/"/g, '') !== o.etag) {
+          throw new AwsError(
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+          );
+        }
+        const body = objectBytes(o);
+        const headers = {
+          'Content-Length': String(body.length),
+          ETag: `"${o.etag}"`,
+          'Last-Modified': new Date(o.lastModified).toUTCString(),
+          'Accept-Ranges': 'bytes',
+        };
+        return { status: 200, contentType: o.contentType, headers, body: action === 'GetObject' ? body : '' };
+      }
+      case 'PutObject': {
+        const objects = this.bucket(bucket);
+        const body = decodePutBody(req, bytes);
+        const etag = md5Hex(body);
+        objects.set(key, {
+          key,
+          size: body.length,
+          lastModified: this.now(),
+          body,
+          contentType: header(req, 'content-type') ?? 'binary/octet-stream',
+          etag,
+        });
+        return { status: 200, contentType: '', headers: { ETag: `"${etag}"` }, body: '' };
+      }
+      case 'CopyObject': {
+        const target = this.bucket(bucket);
+        const { bucket: fromBucket, key: fromKey } = copySource(header(req, 'x-amz-copy-source') ?? '');
+        const from = this.storedObject(fromBucket, fromKey);
+        if (fromBucket === bucket && fromKey === key && header(req, 'x-amz-metadata-directive') !== 'REPLACE') {
+          throw new AwsError(
+            400,
+            'InvalidRequest',
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+          );
+        }
+        const copied: StoredObject = { ...from, key, lastModified: this.now(), body: Buffer.from(objectBytes(from)) };
+        target.set(key, copied);
+        return xml(
+          '<?xml version="1.0" encoding="UTF-8"?>' +
+            `<CopyObjectResult xmlns="${S3_NS}"><LastModified>${isoMillis(copied.lastModified)}</LastModified>` +
+            `<ETag>&quot;${copied.etag}&quot;</ETag></CopyObjectResult>`,
+        );
+      }
+      case 'DeleteObject':
+        this.bucket(bucket).delete(key);
+        return { status: 204, contentType: '', body: '' };
+      case 'DeleteObjects':
+        return this.deleteObjects(bucket, req, bytes);
+      default:
+        throw new AwsError(501, 'NotImplemented', `FakeAws implements no S3 operation ${action}`);
+    }
+  }
+
+  /** The bucket's objects; NoSuchBucket / AccessDenied as S3 answers them. */
+  private bucket(name: string): Map<string, StoredObject> {
+    const objects = this.buckets.get(name);
+    if (!objects) throw new AwsError(404, 'NoSuchBucket', 'The specified bucket does not exist');
+    if (this.denied.has(`s3:${name}`)) throw new AwsError(403, 'AccessDenied', 'Access Denied');
+    return objects;
+  }
+
+  private storedObject(bucket: string, key: string): StoredObject {
+    const o = this.bucket(bucket).get(key);
+    if (!o) throw new AwsError(404, 'NoSuchKey', 'The specified key does not exist.');
+    return o;
+  }
+
+  private deleteObjects(bucket: string, req: http.IncomingMessage, bytes: Buffer): Reply {
+    const objects = this.bucket(bucket);
+    const hasIntegrity =
+      header(req, 'content-md5') !== undefined || Object.keys(req.headers).some((h) => h.startsWith('x-amz-checksum-'));
+    if (!hasIntegrity) {
+      throw new AwsError(400, 'InvalidRequest', 'Missing required header for this request: Content-MD5');
+    }
+    checkIntegrity(req, bytes);
+    const text = bytes.toString('utf8');
+    if (!/^\s*(<\?xml[^>]*\?>\s*)?<Delete[\s>]/.test(text) || !/<\/Delete>\s*$/.test(text)) {
+      throw malformedXml();
+    }
+    const keys = [...text.matchAll(/<Object>\s*<Key>([\s\S]*?)<\/Key>[\s\S]*?<\/Object>/g)].map((m) =>
+      unescapeXml(m[1]),
+    );
+    if (keys.length === 0 || keys.length > S3_MAX_DELETE_KEYS) throw malformedXml();
+    const quiet = /<Quiet>\s*true\s*<\/Quiet>/.test(text);
+    for (const k of keys) objects.delete(k);
+    const deleted = quiet ? '' : keys.map((k) => `<Deleted><Key>${esc(k)}</Key></Deleted>`).join('');
+    return xml(`<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="${S3_NS}">${deleted}</DeleteResult>`);
+  }
+
   private listObjectsV2(params: URLSearchParams): Reply {
     const bucket = params.get('Bucket') ?? '';
-    const objects = this.buckets.get(bucket);
-    if (!objects) throw new AwsError(404, 'NoSuchBucket', 'The specified bucket does not exist');
-    if (this.denied.has(`s3:${bucket}`)) throw new AwsError(403, 'AccessDenied', 'Access Denied');
+    const objects = this.bucket(bucket);
     const prefix = params.get('prefix') ?? '';
     const delimiter = params.get('delimiter') ?? '';
     const maxKeys = Math.min(1000, Number(params.get('max-keys') ?? '1000'));
@@ -644,7 +874,7 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
     );
   }
 
-  /** ListObjectsV2 on this bucket answers AccessDenied from now on. */
+  /** Every S3 call on this bucket answers AccessDenied from now on. */
   denyBucket(bucket: string): void {
     this.denied.add(`s3:${bucket}`);
   }
@@ -652,6 +882,149 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
   private roleArn(name: string): string {
     const role = this.roles.get(name);
     return `arn:aws:iam::${this.account}:role${role?.path ?? '/'}${name}`;
+  }
+
+  // ---- SQS -------------------------------------------------------------------------------
+
+  /** The queue a QueueUrl names: `<any endpoint>/<account>/<name>`, as SQS reads it. */
+  private queueOf(body: Record<string, unknown>): QueueState {
+    const url = body.QueueUrl;
+    if (typeof url !== 'string' || url === '') {
+      throw new AwsError(
+        400,
+        'MissingParameter',
+        'The request must contain the parameter QueueUrl.',
+        'MissingParameter',
+      );
+    }
+    const match = /^https?:\/\/[^/]+\/(\d{12})\/([^/?#]+)$/.exec(url);
+    if (!match)
+      throw new AwsError(404, 'InvalidAddress', `The address ${url} is not valid for this endpoint.`, 'InvalidAddress');
+    const queue = this.queues.get(match[2]);
+    if (match[1] !== this.account || !queue) throw nonExistentQueue();
+    return queue;
+  }
+
+  private getQueueUrl(body: Record<string, unknown>): Reply {
+    const name = body.QueueName;
+    const owner = body.QueueOwnerAWSAccountId;
+    const queue = typeof name === 'string' ? this.queues.get(name) : undefined;
+    if (!queue || (owner !== undefined && owner !== this.account)) throw nonExistentQueue();
+    return sqsReply({ QueueUrl: queue.url });
+  }
+
+  /** Why SQS refuses this body, or undefined when it takes it. */
+  private refusedBody(queue: QueueState, body: unknown): AwsError | undefined {
+    if (typeof body !== 'string' || body.length === 0) {
+      return new AwsError(
+        400,
+        'MissingParameter',
+        'The request must contain the parameter MessageBody.',
+        'MissingParameter',
+      );
+    }
+    if (Buffer.byteLength(body) > queue.maxMessageBytes) {
+      return new AwsError(
+        400,
+        'InvalidParameterValue',
+        `One or more parameters are invalid. Reason: Message must be shorter than ${queue.maxMessageBytes} bytes.`,
+        'InvalidParameterValue',
+      );
+    }
+    if (SQS_INVALID_CHAR.test(body)) {
+      return new AwsError(
+        400,
+        'InvalidMessageContents',
+        'Invalid binary character in message body. Refer to the allowed character list in the SQS documentation.',
+        'InvalidMessageContents',
+      );
+    }
+    return undefined;
+  }
+
+  private enqueue(
+    queue: QueueState,
+    body: string,
+    delaySeconds: unknown,
+  ): { MessageId: string; MD5OfMessageBody: string } {
+    const message = { messageId: randomUUID(), body, sentAt: this.now(), delaySeconds: Number(delaySeconds ?? 0) };
+    queue.messages.push(message);
+    return { MessageId: message.messageId, MD5OfMessageBody: md5Hex(Buffer.from(body)) };
+  }
+
+  private sendMessage(body: Record<string, unknown>): Reply {
+    const queue = this.queueOf(body);
+    const refused = this.refusedBody(queue, body.MessageBody);
+    if (refused) throw refused;
+    return sqsReply(this.enqueue(queue, body.MessageBody as string, body.DelaySeconds));
+  }
+
+  private sendMessageBatch(body: Record<string, unknown>): Reply {
+    const queue = this.queueOf(body);
+    const entries = Array.isArray(body.Entries) ? (body.Entries as Array<Record<string, unknown>>) : [];
+    if (entries.length === 0) {
+      throw new AwsError(
+        400,
+        'EmptyBatchRequest',
+        'There should be at least one SendMessageBatchRequestEntry in the request.',
+        'AWS.SimpleQueueService.EmptyBatchRequest',
+      );
+    }
+    if (entries.length > SQS_MAX_BATCH_ENTRIES) {
+      throw new AwsError(
+        400,
+        'TooManyEntriesInBatchRequest',
+        `Maximum number of entries per request are ${SQS_MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`,
+        'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+      );
+    }
+    const seen = new Set<string>();
+    for (const entry of entries) {
+      const id = entry.Id;
+      if (typeof id !== 'string' || !SQS_BATCH_ID.test(id)) {
+        throw new AwsError(
+          400,
+          'InvalidBatchEntryId',
+          'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+          'AWS.SimpleQueueService.InvalidBatchEntryId',
+        );
+      }
+      if (seen.has(id)) {
+        throw new AwsError(
+          400,
+          'BatchEntryIdsNotDistinct',
+          `Id ${id} repeated.`,
+          'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+        );
+      }
+      seen.add(id);
+    }
+    const total = entries.reduce(
+      (sum, e) => sum + (typeof e.MessageBody === 'string' ? Buffer.byteLength(e.MessageBody) : 0),
+      0,
+    );
+    if (total > SQS_MAX_BYTES) {
+      throw new AwsError(
+        400,
+        'BatchRequestTooLong',
+        `Batch requests cannot be longer than ${SQS_MAX_BYTES} bytes. You have sent ${total} bytes.`,
+        'AWS.SimpleQueueService.BatchRequestTooLong',
+      );
+    }
+    const successful: Array<Record<string, unknown>> = [];
+    const failed: Array<Record<string, unknown>> = [];
+    for (const entry of entries) {
+      const refused = this.refusedBody(queue, entry.MessageBody);
+      if (refused)
+        failed.push({
+          Id: entry.Id,
+          SenderFault: true,
+          Code: refused.queryCode ?? refused.code,
+          Message: refused.message,
+        });
+      else successful.push({ Id: entry.Id, ...this.enqueue(queue, entry.MessageBody as string, entry.DelaySeconds) });
+    }
+    return sqsReply({ Successful: successful, Failed: failed });
   }
 
   // ---- Secrets Manager -------------------------------------------------------------------
@@ -897,6 +1270,16 @@ function invalidPrincipal(principal: unknown): string | undefined {
 // ---- helpers ---------------------------------------------------------------------------------
 
 function errorReply(service: AwsService | 'unknown', error: AwsError): Reply {
+  if (service === 'sqs') {
+    return {
+      status: error.status,
+      contentType: 'application/x-amz-json-1.0',
+      headers: {
+        'x-amzn-query-error': `${error.queryCode ?? error.code};${error.status >= 500 ? 'Receiver' : 'Sender'}`,
+      },
+      body: JSON.stringify({ __type: `com.amazonaws.sqs#${error.code}`, message: error.message }),
+    };
+  }
   if (service === 'secretsmanager') {
     return {
       status: error.status,
@@ -926,6 +1309,145 @@ function errorReply(service: AwsService | 'unknown', error: AwsError): Reply {
 
 function xml(body: string): Reply {
   return { status: 200, contentType: 'text/xml', body };
+}
+
+function sqsReply(body: object): Reply {
+  return { status: 200, contentType: 'application/x-amz-json-1.0', body: JSON.stringify(body) };
+}
+
+function nonExistentQueue(): AwsError {
+  return new AwsError(
+    400,
+    'QueueDoesNotExist',
+    'The specified queue does not exist.',
+    'AWS.SimpleQueueService.NonExistentQueue',
+  );
+}
+
+function malformedXml(): AwsError {
+  return new AwsError(
+    400,
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema',
+  );
+}
+
+/** The S3 operation a path-style request is, read as S3 reads it (method, subresource, headers). */
+function s3Action(
+  method: string,
+  params: URLSearchParams,
+  key: string | undefined,
+  copyFrom: string | undefined,
+): string {
+  if (key === undefined) {
+    if (method === 'GET' && params.get('list-type') === '2') return 'ListObjectsV2';
+    if (method === 'POST' && params.has('delete')) return 'DeleteObjects';
+    return `${method} bucket`;
+  }
+  if (method === 'GET') return 'GetObject';
+  if (method === 'HEAD') return 'HeadObject';
+  if (method === 'PUT') return copyFrom === undefined ? 'PutObject' : 'CopyObject';
+  if (method === 'DELETE') return 'DeleteObject';
+  return `${method} object`;
+}
+
+/** `x-amz-copy-source`: `[/]<bucket>/<key>[?versionId=...]`, URL-encoded. */
+function copySource(value: string): { bucket: string; key: string } {
+  const path = value.replace(/^\//, '').split('?')[0];
+  const cut = path.indexOf('/');
+  if (!value || cut <= 0) {
+    throw new AwsError(
+      400,
+      'InvalidArgument',
+      'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+    );
+  }
+  let key: string;
+  try {
+    key = decodeURIComponent(path.slice(cut + 1));
+  } catch {
+    throw new AwsError(400, 'InvalidArgument', 'Invalid copy source encoding');
+  }
+  return { bucket: decodeURIComponent(path.slice(0, cut)), key };
+}
+
+/**
+ * A PutObject body as S3 stores it. SDK v3 streams a body of unknown checksum as aws-chunked
+ * (`<hex size>[;chunk-signature=...]\r\n<bytes>\r\n ... 0\r\n<trailer>:<value>\r\n\r\n`): the
+ * chunks are joined, the decoded length and the trailing checksum checked as S3 checks them.
+ */
+function decodePutBody(req: http.IncomingMessage, bytes: Buffer): Buffer {
+  const chunked =
+    /aws-chunked/.test(header(req, 'content-encoding') ?? '') ||
+    /^STREAMING-/.test(header(req, 'x-amz-content-sha256') ?? '');
+  if (!chunked) {
+    checkIntegrity(req, bytes);
+    return bytes;
+  }
+  const parts: Buffer[] = [];
+  const trailers: Record<string, string> = {};
+  let at = 0;
+  const incomplete = () =>
+    new AwsError(
+      400,
+      'IncompleteBody',
+      'You did not provide the number of bytes specified by the Content-Length HTTP header',
+    );
+  for (;;) {
+    const eol = bytes.indexOf('\r\n', at);
+    if (eol < 0) throw incomplete();
+    const size = Number.parseInt(bytes.subarray(at, eol).toString('latin1').split(';')[0], 16);
+    if (!Number.isFinite(size)) throw incomplete();
+    at = eol + 2;
+    if (size === 0) break;
+    if (at + size + 2 > bytes.length) throw incomplete();
+    parts.push(bytes.subarray(at, at + size));
+    at += size + 2;
+  }
+  for (const line of bytes.subarray(at).toString('latin1').split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) trailers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const body = Buffer.concat(parts);
+  const declared = header(req, 'x-amz-decoded-content-length');
+  if (declared === undefined || Number(declared) !== body.length) throw incomplete();
+  checkIntegrity(req, body, trailers);
+  return body;
+}
+
+/** Content-MD5 and x-amz-checksum-crc32 (a header or an aws-chunked trailer), checked as S3 does. */
+function checkIntegrity(req: http.IncomingMessage, body: Buffer, trailers: Record<string, string> = {}): void {
+  const md5 = header(req, 'content-md5');
+  if (md5 !== undefined && createHash('md5').update(body).digest('base64') !== md5) {
+    throw new AwsError(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+  }
+  const crc = header(req, 'x-amz-checksum-crc32') ?? trailers['x-amz-checksum-crc32'];
+  if (crc !== undefined) {
+    const actual = Buffer.alloc(4);
+    actual.writeUInt32BE(zlib.crc32(body));
+    if (actual.toString('base64') !== crc) {
+      throw new AwsError(400, 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
+    }
+  }
+}
+
+function objectBytes(o: StoredObject): Buffer {
+  return o.body ?? Buffer.alloc(o.size);
+}
+
+function md5Hex(bytes: Buffer): string {
+  return createHash('md5').update(bytes).digest('hex');
+}
+
+function unescapeXml(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&#x([0-9a-fA-F]+);/g, (_, n: string) => String.fromCodePoint(Number.parseInt(n, 16)))
+    .replace(/&amp;/g, '&');
 }
 
 function esc(value: string): string {

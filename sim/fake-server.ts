@@ -32,7 +32,8 @@ export interface LoggedCall {
 
 export interface Reply {
   status: number;
-  body: string;
+  /** Text, or bytes as they are (an S3 object's body). */
+  body: string | Buffer;
   /** '' sends no Content-Type (an empty answer). */
   contentType: string;
   headers?: Record<string, string>;
@@ -72,8 +73,17 @@ export abstract class FakeServer<F extends FaultKinds, C extends LoggedCall> {
     if (hosts.length === 0) throw new Error(`${name} needs at least one host`);
   }
 
-  /** Reads one request (which reached `host`) into its call-log entry and its normal answer. */
-  protected abstract describe(req: http.IncomingMessage, raw: string, at: number, host: string): DescribedRequest<C>;
+  /**
+   * Reads one request (which reached `host`) into its call-log entry and its normal answer.
+   * `raw` is the body as UTF-8 text, `bytes` the same body as received (binary bodies survive there).
+   */
+  protected abstract describe(
+    req: http.IncomingMessage,
+    raw: string,
+    at: number,
+    host: string,
+    bytes: Buffer,
+  ): DescribedRequest<C>;
   /** Whether a queued fault applies to this call. */
   protected abstract faultMatches(fault: F, call: C): boolean;
   /** The answer a matching fault gives, or undefined to serve the request normally after its delay. */
@@ -198,8 +208,8 @@ export abstract class FakeServer<F extends FaultKinds, C extends LoggedCall> {
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse, host: string): Promise<void> {
     const at = this.now();
-    const raw = await readBody(req);
-    const { call, answer, settled } = this.describe(req, raw, at, host);
+    const bytes = await readBody(req);
+    const { call, answer, settled } = this.describe(req, bytes.toString('utf8'), at, host, bytes);
     this.calls.push(call);
     if (settled) res.once('close', settled);
 
@@ -236,11 +246,11 @@ export abstract class FakeServer<F extends FaultKinds, C extends LoggedCall> {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

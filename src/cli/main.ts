@@ -32,7 +32,7 @@ export interface CliIO {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const COMMANDS = ['preflight', 'status', 'diff', 'rehearse', 'query'] as const;
+const COMMANDS = ['preflight', 'status', 'diff', 'rehearse', 'query', 'backfill'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export const USAGE = `Usage: qualys-s3 <command> [envName] [options]
@@ -46,6 +46,7 @@ Commands:
   query <env> <named-query | sql>
                     run a query over the findings lake on Athena, or with --local <folder>
                     on DuckDB over a local folder (qualys-s3 query --list for the named ones)
+  backfill <env>    queue the raw findings already in the bucket for the analytics normalizer
 
 Options:
   --config <file>   configuration file (default: the "qualys" context of ./cdk.json, else ./qualys.config.json)
@@ -57,6 +58,8 @@ Options:
   --local <folder>  query: run on DuckDB over this folder, not on Athena
   --param k=v       query: a named query's parameter (repeatable)
   --list            query: the named queries
+  --from, --to <YYYY-MM-DD>  backfill: the first and last day to queue (default: all)
+  --dry-run         backfill: count the objects, send nothing
   -h, --help        this text; qualys-s3 <command> --help for that command's
 
 envName may be left out when the configuration has exactly one environment.
@@ -107,6 +110,19 @@ nothing leaves this machine. Where the rehearsal cannot use the configuration as
 
 Exit status: 0 every step succeeded, 1 a step failed, 2 usage or configuration error.`,
   query: QUERY_HELP,
+  backfill: `Usage: qualys-s3 backfill [envName] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--dry-run] [--json] [--config <file>]
+
+Queues the raw objects already in the stack's findings bucket (under qualys_pc_posture_info/
+and qualys_vm_findings/) for the analytics normalizer: one message per object to its queue,
+the same message S3 sends when an object lands. Use it once after enabling analytics, or to
+normalize again what the dead-letter queue holds. Objects queued twice are normalized twice,
+to the same outputs: nothing is duplicated. The objects are listed, never read or changed.
+
+  --from, --to <YYYY-MM-DD>  only objects of these partition days (the key's date folder,
+                    else the day the object was written), both inclusive
+  --dry-run         count the objects per prefix; send nothing
+
+Exit status: 0 all queued, 1 something could not be listed or queued, 2 usage or configuration error.`,
 };
 
 class UsageError extends Error {}
@@ -121,6 +137,9 @@ const OPTIONS = {
   local: { type: 'string' },
   param: { type: 'string', multiple: true },
   list: { type: 'boolean' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -134,6 +153,9 @@ type Values = {
   local?: string;
   param?: string[];
   list?: boolean;
+  from?: string;
+  to?: string;
+  'dry-run'?: boolean;
   help?: boolean;
 };
 
@@ -208,6 +230,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     }
     if (values.timeout !== undefined && (Number(values.timeout) < 1 || Number(values.timeout) > 300))
       throw new UsageError('--timeout must be between 1 and 300 seconds');
+    for (const option of ['from', 'to', 'dry-run'] as const) {
+      if (values[option] !== undefined && commandName !== 'backfill')
+        throw new UsageError(`--${option} goes with backfill only`);
+    }
+    for (const option of ['from', 'to'] as const) {
+      const day = values[option];
+      if (day !== undefined && !isDay(day))
+        throw new UsageError(`--${option} takes a day as YYYY-MM-DD, e.g. --${option} 2026-01-31 (got "${day}")`);
+    }
+    if (values.from && values.to && values.from > values.to)
+      throw new UsageError(`--from ${values.from} is after --to ${values.to}`);
   } catch (error) {
     return usageError(io, json, (error as Error).message, known);
   }
@@ -319,6 +352,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       ? `  configuration: ${configLocation(projectDir)}\n`
       : '';
   if (!json) io.stdout(`qualys-s3 ${command} ${env.envName}${region ? ` (${region})` : ''}\n${elsewhere}\n`);
+  if (command === 'backfill') {
+    const { backfill, formatBackfill } = require('./backfill') as typeof import('./backfill');
+    const report = await backfill(ctx, { from: values.from, to: values.to, dryRun: values['dry-run'] === true });
+    clearProgress();
+    if (json) {
+      const doc = { command, envName: env.envName, region: region ?? null, ...report };
+      io.stdout(`${redactOutput(JSON.stringify(doc, null, 2))}\n`);
+    } else io.stdout(redactOutput(formatBackfill(report)));
+    return report.exitCode;
+  }
   if (command === 'diff') {
     // Loaded here: diff reads properties through the schema (zod/mini), which the other commands do not need.
     const { diff, formatDiff } = require('./diff') as typeof import('./diff');
@@ -372,6 +415,13 @@ function readEnvironment(
     if (error instanceof UsageError) return { exitCode: usageError(io, json, error.message, 'query', false) };
     throw error;
   }
+}
+
+/** A real calendar day written YYYY-MM-DD. */
+function isDay(text: string): boolean {
+  const parsed = Date.parse(`${text}T00:00:00Z`);
+  // Date rolls 2026-02-30 over to March: the day must come back as written.
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(parsed) && new Date(parsed).toISOString().startsWith(text);
 }
 
 function pickEnvironment(config: QualysS3Config, envName: string | undefined): EnvironmentConfig {

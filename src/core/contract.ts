@@ -221,6 +221,16 @@ export const LOG_EVENTS = {
     'leaving the adopted connector in place: the stack is rolling back (or its status is unknown)',
   'connector.restored': 'put the adopted connector back as it was',
   'connector.restore-gone': 'the adopted connector is gone; nothing to put back',
+  // The findings lake's normalizer (src/handler/normalizer-batch.ts): one line per object, one per batch.
+  'findings.object': 'source object handled',
+  'findings.object-failed': 'source object not handled; its message will be delivered again',
+  'findings.object-gone': 'the source object no longer exists; nothing to normalize',
+  'findings.ignored': 'not a raw findings object of this stack; ignored',
+  'findings.test-event': 'S3 test event (sent when the notification was configured); acknowledged',
+  'findings.unreadable-message':
+    'the message is not an S3 event notification; failing it so that the dead-letter queue keeps it',
+  'findings.deferred': 'too little time left in this invocation; the message will be delivered again',
+  'findings.batch': 'batch done',
 } as const;
 
 export type LogEventName = keyof typeof LOG_EVENTS;

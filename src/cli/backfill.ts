@@ -1,0 +1,286 @@
+/**
+ * `qualys-s3 backfill <env>`: normalizes, on request, the raw objects that landed before
+ * analytics was enabled (or that a bad day sent to the dead-letter queue). It lists both raw
+ * prefixes in the stack's findings bucket and sends one message per object to the
+ * normalizer's queue, in the shape S3's own notifications have (s3-event.ts), so the Lambda
+ * reads one kind of message. The normalizer is idempotent per object: backfilling an object
+ * already normalized rewrites the same outputs, it never duplicates rows.
+ *
+ * The bucket and the queue come from the deployed stack's outputs (BucketName, AnalyticsQueueUrl).
+ * Nothing else is changed: the objects are only listed, never read.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { isValidationFile, partitionDay, RAW_PREFIXES } from '../core/findings/layout';
+import { BACKFILL_EVENT_NAME, s3EventBody } from '../core/findings/s3-event';
+import { stackName } from '../config/rules';
+import type { CommandContext } from './context';
+
+export interface BackfillOptions {
+  /** First partition day (YYYY-MM-DD) to queue, inclusive. @default - the oldest */
+  readonly from?: string;
+  /** Last partition day (YYYY-MM-DD) to queue, inclusive. @default - the newest */
+  readonly to?: string;
+  /** Count only; send nothing. */
+  readonly dryRun: boolean;
+}
+
+/** What the backfill needs from AWS beyond the stack: listing and sending. */
+export interface BackfillAws {
+  /** Every object under the prefix, page by page (ListObjectsV2), as they come. */
+  objects(bucket: string, prefix: string): AsyncIterable<{ key: string; size: number; lastModified: number }>;
+  /** One SendMessageBatch; the entries SQS did not take, with why. */
+  sendBatch(
+    queueUrl: string,
+    entries: ReadonlyArray<{ id: string; body: string }>,
+  ): Promise<ReadonlyArray<{ id: string; code: string; message: string; senderFault: boolean }>>;
+}
+
+export interface PrefixCount {
+  readonly prefix: string;
+  /** Raw objects found in the day range (validation files left out). */
+  readonly objects: number;
+  readonly bytes: number;
+  /** Messages SQS accepted (0 under --dry-run). */
+  readonly queued: number;
+}
+
+export interface BackfillReport {
+  readonly ok: boolean;
+  /** 0 done, 1 something could not be queued or read, as EXIT in main.ts. */
+  readonly exitCode: 0 | 1;
+  readonly dryRun: boolean;
+  readonly from?: string;
+  readonly to?: string;
+  readonly bucket?: string;
+  readonly queueUrl?: string;
+  readonly prefixes: readonly PrefixCount[];
+  /** What went wrong and what to do, when not ok. */
+  readonly error?: { readonly message: string; readonly remedy: string };
+}
+
+/** SQS takes at most 10 entries per SendMessageBatch. */
+export const BATCH_SIZE = 10;
+/** Batches in flight at once: a million objects is a hundred thousand batches. */
+const IN_FLIGHT = 8;
+/** Entries SQS failed on its side (SenderFault false) are sent again this many times. */
+const RESEND_ATTEMPTS = 3;
+
+export async function backfill(
+  ctx: CommandContext,
+  options: BackfillOptions,
+  aws: BackfillAws | undefined = ctx.region ? sdkBackfillAws(ctx.region) : undefined,
+): Promise<BackfillReport> {
+  const base = { dryRun: options.dryRun, from: options.from, to: options.to, prefixes: [] as PrefixCount[] };
+  const failed = (message: string, remedy: string, more: Partial<BackfillReport> = {}): BackfillReport => ({
+    ...base,
+    ...more,
+    ok: false,
+    exitCode: 1,
+    error: { message, remedy },
+  });
+  if (!ctx.aws || !aws) {
+    return failed('no AWS region', 'set "region" for this environment, or AWS_REGION / a profile region');
+  }
+  const name = stackName(ctx.env.envName);
+  ctx.progress(`reading stack ${name} ...`);
+  const stack = await ctx.aws.stack(name);
+  if (!stack) return failed(`no stack ${name} in ${ctx.aws.region}`, `deploy it: npx cdk deploy ${name}`);
+  const bucket = stack.outputs.BucketName;
+  const queueUrl = stack.outputs.AnalyticsQueueUrl;
+  if (!bucket)
+    return failed(`the stack ${name} has no BucketName output`, `deploy the current version: npx cdk deploy ${name}`);
+  if (!queueUrl) {
+    return failed(
+      `analytics is not deployed for "${ctx.env.envName}": the stack ${name} has no AnalyticsQueueUrl output`,
+      `set analytics: { enabled: true } for this environment and deploy: npx cdk deploy ${name}`,
+      { bucket },
+    );
+  }
+
+  const inRange = (day: string) => (!options.from || day >= options.from) && (!options.to || day <= options.to);
+  const prefixes: PrefixCount[] = [];
+  const sender = new BatchSender(aws, queueUrl);
+  try {
+    for (const prefix of Object.values(RAW_PREFIXES)) {
+      let objects = 0;
+      let bytes = 0;
+      let pending: Array<{ key: string; size: number; lastModified: number }> = [];
+      const queuedBefore = sender.queued;
+      for await (const o of aws.objects(bucket, prefix)) {
+        if (isValidationFile(o.key) || !inRange(partitionDay(o.key, new Date(o.lastModified)))) continue;
+        objects++;
+        bytes += o.size;
+        if (options.dryRun) continue;
+        pending.push(o);
+        if (pending.length === BATCH_SIZE) {
+          await sender.send(
+            pending.map((p) => ({ ...p, bucket })),
+            ctx.region!,
+          );
+          pending = [];
+          ctx.progress(`${prefix}: ${sender.queued - queuedBefore} queued ...`);
+        }
+      }
+      if (pending.length)
+        await sender.send(
+          pending.map((p) => ({ ...p, bucket })),
+          ctx.region!,
+        );
+      await sender.drain();
+      prefixes.push({ prefix, objects, bytes, queued: sender.queued - queuedBefore });
+    }
+  } catch (error) {
+    await sender.drain().catch(() => {});
+    return failed(
+      `backfill stopped: ${(error as Error).message}`,
+      'fix the cause and run backfill again (objects queued twice are normalized twice, to the same outputs)',
+      { bucket, queueUrl, prefixes },
+    );
+  }
+  if (sender.failures.length > 0) {
+    const first = sender.failures[0];
+    return failed(
+      `${sender.failures.length} object(s) could not be queued; first: ${first.key}: ${first.code} ${first.message}`,
+      'run backfill again (with --from/--to to narrow it); objects queued twice are normalized twice, to the same outputs',
+      { bucket, queueUrl, prefixes },
+    );
+  }
+  return { ...base, ok: true, exitCode: 0, bucket, queueUrl, prefixes };
+}
+
+/** SendMessageBatch calls, a few in flight, failed entries sent again when SQS says it was its fault. */
+class BatchSender {
+  queued = 0;
+  readonly failures: Array<{ key: string; code: string; message: string }> = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private error: unknown;
+
+  constructor(
+    private readonly aws: BackfillAws,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(
+    objects: ReadonlyArray<{ bucket: string; key: string; size: number; lastModified: number }>,
+    region: string,
+  ) {
+    if (this.error) throw this.error;
+    while (this.inFlight.size >= IN_FLIGHT) await Promise.race(this.inFlight);
+    if (this.error) throw this.error;
+    const entries = objects.map((o, i) => ({
+      id: `o${i}`,
+      key: o.key,
+      body: s3EventBody([{ bucket: o.bucket, key: o.key, size: o.size }], {
+        eventName: BACKFILL_EVENT_NAME,
+        eventTime: new Date(o.lastModified),
+        region,
+      }),
+    }));
+    const call = this.sendWithResends(entries)
+      .catch((error) => {
+        this.error ??= error;
+      })
+      .finally(() => this.inFlight.delete(call));
+    this.inFlight.add(call);
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    if (this.error) throw this.error;
+  }
+
+  private async sendWithResends(entries: Array<{ id: string; key: string; body: string }>): Promise<void> {
+    let left = entries;
+    for (let attempt = 1; left.length > 0; attempt++) {
+      const failed = await this.aws.sendBatch(this.queueUrl, left);
+      const failedIds = new Set(failed.map((f) => f.id));
+      this.queued += left.length - failed.length;
+      const again = failed.filter((f) => !f.senderFault && attempt < RESEND_ATTEMPTS);
+      for (const f of failed) {
+        if (again.includes(f)) continue;
+        this.failures.push({ key: left.find((e) => e.id === f.id)?.key ?? f.id, code: f.code, message: f.message });
+      }
+      const againIds = new Set(again.map((f) => f.id));
+      left = left.filter((e) => failedIds.has(e.id) && againIds.has(e.id));
+    }
+  }
+}
+
+/** The listing and the sends over the SDK, with the user's credentials (the standard chain). */
+export function sdkBackfillAws(region: string): BackfillAws {
+  let s3: S3Client | undefined;
+  let sqs: SQSClient | undefined;
+  const options = { region, maxAttempts: 4 };
+  return {
+    async *objects(bucket, prefix) {
+      const { S3Client: Client, ListObjectsV2Command } =
+        require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+      s3 ??= new Client(options);
+      let token: string | undefined;
+      do {
+        const out = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+          { abortSignal: AbortSignal.timeout(20_000) },
+        );
+        for (const o of out.Contents ?? []) {
+          if (o.Key) yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 };
+        }
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+    },
+    async sendBatch(queueUrl, entries) {
+      const { SQSClient: Client, SendMessageBatchCommand } =
+        require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
+      sqs ??= new Client(options);
+      const out = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })),
+        }),
+        { abortSignal: AbortSignal.timeout(20_000) },
+      );
+      return (out.Failed ?? []).map((f) => ({
+        id: f.Id ?? '',
+        code: f.Code ?? 'Unknown',
+        message: f.Message ?? '',
+        senderFault: f.SenderFault ?? false,
+      }));
+    },
+  };
+}
+
+/** The report for a person. */
+export function formatBackfill(report: BackfillReport): string {
+  const lines: string[] = [];
+  const range = report.from || report.to ? ` (days ${report.from ?? 'first'} to ${report.to ?? 'last'})` : '';
+  if (report.bucket) lines.push(`  raw objects in s3://${report.bucket}${range}`);
+  for (const p of report.prefixes) {
+    const what = report.dryRun ? `${p.objects} objects would be queued` : `${p.queued} of ${p.objects} objects queued`;
+    lines.push(`    ${p.prefix.padEnd(26)} ${what} (${formatBytes(p.bytes)})`);
+  }
+  if (report.error) {
+    lines.push(`  ✖ ${report.error.message}`, `    → ${report.error.remedy}`);
+  } else {
+    const objects = report.prefixes.reduce((n, p) => n + p.objects, 0);
+    const queued = report.prefixes.reduce((n, p) => n + p.queued, 0);
+    lines.push(
+      report.dryRun
+        ? `  dry run: ${objects} objects would be sent to ${report.queueUrl}; nothing was sent`
+        : `  ✔ ${queued} objects queued to ${report.queueUrl}; the normalizer works through them (the queue's metrics show its progress)`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
