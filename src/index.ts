@@ -14,6 +14,7 @@ export {
 } from './infra/qualys-s3-onboarding';
 export { QualysS3Stack, type QualysS3StackProps } from './infra/qualys-s3-stack';
 export type {
+  AnalyticsSettings,
   CipsFilterSettings,
   CloudViewSettings,
   ConnectorModuleName,
@@ -29,6 +30,7 @@ export type {
   VpcSettings,
 } from './config/environment-props';
 export {
+  type AnalyticsConfig,
   type BucketConfig,
   type CloudViewConfig,
   ConfigError,

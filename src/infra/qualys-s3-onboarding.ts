@@ -448,6 +448,7 @@ const SETTINGS_KEYS = new Set(
     vpc: true,
     subscription: true,
     cloudView: true,
+    analytics: true,
   } satisfies Record<keyof EnvironmentSettings, true>),
 );
 
