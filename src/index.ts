@@ -11,6 +11,7 @@ export {
   type QualysS3OnboardingProps,
   type QualysS3IntegrationAttributes,
   type QualysCloudViewAttributes,
+  type QualysAnalyticsAttributes,
 } from './infra/qualys-s3-onboarding';
 export { QualysS3Stack, type QualysS3StackProps } from './infra/qualys-s3-stack';
 export type {
