@@ -718,9 +718,9 @@ function checkAnalytics(ctx: Ctx, env: EnvironmentBeforeTransform): void {
   if (!env.vm && !env.pc && isValid(ctx, 'vm') && isValid(ctx, 'pc')) {
     ctx.addIssue({
       code: 'custom',
-      path: ['analytics', 'enabled'],
+      path: ['analytics'],
       message:
-        `is true, but neither ${sibling('vm')} nor ${sibling('pc')} is configured (a CloudView-only environment has no ` +
+        `is enabled, but neither ${sibling('vm')} nor ${sibling('pc')} is configured (a CloudView-only environment has no ` +
         'findings bucket); the findings lake normalizes what Qualys writes into that bucket, so configure "vm" or "pc", ' +
         'or turn analytics off',
     });

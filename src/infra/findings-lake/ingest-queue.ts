@@ -52,8 +52,18 @@ export class IngestQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: INGEST_QUEUE.maxReceiveCount },
     });
     const destination = new s3n.SqsDestination(this.queue);
+    // A bucket of another stack would get the notification resource in its own stack, which would
+    // then depend on this one's queue while this one depends on its bucket: a cycle. Imported
+    // here, the notifications are written from this stack (unmanaged: the bucket's others stay).
+    const bucket =
+      Stack.of(props.findingsBucket) === Stack.of(this)
+        ? props.findingsBucket
+        : s3.Bucket.fromBucketAttributes(this, 'FindingsBucket', {
+            bucketArn: props.findingsBucket.bucketArn,
+            bucketName: props.findingsBucket.bucketName,
+          });
     for (const prefix of [RAW_PREFIXES.pc, RAW_PREFIXES.vm]) {
-      props.findingsBucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination, { prefix });
+      bucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination, { prefix });
     }
     acknowledgeNotificationsHandler(this);
 
