@@ -11,9 +11,11 @@ export {
   type QualysS3OnboardingProps,
   type QualysS3IntegrationAttributes,
   type QualysCloudViewAttributes,
+  type QualysAnalyticsAttributes,
 } from './infra/qualys-s3-onboarding';
 export { QualysS3Stack, type QualysS3StackProps } from './infra/qualys-s3-stack';
 export type {
+  AnalyticsSettings,
   CipsFilterSettings,
   CloudViewSettings,
   ConnectorModuleName,
@@ -29,6 +31,7 @@ export type {
   VpcSettings,
 } from './config/environment-props';
 export {
+  type AnalyticsConfig,
   type BucketConfig,
   type CloudViewConfig,
   ConfigError,

@@ -16,6 +16,7 @@ export {
   bucketNameProblem,
   bucketNameProblems,
   connectorApiUrl,
+  defaultDatabaseName,
   gatewayUrlProblem,
   partitionOfRegion,
   qualysAccountPartitionProblem,
@@ -23,6 +24,7 @@ export {
   subscriptionKey,
 } from './rules';
 export {
+  type AnalyticsConfig,
   type BucketConfig,
   type CloudViewConfig,
   type EnvironmentConfig,

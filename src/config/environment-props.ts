@@ -257,6 +257,47 @@ export interface CloudViewSettings {
   readonly adoptExisting?: boolean;
 }
 
+/**
+ * The findings lake: S3 notifications for what Qualys writes under `qualys_pc_posture_info/`
+ * and `qualys_vm_findings/`, a queue (with a dead-letter queue and alarms), the normalizer
+ * Lambda that writes Parquet into a lake bucket, Glue tables over it (partition projection on
+ * `day`) and an Athena workgroup with its own results bucket and named queries. Requires `vm`
+ * or `pc` (the findings bucket). Options set while `enabled` is left out are refused (the lake
+ * would silently not exist); with `enabled: false` written out they are accepted and unused.
+ */
+export interface AnalyticsSettings {
+  /**
+   * Create the findings lake. Off, nothing of it exists and the stack is as without this block.
+   * @default false
+   */
+  readonly enabled?: boolean;
+  /**
+   * Athena query results expire from the results bucket this many days after they are written.
+   * @default 30
+   */
+  readonly resultRetentionDays?: number;
+  /**
+   * Athena cancels a query of the workgroup once it has scanned this many megabytes (at least
+   * 10, Athena's least limit). Athena bills by the bytes scanned.
+   * @default 10240
+   */
+  readonly bytesScannedLimitMb?: number;
+  /**
+   * Raw objects under `qualys_pc_posture_info/` and `qualys_vm_findings/` expire this many days
+   * after they are written (a lifecycle rule per prefix on the findings bucket the stack
+   * creates; refused for an existing bucket, whose lifecycle is its owner's). Less than
+   * `bucket.expireAfterDays` when both are set. The curated Parquet is kept.
+   * @default - raw objects are kept
+   */
+  readonly rawDataExpirationDays?: number;
+  /**
+   * The Glue database, also the Athena workgroup's name: lowercase letters, digits and
+   * underscores, starting with a letter; unique per account and region.
+   * @default - qualys_s3_<envName> (lowercase, hyphens as underscores)
+   */
+  readonly databaseName?: string;
+}
+
 /** An existing VPC the handler runs in. */
 export interface VpcSettings {
   /** The VPC's ID, e.g. `vpc-0a1b2c3d4e5f67890`. */
@@ -349,6 +390,11 @@ export interface EnvironmentSettings {
    * @default - Lambda's own network
    */
   readonly vpc?: VpcSettings;
+  /**
+   * The findings lake (Parquet, Glue, Athena) over what the integrations deliver.
+   * @default - none
+   */
+  readonly analytics?: AnalyticsSettings;
   /**
    * A label for the Qualys subscription this environment uses, for the subscription-wide CIPS
    * checks across environments.

@@ -37,6 +37,12 @@ export const DEFAULTS = {
     pollingHours: 4,
     remediation: false,
   },
+  analytics: {
+    enabled: false,
+    resultRetentionDays: 30,
+    /** 10 GB: a query over a year of a large subscription's postures fits; a runaway SELECT * does not. */
+    bytesScannedLimitMb: 10240,
+  },
   cipsFilter: {
     includeEvidenceData: false,
     includeFailPosture: true,
@@ -73,6 +79,12 @@ export const LIMITS = {
   maxConnectorDescriptionLength: 1024,
   maxPollingHours: 24,
   maxSecurityGroups: 5,
+  /** Athena refuses a per-query data usage limit under 10 MB. */
+  minBytesScannedLimitMb: 10,
+  /** 1 PB, far beyond any query of findings; the bound only keeps the number an integer CloudFormation takes. */
+  maxBytesScannedLimitMb: 1024 ** 3,
+  /** Glue and Athena names: at most 255 characters; Athena reads lowercase letters, digits and underscores only. */
+  maxDatabaseNameLength: 255,
 } as const;
 
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -84,6 +96,19 @@ export const LOG_RETENTION_DAYS = [
 export function stackName(envName: string): string {
   return `QualysS3-${envName}`;
 }
+
+/**
+ * The Glue database of an environment's findings lake when analytics.databaseName is not set:
+ * `qualys_s3_<envName>` in lowercase with underscores, the only form Athena names without quotes.
+ * Environment names are letters, digits and hyphens, so distinct names map to distinct
+ * databases except for names that differ in case only (the schema checks those).
+ */
+export function defaultDatabaseName(envName: string): string {
+  return `qualys_s3_${envName.toLowerCase().replace(/-/g, '_')}`;
+}
+
+/** What a Glue database name, as Athena reads it unquoted, must look like. */
+export const DATABASE_NAME = /^[a-z][a-z0-9_]*$/;
 
 /** The characters AWS accepts in tag keys and values (IAM, S3 and Lambda alike). */
 export const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;

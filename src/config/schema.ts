@@ -22,6 +22,7 @@ import {
 } from './fields';
 import { ConfigError, PROTO_KEY, WHOLE, asWritten, problemsFrom, show, sibling } from './messages';
 import {
+  DATABASE_NAME,
   DEFAULTS,
   LIMITS,
   LOG_RETENTION_DAYS,
@@ -31,6 +32,7 @@ import {
   bucketNameProblems,
   connectorApiUrl,
   connectorHostProblem,
+  defaultDatabaseName,
   gatewayUrlProblem,
   partitionOfRegion,
   proxyUrlProblem,
@@ -242,6 +244,79 @@ const awsId = (prefix: string, what: string, max: number) =>
     badItems: (bad) => `holds ${bad.map(show).join(', ')}; it must list ${what}`,
   }).transform((ids) => [...new Set(ids)]);
 
+// --- analytics: the findings lake -----------------------------------------------------------
+
+const bytesScannedLimitMb = z
+  .int({
+    error: (issue) =>
+      `must be a whole number of megabytes from ${LIMITS.minBytesScannedLimitMb} (the least limit Athena accepts) ` +
+      `to ${LIMITS.maxBytesScannedLimitMb}, got ${show(issue.input)}`,
+    abort: true,
+  })
+  .min(LIMITS.minBytesScannedLimitMb, {
+    error: (issue) =>
+      `is ${show(issue.input)}; Athena accepts a per-query limit of at least ${LIMITS.minBytesScannedLimitMb} MB`,
+  })
+  .max(LIMITS.maxBytesScannedLimitMb, {
+    error: (issue) => `is ${show(issue.input)}; at most ${LIMITS.maxBytesScannedLimitMb} MB (1 PB) is allowed`,
+  });
+
+/** The settings that mean something only when the lake exists. */
+const ANALYTICS_OPTIONS = ['resultRetentionDays', 'bytesScannedLimitMb', 'rawDataExpirationDays', 'databaseName'];
+
+/**
+ * Optional, with the default applied by the transform rather than by zod, so that the rule can
+ * tell a field written from one left out; the JSON Schema still shows the default.
+ */
+const withDefault = <T extends z.ZodType>(field: T, value: unknown) => field.optional().meta({ default: value });
+
+const analyticsSchema = strictObject({
+  enabled: withDefault(flag(), DEFAULTS.analytics.enabled).describe(
+    'Create the findings lake: S3 notifications, a queue, the normalizer Lambda, Parquet, Glue tables and an Athena workgroup.',
+  ),
+  resultRetentionDays: withDefault(whole(1, LIMITS.maxLifecycleDays), DEFAULTS.analytics.resultRetentionDays).describe(
+    "Athena query results expire from the workgroup's results bucket this many days after they are written.",
+  ),
+  bytesScannedLimitMb: withDefault(bytesScannedLimitMb, DEFAULTS.analytics.bytesScannedLimitMb).describe(
+    'Athena cancels a query of the workgroup once it has scanned this many megabytes (at least 10).',
+  ),
+  rawDataExpirationDays: whole(1, LIMITS.maxLifecycleDays)
+    .optional()
+    .describe(
+      'Raw objects under qualys_pc_posture_info/ and qualys_vm_findings/ expire this many days after they are written; absent: kept.',
+    ),
+  databaseName: text({
+    pattern: DATABASE_NAME,
+    describe: 'lowercase letters, digits and underscores, starting with a letter (a name Athena reads without quotes)',
+    maxLength: LIMITS.maxDatabaseNameLength,
+  })
+    .optional()
+    .describe('The Glue database (and Athena workgroup) name; absent: qualys_s3_<environment name>.'),
+})
+  .superRefine((analytics, ctx) => {
+    // "enabled" left out while options are set is a mistake (the user meant to turn it on);
+    // "enabled": false written on purpose turns the lake off and keeps its settings for later.
+    if (analytics.enabled !== undefined || !isValid(ctx, 'enabled')) return;
+    const written = ANALYTICS_OPTIONS.filter((key) => analytics[key as keyof typeof analytics] !== undefined);
+    if (written.length === 0) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['enabled'],
+      message:
+        `is not set (default false), but ${written.map(sibling).join(', ')} ${written.length === 1 ? 'is' : 'are'}; ` +
+        'nothing of the findings lake is created while analytics is off: set "enabled": true to create it, or ' +
+        '"enabled": false to keep the settings for later',
+    });
+  }, evenWithOtherProblems)
+  .transform((analytics) => ({
+    enabled: analytics.enabled ?? DEFAULTS.analytics.enabled,
+    resultRetentionDays: analytics.resultRetentionDays ?? DEFAULTS.analytics.resultRetentionDays,
+    bytesScannedLimitMb: analytics.bytesScannedLimitMb ?? DEFAULTS.analytics.bytesScannedLimitMb,
+    rawDataExpirationDays: analytics.rawDataExpirationDays,
+    databaseName: analytics.databaseName,
+  }))
+  .describe('The findings lake: postures and findings as Parquet, queryable with Athena; absent: none.');
+
 const vpcSchema = strictObject({
   vpcId: text({
     pattern: /^vpc-[0-9a-f]{8,17}$/,
@@ -421,6 +496,7 @@ const environmentSchema = strictObject({
     .describe(
       'The Qualys subscription this environment uses, for the subscription-wide CIPS checks; absent: environments on one gateway share one.',
     ),
+  analytics: analyticsSchema.optional(),
 })
   .superRefine((env, ctx) => {
     const valid = (key: string) => (env[key as keyof typeof env] !== undefined && isValid(ctx, key) ? env : undefined);
@@ -503,6 +579,7 @@ const environmentSchema = strictObject({
         });
       }
     }
+    checkAnalytics(ctx, env);
     // A vm or pc of the wrong type ("pc": 0) has its own message; it is not also "absent".
     if (!env.vm && !env.pc && !env.cloudView && isValid(ctx, 'vm') && isValid(ctx, 'pc') && isValid(ctx, 'cloudView')) {
       ctx.addIssue({
@@ -534,7 +611,7 @@ const environmentSchema = strictObject({
       });
     }
   }, evenWithOtherProblems)
-  .transform(({ platform, gatewayUrl, qualysAwsAccountId, vm, pc, cloudView, ...env }) => {
+  .transform(({ platform, gatewayUrl, qualysAwsAccountId, vm, pc, cloudView, analytics, ...env }) => {
     // The rule above admits exactly one of the two.
     const gateway = platform !== undefined ? QUALYS_PLATFORMS[platform] : (gatewayUrl as string);
     const qualysAccount = qualysAwsAccountId ?? DEFAULTS.qualysAwsAccountId;
@@ -543,6 +620,8 @@ const environmentSchema = strictObject({
       ...env,
       gatewayUrl: gateway,
       qualysAwsAccountId: qualysAccount,
+      // Off (the default) is absent, as for the integrations: nothing of the lake is made.
+      analytics: analytics?.enabled ? analytics : undefined,
       vm: vm === true ? vmSchema.parse({}) : vm || undefined,
       pc: pc === true ? pcSchema.parse({}) : pc || undefined,
       cloudView: connector && {
@@ -610,12 +689,54 @@ export const configSchema = strictObject(
     }
     const valid = names
       .filter((envName) => isValid(ctx, 'environments', envName))
-      .map((envName) => ({ envName, ...config.environments[envName] }));
+      .map((envName) => withEnvName(envName, config.environments[envName]));
     checkAcrossEnvironments(ctx, valid);
   }, evenWithOtherProblems)
   .transform(({ environments }) => ({
-    environments: Object.entries(environments).map(([envName, env]) => ({ envName, ...env })),
+    environments: Object.entries(environments).map(([envName, env]) => withEnvName(envName, env)),
   }));
+
+/** An environment with its name, and what defaults from the name (the lake's database). */
+function withEnvName<E extends { readonly analytics?: { readonly databaseName?: string } }>(envName: string, env: E) {
+  const { analytics } = env;
+  return {
+    envName,
+    ...env,
+    analytics: analytics && { ...analytics, databaseName: analytics.databaseName ?? defaultDatabaseName(envName) },
+  };
+}
+
+type EnvironmentBeforeTransform = z.core.output<typeof environmentSchema.in>;
+
+/**
+ * The findings lake reads what the integrations write: it needs one, and a raw-data expiry that
+ * the bucket's own expiry does not already overtake.
+ */
+function checkAnalytics(ctx: Ctx, env: EnvironmentBeforeTransform): void {
+  const analytics = env.analytics;
+  if (!analytics?.enabled || !isValid(ctx, 'analytics')) return;
+  if (!env.vm && !env.pc && isValid(ctx, 'vm') && isValid(ctx, 'pc')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['analytics'],
+      message:
+        `is enabled, but neither ${sibling('vm')} nor ${sibling('pc')} is configured (a CloudView-only environment has no ` +
+        'findings bucket); the findings lake normalizes what Qualys writes into that bucket, so configure "vm" or "pc", ' +
+        'or turn analytics off',
+    });
+  }
+  const raw = analytics.rawDataExpirationDays;
+  const expire = isValid(ctx, 'bucket', 'expireAfterDays') ? env.bucket?.expireAfterDays : undefined;
+  if (raw !== undefined && expire !== undefined && raw >= expire) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['analytics', 'rawDataExpirationDays'],
+      message:
+        `is ${raw}, but "bucket.expireAfterDays" (${expire}) already expires every object of the findings bucket, raw ` +
+        'findings included, sooner; make rawDataExpirationDays the smaller, or leave it out',
+    });
+  }
+}
 
 /** A configuration, validated and with every default filled in. */
 export type QualysS3Config = z.output<typeof configSchema>;
@@ -628,6 +749,8 @@ export type BucketConfig = EnvironmentConfig['bucket'];
 export type VpcConfig = NonNullable<EnvironmentConfig['vpc']>;
 /** The CloudView / TotalCloud connector, validated and with every default filled in. */
 export type CloudViewConfig = NonNullable<EnvironmentConfig['cloudView']>;
+/** The findings lake, enabled, with every default filled in (absent from EnvironmentConfig when off). */
+export type AnalyticsConfig = NonNullable<EnvironmentConfig['analytics']>;
 /** The configuration as a person writes it (every default optional). */
 export type QualysS3ConfigInput = z.input<typeof configSchema>;
 /**
@@ -728,6 +851,37 @@ function checkAcrossEnvironments(ctx: Ctx, environments: readonly EnvironmentCon
   }
   checkConnectors(ctx, environments);
   checkSharedSubscriptions(ctx, environments);
+  checkDatabaseNames(ctx, environments);
+}
+
+/**
+ * Glue databases (and Athena workgroups, which take the same name) are per account and region:
+ * two environments that may deploy to the same ones must not name the same database. An
+ * environment without an account or region may deploy anywhere.
+ */
+function checkDatabaseNames(ctx: Ctx, environments: readonly EnvironmentConfig[]): void {
+  const seen: EnvironmentConfig[] = [];
+  for (const env of environments) {
+    const name = env.analytics?.databaseName;
+    if (name === undefined) continue;
+    const other = seen.find(
+      (o) =>
+        o.analytics?.databaseName === name &&
+        (o.account === undefined || env.account === undefined || o.account === env.account) &&
+        (o.region === undefined || env.region === undefined || o.region === env.region),
+    );
+    if (other) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments', env.envName, 'analytics', 'databaseName'],
+        message:
+          `is "${name}"${env.analytics?.databaseName === defaultDatabaseName(env.envName) ? ' (the default from the environment name)' : ''}, ` +
+          `the same as environment "${other.envName}"'s, and both may deploy to the same account and region, where Glue ` +
+          'holds one database of a name; give one of them its own "analytics.databaseName"',
+      });
+    }
+    seen.push(env);
+  }
 }
 
 /**

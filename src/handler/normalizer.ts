@@ -12,6 +12,7 @@
 import * as os from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { NORMALIZER_ENV } from '../core/findings/layout';
 import { headSourceObject, s3LakeStore } from '../core/findings/s3-store';
 import { Logger } from '../core/log';
 import { type NormalizeFn, type NormalizerBatchDeps, normalizeBatch } from './normalizer-batch';
@@ -27,7 +28,7 @@ export function normalizerSettings(env: NodeJS.ProcessEnv = process.env): {
   lakeBucket: string;
   reserveMs?: number;
 } {
-  const missing = ['FINDINGS_BUCKET', 'LAKE_BUCKET'].filter((name) => !env[name]);
+  const missing = [NORMALIZER_ENV.findingsBucket, NORMALIZER_ENV.lakeBucket].filter((name) => !env[name]);
   if (missing.length > 0) {
     throw new Error(
       `the normalizer function has no ${missing.join(' or ')} in its environment: deploy the stack again (the analytics construct sets them)`,
@@ -38,8 +39,8 @@ export function normalizerSettings(env: NodeJS.ProcessEnv = process.env): {
     throw new Error(`NORMALIZER_RESERVE_MS must be whole milliseconds (got "${reserve}")`);
   }
   return {
-    findingsBucket: env.FINDINGS_BUCKET!,
-    lakeBucket: env.LAKE_BUCKET!,
+    findingsBucket: env[NORMALIZER_ENV.findingsBucket]!,
+    lakeBucket: env[NORMALIZER_ENV.lakeBucket]!,
     ...(reserve === undefined ? {} : { reserveMs: Number(reserve) }),
   };
 }

@@ -61,7 +61,7 @@ export function findingsWritePolicy(
 }
 
 /** A resolved ARN as cdk-nag names it in a finding: `<Logical.Attr>` for GetAtt, `<Name>` for Ref. */
-function nagResource(value: unknown): string {
+export function nagResource(value: unknown): string {
   if (typeof value === 'string') return value;
   const intrinsic = value as Record<string, unknown>;
   if (Array.isArray(intrinsic['Fn::GetAtt'])) return `<${(intrinsic['Fn::GetAtt'] as string[]).join('.')}>`;

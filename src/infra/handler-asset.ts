@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 /**
- * How the handler is bundled: minified CommonJS for Node 20 and later, the AWS SDK v3 left to the
+ * How the Lambda entries are bundled: minified CommonJS for Node 20 and later, the AWS SDK v3 left to the
  * nodejs24.x runtime. The package build (`npm run build:handler`) and a synth from the sources
  * use these same options.
  */
@@ -19,50 +19,70 @@ export const HANDLER_BUNDLE_OPTIONS = {
   logLevel: 'warning' as const,
 };
 
-/** The handler's entry in the sources, from this folder. */
-const HANDLER_ENTRY = path.join(__dirname, '..', 'handler', 'handler.ts');
+/**
+ * The Lambda functions this package ships, by the name of their asset folder: the
+ * custom-resource handler and the findings lake's normalizer. Each is bundled on its own.
+ */
+export const LAMBDA_ENTRIES = {
+  handler: 'handler.ts',
+  normalizer: 'normalizer.ts',
+} as const;
 
-/** Where the package build puts the bundle, from this folder once compiled (lib/infra). */
-export const PREBUILT_HANDLER_DIR = path.join(__dirname, '..', 'assets', 'handler');
+export type LambdaEntry = keyof typeof LAMBDA_ENTRIES;
 
-let bundledFromSources: string | undefined;
+/** An entry's source file, from this folder. */
+const entryFile = (entry: LambdaEntry) => path.join(__dirname, '..', 'handler', LAMBDA_ENTRIES[entry]);
+
+/** Where the package build puts an entry's bundle, from this folder once compiled (lib/infra). */
+export const prebuiltDir = (entry: LambdaEntry): string => path.join(__dirname, '..', 'assets', entry);
+
+/** Where the package build puts the custom-resource handler's bundle. */
+export const PREBUILT_HANDLER_DIR = prebuiltDir('handler');
+
+const bundledFromSources = new Map<LambdaEntry, string>();
 
 /**
- * The folder holding the handler's `index.js`, ready to be a Lambda asset.
+ * The folder holding the entry's `index.js` (the custom-resource handler by default), ready to
+ * be a Lambda asset.
  *
- * A published package carries the bundle prebuilt, so that a consumer's synth needs neither
+ * A published package carries the bundles prebuilt, so that a consumer's synth needs neither
  * esbuild nor Docker and is as fast as any construct's. Run from the TypeScript sources (this
- * repository's app, its tests and `rehearse`), the handler is bundled here on first use in the
+ * repository's app, its tests and `rehearse`), an entry is bundled here on first use in the
  * process instead, so that a change to it can never be deployed stale.
  */
-export function handlerAssetDir(): string {
+export function handlerAssetDir(entry: LambdaEntry = 'handler'): string {
   if (!__filename.endsWith('.ts')) {
-    if (!fs.existsSync(path.join(PREBUILT_HANDLER_DIR, 'index.js'))) {
+    const dir = prebuiltDir(entry);
+    if (!fs.existsSync(path.join(dir, 'index.js'))) {
       throw new Error(
-        `qualys-s3-cdk: the prebuilt handler is missing (${PREBUILT_HANDLER_DIR}/index.js); ` +
+        `qualys-s3-cdk: the prebuilt ${entry} is missing (${dir}/index.js); ` +
           'reinstall the package, or run "npm run build" in a clone of the repository',
       );
     }
-    return PREBUILT_HANDLER_DIR;
+    return dir;
   }
-  bundledFromSources ??= writeBundle(bundleHandler());
-  return bundledFromSources;
+  let dir = bundledFromSources.get(entry);
+  if (!dir) {
+    dir = writeBundle(entry, bundleHandler(entry));
+    bundledFromSources.set(entry, dir);
+  }
+  return dir;
 }
 
-/** The handler bundled from its sources with {@link HANDLER_BUNDLE_OPTIONS}. */
-export function bundleHandler(): Uint8Array {
+/** An entry (the custom-resource handler by default) bundled from its sources with {@link HANDLER_BUNDLE_OPTIONS}. */
+export function bundleHandler(entry: LambdaEntry = 'handler'): Uint8Array {
   // esbuild is a devDependency: only a synth from the sources, or the package build, loads it.
   let esbuild: typeof import('esbuild');
   try {
     esbuild = require('esbuild');
   } catch (error) {
     throw new Error(
-      'qualys-s3-cdk: bundling the handler from its sources needs esbuild, a devDependency that is not installed; ' +
+      `qualys-s3-cdk: bundling the ${entry} from its sources needs esbuild, a devDependency that is not installed; ` +
         'run "npm ci" in the project folder',
       { cause: error },
     );
   }
-  const result = esbuild.buildSync({ ...HANDLER_BUNDLE_OPTIONS, entryPoints: [HANDLER_ENTRY], write: false });
+  const result = esbuild.buildSync({ ...HANDLER_BUNDLE_OPTIONS, entryPoints: [entryFile(entry)], write: false });
   return result.outputFiles[0].contents;
 }
 
@@ -70,9 +90,10 @@ export function bundleHandler(): Uint8Array {
  * Writes the bundle to a folder named by its content, once: concurrent synths (test workers)
  * write the same bytes, and each renames its own complete copy into place.
  */
-function writeBundle(code: Uint8Array): string {
+function writeBundle(entry: LambdaEntry, code: Uint8Array): string {
   const digest = createHash('sha256').update(code).digest('hex').slice(0, 16);
-  const cache = path.join(os.tmpdir(), 'qualys-s3-cdk-handler');
+  // The handler's cache keeps its name of before the normalizer existed.
+  const cache = path.join(os.tmpdir(), entry === 'handler' ? 'qualys-s3-cdk-handler' : `qualys-s3-cdk-${entry}`);
   const dir = path.join(cache, digest);
   const file = path.join(dir, 'index.js');
   if (!fs.existsSync(file)) {

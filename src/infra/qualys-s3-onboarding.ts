@@ -1,9 +1,11 @@
 import { Annotations, Stack, Tags, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { type IntegrationKind, defaultConnectorName, defaultIntegrationName } from '../core/contract';
 import { ConfigError, type EnvironmentConfig, type PcConfig, type VmConfig, parseEnvironment } from '../config/config';
@@ -12,6 +14,7 @@ import type { EnvironmentSettings, FindingsBucketSettings } from '../config/envi
 import { CloudViewConnector } from './cloudview-connector';
 import { CloudViewRole } from './cloudview-role';
 import { FindingsBucket, findingsWritePolicy } from './findings-bucket';
+import { FindingsLake } from './findings-lake/findings-lake';
 import { IntegrationProvider } from './integration-provider';
 import { QualysAccessRole } from './qualys-role';
 import { QualysIntegration } from './qualys-integration';
@@ -39,6 +42,11 @@ export interface QualysS3OnboardingProps extends Omit<EnvironmentSettings, 'cred
    * the KMS actions on its `encryptionKey`, when the `IBucket` names one), and nothing about the
    * bucket itself is changed: its encryption, TLS, versioning, ownership, public-access and
    * lifecycle settings stay its owner's (see "Use it as a construct" in README.md).
+   *
+   * With `analytics`, an existing bucket gets the S3 notifications of the two raw prefixes
+   * (added beside its other notifications, which must not overlap them), and the normalizer may
+   * read those prefixes (and decrypt with its `encryptionKey`, which an SSE-KMS bucket must name);
+   * `analytics.rawDataExpirationDays` is refused, since its lifecycle stays its owner's.
    * @default - a new bucket with every default of FindingsBucketSettings
    */
   readonly bucket?: FindingsBucketSettings | s3.IBucket;
@@ -66,6 +74,28 @@ export interface QualysCloudViewAttributes {
   readonly role: iam.IRole;
   /** The external ID the role requires (this stack's; not a secret). */
   readonly externalId: string;
+}
+
+/** What a consumer can wire into its own resources from the findings lake (`analytics`). */
+export interface QualysAnalyticsAttributes {
+  /** The queue S3 notifies of new raw objects (its URL is the `AnalyticsQueueUrl` output of the app). */
+  readonly queue: sqs.IQueue;
+  /** Messages the normalizer failed five times. */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** In alarm while the dead-letter queue holds a message; it has no action: add yours. */
+  readonly deadLetterAlarm: cloudwatch.IAlarm;
+  /** In alarm while the oldest queued message has waited over six hours; it has no action: add yours. */
+  readonly backlogAlarm: cloudwatch.IAlarm;
+  /** The bucket of the curated Parquet (curated/), quarantined sources (quarantine/) and manifests. */
+  readonly lakeBucket: s3.IBucket;
+  /** The Athena workgroup's own results bucket. */
+  readonly resultsBucket: s3.IBucket;
+  /** The normalizer Lambda. */
+  readonly normalizer: lambda.IFunction;
+  /** The Glue database of the tables pc_postures and vm_findings. */
+  readonly databaseName: string;
+  /** The Athena workgroup (settings enforced, the scan limit per query). */
+  readonly workGroupName: string;
 }
 
 /** A configuration already validated (by parseConfig or loadConfig), handed over as it is. */
@@ -119,6 +149,11 @@ export class QualysS3Onboarding extends Construct {
    * @default - undefined when `cloudView` is not configured
    */
   readonly cloudView?: QualysCloudViewAttributes;
+  /**
+   * The findings lake.
+   * @default - undefined when `analytics` is not enabled
+   */
+  readonly analytics?: QualysAnalyticsAttributes;
 
   constructor(scope: Construct, id: string, props: QualysS3OnboardingProps) {
     super(scope, id);
@@ -232,6 +267,28 @@ export class QualysS3Onboarding extends Construct {
         connectorName: connector.connectorName,
         role: role.role,
         externalId: role.externalId,
+      };
+    }
+
+    // The schema refuses analytics without an integration, so a bucket exists.
+    if (config.analytics && this.bucket) {
+      const lake = new FindingsLake(this, 'FindingsLake', {
+        findingsBucket: this.bucket,
+        findingsKey: this.bucket.encryptionKey,
+        analytics: config.analytics,
+        retainOnDelete: config.bucket.retainOnDelete,
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+      });
+      this.analytics = {
+        queue: lake.queue,
+        deadLetterQueue: lake.deadLetterQueue,
+        deadLetterAlarm: lake.deadLetterAlarm,
+        backlogAlarm: lake.backlogAlarm,
+        lakeBucket: lake.lakeBucket,
+        resultsBucket: lake.resultsBucket,
+        normalizer: lake.normalizer,
+        databaseName: lake.databaseName,
+        workGroupName: lake.workGroupName,
       };
     }
   }
@@ -356,6 +413,15 @@ export class QualysS3Onboarding extends Construct {
       if (!(error instanceof ConfigError)) throw error;
       schemaProblems = error.problems.filter((p) => !reported.some((field) => p.startsWith(`"props.${field}`)));
     }
+    const rawExpiry = config?.analytics?.rawDataExpirationDays;
+    if (existingBucket && rawExpiry !== undefined) {
+      problems.push(
+        `"props.analytics.rawDataExpirationDays" is ${rawExpiry}, but "props.bucket" is an existing bucket ` +
+          `(${existingBucket.node.path}), whose lifecycle stays its owner's: this construct adds no rule to it; expire ` +
+          `qualys_pc_posture_info/ and qualys_vm_findings/ after ${rawExpiry} days where that bucket is defined, or ` +
+          'leave rawDataExpirationDays out',
+      );
+    }
     if (!config || problems.length) throw new ConfigError([...schemaProblems, ...problems], this.describe());
     const bucketConfig = bucketNameToken ? { ...config.bucket, bucketName: bucketNameToken } : config.bucket;
     return {
@@ -448,6 +514,7 @@ const SETTINGS_KEYS = new Set(
     vpc: true,
     subscription: true,
     cloudView: true,
+    analytics: true,
   } satisfies Record<keyof EnvironmentSettings, true>),
 );
 
@@ -558,6 +625,20 @@ function claimNames(onboarding: QualysS3Onboarding, config: EnvironmentConfig): 
           "first's integration, and destroying either would deregister it; give each onboarding its own envName or name",
       );
     }
+  }
+  if (config.analytics) {
+    // Glue holds one database of a name per account and region; the workgroup takes the same name.
+    const database = config.analytics.databaseName;
+    const key = `glue-database ${stack.account} ${stack.region} ${database}`;
+    const other = names.get(key);
+    if (other) {
+      problems.push(
+        `"props.analytics.databaseName": the Glue database "${database}" is also claimed by QualysS3Onboarding "${other}" ` +
+          'in the same account and region, where Glue holds one database of a name (and Athena one workgroup); give ' +
+          'each onboarding its own analytics.databaseName (or envName, from which it defaults)',
+      );
+    }
+    claims.push([key, database]);
   }
   if (problems.length) throw new ConfigError(problems, `QualysS3Onboarding "${onboarding.node.path}"`);
   for (const [key] of claims) names.set(key, onboarding.node.path);

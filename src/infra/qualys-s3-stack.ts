@@ -71,6 +71,27 @@ export class QualysS3Stack extends Stack {
         description: "The external ID the role requires (this stack's own; not a secret)",
       });
     }
+    if (onboarding.analytics) {
+      // The CLI (query, normalize backfills) finds the lake by these output names.
+      const analytics = onboarding.analytics;
+      const outputs: Array<[string, string, string]> = [
+        ['AnalyticsQueueUrl', analytics.queue.queueUrl, 'The queue S3 notifies of new raw findings'],
+        [
+          'AnalyticsDeadLetterQueueName',
+          analytics.deadLetterQueue.queueName,
+          'Messages the normalizer failed five times',
+        ],
+        [
+          'LakeBucketName',
+          analytics.lakeBucket.bucketName,
+          'The findings lake: curated Parquet, quarantine, manifests',
+        ],
+        ['AthenaWorkGroup', analytics.workGroupName, 'The Athena workgroup of the findings lake'],
+        ['GlueDatabase', analytics.databaseName, 'The Glue database of pc_postures and vm_findings'],
+        ['ResultsBucketName', analytics.resultsBucket.bucketName, "The Athena workgroup's results bucket"],
+      ];
+      for (const [id, value, description] of outputs) new CfnOutput(this, id, { value, description });
+    }
     this.onboarding = onboarding;
 
     Aspects.of(this).add(new ExplicitLogGroups(config.logRetentionDays as logs.RetentionDays));

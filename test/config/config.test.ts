@@ -536,7 +536,8 @@ describe('parseConfig: unknown and misspelt fields', () => {
   test('GIVEN a field unlike any known one WHEN parsed THEN it is rejected without a hint, listing the allowed fields', () => {
     expect(problemsOfEnv(validEnv({ colour: 'blue' }))).toEqual([
       '"qualys.environments.dev.colour" is not a known field; allowed: account, region, gatewayUrl, platform, credentialsSecret, ' +
-        'qualysAwsAccountId, bucket, vm, pc, cloudView, validationTimeoutSeconds, logRetentionDays, tags, proxyUrl, vpc, subscription',
+        'qualysAwsAccountId, bucket, vm, pc, cloudView, validationTimeoutSeconds, logRetentionDays, tags, proxyUrl, vpc, subscription, ' +
+        'analytics',
     ]);
   });
 

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type {
+  AnalyticsSettings,
   CipsFilterSettings,
   CloudViewSettings,
   EnvironmentSettings,
@@ -41,7 +42,8 @@ const sameKeys: [
   Same<keyof VpcSettings, keyof NonNullable<Input['vpc']>>,
   Same<keyof QualysS3ConfigFile, keyof QualysS3ConfigInput>,
   Same<keyof CloudViewSettings, keyof Settings<Input['cloudView']>>,
-] = [true, true, true, true, true, true, true, true];
+  Same<keyof AnalyticsSettings, keyof NonNullable<Input['analytics']>>,
+] = [true, true, true, true, true, true, true, true, true];
 
 // Every value the documented types admit is one the schema's input type admits.
 const accepted = (settings: EnvironmentSettings): Input => settings as DeepMutable<EnvironmentSettings>;
@@ -77,6 +79,7 @@ const SCHEMA_OF: Record<string, JsonSchema | undefined> = {
   CipsFilterSettings: objectBranch(env.properties!.pc).properties?.filter,
   VpcSettings: env.properties?.vpc,
   CloudViewSettings: objectBranch(env.properties!.cloudView),
+  AnalyticsSettings: env.properties?.analytics,
 };
 
 /** Defaults the JSON Schema does not carry (applied after a transform), checked by a parse instead. */

@@ -66,3 +66,11 @@ export function manifestKey(id: string): string {
 export function quarantineKey(sourceKey: string): string {
   return `${QUARANTINE_PREFIX}${sourceKey}`;
 }
+
+/** The environment the stack gives the normalizer function and the handler reads. */
+export const NORMALIZER_ENV = {
+  /** The bucket Qualys writes raw objects to. */
+  findingsBucket: 'FINDINGS_BUCKET',
+  /** The bucket the curated Parquet, quarantine and manifests go to. */
+  lakeBucket: 'LAKE_BUCKET',
+} as const;
