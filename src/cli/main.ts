@@ -29,7 +29,7 @@ export interface CliIO {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const COMMANDS = ['preflight', 'status', 'diff', 'rehearse'] as const;
+const COMMANDS = ['preflight', 'status', 'diff', 'rehearse', 'normalize'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export const USAGE = `Usage: qualys-s3 <command> [envName] [options]
@@ -40,6 +40,9 @@ Commands:
   diff <env>        show what a deploy would change in Qualys and the trust policies, and why
   rehearse [env]    run the real handler through create, update, rotation and delete
                     against a local Qualys simulator and fake AWS (no accounts needed)
+  normalize <path> --out <folder>
+                    findings files (a folder synced from the bucket, or one file) to the
+                    lake's Parquet layout, locally, with the Lambda's normalizer
 
 Options:
   --config <file>   configuration file (default: the "qualys" context of ./cdk.json, else ./qualys.config.json)
@@ -97,6 +100,25 @@ nothing leaves this machine. Where the rehearsal cannot use the configuration as
                     (default strict; "guide" answers like the guide's own samples throughout)
 
 Exit status: 0 every step succeeded, 1 a step failed, 2 usage or configuration error.`,
+  normalize: `Usage: qualys-s3 normalize <file-or-folder> --out <folder> [--table <table>] [--bucket <name>] [--json]
+
+Runs the findings lake's normalizer (the Lambda's code) over local files and writes the same
+Parquet layout: <out>/pc_postures/day=YYYY-MM-DD/*.parquet and <out>/vm_findings/day=.../*.parquet,
+with manifests/ and quarantine/ beside them. Gzip and the file shape (one object, an array,
+NDJSON, concatenated objects) are detected. Run again on the same input: the same files, no
+duplicates. Needs no configuration and no AWS account.
+
+A file's key is its path from the raw prefix (qualys_pc_posture_info/, qualys_vm_findings/)
+when its path has one (a folder from "aws s3 sync s3://<findings-bucket> <folder>"), else its
+path relative to the folder given.
+
+  --out <folder>    where the lake goes (created if missing)
+  --table <table>   pc_postures or vm_findings, for files under neither raw prefix
+                    (default: read from the file's content)
+  --bucket <name>   the findings bucket's name: object ids then match the Lambda's (default local)
+  --json            the counts and each file's result on stdout
+
+Exit status: 0 every file normalized or skipped, 1 a file was quarantined, 2 usage error.`,
 };
 
 class UsageError extends Error {}
@@ -108,6 +130,9 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'iam-delay': { type: 'string' },
   dialect: { type: 'string' },
+  out: { type: 'string' },
+  table: { type: 'string' },
+  bucket: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -118,6 +143,9 @@ type Values = {
   timeout?: string;
   'iam-delay'?: string;
   dialect?: string;
+  out?: string;
+  table?: string;
+  bucket?: string;
   help?: boolean;
 };
 
@@ -193,6 +221,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return usageError(io, json, (error as Error).message, known);
   }
   const command = commandName as Command;
+  if (command === 'normalize') return runNormalize(io, json, envArg, values);
+  if (values.out !== undefined || values.table !== undefined || values.bucket !== undefined)
+    return usageError(io, json, '--out, --table and --bucket go with normalize only', command);
 
   // A --config file is relative to where the user is; cdk.json is the project's.
   const projectDir = values.config === undefined ? findProjectDir(io.cwd) : io.cwd;
@@ -321,6 +352,57 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   } else {
     io.stdout(`\n${formatSummary(counts)}${exitCode === 0 ? '' : ': fix the ✖ lines and run again'}\n`);
   }
+  return exitCode;
+}
+
+async function runNormalize(io: CliIO, json: boolean, input: string | undefined, values: Values): Promise<number> {
+  const { formatNormalizeSummary, normalizeFiles } = require('./normalize') as typeof import('./normalize');
+  if (!input)
+    return usageError(
+      io,
+      json,
+      'normalize needs a file or folder: qualys-s3 normalize <path> --out <folder>',
+      'normalize',
+    );
+  if (!values.out) return usageError(io, json, 'normalize needs --out <folder>, where the Parquet goes', 'normalize');
+  if (values.table !== undefined && values.table !== 'pc_postures' && values.table !== 'vm_findings')
+    return usageError(io, json, `--table takes pc_postures or vm_findings (got "${values.table}")`, 'normalize');
+  const out = path.resolve(io.cwd, values.out);
+  let report: Awaited<ReturnType<typeof normalizeFiles>>;
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    if (!json) io.stdout(`qualys-s3 normalize ${input} -> ${values.out}\n\n`);
+    report = await normalizeFiles({
+      input: path.resolve(io.cwd, input),
+      out,
+      table: values.table as 'pc_postures' | 'vm_findings' | undefined,
+      bucket: values.bucket,
+      print: json ? () => {} : (line) => io.stdout(`${line}\n`),
+      now: io.now,
+    });
+  } catch (error) {
+    return usageError(io, json, (error as Error).message, 'normalize', false);
+  }
+  const exitCode = report.ok ? EXIT.ok : EXIT.failed;
+  if (json) {
+    const { results, ...totals } = report;
+    const files = results.map(
+      ({ file, sourceKey, table, status, reason, recordsIn, rowsOut, unmapped, bytesIn, bytesOut, outputs }) => ({
+        file,
+        sourceKey,
+        table: table ?? null,
+        status,
+        reason: reason ?? null,
+        recordsIn,
+        rowsOut,
+        unmapped,
+        bytesIn,
+        bytesOut,
+        outputs,
+      }),
+    );
+    io.stdout(`${JSON.stringify({ command: 'normalize', exitCode, ...totals, files }, null, 2)}\n`);
+  } else io.stdout(formatNormalizeSummary(report, values.out));
   return exitCode;
 }
 
