@@ -14,17 +14,6 @@
 import type { Row } from './tables';
 import { isPlainObject, toBigint, toText, toTimestamp } from './values';
 
-/** The posture's date fields: guide name to column. */
-const POSTURE_DATES = [
-  ['evaluationDate', 'evaluation_date'],
-  ['postureModifiedDate', 'posture_modified_date'],
-  ['firstEvaluatedDate', 'first_evaluated_date'],
-  ['failDateFirstFound', 'fail_date_first_found'],
-  ['failDateLastFound', 'fail_date_last_found'],
-  ['passedDateFirstFound', 'passed_date_first_found'],
-  ['passedDateLastFound', 'passed_date_last_found'],
-] as const;
-
 export type HostMapping =
   | { readonly kind: 'rows'; readonly rows: Row[] }
   /** The record is not a host (not an object, or an object with neither host fields nor policies): kept aside by the caller. */
@@ -88,18 +77,16 @@ export function mapHostRecord(record: unknown, sourceKey: string): HostMapping {
     scanDate === undefined
       ? { [record.complianceLastScanData !== undefined ? 'complianceLastScanData' : 'complianceLastScanDate']: rawScan }
       : undefined;
-  const host = {
-    host_id: toBigint(record.hostId),
-    asset_id: toBigint(record.assetId),
-    ip: toText(record.ip),
-    dns: toText(record.dns),
-    os: toText(record.os),
-    os_cpe: toText(record.osCpe),
-    tracking_method: toText(record.trackingMethod),
-    customer_id: toBigint(record.customerId),
-    customer_uuid: toText(record.customerUuid),
-    compliance_last_scan_date: scanDate ?? null,
-  };
+  const hostId = toBigint(record.hostId);
+  const assetId = toBigint(record.assetId);
+  const ip = toText(record.ip);
+  const dns = toText(record.dns);
+  const os = toText(record.os);
+  const osCpe = toText(record.osCpe);
+  const trackingMethod = toText(record.trackingMethod);
+  const customerId = toBigint(record.customerId);
+  const customerUuid = toText(record.customerUuid);
+  const complianceLastScanDate = scanDate ?? null;
 
   const rows: Row[] = [];
   const policies = record.policy ?? record.policies;
@@ -112,19 +99,27 @@ export function mapHostRecord(record: unknown, sourceKey: string): HostMapping {
     for (const posture of postures) {
       if (!isPlainObject(posture)) continue;
       let unparsed = hostUnparsed;
-      const dates: Record<string, Date | null> = {};
-      for (const [field, column] of POSTURE_DATES) {
+      const date = (field: string): Date | null => {
         const value = posture[field];
-        const date = toTimestamp(value);
-        if (date === undefined) {
-          unparsed = { ...unparsed, [field]: value };
-          dates[column] = null;
-        } else dates[column] = date;
-      }
+        const parsed = toTimestamp(value);
+        if (parsed !== undefined) return parsed;
+        unparsed = { ...unparsed, [field]: value };
+        return null;
+      };
       const evidence = posture.evidence;
       const parsed = parseEvidence(evidence);
-      rows.push({
-        ...host,
+      // One literal, in the table's column order: the rows of a file share one shape.
+      const row: Row = {
+        host_id: hostId,
+        asset_id: assetId,
+        ip,
+        dns,
+        os,
+        os_cpe: osCpe,
+        tracking_method: trackingMethod,
+        customer_id: customerId,
+        customer_uuid: customerUuid,
+        compliance_last_scan_date: complianceLastScanDate,
         policy_id: policyId,
         posture_id: toBigint(posture.id),
         control_id: toBigint(posture.controlId),
@@ -135,20 +130,22 @@ export function mapHostRecord(record: unknown, sourceKey: string): HostMapping {
         control_statement: toText(posture.controlStatement),
         control_reference: toText(posture.controlReference),
         remediation: toText(posture.remediation),
-        evaluation_date: dates.evaluation_date,
-        posture_modified_date: dates.posture_modified_date,
-        first_evaluated_date: dates.first_evaluated_date,
-        fail_date_first_found: dates.fail_date_first_found,
-        fail_date_last_found: dates.fail_date_last_found,
-        passed_date_first_found: dates.passed_date_first_found,
-        passed_date_last_found: dates.passed_date_last_found,
+        evaluation_date: date('evaluationDate'),
+        posture_modified_date: date('postureModifiedDate'),
+        first_evaluated_date: date('firstEvaluatedDate'),
+        fail_date_first_found: date('failDateFirstFound'),
+        fail_date_last_found: date('failDateLastFound'),
+        passed_date_first_found: date('passedDateFirstFound'),
+        passed_date_last_found: date('passedDateLastFound'),
         evidence: toText(evidence),
         evidence_description: parsed.description,
         expected_values: parsed.expected,
         actual_values: parsed.actual,
-        unparsed_dates: unparsed ? JSON.stringify(unparsed) : null,
+        unparsed_dates: null,
         source_key: sourceKey,
-      });
+      };
+      if (unparsed) row.unparsed_dates = JSON.stringify(unparsed);
+      rows.push(row);
     }
   }
   return { kind: 'rows', rows };

@@ -277,18 +277,14 @@ export class RecordReader implements AsyncIterable<JsonRecord> {
           for (; i < n; i++) {
             const c = buf[i];
             if (c === QUOTE) {
-              i++;
-              // Inside a string: only a quote or a backslash matters.
-              for (; i < n; i++) {
-                const s = buf[i];
-                if (escaped) escaped = false;
-                else if (s === BACKSLASH) escaped = true;
-                else if (s === QUOTE) break;
-              }
-              if (i === n) {
+              const q = closingQuote(buf, i + 1, n);
+              if (q === -1) {
+                escaped = trailingEscape;
+                i = n;
                 mode = Mode.String;
                 break;
               }
+              i = q;
             } else if (c === LBRACE || c === LBRACKET) depth++;
             else if (c === RBRACE || c === RBRACKET) {
               if (--depth === 0) {
@@ -302,17 +298,20 @@ export class RecordReader implements AsyncIterable<JsonRecord> {
         }
         case Mode.String: {
           // Resumed inside a string of a container (depth > 0) or a top-level string element (depth 0).
-          for (; i < n; i++) {
-            const s = buf[i];
-            if (escaped) escaped = false;
-            else if (s === BACKSLASH) escaped = true;
-            else if (s === QUOTE) break;
-          }
-          if (i < n) {
+          if (escaped) {
+            escaped = false;
             i++;
-            if (depth === 0) emit(i);
-            else mode = Mode.Container;
+            if (i >= n) break;
           }
+          const q = closingQuote(buf, i, n);
+          if (q === -1) {
+            escaped = trailingEscape;
+            i = n;
+            break;
+          }
+          i = q + 1;
+          if (depth === 0) emit(i);
+          else mode = Mode.Container;
           break;
         }
         case Mode.Scalar: {
@@ -455,6 +454,31 @@ export class RecordReader implements AsyncIterable<JsonRecord> {
         this.consumed,
       );
     }
+  }
+}
+
+/** Set by closingQuote when it returns -1: whether the chunk ends on an escaping backslash. */
+let trailingEscape = false;
+
+/**
+ * The index of the quote that closes a string whose contents start at i (i itself not escaped),
+ * or -1 when the chunk ends first. memchr (Buffer#indexOf) finds the candidates; a quote is
+ * escaped when an odd run of backslashes precedes it.
+ */
+function closingQuote(buf: Buffer, from: number, n: number): number {
+  let i = from;
+  for (;;) {
+    const q = buf.indexOf(QUOTE, i);
+    if (q === -1) {
+      let run = 0;
+      for (let j = n - 1; j >= i && buf[j] === BACKSLASH; j--) run++;
+      trailingEscape = (run & 1) === 1;
+      return -1;
+    }
+    let run = 0;
+    for (let j = q - 1; j >= i && buf[j] === BACKSLASH; j--) run++;
+    if ((run & 1) === 0) return q;
+    i = q + 1;
   }
 }
 

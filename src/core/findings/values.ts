@@ -34,16 +34,19 @@ export function toText(value: unknown): string | null {
   return JSON.stringify(value);
 }
 
-// ISO-8601 date-time as Qualys writes it: date, time with optional fraction, optional zone (UTC when absent).
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/i;
-const HAS_ZONE = /(?:Z|[+-]\d{2}:?\d{2})$/i;
+// ISO-8601 date-time as Qualys writes it: date, time with optional seconds and fraction, optional zone (UTC when absent).
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
-/**
- * The same few timestamps repeat across a file's postures (one scan, one evaluation time):
- * a small cache saves most of the parsing. Cleared when full, so memory stays bounded.
- */
-const timestampCache = new Map<string, Date | undefined>();
-const TIMESTAMP_CACHE_LIMIT = 4096;
+const digit = (text: string, at: number) => text.charCodeAt(at) - 48;
+const two = (text: string, at: number) => digit(text, at) * 10 + digit(text, at + 1);
+
+/** Milliseconds of a calendar date and time, or NaN when a field is out of range (2023-02-30, 24:00, ...). */
+function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return Number.NaN;
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (d > daysInMonth) return Number.NaN;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+}
 
 /**
  * A timestamp: an ISO-8601 string (UTC when it has no zone). Returns null for null/absent/"",
@@ -52,25 +55,46 @@ const TIMESTAMP_CACHE_LIMIT = 4096;
 export function toTimestamp(value: unknown): Date | null | undefined {
   if (value === null || value === undefined || value === '') return null;
   if (typeof value !== 'string') return undefined;
-  const cached = timestampCache.get(value);
-  if (cached !== undefined || timestampCache.has(value)) return cached;
-  let parsed: Date | undefined;
-  if (ISO_TIMESTAMP.test(value)) {
-    const text = value.replace(' ', 'T');
-    const millis = Date.parse(HAS_ZONE.test(text) ? text : `${text}Z`);
-    // Date.parse rolls some impossible dates over (2023-02-30): refuse those by reading the day back.
-    if (!Number.isNaN(millis) && new Date(millis).toISOString().slice(0, 10) === calendarDay(text, millis))
-      parsed = new Date(millis);
+  // The form Qualys writes (2023-01-16T10:47:05Z), read without a regex: most of a file's dates.
+  if (
+    value.length === 20 &&
+    value.charCodeAt(4) === 45 &&
+    value.charCodeAt(7) === 45 &&
+    value.charCodeAt(10) === 84 &&
+    value.charCodeAt(13) === 58 &&
+    value.charCodeAt(16) === 58 &&
+    value.charCodeAt(19) === 90 &&
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(value)
+  ) {
+    const millis = utcMillis(
+      two(value, 0) * 100 + two(value, 2),
+      two(value, 5),
+      two(value, 8),
+      two(value, 11),
+      two(value, 14),
+      two(value, 17),
+      0,
+    );
+    return Number.isNaN(millis) ? undefined : new Date(millis);
   }
-  if (timestampCache.size >= TIMESTAMP_CACHE_LIMIT) timestampCache.clear();
-  timestampCache.set(value, parsed);
-  return parsed;
-}
-
-/** The calendar day the text names, as the parsed instant would print it (zones shift the day; then trust the parser). */
-function calendarDay(text: string, millis: number): string {
-  const zoned = /[+-]\d{2}:?\d{2}$/.test(text);
-  return zoned ? new Date(millis).toISOString().slice(0, 10) : text.slice(0, 10);
+  const match = ISO_TIMESTAMP.exec(value);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, fraction, zone] = match;
+  let millis = utcMillis(
+    Number(y),
+    Number(mo),
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(s ?? 0),
+    fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0,
+  );
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    millis -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  }
+  return Number.isNaN(millis) ? undefined : new Date(millis);
 }
 
 /**
