@@ -190,21 +190,29 @@ export class RecordReader implements AsyncIterable<JsonRecord> {
         yield* countedRest();
       })();
     }
-    let first = true;
+    // The BOM check needs the first three bytes together; tiny gzip outputs may split them.
+    let start: Buffer | undefined = Buffer.alloc(0);
+    const withoutBom = (buf: Buffer): Buffer => {
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        this.consumed = 3;
+        stats.jsonBytes = 3;
+        return buf.subarray(3);
+      }
+      return buf;
+    };
     try {
       for await (const chunk of raw) {
-        let buf = chunk as Buffer;
-        if (first) {
-          // The first uncompressed chunk holds at least 3 bytes unless the whole file is shorter.
-          first = false;
-          if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
-            this.consumed = 3;
-            stats.jsonBytes = 3;
-            buf = buf.subarray(3);
-          }
+        if (start === undefined) {
+          yield chunk as Buffer;
+          continue;
         }
-        yield buf;
+        start = Buffer.concat([start, chunk as Buffer]);
+        if (start.length < 3) continue;
+        const first = withoutBom(start);
+        start = undefined;
+        yield first;
       }
+      if (start?.length) yield withoutBom(start);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (stats.gzip && typeof code === 'string' && code.startsWith('Z_')) {
