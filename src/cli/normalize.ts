@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import { RAW_PREFIXES, tableOfKey } from '../core/findings/layout';
 import { type NormalizeOutcome, normalizeObject } from '../core/findings/normalize';
+import type { ParquetOptions } from '../core/findings/parquet';
 import type { SourceObject } from '../core/findings/ports';
 import { TABLE_NAMES, type TableName } from '../core/findings/tables';
 import { LocalLakeStore } from './local-lake-store';
@@ -26,6 +27,8 @@ export interface NormalizeCommand {
   readonly bucket?: string;
   readonly print: (line: string) => void;
   readonly now?: () => number;
+  /** @default - the normalizer's (parquet.ts PARQUET_DEFAULTS) */
+  readonly parquet?: ParquetOptions;
 }
 
 export interface NormalizeReport {
@@ -127,6 +130,7 @@ export async function normalizeFiles(command: NormalizeCommand): Promise<Normali
       const result = await normalizeObject(fileSource(file, key, command.bucket ?? 'local'), store, {
         tmpDir,
         table: inferredTable,
+        parquet: command.parquet,
       });
       results.push({ ...result, file, inferredTable: command.table ? undefined : inferredTable });
       const shown = path.relative(process.cwd(), file) || file;
