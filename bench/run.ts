@@ -17,9 +17,13 @@
  *      app's synth with QualysS3Onboarding beside the same app with everyday constructs only
  *      (a bucket, a function, a queue), interleaved run by run; the ratio.
  *
+ *   7. the findings lake's normalizer (bench/normalizer.ts): >= 1,000,000 postures end to end,
+ *      MB/s of JSON per core, records/s, peak RSS, Parquet bytes / JSON bytes, and the two JSON
+ *      record readers side by side (BENCH_POSTURES sets the count).
+ *
  * Each figure is the median of several runs (BENCH_RUNS, default 5; lifecycle at D >= 15 s
  * uses BENCH_SLOW_RUNS, default 3). Prints a table and writes bench/results.json.
- * BENCH_ONLY=synth,lambda,lifecycle,cli,package picks sections.
+ * BENCH_ONLY=synth,lambda,lifecycle,cli,package,normalizer picks sections.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -31,11 +35,12 @@ import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler, synthApp } from
 import { consumerProject, packTree } from '../sim/consumer-project';
 import { FakeAws } from '../sim/fake-aws';
 import { QualysSimulator } from '../sim/qualys-simulator';
+import { NORMALIZER_TARGETS, benchNormalizer } from './normalizer';
 import { summarize, sweepValidation } from './validation-sweep';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SLOW_RUNS = Number(process.env.BENCH_SLOW_RUNS ?? 3);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'synth,lambda,lifecycle,cli,package').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'synth,lambda,lifecycle,cli,package,normalizer').split(','));
 const USER = { username: 'bench-user', password: 'bench-Pa55word!' };
 const SECRET = 'qualys/api-credentials';
 const ACCOUNT = '123456789012';
@@ -503,6 +508,45 @@ function benchPackage(): void {
   row('package tarball', `${(fs.statSync(pkg.tarball).size / 1024).toFixed(1)} KB`);
 }
 
+function normalizerSection(): void {
+  const f = benchNormalizer(work, ROOT, TSX);
+  const mb = (bytes: number) => bytes / 2 ** 20;
+  const perCore = mb(f.jsonBytes) / f.cpuSeconds;
+  const share = f.parquetBytes / f.jsonBytes;
+  const rssLimit = NORMALIZER_TARGETS.rssBaseBytes + 2 * f.largestRecordBytes;
+  results.normalizer = f;
+  row(
+    'normalizer: input',
+    `${f.postures} postures, ${f.hosts} hosts, ${f.files} gzip files, ${mb(f.jsonBytes).toFixed(0)} MB JSON (${mb(f.storedBytes).toFixed(0)} MB stored)`,
+  );
+  row(
+    'normalizer: MB/s of JSON per core (CPU time)',
+    `${perCore.toFixed(1)} MB/s (${f.cpuSeconds.toFixed(1)} s CPU; wall ${(mb(f.jsonBytes) / f.wallSeconds).toFixed(1)} MB/s in ${f.wallSeconds.toFixed(1)} s)`,
+    `>= ${NORMALIZER_TARGETS.mbPerSecondPerCore}`,
+    verdict(perCore >= NORMALIZER_TARGETS.mbPerSecondPerCore),
+  );
+  row(
+    'normalizer: records/s per core',
+    `${Math.round(f.postures / f.cpuSeconds)} postures/s, ${Math.round(f.hosts / f.cpuSeconds)} hosts/s`,
+  );
+  row(
+    'normalizer: peak RSS',
+    `${mb(f.maxRssBytes).toFixed(0)} MB (largest record ${(f.largestRecordBytes / 1024).toFixed(0)} KB)`,
+    `< ${mb(rssLimit).toFixed(0)} MB`,
+    verdict(f.maxRssBytes < rssLimit),
+  );
+  row(
+    'normalizer: Parquet / JSON',
+    `${(100 * share).toFixed(1)}% (${mb(f.parquetBytes).toFixed(1)} MB)`,
+    `<= ${100 * NORMALIZER_TARGETS.parquetShare}%`,
+    verdict(share <= NORMALIZER_TARGETS.parquetShare),
+  );
+  row(
+    'normalizer: record readers, parse only',
+    `byte scanner + JSON.parse ${f.readers.scannerMBps.toFixed(0)} MB/s, stream-json 3.8.0 ${f.readers.streamJsonMBps.toFixed(0)} MB/s (${f.readers.records} records)`,
+  );
+}
+
 async function main(): Promise<void> {
   process.stderr.write(
     `qualys-s3-cdk benchmark: ${RUNS} runs per figure (median), node ${process.version}, ${os.cpus().length} cores\n`,
@@ -510,6 +554,7 @@ async function main(): Promise<void> {
   if (ONLY.has('synth')) benchSynth();
   if (ONLY.has('cli')) benchCli();
   if (ONLY.has('package')) benchPackage();
+  if (ONLY.has('normalizer')) normalizerSection();
   if (ONLY.has('lifecycle') || ONLY.has('sweep')) await benchValidationSweep();
   if (ONLY.has('lambda') || ONLY.has('lifecycle')) {
     const world = await startWorld();

@@ -32,7 +32,7 @@ export interface CliIO {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const COMMANDS = ['preflight', 'status', 'diff', 'rehearse', 'query', 'backfill'] as const;
+const COMMANDS = ['preflight', 'status', 'diff', 'rehearse', 'normalize', 'query', 'backfill'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export const USAGE = `Usage: qualys-s3 <command> [envName] [options]
@@ -43,6 +43,9 @@ Commands:
   diff <env>        show what a deploy would change in Qualys and the trust policies, and why
   rehearse [env]    run the real handler through create, update, rotation and delete
                     against a local Qualys simulator and fake AWS (no accounts needed)
+  normalize <path> --out <folder>
+                    findings files (a folder synced from the bucket, or one file) to the
+                    lake's Parquet layout, locally, with the Lambda's normalizer
   query <env> <named-query | sql>
                     run a query over the findings lake on Athena, or with --local <folder>
                     on DuckDB over a local folder (qualys-s3 query --list for the named ones)
@@ -123,6 +126,25 @@ to the same outputs: nothing is duplicated. The objects are listed, never read o
   --dry-run         count the objects per prefix; send nothing
 
 Exit status: 0 all queued, 1 something could not be listed or queued, 2 usage or configuration error.`,
+  normalize: `Usage: qualys-s3 normalize <file-or-folder> --out <folder> [--table <table>] [--bucket <name>] [--json]
+
+Runs the findings lake's normalizer (the Lambda's code) over local files and writes the same
+Parquet layout: <out>/pc_postures/day=YYYY-MM-DD/*.parquet and <out>/vm_findings/day=.../*.parquet,
+with manifests/ and quarantine/ beside them. Gzip and the file shape (one object, an array,
+NDJSON, concatenated objects) are detected. Run again on the same input: the same files, no
+duplicates. Needs no configuration and no AWS account.
+
+A file's key is its path from the raw prefix (qualys_pc_posture_info/, qualys_vm_findings/)
+when its path has one (a folder from "aws s3 sync s3://<findings-bucket> <folder>"), else its
+path relative to the folder given.
+
+  --out <folder>    where the lake goes (created if missing)
+  --table <table>   pc_postures or vm_findings, for files under neither raw prefix
+                    (default: read from the file's content)
+  --bucket <name>   the findings bucket's name: object ids then match the Lambda's (default local)
+  --json            the counts and each file's result on stdout
+
+Exit status: 0 every file normalized or skipped, 1 a file was quarantined, 2 usage error.`,
 };
 
 class UsageError extends Error {}
@@ -140,6 +162,9 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  out: { type: 'string' },
+  table: { type: 'string' },
+  bucket: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -156,6 +181,9 @@ type Values = {
   from?: string;
   to?: string;
   'dry-run'?: boolean;
+  out?: string;
+  table?: string;
+  bucket?: string;
   help?: boolean;
 };
 
@@ -245,6 +273,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return usageError(io, json, (error as Error).message, known);
   }
   const command = commandName as Command;
+  if (command === 'normalize') return runNormalize(io, json, envArg, values);
+  if (values.out !== undefined || values.table !== undefined || values.bucket !== undefined)
+    return usageError(io, json, '--out, --table and --bucket go with normalize only', command);
   if (command === 'query') {
     const args = {
       positionals: positionals.slice(1),
@@ -422,6 +453,57 @@ function isDay(text: string): boolean {
   const parsed = Date.parse(`${text}T00:00:00Z`);
   // Date rolls 2026-02-30 over to March: the day must come back as written.
   return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(parsed) && new Date(parsed).toISOString().startsWith(text);
+}
+
+async function runNormalize(io: CliIO, json: boolean, input: string | undefined, values: Values): Promise<number> {
+  const { formatNormalizeSummary, normalizeFiles } = require('./normalize') as typeof import('./normalize');
+  if (!input)
+    return usageError(
+      io,
+      json,
+      'normalize needs a file or folder: qualys-s3 normalize <path> --out <folder>',
+      'normalize',
+    );
+  if (!values.out) return usageError(io, json, 'normalize needs --out <folder>, where the Parquet goes', 'normalize');
+  if (values.table !== undefined && values.table !== 'pc_postures' && values.table !== 'vm_findings')
+    return usageError(io, json, `--table takes pc_postures or vm_findings (got "${values.table}")`, 'normalize');
+  const out = path.resolve(io.cwd, values.out);
+  let report: Awaited<ReturnType<typeof normalizeFiles>>;
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    if (!json) io.stdout(`qualys-s3 normalize ${input} -> ${values.out}\n\n`);
+    report = await normalizeFiles({
+      input: path.resolve(io.cwd, input),
+      out,
+      table: values.table as 'pc_postures' | 'vm_findings' | undefined,
+      bucket: values.bucket,
+      print: json ? () => {} : (line) => io.stdout(`${line}\n`),
+      now: io.now,
+    });
+  } catch (error) {
+    return usageError(io, json, (error as Error).message, 'normalize', false);
+  }
+  const exitCode = report.ok ? EXIT.ok : EXIT.failed;
+  if (json) {
+    const { results, ...totals } = report;
+    const files = results.map(
+      ({ file, sourceKey, table, status, reason, recordsIn, rowsOut, unmapped, bytesIn, bytesOut, outputs }) => ({
+        file,
+        sourceKey,
+        table: table ?? null,
+        status,
+        reason: reason ?? null,
+        recordsIn,
+        rowsOut,
+        unmapped,
+        bytesIn,
+        bytesOut,
+        outputs,
+      }),
+    );
+    io.stdout(`${JSON.stringify({ command: 'normalize', exitCode, ...totals, files }, null, 2)}\n`);
+  } else io.stdout(formatNormalizeSummary(report, values.out));
+  return exitCode;
 }
 
 function pickEnvironment(config: QualysS3Config, envName: string | undefined): EnvironmentConfig {

@@ -134,7 +134,7 @@ describe('our own words for bad options, per-command help, and the project folde
   test.each([
     [
       ['preflight', ENV, '--bogus'],
-      'qualys-s3: unknown option "--bogus"; the options are --config, --json, --verbose, --timeout, --iam-delay, --dialect, --local, --param, --list, --from, --to, --dry-run, --help',
+      'qualys-s3: unknown option "--bogus"; the options are --config, --json, --verbose, --timeout, --iam-delay, --dialect, --local, --param, --list, --from, --to, --dry-run, --out, --table, --bucket, --help',
     ],
     [['status', ENV, '-x'], 'qualys-s3: unknown option "-x"'],
     [['status', ENV, '--config'], 'qualys-s3: --config needs a value, e.g. --config qualys.json'],

@@ -1,0 +1,307 @@
+/**
+ * Normalizing one raw object: the same code runs in the Lambda (S3 store) and in the CLI's
+ * `normalize` (local folder store).
+ *
+ *   source bytes -> records (records.ts) -> rows (pc-postures.ts / vm-findings.ts)
+ *                -> Parquet in a temp file (parquet.ts) -> curated/<table>/day=<day>/<objectId>.parquet
+ *
+ * Idempotent per source object: the output key depends only on the bucket, the key and the
+ * partition day, so a redelivery overwrites it; the manifest (manifests/<objectId>.json) lists what
+ * the last good run published, and a re-run deletes what it no longer produces (e.g. the day
+ * moved, or the file is now empty).
+ *
+ * A file that cannot be read publishes nothing of itself: the object is copied to
+ * quarantine/<key> with quarantine/<key>.reason.json (what, where, how far it got, when).
+ * A previous good output of the same key is KEPT, and the reason says so: the usual cause of a
+ * re-read is a redelivery, and a read that fails on a redelivery of an object that once read
+ * whole is more likely damage in transit than a new, broken version; the lake keeps the last
+ * data it could read. A stream that ends before the object's stated size is not quarantined at
+ * all: that is the connection, and the error is thrown for the caller to retry.
+ *
+ * Records that parse but do not map are never dropped silently: for vm_findings they are rows
+ * (null fields, the record in `raw`); for pc_postures, which has no raw column, they are kept as
+ * NDJSON in quarantine/<key>.unmapped.ndjson (one line per record: its index, byte offset, why,
+ * and the value), and counted in the result.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { curatedKey, isValidationFile, manifestKey, objectId, partitionDay, quarantineKey, tableOfKey } from './layout';
+import { type ParquetOptions, ParquetFileWriter } from './parquet';
+import { mapHostRecord } from './pc-postures';
+import type { LakeStore, NormalizeResult, SourceObject } from './ports';
+import { type FileShape, RecordReadError, RecordReader } from './records';
+import type { TableName } from './tables';
+import { isPlainObject } from './values';
+import { mapVmRecord } from './vm-findings';
+
+export interface NormalizeOptions {
+  /** Where temporary Parquet files are written. @default os.tmpdir() */
+  readonly tmpDir?: string;
+  /**
+   * The table for a key outside both raw prefixes (the CLI's lone file); such keys are skipped otherwise.
+   * @default - the table of the key's raw prefix
+   */
+  readonly table?: TableName;
+  readonly parquet?: ParquetOptions;
+  /** @default 256 MiB (records.ts) */
+  readonly maxRecordBytes?: number;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+/** The contract's result, with what the reader saw. */
+export interface NormalizeOutcome extends NormalizeResult {
+  /** Records that parsed but did not map (kept: see the module comment). */
+  readonly unmapped: number;
+  /** Bytes as stored (compressed when gzipped). */
+  readonly storedBytes: number;
+  readonly gzip: boolean;
+  readonly shape: FileShape | undefined;
+  readonly largestRecordBytes: number;
+  /** Where a quarantined source went, and its reason. */
+  readonly quarantine?: { readonly key: string; readonly reasonKey: string };
+}
+
+/** What manifests/<objectId>.json holds. */
+export interface Manifest {
+  readonly version: 1;
+  readonly bucket: string;
+  readonly sourceKey: string;
+  readonly objectId: string;
+  readonly outputs: readonly string[];
+  readonly recordsIn: number;
+  readonly rowsOut: number;
+  readonly unmapped: number;
+  readonly normalizedAt: string;
+}
+
+export const UNMAPPED_SUFFIX = '.unmapped.ndjson';
+export const REASON_SUFFIX = '.reason.json';
+
+/** The source ended before its stated size: the connection, not the file. Retry. */
+export class SourceReadError extends Error {
+  override readonly name = 'SourceReadError';
+}
+
+function skipped(source: SourceObject, table: TableName | undefined, reason: string): NormalizeOutcome {
+  return {
+    sourceKey: source.key,
+    table,
+    status: 'skipped',
+    reason,
+    recordsIn: 0,
+    rowsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    outputs: [],
+    unmapped: 0,
+    storedBytes: 0,
+    gzip: false,
+    shape: undefined,
+    largestRecordBytes: 0,
+  };
+}
+
+/** Appends NDJSON lines to a temp file (unmapped PC records), opened on the first line. */
+class NdjsonFile {
+  private fd: number | undefined;
+  lines = 0;
+  constructor(readonly filePath: string) {}
+  write(doc: unknown): void {
+    this.fd ??= fs.openSync(this.filePath, 'w');
+    fs.writeSync(this.fd, `${JSON.stringify(doc)}\n`);
+    this.lines++;
+  }
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+  remove(): void {
+    this.close();
+    fs.rmSync(this.filePath, { force: true });
+  }
+}
+
+export async function normalizeObject(
+  source: SourceObject,
+  store: LakeStore,
+  options: NormalizeOptions = {},
+): Promise<NormalizeOutcome> {
+  const key = source.key;
+  const table = tableOfKey(key) ?? options.table;
+  if (isValidationFile(key)) return skipped(source, table, 'a Qualys connection-validation file, not findings');
+  if (!table)
+    return skipped(source, undefined, 'outside the raw prefixes qualys_pc_posture_info/ and qualys_vm_findings/');
+
+  const now = options.now ?? (() => new Date());
+  const id = objectId(source.bucket, key);
+  const day = partitionDay(key, source.lastModified);
+  const outputKey = curatedKey(table, day, id);
+  const tmpBase = path.join(options.tmpDir ?? os.tmpdir(), `qualys-${id}-${randomBytes(4).toString('hex')}`);
+  const parquet = new ParquetFileWriter(table, `${tmpBase}.parquet`, options.parquet);
+  const unmappedFile = new NdjsonFile(`${tmpBase}${UNMAPPED_SUFFIX}`);
+  let unmapped = 0;
+
+  const stream = await source.open();
+  const reader = new RecordReader(stream, { maxRecordBytes: options.maxRecordBytes });
+  try {
+    for await (const record of reader) {
+      if (table === 'pc_postures') {
+        const mapping = mapHostRecord(record.value, key);
+        if (mapping.kind === 'unmapped') {
+          unmapped++;
+          unmappedFile.write({
+            record: record.index,
+            offset: record.offset,
+            reason: mapping.reason,
+            value: record.value,
+          });
+          continue;
+        }
+        for (const row of mapping.rows) await parquet.add(row);
+      } else {
+        if (!isPlainObject(record.value)) unmapped++;
+        for (const row of mapVmRecord(record.value, key)) await parquet.add(row);
+      }
+    }
+  } catch (error) {
+    parquet.abort();
+    unmappedFile.remove();
+    stream.destroy();
+    const stats = reader.stats;
+    if (!(error instanceof RecordReadError)) throw error;
+    if (
+      (error.kind === 'truncated-gzip' || error.kind === 'truncated-json') &&
+      source.size !== undefined &&
+      stats.storedBytes < source.size
+    ) {
+      throw new SourceReadError(
+        `${key}: the stream ended after ${stats.storedBytes} of its ${source.size} bytes; the connection dropped, retry`,
+        { cause: error },
+      );
+    }
+    return quarantine(source, table, store, error, reader, now());
+  }
+  unmappedFile.close();
+
+  const stats = reader.stats;
+  const outputs: string[] = [];
+  let bytesOut = 0;
+  let rowsOut = 0;
+  try {
+    const written = await parquet.finish();
+    rowsOut = written.rows;
+    if (written.rows > 0) {
+      await store.putFile(outputKey, parquet.filePath, 'application/vnd.apache.parquet');
+      outputs.push(outputKey);
+      bytesOut = written.bytes;
+    }
+    if (unmappedFile.lines > 0) {
+      const unmappedKey = `${quarantineKey(key)}${UNMAPPED_SUFFIX}`;
+      await store.putFile(unmappedKey, unmappedFile.filePath, 'application/x-ndjson');
+      outputs.push(unmappedKey);
+    }
+  } finally {
+    fs.rmSync(parquet.filePath, { force: true });
+    unmappedFile.remove();
+  }
+
+  // Publish first, then the manifest, then remove what the previous run made and this one did not.
+  const previous = await readManifest(store, id);
+  const manifest: Manifest = {
+    version: 1,
+    bucket: source.bucket,
+    sourceKey: key,
+    objectId: id,
+    outputs,
+    recordsIn: stats.records,
+    rowsOut,
+    unmapped,
+    normalizedAt: now().toISOString(),
+  };
+  await store.putText(manifestKey(id), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+  const stale = new Set(previous?.outputs ?? []);
+  // A quarantine of an earlier failed read is stale once the object reads whole.
+  stale.add(quarantineKey(key));
+  stale.add(`${quarantineKey(key)}${REASON_SUFFIX}`);
+  stale.add(`${quarantineKey(key)}${UNMAPPED_SUFFIX}`);
+  for (const output of outputs) stale.delete(output);
+  await store.delete([...stale]);
+
+  return {
+    sourceKey: key,
+    table,
+    status: 'normalized',
+    recordsIn: stats.records,
+    rowsOut,
+    bytesIn: stats.jsonBytes,
+    bytesOut,
+    outputs,
+    unmapped,
+    storedBytes: stats.storedBytes,
+    gzip: stats.gzip,
+    shape: stats.shape,
+    largestRecordBytes: stats.largestRecordBytes,
+  };
+}
+
+async function readManifest(store: LakeStore, id: string): Promise<Manifest | undefined> {
+  const text = await store.getText(manifestKey(id));
+  if (text === undefined) return undefined;
+  try {
+    const doc = JSON.parse(text) as Manifest;
+    return Array.isArray(doc.outputs) ? doc : undefined;
+  } catch {
+    // A manifest that does not parse lists nothing we can trust to delete.
+    return undefined;
+  }
+}
+
+async function quarantine(
+  source: SourceObject,
+  table: TableName,
+  store: LakeStore,
+  error: RecordReadError,
+  reader: RecordReader,
+  when: Date,
+): Promise<NormalizeOutcome> {
+  const key = quarantineKey(source.key);
+  const reasonKey = `${key}${REASON_SUFFIX}`;
+  const previous = await readManifest(store, objectId(source.bucket, source.key));
+  const stats = reader.stats;
+  await store.copySource(source, key);
+  const reason = {
+    sourceKey: source.key,
+    bucket: source.bucket,
+    reason: error.kind,
+    message: error.message,
+    byteOffset: error.offset,
+    recordsRead: error.recordsRead,
+    storedBytesRead: stats.storedBytes,
+    jsonBytesRead: stats.jsonBytes,
+    gzip: stats.gzip,
+    when: when.toISOString(),
+    previousOutputsKept: previous?.outputs.filter((output) => !output.startsWith(key)) ?? [],
+    fix: 'nothing of this object was published; when a good copy is in place under the same key, normalize it again (qualys-s3 backfill, or qualys-s3 normalize locally)',
+  };
+  await store.putText(reasonKey, `${JSON.stringify(reason, null, 2)}\n`, 'application/json');
+  return {
+    sourceKey: source.key,
+    table,
+    status: 'quarantined',
+    reason: error.message,
+    recordsIn: stats.records,
+    rowsOut: 0,
+    bytesIn: stats.jsonBytes,
+    bytesOut: 0,
+    outputs: [key, reasonKey],
+    unmapped: 0,
+    storedBytes: stats.storedBytes,
+    gzip: stats.gzip,
+    shape: stats.shape,
+    largestRecordBytes: stats.largestRecordBytes,
+    quarantine: { key, reasonKey },
+  };
+}

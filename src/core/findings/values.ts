@@ -1,0 +1,114 @@
+/**
+ * Reading Qualys's loosely typed values into the curated columns: numbers that may arrive as
+ * strings, timestamps that may be malformed (the guide's own sample has "2023-01-16T10:49:432"),
+ * nulls anywhere. Shared by both mappers.
+ */
+
+/** An integer id (bigint column): a JSON integer or a string of digits; anything else is null. */
+export function toBigint(value: unknown): bigint | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : null;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    return /^-?\d{1,19}$/.test(text) ? BigInt(text) : null;
+  }
+  if (typeof value === 'bigint') return value;
+  return null;
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/** A small integer (int column): a JSON integer or a string of digits within INT32; anything else is null. */
+export function toInt(value: unknown): number | null {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\s*-?\d{1,10}\s*$/.test(value)) n = Number(value);
+  else return null;
+  return Number.isInteger(n) && n <= INT32_MAX && n >= -INT32_MAX - 1 ? n : null;
+}
+
+/** A string column: strings as they are, numbers and booleans as their text, objects as JSON; null stays null. */
+export function toText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
+// ISO-8601 date-time as Qualys writes it: date, time with optional seconds and fraction, optional zone (UTC when absent).
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+const digit = (text: string, at: number) => text.charCodeAt(at) - 48;
+const two = (text: string, at: number) => digit(text, at) * 10 + digit(text, at + 1);
+
+/** Milliseconds of a calendar date and time, or NaN when a field is out of range (2023-02-30, 24:00, ...). */
+function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return Number.NaN;
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (d > daysInMonth) return Number.NaN;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+}
+
+/**
+ * A timestamp: an ISO-8601 string (UTC when it has no zone). Returns null for null/absent/"",
+ * undefined for a value present but not a timestamp (the caller records it as sent).
+ */
+export function toTimestamp(value: unknown): Date | null | undefined {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value !== 'string') return undefined;
+  // The form Qualys writes (2023-01-16T10:47:05Z), read without a regex: most of a file's dates.
+  if (
+    value.length === 20 &&
+    value.charCodeAt(4) === 45 &&
+    value.charCodeAt(7) === 45 &&
+    value.charCodeAt(10) === 84 &&
+    value.charCodeAt(13) === 58 &&
+    value.charCodeAt(16) === 58 &&
+    value.charCodeAt(19) === 90 &&
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(value)
+  ) {
+    const millis = utcMillis(
+      two(value, 0) * 100 + two(value, 2),
+      two(value, 5),
+      two(value, 8),
+      two(value, 11),
+      two(value, 14),
+      two(value, 17),
+      0,
+    );
+    return Number.isNaN(millis) ? undefined : new Date(millis);
+  }
+  const match = ISO_TIMESTAMP.exec(value);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, fraction, zone] = match;
+  let millis = utcMillis(
+    Number(y),
+    Number(mo),
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(s ?? 0),
+    fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0,
+  );
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    millis -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  }
+  return Number.isNaN(millis) ? undefined : new Date(millis);
+}
+
+/**
+ * Reads the keys of an object case- and separator-insensitively: `hostId`, `host_id`, `HOST_ID`
+ * and `HostID` are one name (`hostid`). Keys with stray spaces (the guide's `"expectedValues "`)
+ * are trimmed.
+ */
+export function normalizedKey(key: string): string {
+  return key
+    .trim()
+    .replace(/[_\-\s]/g, '')
+    .toLowerCase();
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
