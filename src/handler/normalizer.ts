@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { NORMALIZER_ENV } from '../core/findings/layout';
+import { normalizeObject } from '../core/findings/normalize';
 import { headSourceObject, s3LakeStore } from '../core/findings/s3-store';
 import { Logger } from '../core/log';
 import { type NormalizeFn, type NormalizerBatchDeps, normalizeBatch } from './normalizer-batch';
@@ -51,9 +52,7 @@ let defaults: NormalizerClients | undefined;
 function defaultClients(): NormalizerClients {
   defaults ??= {
     s3: new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({}),
-    // A plain require, typed by the port: normalize.ts comes from the normalizer's own branch
-    // (the signature is the contract in ports.ts); esbuild bundles it like an import.
-    normalize: (require('../core/findings/normalize') as { normalizeObject: NormalizeFn }).normalizeObject,
+    normalize: normalizeObject,
   };
   return defaults;
 }

@@ -10,7 +10,7 @@
  * The same pipeline with a stand-in normalizer runs on its own in test/handler/normalizer-batch.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { curatedKey, manifestKey, objectId, quarantineKey } from '../../src/core/findings/layout';
 import { s3EventBody } from '../../src/core/findings/s3-event';
@@ -90,7 +90,9 @@ function landPostures(hosts: number, messageId: string = randomUUID()) {
 async function parquetRows(key: string): Promise<Array<Record<string, unknown>>> {
   const bytes = world.lakeObject(key);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  return (await parquetReadObjects({ file })) as Array<Record<string, unknown>>;
+  // The normalizer writes GZIP pages (node's zlib); hyparquet reads them with a decompressor passed in.
+  const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
+  return (await parquetReadObjects({ file, compressors })) as Array<Record<string, unknown>>;
 }
 
 test('GIVEN a posture object and its notification WHEN the handler runs THEN its Parquet in the lake holds one row per host x policy x control', async () => {
