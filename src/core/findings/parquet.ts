@@ -159,7 +159,12 @@ export class ParquetFileWriter {
     options: ParquetOptions = {},
   ) {
     this.columns = TABLE_COLUMNS[table];
-    this.options = { ...PARQUET_DEFAULTS, ...options };
+    // An option given as undefined keeps its default (a spread would put undefined over it).
+    this.options = {
+      rowGroupRows: options.rowGroupRows ?? PARQUET_DEFAULTS.rowGroupRows,
+      rowGroupBytes: options.rowGroupBytes ?? PARQUET_DEFAULTS.rowGroupBytes,
+      codec: options.codec ?? PARQUET_DEFAULTS.codec,
+    };
     this.buffers = this.columns.map(() => []);
   }
 
