@@ -35,7 +35,7 @@ import { Deployment, QUALYS_PRINCIPAL, ROOT, loadBundledHandler, synthApp } from
 import { consumerProject, packTree } from '../sim/consumer-project';
 import { FakeAws } from '../sim/fake-aws';
 import { QualysSimulator } from '../sim/qualys-simulator';
-import { NORMALIZER_TARGETS, benchNormalizer } from './normalizer';
+import { NORMALIZER_NODE_OPTIONS, NORMALIZER_TARGETS, benchNormalizer } from './normalizer';
 import { summarize, sweepValidation } from './validation-sweep';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -531,7 +531,7 @@ function normalizerSection(): void {
   );
   row(
     'normalizer: peak RSS',
-    `${mb(f.maxRssBytes).toFixed(0)} MB (largest record ${(f.largestRecordBytes / 1024).toFixed(0)} KB)`,
+    `${mb(f.maxRssBytes).toFixed(0)} MB (largest record ${(f.largestRecordBytes / 1024).toFixed(0)} KB; ${NORMALIZER_NODE_OPTIONS})`,
     `< ${mb(rssLimit).toFixed(0)} MB`,
     verdict(f.maxRssBytes < rssLimit),
   );

@@ -34,10 +34,11 @@ export interface ParquetOptions {
   /** Rows per row group at most. @default 100_000 */
   readonly rowGroupRows?: number;
   /**
-   * Estimated bytes of buffered values per row group at most: the memory bound. Measured on
-   * posture files (bench, normalizer): 32 MiB peaks near 300 MB RSS, 12 MiB near 240 MB at the
-   * same speed, 8 MiB near 200 MB but 15% slower (more, smaller dictionaries and pages).
-   * @default 12 MiB
+   * Estimated bytes of buffered values per row group at most: the memory bound. Measured over
+   * 1M postures (bench, normalizer section) with the heap flags of bench/normalizer.ts: 8 MiB
+   * peaks at about 180 MB RSS at about 37 MB/s per core; 12 MiB and 32 MiB were no faster there
+   * and peaked 100-200 MB higher.
+   * @default 8 MiB
    */
   readonly rowGroupBytes?: number;
   /**
@@ -49,7 +50,7 @@ export interface ParquetOptions {
   readonly codec?: ParquetCodec;
 }
 
-export const PARQUET_DEFAULTS = { rowGroupRows: 100_000, rowGroupBytes: 12 * 1024 * 1024, codec: 'GZIP' } as const;
+export const PARQUET_DEFAULTS = { rowGroupRows: 100_000, rowGroupBytes: 8 * 1024 * 1024, codec: 'GZIP' } as const;
 
 // biome-ignore lint/suspicious/noExplicitAny: hyparquet's SchemaElement type, without importing hyparquet's types here
 type SchemaElement = any;
@@ -158,7 +159,12 @@ export class ParquetFileWriter {
     options: ParquetOptions = {},
   ) {
     this.columns = TABLE_COLUMNS[table];
-    this.options = { ...PARQUET_DEFAULTS, ...options };
+    // An option given as undefined keeps its default (a spread would put undefined over it).
+    this.options = {
+      rowGroupRows: options.rowGroupRows ?? PARQUET_DEFAULTS.rowGroupRows,
+      rowGroupBytes: options.rowGroupBytes ?? PARQUET_DEFAULTS.rowGroupBytes,
+      codec: options.codec ?? PARQUET_DEFAULTS.codec,
+    };
     this.buffers = this.columns.map(() => []);
   }
 

@@ -121,6 +121,15 @@ describe('row groups', () => {
     expect(Math.max(...metadata.row_groups.map((g) => Number(g.num_rows)))).toBeLessThanOrEqual(10);
   });
 
+  test('GIVEN options given as undefined WHEN written THEN the defaults hold (row groups still close on bytes)', async () => {
+    const file = path.join(dir, 'defaults.parquet');
+    const writer = new ParquetFileWriter('vm_findings', file, { rowGroupBytes: undefined, rowGroupRows: undefined });
+    for (let i = 0; i < 40; i++) await writer.add(vmRow(i, { raw: 'x'.repeat(1024 * 1024) }));
+    await writer.finish();
+    const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file));
+    expect(metadata.row_groups.length).toBeGreaterThanOrEqual(4);
+  });
+
   test('GIVEN no rows WHEN finished THEN no file; GIVEN abort THEN the temp file is gone', async () => {
     const empty = new ParquetFileWriter('vm_findings', path.join(dir, 'empty.parquet'));
     expect(await empty.finish()).toEqual({ rows: 0, bytes: 0 });
