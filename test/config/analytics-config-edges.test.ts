@@ -16,7 +16,7 @@ function problemsOf(raw: unknown): readonly string[] {
 }
 
 describe('analytics.databaseName', () => {
-  test('FAILING: GIVEN a databaseName of 129 to 255 characters WHEN parsed THEN it is refused, because the Athena workgroup takes the same name and Athena allows at most 128', () => {
+  test('GIVEN a databaseName of 129 to 255 characters WHEN parsed THEN it is refused, because the Athena workgroup takes the same name and Athena allows at most 128', () => {
     // GIVEN: a name Glue would take (<= 255) but Athena's workgroup name pattern
     // [a-zA-Z0-9._-]{1,128} would not; the stack names the workgroup after the database.
     const databaseName = `findings_${'x'.repeat(191)}`;
