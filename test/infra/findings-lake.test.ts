@@ -158,9 +158,10 @@ describe('notifications, queue and dead-letter queue', () => {
 });
 
 describe('the normalizer', () => {
-  test('GIVEN analytics WHEN synthesized THEN the function is nodejs24.x on arm64 with 2 GB, 15 minutes, 4 GB of /tmp, its own log group and LAKE_BUCKET', () => {
+  test('GIVEN analytics WHEN synthesized THEN the function is nodejs24.x on arm64 with 2 GB, 15 minutes, 4 GB of /tmp, its own log group, FINDINGS_BUCKET and LAKE_BUCKET', () => {
     const t = synth(LAKE_KMS);
     const [, fn] = only(t, 'AWS::Lambda::Function', 'NormalizerFunction');
+    const [findingsId] = only(t, 'AWS::S3::Bucket', 'FindingsBucket');
     const [lakeId] = only(t, 'AWS::S3::Bucket', 'FindingsLakeBucket');
     const [logsId, logs] = only(t, 'AWS::Logs::LogGroup', 'NormalizerLogs');
 
@@ -172,7 +173,7 @@ describe('the normalizer', () => {
         Timeout: 900,
         EphemeralStorage: { Size: 4096 },
         Handler: 'index.handler',
-        Environment: { Variables: { LAKE_BUCKET: { Ref: lakeId } } },
+        Environment: { Variables: { FINDINGS_BUCKET: { Ref: findingsId }, LAKE_BUCKET: { Ref: lakeId } } },
         LoggingConfig: expect.objectContaining({ LogGroup: { Ref: logsId } }),
       }),
     );
