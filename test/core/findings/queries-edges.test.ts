@@ -42,7 +42,7 @@ const objects = (result: QueryResult) =>
   result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
 
 describe('vm-by-severity', () => {
-  test('FAILING: GIVEN findings under findings/<day>/ and the vulnerability information Qualys sends under vuln_info/vm (sendVulnInfo) WHEN vm-by-severity runs THEN it counts the findings only, not the knowledge-base entries', async () => {
+  test('GIVEN findings under findings/<day>/ and the vulnerability information Qualys sends under vuln_info/vm (sendVulnInfo) WHEN vm-by-severity runs THEN it counts the findings only, not the knowledge-base entries', async () => {
     // GIVEN: the generator's findings, and one vuln_info record per QID they name (QID, severity,
     // title: what a knowledge-base entry holds; no host, no status).
     const vm = generateVmRecords({ seed: 3, shape: 'flat-camel', hosts: 4 });
@@ -67,7 +67,7 @@ describe('vm-by-severity', () => {
 });
 
 describe('failing-controls', () => {
-  test("FAILING: GIVEN a control that failed on day 1 and passes in day 2's delivery, whose evaluationDate is malformed as in the guide's sample WHEN failing-controls runs THEN the control is not listed (day 2's delivery is its current state)", async () => {
+  test("GIVEN a control that failed on day 1 and passes in day 2's delivery, whose evaluationDate is malformed as in the guide's sample WHEN failing-controls runs THEN the control is not listed (day 2's delivery is its current state)", async () => {
     // GIVEN: one host of the generator, its postures delivered on 2024-05-01; on 2024-05-02 the
     // same host is delivered again, every posture now Passed, one evaluation a day later, and
     // one posture's evaluationDate written the way the guide's own sample writes a date
