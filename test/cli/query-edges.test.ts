@@ -36,7 +36,7 @@ describe('--param', () => {
     ['an empty lake', false],
     ['a lake with postures', true],
   ])(
-    'FAILING: GIVEN %s WHEN changed-since is given a day that does not exist (--param since=2024-02-30) THEN a usage error (exit 2) naming the parameter, as backfill does for --from',
+    'GIVEN %s WHEN changed-since is given a day that does not exist (--param since=2024-02-30) THEN a usage error (exit 2) naming the parameter, as backfill does for --from',
     async (_, withData) => {
       // GIVEN
       const lake = withData ? await normalizedLake() : fs.mkdtempSync(path.join(dir, 'empty-'));

@@ -31,6 +31,13 @@ export interface QueryParameter {
   readonly default: string;
   /** What a value must look like; the CLI refuses anything else (no SQL injection through parameters). */
   readonly pattern: RegExp;
+  /**
+   * What a value matching the pattern must also be, said as the end of "is "...", which is ...",
+   * and how to tell: e.g. a day the calendar has (2024-02-30 matches the pattern, and an engine
+   * would refuse it or, worse, read it as March).
+   * @default - the pattern alone
+   */
+  readonly check?: { readonly mustBe: string; readonly test: (value: string) => boolean };
 }
 
 export interface NamedQuery {
@@ -67,6 +74,15 @@ const LATEST_POSTURES = `SELECT p.*,
   FROM pc_postures AS p`;
 
 const DAY_PATTERN = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
+/** A real calendar day written YYYY-MM-DD. */
+export function isCalendarDay(text: string): boolean {
+  const parsed = Date.parse(`${text}T00:00:00Z`);
+  // Date rolls 2026-02-30 over to March: the day must come back as written.
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(parsed) && new Date(parsed).toISOString().startsWith(text);
+}
+
+const CALENDAR_DAY = { mustBe: 'a day the calendar has', test: isCalendarDay };
 
 export const NAMED_QUERIES: readonly NamedQuery[] = [
   {
@@ -112,6 +128,7 @@ ORDER BY policy_id`,
         description: 'the first day, as YYYY-MM-DD (e.g. --param since=2024-01-31)',
         default: '2024-01-01',
         pattern: DAY_PATTERN,
+        check: CALENDAR_DAY,
       },
     ],
     // Rows delivered before the day before `since` cannot hold a change made on or after it
@@ -205,6 +222,11 @@ export function renderQuery(query: NamedQuery, values: Readonly<Record<string, s
     const value = values[parameter.name] ?? parameter.default;
     if (!parameter.pattern.test(value)) {
       throw new Error(`${query.name}: --param ${parameter.name} is ${JSON.stringify(value)}; ${parameter.description}`);
+    }
+    if (parameter.check && !parameter.check.test(value)) {
+      throw new Error(
+        `${query.name}: --param ${parameter.name} is ${JSON.stringify(value)}, which is not ${parameter.check.mustBe}; ${parameter.description}`,
+      );
     }
     sql = sql.replaceAll(`{{${parameter.name}}}`, value);
   }
