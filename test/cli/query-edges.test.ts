@@ -51,7 +51,7 @@ describe('--param', () => {
 });
 
 describe('--local <folder>', () => {
-  test('FAILING: GIVEN a folder synced from the lake bucket (aws s3 sync: curated/pc_postures/day=.../*.parquet) WHEN a named query runs on it THEN it reads those postures or says it found no table; never an empty answer with exit 0', async () => {
+  test('GIVEN a folder synced from the lake bucket (aws s3 sync: curated/pc_postures/day=.../*.parquet) WHEN a named query runs on it THEN it reads those postures or says it found no table; never an empty answer with exit 0', async () => {
     // GIVEN: the normalizer's output in the lake bucket's own layout (curated/<table>/...), as
     // `aws s3 sync s3://<LakeBucketName> ./synced` gives it.
     const lake = await normalizedLake();
@@ -70,4 +70,32 @@ describe('--local <folder>', () => {
     if (run.code === 0) expect(doc.rows.length).toBeGreaterThan(0);
     else expect(doc.error.message).toMatch(/pc_postures|vm_findings/);
   });
+
+  test.each([
+    ['an empty folder', [] as string[]],
+    ['a copy of the raw findings bucket', ['qualys_pc_posture_info/2024-05-01']],
+    ['a lake bucket copy with nothing curated yet', ['quarantine', 'manifests']],
+  ])(
+    'GIVEN %s (no pc_postures/ or vm_findings/, in it or in its curated/) WHEN a named query runs on it THEN a usage error (exit 2) saying what was expected, not an empty answer',
+    async (_, folders) => {
+      // GIVEN
+      const folder = path.join(dir, 'not-a-lake');
+      fs.mkdirSync(folder);
+      for (const sub of folders) fs.mkdirSync(path.join(folder, sub), { recursive: true });
+      // WHEN
+      const text = await cli(['query', '--local', folder, 'failing-controls']);
+      const json = await cli(['query', '--local', folder, 'failing-controls', '--json']);
+      // THEN
+      expect({ code: text.code, stdout: text.stdout }).toEqual({ code: 2, stdout: '' });
+      expect(text.stderr).toMatch(
+        /no lake here, no pc_postures\/ or vm_findings\/ folder, neither in it nor in its curated\//,
+      );
+      expect(text.stderr).toMatch(/qualys-s3 normalize --out.*aws s3 sync/);
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout).error).toMatchObject({
+        type: 'usage',
+        message: expect.stringMatching(/not-a-lake/),
+      });
+    },
+  );
 });
