@@ -88,6 +88,11 @@ describe('notifications, queue and dead-letter queue', () => {
     });
   });
 
+  test('GIVEN analytics WHEN synthesized THEN the queue keeps a message 14 days (the maximum), so a long backfill does not expire before the normalizer reaches it', () => {
+    const [, queue] = only(synth(LAKE), 'AWS::SQS::Queue', 'IngestQueue');
+    expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
   test('GIVEN analytics WHEN synthesized THEN the queue is SSE-SQS, hides a message for six normalizer timeouts, and moves it to the dead-letter queue after 5 receives', () => {
     const t = synth(LAKE);
     const [, queue] = only(t, 'AWS::SQS::Queue', 'IngestQueue');
@@ -354,7 +359,8 @@ describe('Glue', () => {
         'projection.enabled': 'true',
         'projection.day.type': 'date',
         'projection.day.format': 'yyyy-MM-dd',
-        'projection.day.range': '2020-01-01,NOW',
+        // A day ahead of UTC: a folder named in a time zone ahead of UTC is visible at once.
+        'projection.day.range': '2020-01-01,NOW+1DAYS',
         'projection.day.interval': '1',
         'projection.day.interval.unit': 'DAYS',
       });
