@@ -105,6 +105,8 @@ interface StoredObject extends ObjectView {
   body?: Buffer;
   contentType: string;
   etag: string;
+  /** As ListObjectsV2 reports it. @default 'STANDARD' */
+  storageClass?: string;
 }
 
 export interface QueueMessageView {
@@ -340,7 +342,13 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
   putObject(
     bucket: string,
     key: string,
-    opts: { size?: number; lastModified?: number; body?: Buffer | string; contentType?: string } = {},
+    opts: {
+      size?: number;
+      lastModified?: number;
+      body?: Buffer | string;
+      contentType?: string;
+      storageClass?: string;
+    } = {},
   ): void {
     this.createBucket(bucket);
     const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
@@ -351,6 +359,7 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
       body,
       contentType: opts.contentType ?? 'binary/octet-stream',
       etag: md5Hex(body ?? Buffer.alloc(opts.size ?? 1024)),
+      storageClass: opts.storageClass,
     });
   }
 
@@ -825,7 +834,7 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
     const token = params.get('continuation-token');
     const after = token ? Buffer.from(token, 'base64url').toString('utf8') : (params.get('start-after') ?? '');
     // Keys and common prefixes in one sorted stream, as S3 pages them.
-    const entries: Array<{ key: string; object?: ObjectView }> = [];
+    const entries: Array<{ key: string; object?: StoredObject }> = [];
     const seenPrefixes = new Set<string>();
     for (const key of [...objects.keys()].sort()) {
       if (!key.startsWith(prefix)) continue;
@@ -850,7 +859,7 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
         (e) =>
           '<Contents>' +
           `<Key>${esc(e.key)}</Key><LastModified>${isoMillis(e.object!.lastModified)}</LastModified>` +
-          `<ETag>&quot;${randomId(32).toLowerCase()}&quot;</ETag><Size>${e.object!.size}</Size><StorageClass>STANDARD</StorageClass>` +
+          `<ETag>&quot;${randomId(32).toLowerCase()}&quot;</ETag><Size>${e.object!.size}</Size><StorageClass>${esc(e.object!.storageClass ?? 'STANDARD')}</StorageClass>` +
           '</Contents>',
       )
       .join('');

@@ -8,6 +8,11 @@
  *
  * The bucket and the queue come from the deployed stack's outputs (BucketName, AnalyticsQueueUrl).
  * Nothing else is changed: the objects are only listed, never read.
+ *
+ * Objects a lifecycle rule moved to GLACIER or DEEP_ARCHIVE (bucket.transitionStorageClass) are
+ * not queued until they are restored: GetObject fails on them (InvalidObjectState), so each
+ * message would fail in the normalizer until the dead-letter queue took it. They are counted
+ * and named instead. GLACIER_IR and INTELLIGENT_TIERING (its automatic tiers) read as usual.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -25,10 +30,21 @@ export interface BackfillOptions {
   readonly dryRun: boolean;
 }
 
+/** One object as ListObjectsV2 lists it. */
+export interface ListedObject {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: number;
+  /** @default 'STANDARD' */
+  readonly storageClass?: string;
+  /** Of an archived object: a restored copy can be read now (a restore finished and has not expired). @default false */
+  readonly restored?: boolean;
+}
+
 /** What the backfill needs from AWS beyond the stack: listing and sending. */
 export interface BackfillAws {
   /** Every object under the prefix, page by page (ListObjectsV2), as they come. */
-  objects(bucket: string, prefix: string): AsyncIterable<{ key: string; size: number; lastModified: number }>;
+  objects(bucket: string, prefix: string): AsyncIterable<ListedObject>;
   /** One SendMessageBatch; the entries SQS did not take, with why. */
   sendBatch(
     queueUrl: string,
@@ -36,13 +52,38 @@ export interface BackfillAws {
   ): Promise<ReadonlyArray<{ id: string; code: string; message: string; senderFault: boolean }>>;
 }
 
+/** The storage classes GetObject refuses until the object is restored. */
+export const ARCHIVE_STORAGE_CLASSES: readonly string[] = ['GLACIER', 'DEEP_ARCHIVE'];
+
+/** Whether GetObject would fail on the object now: archived and not restored. */
+export function needsRestore(o: Pick<ListedObject, 'storageClass' | 'restored'>): boolean {
+  return ARCHIVE_STORAGE_CLASSES.includes(o.storageClass ?? 'STANDARD') && !o.restored;
+}
+
+/** How many archived keys a report names (the count says the rest). */
+export const ARCHIVED_KEYS_NAMED = 5;
+
+export interface ArchivedCount {
+  /** Objects in the day range that need a restore first: not queued. */
+  readonly objects: number;
+  readonly bytes: number;
+  /** Per storage class (GLACIER, DEEP_ARCHIVE). */
+  readonly byStorageClass: Readonly<Record<string, number>>;
+  /** The first few of their keys, as listed. */
+  readonly keys: readonly string[];
+}
+
 export interface PrefixCount {
   readonly prefix: string;
-  /** Raw objects found in the day range (validation files left out). */
+  /** Raw objects found in the day range (validation files left out), archived ones included. */
   readonly objects: number;
   readonly bytes: number;
   /** Messages SQS accepted (0 under --dry-run). */
   readonly queued: number;
+  /** Of `objects`, those in GLACIER or DEEP_ARCHIVE and not restored: not queued. */
+  readonly archived: ArchivedCount;
+  /** false when the backfill stopped while listing or sending this prefix: the counts are what it got to. */
+  readonly complete: boolean;
 }
 
 export interface BackfillReport {
@@ -101,16 +142,29 @@ export async function backfill(
   const inRange = (day: string) => (!options.from || day >= options.from) && (!options.to || day <= options.to);
   const prefixes: PrefixCount[] = [];
   const sender = new BatchSender(aws, queueUrl);
+  // The prefix being worked on, so that a stop partway through still reports what it queued.
+  let current: PrefixTally | undefined;
+  const countOf = (tally: PrefixTally, complete: boolean): PrefixCount => ({
+    prefix: tally.prefix,
+    objects: tally.objects,
+    bytes: tally.bytes,
+    queued: sender.queued - tally.queuedBefore,
+    archived: tally.archived,
+    complete,
+  });
   try {
     for (const prefix of Object.values(RAW_PREFIXES)) {
-      let objects = 0;
-      let bytes = 0;
-      let pending: Array<{ key: string; size: number; lastModified: number }> = [];
-      const queuedBefore = sender.queued;
+      const tally = newTally(prefix, sender.queued);
+      current = tally;
+      let pending: ListedObject[] = [];
       for await (const o of aws.objects(bucket, prefix)) {
         if (isValidationFile(o.key) || !inRange(partitionDay(o.key, new Date(o.lastModified)))) continue;
-        objects++;
-        bytes += o.size;
+        tally.objects++;
+        tally.bytes += o.size;
+        if (needsRestore(o)) {
+          countArchived(tally.archived, o);
+          continue;
+        }
         if (options.dryRun) continue;
         pending.push(o);
         if (pending.length === BATCH_SIZE) {
@@ -119,7 +173,7 @@ export async function backfill(
             ctx.region!,
           );
           pending = [];
-          ctx.progress(`${prefix}: ${sender.queued - queuedBefore} queued ...`);
+          ctx.progress(`${prefix}: ${sender.queued - tally.queuedBefore} queued ...`);
         }
       }
       if (pending.length)
@@ -128,10 +182,12 @@ export async function backfill(
           ctx.region!,
         );
       await sender.drain();
-      prefixes.push({ prefix, objects, bytes, queued: sender.queued - queuedBefore });
+      prefixes.push(countOf(tally, true));
+      current = undefined;
     }
   } catch (error) {
     await sender.drain().catch(() => {});
+    if (current) prefixes.push(countOf(current, false));
     return failed(
       `backfill stopped: ${(error as Error).message}`,
       'fix the cause and run backfill again (objects queued twice are normalized twice, to the same outputs)',
@@ -147,6 +203,33 @@ export async function backfill(
     );
   }
   return { ...base, ok: true, exitCode: 0, bucket, queueUrl, prefixes };
+}
+
+interface PrefixTally {
+  readonly prefix: string;
+  objects: number;
+  bytes: number;
+  /** The sender's count when this prefix began. */
+  readonly queuedBefore: number;
+  readonly archived: { objects: number; bytes: number; byStorageClass: Record<string, number>; keys: string[] };
+}
+
+function newTally(prefix: string, queuedBefore: number): PrefixTally {
+  return {
+    prefix,
+    objects: 0,
+    bytes: 0,
+    queuedBefore,
+    archived: { objects: 0, bytes: 0, byStorageClass: {}, keys: [] },
+  };
+}
+
+function countArchived(archived: PrefixTally['archived'], o: ListedObject): void {
+  const storageClass = o.storageClass ?? 'STANDARD';
+  archived.objects++;
+  archived.bytes += o.size;
+  archived.byStorageClass[storageClass] = (archived.byStorageClass[storageClass] ?? 0) + 1;
+  if (archived.keys.length < ARCHIVED_KEYS_NAMED) archived.keys.push(o.key);
 }
 
 /** SendMessageBatch calls, a few in flight, failed entries sent again when SQS says it was its fault. */
@@ -220,11 +303,29 @@ export function sdkBackfillAws(region: string): BackfillAws {
       let token: string | undefined;
       do {
         const out = await s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            // So that an archived object already restored is queued, not counted as archived again.
+            OptionalObjectAttributes: ['RestoreStatus'],
+          }),
           { abortSignal: AbortSignal.timeout(20_000) },
         );
+        const now = Date.now();
         for (const o of out.Contents ?? []) {
-          if (o.Key) yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 };
+          if (!o.Key) continue;
+          const restore = o.RestoreStatus;
+          yield {
+            key: o.Key,
+            size: o.Size ?? 0,
+            lastModified: o.LastModified?.getTime() ?? 0,
+            storageClass: o.StorageClass,
+            restored:
+              restore?.IsRestoreInProgress === false &&
+              restore.RestoreExpiryDate !== undefined &&
+              restore.RestoreExpiryDate.getTime() > now,
+          };
         }
         token = out.IsTruncated ? out.NextContinuationToken : undefined;
       } while (token);
@@ -256,21 +357,40 @@ export function formatBackfill(report: BackfillReport): string {
   const range = report.from || report.to ? ` (days ${report.from ?? 'first'} to ${report.to ?? 'last'})` : '';
   if (report.bucket) lines.push(`  raw objects in s3://${report.bucket}${range}`);
   for (const p of report.prefixes) {
-    const what = report.dryRun ? `${p.objects} objects would be queued` : `${p.queued} of ${p.objects} objects queued`;
-    lines.push(`    ${p.prefix.padEnd(26)} ${what} (${formatBytes(p.bytes)})`);
+    const queueable = p.objects - p.archived.objects;
+    const what = report.dryRun ? `${queueable} objects would be queued` : `${p.queued} of ${p.objects} objects queued`;
+    const stopped = p.complete ? '' : ' when it stopped';
+    lines.push(`    ${p.prefix.padEnd(26)} ${what}${stopped} (${formatBytes(p.bytes)})`);
+    if (p.archived.objects > 0) lines.push(...formatArchived(p.archived));
   }
   if (report.error) {
     lines.push(`  ✖ ${report.error.message}`, `    → ${report.error.remedy}`);
   } else {
-    const objects = report.prefixes.reduce((n, p) => n + p.objects, 0);
+    const archived = report.prefixes.reduce((n, p) => n + p.archived.objects, 0);
+    const objects = report.prefixes.reduce((n, p) => n + p.objects, 0) - archived;
     const queued = report.prefixes.reduce((n, p) => n + p.queued, 0);
+    const notQueued = archived > 0 ? `; ${archived} archived objects not queued (restore them first, as above)` : '';
     lines.push(
       report.dryRun
-        ? `  dry run: ${objects} objects would be sent to ${report.queueUrl}; nothing was sent`
-        : `  ✔ ${queued} objects queued to ${report.queueUrl}; the normalizer works through them (the queue's metrics show its progress)`,
+        ? `  dry run: ${objects} objects would be sent to ${report.queueUrl}; nothing was sent${notQueued}`
+        : `  ✔ ${queued} objects queued to ${report.queueUrl}; the normalizer works through them (the queue's metrics show its progress)${notQueued}`,
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Archived objects: how many, in which classes, the first keys, and what to do. */
+function formatArchived(archived: ArchivedCount): string[] {
+  const classes = Object.entries(archived.byStorageClass)
+    .map(([storageClass, n]) => `${n} ${storageClass}`)
+    .join(', ');
+  const more = archived.objects - archived.keys.length;
+  return [
+    `      ⚠ ${archived.objects} archived (${classes}; ${formatBytes(archived.bytes)}) not queued: they need a restore first`,
+    ...archived.keys.map((key) => `        ${key}`),
+    ...(more > 0 ? [`        ... and ${more} more`] : []),
+    '        → restore them (aws s3api restore-object, or S3 Batch Operations for many), then run backfill again for their days',
+  ];
 }
 
 function formatBytes(bytes: number): string {

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { CURATED_PREFIX } from '../core/findings/layout';
 import { type ColumnKind, PARTITION_COLUMN, TABLE_COLUMNS, TABLE_NAMES, type TableName } from '../core/findings/tables';
 import type { Cell, QueryResult } from './query-result';
 
@@ -25,6 +26,14 @@ export class LocalEngineError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LocalEngineError';
+  }
+}
+
+/** A folder given to --local that holds no lake: a usage error, not an empty answer. */
+export class NotALakeError extends LocalEngineError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotALakeError';
   }
 }
 
@@ -75,14 +84,41 @@ function hasParquet(dir: string): boolean {
   return false;
 }
 
-/** Opens DuckDB in memory with the views `pc_postures` and `vm_findings` over the folder. */
-export async function openLake(folder: string, duckdb: DuckDbModule = loadDuckDb()): Promise<DuckDBConnection> {
+function assertFolder(folder: string): string {
   const root = path.resolve(folder);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
     throw new LocalEngineError(
       `--local ${folder}: no such folder. Give the folder \`qualys-s3 normalize --out\` wrote (it holds pc_postures/ and vm_findings/).`,
     );
   }
+  return root;
+}
+
+const hasTableFolder = (dir: string) => TABLE_NAMES.some((table) => fs.existsSync(path.join(dir, table)));
+
+/**
+ * The folder whose table folders --local reads: the folder itself when it holds pc_postures/ or
+ * vm_findings/ (what `qualys-s3 normalize --out` writes), else its curated/ when that does (a
+ * copy of the lake bucket, as `aws s3 sync s3://<LakeBucketName> <folder>` makes it, keeps the
+ * bucket's curated/ prefix). Any other folder would answer every query with no rows, which
+ * reads as "nothing fails": it is refused, saying what was expected.
+ */
+export function locateLake(folder: string): string {
+  const root = assertFolder(folder);
+  if (hasTableFolder(root)) return root;
+  const curated = path.join(root, CURATED_PREFIX.replace(/\/$/, ''));
+  if (hasTableFolder(curated)) return curated;
+  const tables = TABLE_NAMES.map((t) => `${t}/`).join(' or ');
+  throw new NotALakeError(
+    `--local ${folder}: no lake here, no ${tables} folder, neither in it nor in its ${CURATED_PREFIX}. ` +
+      'Give the folder `qualys-s3 normalize --out` wrote, or a copy of the lake bucket ' +
+      '(aws s3 sync s3://<LakeBucketName> <folder>; the stack output LakeBucketName names it).',
+  );
+}
+
+/** Opens DuckDB in memory with the views `pc_postures` and `vm_findings` over the folder. */
+export async function openLake(folder: string, duckdb: DuckDbModule = loadDuckDb()): Promise<DuckDBConnection> {
+  const root = assertFolder(folder);
   const instance = await duckdb.DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   // Athena evaluates current_date and timestamps in UTC; so does the local engine.

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { EnvironmentConfig, QualysS3Config } from '../config/config';
 import { ConfigError } from '../config/messages';
 import { configLocation, readConfig } from '../config/load-config';
+import { isCalendarDay } from '../core/findings/queries';
 import { type CheckResult, Checklist, formatResult, formatSummary } from './checklist';
 import { type CommandContext, keepPlaceholders, operatorLogger } from './context';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
@@ -264,7 +265,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     }
     for (const option of ['from', 'to'] as const) {
       const day = values[option];
-      if (day !== undefined && !isDay(day))
+      if (day !== undefined && !isCalendarDay(day))
         throw new UsageError(`--${option} takes a day as YYYY-MM-DD, e.g. --${option} 2026-01-31 (got "${day}")`);
     }
     if (values.from && values.to && values.from > values.to)
@@ -446,13 +447,6 @@ function readEnvironment(
     if (error instanceof UsageError) return { exitCode: usageError(io, json, error.message, 'query', false) };
     throw error;
   }
-}
-
-/** A real calendar day written YYYY-MM-DD. */
-function isDay(text: string): boolean {
-  const parsed = Date.parse(`${text}T00:00:00Z`);
-  // Date rolls 2026-02-30 over to March: the day must come back as written.
-  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(parsed) && new Date(parsed).toISOString().startsWith(text);
 }
 
 async function runNormalize(io: CliIO, json: boolean, input: string | undefined, values: Values): Promise<number> {

@@ -15,7 +15,7 @@ import {
   formatSeconds,
   runAthenaQuery,
 } from './athena-query';
-import { LocalEngineError, runLocalQuery } from './local-query';
+import { LocalEngineError, locateLake, NotALakeError, runLocalQuery } from './local-query';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';
 import { formatTable, type QueryResult } from './query-result';
 
@@ -27,8 +27,8 @@ On Athena, in the environment's workgroup and Glue database (the deployed stack'
 AthenaWorkGroup and GlueDatabase), with your AWS credentials: progress while it runs, then
 the bytes scanned (what Athena bills) and the run time. Ctrl-C stops the query in Athena.
 With --local <folder>, the same query runs on DuckDB over a folder that
-\`qualys-s3 normalize --out\` wrote: no AWS account and no configuration needed (envName may
-then be left out).
+\`qualys-s3 normalize --out\` wrote, or a copy of the lake bucket (its curated/ is read):
+no AWS account and no configuration needed (envName may then be left out).
 
   --local <folder>  run on DuckDB over this folder instead of Athena
   --param k=v       a named query's parameter (repeatable), e.g. --param days=14
@@ -214,9 +214,10 @@ export async function queryCommand(
   if (args.local !== undefined) {
     const started = now();
     try {
-      const result = await runLocalQuery(args.local, resolved.sql);
+      const lake = locateLake(args.local);
+      const result = await runLocalQuery(lake, resolved.sql);
       const elapsedMs = now() - started;
-      if (!json) io.stderr(`  local: DuckDB over ${args.local}, ${formatSeconds(elapsedMs)}\n`);
+      if (!json) io.stderr(`  local: DuckDB over ${lake}, ${formatSeconds(elapsedMs)}\n`);
       return printResult(io, json, {
         engine: 'local',
         envName: resolved.envName,
@@ -225,6 +226,7 @@ export async function queryCommand(
         stats: { elapsedMs },
       });
     } catch (error) {
+      if (error instanceof NotALakeError) return fail(io, json, EXIT.usage, 'usage', error.message);
       if (!(error instanceof LocalEngineError)) throw error;
       return fail(io, json, EXIT.failed, 'local', error.message);
     }

@@ -24,6 +24,8 @@ export interface TextRules {
   readonly pattern?: RegExp;
   readonly describe?: string;
   readonly maxLength?: number;
+  /** Why the value may not be longer, when a reader would not guess it ("the X takes the same name"). */
+  readonly maxLengthReason?: string;
   /** The message when the field is required and absent. */
   readonly missing?: string;
 }
@@ -39,9 +41,12 @@ export function text(rules: TextRules = {}) {
     .min(1, { error: said(notAString), abort: true });
   if (rules.maxLength !== undefined) {
     const max = rules.maxLength;
+    const reason = rules.maxLengthReason ? ` (${rules.maxLengthReason})` : '';
     schema = schema
       .refine((v) => v.length <= max, {
-        error: said((v) => `is ${(v as string).length} characters long, ${show(v)}; at most ${max} are allowed`),
+        error: said(
+          (v) => `is ${(v as string).length} characters long, ${show(v)}; at most ${max} are allowed${reason}`,
+        ),
       })
       .meta({ maxLength: max });
   }

@@ -83,8 +83,11 @@ export const LIMITS = {
   minBytesScannedLimitMb: 10,
   /** 1 PB, far beyond any query of findings; the bound only keeps the number an integer CloudFormation takes. */
   maxBytesScannedLimitMb: 1024 ** 3,
-  /** Glue and Athena names: at most 255 characters; Athena reads lowercase letters, digits and underscores only. */
-  maxDatabaseNameLength: 255,
+  /**
+   * Glue takes database names of up to 255 characters, but the stack names the Athena workgroup
+   * after the database, and Athena allows workgroup names of [a-zA-Z0-9._-]{1,128}.
+   */
+  maxDatabaseNameLength: 128,
 } as const;
 
 /** CloudWatch Logs accepts only these retention periods (days). */

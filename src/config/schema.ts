@@ -289,6 +289,7 @@ const analyticsSchema = strictObject({
     pattern: DATABASE_NAME,
     describe: 'lowercase letters, digits and underscores, starting with a letter (a name Athena reads without quotes)',
     maxLength: LIMITS.maxDatabaseNameLength,
+    maxLengthReason: `the Athena workgroup takes the same name, and Athena allows workgroup names of at most ${LIMITS.maxDatabaseNameLength} characters`,
   })
     .optional()
     .describe('The Glue database (and Athena workgroup) name; absent: qualys_s3_<environment name>.'),

@@ -88,6 +88,11 @@ describe('notifications, queue and dead-letter queue', () => {
     });
   });
 
+  test('GIVEN analytics WHEN synthesized THEN the queue keeps a message 14 days (the maximum), so a long backfill does not expire before the normalizer reaches it', () => {
+    const [, queue] = only(synth(LAKE), 'AWS::SQS::Queue', 'IngestQueue');
+    expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
   test('GIVEN analytics WHEN synthesized THEN the queue is SSE-SQS, hides a message for six normalizer timeouts, and moves it to the dead-letter queue after 5 receives', () => {
     const t = synth(LAKE);
     const [, queue] = only(t, 'AWS::SQS::Queue', 'IngestQueue');
@@ -158,9 +163,10 @@ describe('notifications, queue and dead-letter queue', () => {
 });
 
 describe('the normalizer', () => {
-  test('GIVEN analytics WHEN synthesized THEN the function is nodejs24.x on arm64 with 2 GB, 15 minutes, 4 GB of /tmp, its own log group and LAKE_BUCKET', () => {
+  test('GIVEN analytics WHEN synthesized THEN the function is nodejs24.x on arm64 with 2 GB, 15 minutes, 4 GB of /tmp, its own log group, FINDINGS_BUCKET and LAKE_BUCKET', () => {
     const t = synth(LAKE_KMS);
     const [, fn] = only(t, 'AWS::Lambda::Function', 'NormalizerFunction');
+    const [findingsId] = only(t, 'AWS::S3::Bucket', 'FindingsBucket');
     const [lakeId] = only(t, 'AWS::S3::Bucket', 'FindingsLakeBucket');
     const [logsId, logs] = only(t, 'AWS::Logs::LogGroup', 'NormalizerLogs');
 
@@ -172,7 +178,7 @@ describe('the normalizer', () => {
         Timeout: 900,
         EphemeralStorage: { Size: 4096 },
         Handler: 'index.handler',
-        Environment: { Variables: { LAKE_BUCKET: { Ref: lakeId } } },
+        Environment: { Variables: { FINDINGS_BUCKET: { Ref: findingsId }, LAKE_BUCKET: { Ref: lakeId } } },
         LoggingConfig: expect.objectContaining({ LogGroup: { Ref: logsId } }),
       }),
     );
@@ -353,7 +359,8 @@ describe('Glue', () => {
         'projection.enabled': 'true',
         'projection.day.type': 'date',
         'projection.day.format': 'yyyy-MM-dd',
-        'projection.day.range': '2020-01-01,NOW',
+        // A day ahead of UTC: a folder named in a time zone ahead of UTC is visible at once.
+        'projection.day.range': '2020-01-01,NOW+1DAYS',
         'projection.day.interval': '1',
         'projection.day.interval.unit': 'DAYS',
       });

@@ -5,8 +5,9 @@
  * PC: hosts x policies x controls (some with instances) evaluated on several days, postures
  * that flip between Passed, Failed and Error, every day's postures re-sent in the next day's
  * file (Qualys re-sends), hosts last evaluated long ago (stale), one file without a column
- * (read by name). VM: findings whose status moves on from day to day, re-sent, and records
- * without a host or QID kept whole.
+ * (read by name). VM: findings whose status moves on from day to day, re-sent, records
+ * without a host or QID kept whole, and vulnerability information (knowledge-base entries, one
+ * per QID, under vuln_info/) that is not findings.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -43,6 +44,8 @@ export interface VmRow {
   protocol: string | null;
   last_found: string | null;
   raw: string;
+  /** 'findings', or 'vuln_info' for the knowledge-base entries Qualys sends under vuln_info/ (sendVulnInfo). */
+  record_type: 'findings' | 'vuln_info';
   source_key: string;
   day: string;
 }
@@ -152,7 +155,8 @@ export function generateLake(opts: { hosts?: number; controls?: number; seed?: n
           protocol: record.port ? 'tcp' : null,
           last_found: stamp(dayMs + h * 60_000),
           raw: JSON.stringify(record),
-          source_key: `qualys_vm_findings/${dayOf(dayMs)}/vm.json.gz`,
+          record_type: 'findings',
+          source_key: `qualys_vm_findings/findings/${dayOf(dayMs)}/vm.json.gz`,
           day: dayOf(dayMs),
         });
       }
@@ -168,10 +172,29 @@ export function generateLake(opts: { hosts?: number; controls?: number; seed?: n
         protocol: null,
         last_found: null,
         raw: JSON.stringify({ unknownShape: n }),
-        source_key: `qualys_vm_findings/${dayOf(dayMs)}/vm.json.gz`,
+        record_type: 'findings',
+        source_key: `qualys_vm_findings/findings/${dayOf(dayMs)}/vm.json.gz`,
         day: dayOf(dayMs),
       });
     }
+  }
+  // Vulnerability information: a QID with its severity, no host, no status (not a finding).
+  const lastDay = dayOf(activeDays[activeDays.length - 1]);
+  for (const qid of [38101, 90200, 11000, 11001]) {
+    const record = { qid, severity: 5, title: `Vulnerability ${qid}` };
+    vm.push({
+      host_id: null,
+      qid,
+      severity: 5,
+      status: null,
+      port: null,
+      protocol: null,
+      last_found: null,
+      raw: JSON.stringify(record),
+      record_type: 'vuln_info',
+      source_key: 'qualys_vm_findings/vuln_info/vm/kb.json.gz',
+      day: lastDay,
+    });
   }
   return { pc, vm, days };
 }

@@ -10,7 +10,8 @@
  * - no QUALIFY, `::` casts, UNION BY NAME, GROUP BY ALL, EXCLUDE (DuckDB only); no `max_by`
  *   (both have it, but it picks arbitrarily among ties, and "latest" must pick one row the
  *   same way every time): the latest row is `row_number() OVER (... ORDER BY ...)` = 1 in a
- *   subquery, with a total order (evaluation, then day, then source key);
+ *   subquery, with a total order (evaluation, or the delivery day where the evaluation date
+ *   did not parse, then day, then source key);
  * - no `date_add` / `interval` arithmetic on timestamps (the argument orders differ, and DuckDB
  *   turns DATE - INTERVAL into a TIMESTAMP): day counts are `date_diff('day', DATE, DATE)`,
  *   whose meaning on two dates is the same in both; a DATE - INTERVAL is cast back to DATE;
@@ -30,6 +31,13 @@ export interface QueryParameter {
   readonly default: string;
   /** What a value must look like; the CLI refuses anything else (no SQL injection through parameters). */
   readonly pattern: RegExp;
+  /**
+   * What a value matching the pattern must also be, said as the end of "is "...", which is ...",
+   * and how to tell: e.g. a day the calendar has (2024-02-30 matches the pattern, and an engine
+   * would refuse it or, worse, read it as March).
+   * @default - the pattern alone
+   */
+  readonly check?: { readonly mustBe: string; readonly test: (value: string) => boolean };
 }
 
 export interface NamedQuery {
@@ -42,6 +50,17 @@ export interface NamedQuery {
 }
 
 /**
+ * When a row was evaluated, for ordering: its evaluation date, or, where that did not parse
+ * (the normalizer writes null; the guide's own sample has "2023-01-16T10:49:432"), the start of
+ * the day it was delivered. A newer delivery with a malformed date is still newer: sorting
+ * nulls last would let an older delivery's state stand as the current one.
+ */
+const EVALUATED = 'coalesce(p.evaluation_date, CAST(p.day AS TIMESTAMP))';
+
+/** Latest first, as a total order: when evaluated, then the day, then the source key. */
+const LATEST_FIRST = `${EVALUATED} DESC, p.day DESC, p.source_key DESC`;
+
+/**
  * The current state of each posture: of the rows for one host x policy x control x instance
  * (Qualys re-sends unchanged postures day after day, so one posture has many rows), the one
  * with the latest evaluation; among rows evaluated at the same moment, the latest day, then
@@ -50,11 +69,20 @@ export interface NamedQuery {
 const LATEST_POSTURES = `SELECT p.*,
     row_number() OVER (
       PARTITION BY p.host_id, p.policy_id, p.control_id, p.instance
-      ORDER BY p.evaluation_date DESC NULLS LAST, p.day DESC, p.source_key DESC
+      ORDER BY ${LATEST_FIRST}
     ) AS recency
   FROM pc_postures AS p`;
 
 const DAY_PATTERN = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
+/** A real calendar day written YYYY-MM-DD. */
+export function isCalendarDay(text: string): boolean {
+  const parsed = Date.parse(`${text}T00:00:00Z`);
+  // Date rolls 2026-02-30 over to March: the day must come back as written.
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(parsed) && new Date(parsed).toISOString().startsWith(text);
+}
+
+const CALENDAR_DAY = { mustBe: 'a day the calendar has', test: isCalendarDay };
 
 export const NAMED_QUERIES: readonly NamedQuery[] = [
   {
@@ -100,6 +128,7 @@ ORDER BY policy_id`,
         description: 'the first day, as YYYY-MM-DD (e.g. --param since=2024-01-31)',
         default: '2024-01-01',
         pattern: DAY_PATTERN,
+        check: CALENDAR_DAY,
       },
     ],
     // Rows delivered before the day before `since` cannot hold a change made on or after it
@@ -125,29 +154,32 @@ ORDER BY posture_modified_date DESC, host_id, policy_id, control_id, instance`,
         pattern: /^(?:[1-9]\d{0,2}|[1-2]\d{3}|3[0-5]\d{2}|36[0-4]\d|3650)$/,
       },
     ],
-    template: `SELECT host_id, ip, dns, os, evaluation_date AS last_evaluated,
-  date_diff('day', CAST(evaluation_date AS DATE), current_date) AS days_since
+    // A host whose latest delivery has malformed evaluation dates was still evaluated by then:
+    // its delivery day stands in (as in LATEST_POSTURES), so it is not reported stale.
+    template: `SELECT host_id, ip, dns, os, evaluated AS last_evaluated,
+  date_diff('day', CAST(evaluated AS DATE), current_date) AS days_since
 FROM (
-  SELECT p.host_id, p.ip, p.dns, p.os, p.evaluation_date,
+  SELECT p.host_id, p.ip, p.dns, p.os, ${EVALUATED} AS evaluated,
     row_number() OVER (
       PARTITION BY p.host_id
-      ORDER BY p.evaluation_date DESC NULLS LAST, p.day DESC, p.source_key DESC
+      ORDER BY ${LATEST_FIRST}
     ) AS recency
   FROM pc_postures AS p
-  WHERE p.evaluation_date IS NOT NULL
 ) AS latest
-WHERE recency = 1 AND date_diff('day', CAST(evaluation_date AS DATE), current_date) > {{days}}
+WHERE recency = 1 AND date_diff('day', CAST(evaluated AS DATE), current_date) > {{days}}
 ORDER BY last_evaluated, host_id`,
   },
   {
     name: 'vm-by-severity',
     description:
-      'VM findings by severity and status: the latest record of each finding (host, QID, port, protocol; a record without host or QID stands alone)',
+      'VM findings by severity and status: the latest record of each finding (host, QID, port, protocol; a record without host or QID stands alone); vulnerability information (vuln_info/) is not counted',
     parameters: [],
     // A re-sent finding is one finding: its latest record (by last found, then day) says its
     // severity and status. Records the normalizer could not map keep their raw JSON, so
     // identical re-sent copies of them still collapse into one. (The CASE is a column of its own
     // rather than a PARTITION BY expression: the Trino grammar the tests parse with reads only columns there.)
+    // Only findings: what Qualys sends under vuln_info/ (sendVulnInfo) is knowledge-base entries,
+    // one per QID, not findings on a host.
     template: `SELECT severity, status,
   count(*) AS findings,
   count(DISTINCT host_id) AS hosts,
@@ -161,6 +193,7 @@ FROM (
   FROM (
     SELECT v.*, CASE WHEN v.host_id IS NULL OR v.qid IS NULL THEN v.raw END AS unmapped_raw
     FROM vm_findings AS v
+    WHERE v.record_type = 'findings'
   ) AS k
 ) AS latest
 WHERE recency = 1
@@ -189,6 +222,11 @@ export function renderQuery(query: NamedQuery, values: Readonly<Record<string, s
     const value = values[parameter.name] ?? parameter.default;
     if (!parameter.pattern.test(value)) {
       throw new Error(`${query.name}: --param ${parameter.name} is ${JSON.stringify(value)}; ${parameter.description}`);
+    }
+    if (parameter.check && !parameter.check.test(value)) {
+      throw new Error(
+        `${query.name}: --param ${parameter.name} is ${JSON.stringify(value)}, which is not ${parameter.check.mustBe}; ${parameter.description}`,
+      );
     }
     sql = sql.replaceAll(`{{${parameter.name}}}`, value);
   }

@@ -12,6 +12,14 @@ import { GLUE_TYPES, PARTITION_COLUMN, TABLE_COLUMNS, TABLE_NAMES, type TableNam
  */
 export const PROJECTION_START_DAY = '2020-01-01';
 
+/**
+ * The last day partition projection knows, in Athena's relative range syntax: a day ahead of
+ * UTC's today. A delivery folder is named by a date that may be a time zone ahead of UTC (the
+ * partition day is the key's date folder), and with `NOW` its rows would stay invisible until
+ * UTC reached that day.
+ */
+export const PROJECTION_END_DAY = 'NOW+1DAYS';
+
 const PARQUET = {
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
   outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
@@ -67,7 +75,7 @@ export class GlueCatalog extends Construct {
             'projection.enabled': 'true',
             [`projection.${PARTITION_COLUMN}.type`]: 'date',
             [`projection.${PARTITION_COLUMN}.format`]: 'yyyy-MM-dd',
-            [`projection.${PARTITION_COLUMN}.range`]: `${PROJECTION_START_DAY},NOW`,
+            [`projection.${PARTITION_COLUMN}.range`]: `${PROJECTION_START_DAY},${PROJECTION_END_DAY}`,
             [`projection.${PARTITION_COLUMN}.interval`]: '1',
             [`projection.${PARTITION_COLUMN}.interval.unit`]: 'DAYS',
             'storage.location.template': `${location}${PARTITION_COLUMN}=\${${PARTITION_COLUMN}}/`,

@@ -10,7 +10,11 @@ import { RAW_PREFIXES } from '../../core/findings/layout';
 export const INGEST_QUEUE = {
   /** Receives before a message goes to the dead-letter queue. */
   maxReceiveCount: 5,
-  retention: Duration.days(4),
+  /**
+   * SQS's maximum: a backfill queues every object at once, and the normalizer may take days to
+   * reach the last of them; a message must not expire before (SQS's default, 4 days, would drop them).
+   */
+  retention: Duration.days(14),
   deadLetterRetention: Duration.days(14),
   /** The backlog alarm: the oldest message has waited this long (a few retry cycles). */
   oldestMessageAlarmAge: Duration.hours(6),
