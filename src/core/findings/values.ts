@@ -43,9 +43,21 @@ const two = (text: string, at: number) => digit(text, at) * 10 + digit(text, at 
 /** Milliseconds of a calendar date and time, or NaN when a field is out of range (2023-02-30, 24:00, ...). */
 function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return Number.NaN;
-  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  if (d > daysInMonth) return Number.NaN;
-  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  // Date.UTC reads years 0-99 as 1900-1999; setUTCFullYear takes the year as written.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo, 0);
+  if (d > date.getUTCDate()) return Number.NaN;
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, ms);
+  return date.getTime();
+}
+
+/** Whether YYYY-MM-DD is a calendar day (2023-02-30 and 2023-13-45 are not). */
+export function isCalendarDay(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return false;
+  const millis = utcMillis(Number(match[1]), Number(match[2]), Number(match[3]), 0, 0, 0, 0);
+  return !Number.isNaN(millis) && new Date(millis).toISOString().slice(0, 10) === text;
 }
 
 /**
