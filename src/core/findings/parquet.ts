@@ -131,7 +131,7 @@ const NO_STATISTICS = new Set([
   'remediation',
   'control_statement',
   'control_reference',
-  'unparsed_dates',
+  'unparsed_values',
   'raw',
   'title',
 ]);

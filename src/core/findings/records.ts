@@ -53,6 +53,8 @@ export interface JsonRecord {
   readonly offset: number;
   /** The record's size in bytes. */
   readonly bytes: number;
+  /** The record's JSON text, as read (for values JSON.parse cannot hold exactly, e.g. integers beyond 2^53). */
+  readonly text: string;
 }
 
 export type FileShape = 'empty' | 'object' | 'array' | 'ndjson' | 'concatenated';
@@ -267,7 +269,7 @@ export class RecordReader implements AsyncIterable<JsonRecord> {
           this.recordStart,
         );
       }
-      records.push({ value, index: this.stats.records, offset: this.recordStart, bytes });
+      records.push({ value, index: this.stats.records, offset: this.recordStart, bytes, text });
       this.stats.records++;
       if (bytes > this.stats.largestRecordBytes) this.stats.largestRecordBytes = bytes;
       mode = this.inArray ? Mode.ArrayAfterElement : Mode.Top;
