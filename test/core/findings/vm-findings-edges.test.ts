@@ -7,7 +7,7 @@ import { mapVmRecord } from '../../../src/core/findings/vm-findings';
 const KEY = 'qualys_vm_findings/findings/2024-05-01/a.json';
 
 describe('containers', () => {
-  test('FAILING: GIVEN a host record with an empty detection list WHEN mapped THEN the record is still a row (raw holds it)', () => {
+  test('GIVEN a host record with an empty detection list WHEN mapped THEN the record is still a row (raw holds it)', () => {
     // GIVEN: a host Qualys reports with no detections (or any record without a QID that has an empty
     // list under a common name: data, items, records, results, ...).
     const record = { hostId: 101, ip: '10.0.0.5', os: 'Windows Server 2019', detections: [] };
@@ -18,7 +18,7 @@ describe('containers', () => {
     expect(JSON.parse(rows[0].raw as string)).toEqual(record);
   });
 
-  test("FAILING: GIVEN a container record WHEN mapped THEN the container's own fields survive in raw", () => {
+  test("GIVEN a container record WHEN mapped THEN the container's own fields survive in raw", () => {
     // GIVEN: a host with nested details and one detection.
     const record = {
       host: { id: 101, ip: '10.0.0.5', tags: ['prod', 'pci'], cloud: { provider: 'aws', instanceId: 'i-0abc' } },
