@@ -26,7 +26,7 @@ const LAKE = {
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 describe('the normalizer role and S3 answers', () => {
-  test('FAILING: GIVEN analytics WHEN the normalizer role is read THEN it may s3:ListBucket the findings bucket, so that a raw object deleted since its notification answers 404 (handled) and not 403 (failed to the DLQ)', () => {
+  test('GIVEN analytics WHEN the normalizer role is read THEN it may s3:ListBucket the findings bucket, so that a raw object deleted since its notification answers 404 (handled) and not 403 (failed to the DLQ)', () => {
     // GIVEN: S3 answers a GET/HEAD of a missing key with 403 AccessDenied unless the caller may
     // s3:ListBucket the bucket (S3 API reference, GetObject / HeadObject permissions). The handler treats
     // NoSuchKey/404 as "object gone: success" and everything else as a failure to retry; raw objects do

@@ -158,9 +158,10 @@ describe('notifications, queue and dead-letter queue', () => {
 });
 
 describe('the normalizer', () => {
-  test('GIVEN analytics WHEN synthesized THEN the function is nodejs24.x on arm64 with 2 GB, 15 minutes, 4 GB of /tmp, its own log group and LAKE_BUCKET', () => {
+  test('GIVEN analytics WHEN synthesized THEN the function is nodejs24.x on arm64 with 2 GB, 15 minutes, 4 GB of /tmp, its own log group, FINDINGS_BUCKET and LAKE_BUCKET', () => {
     const t = synth(LAKE_KMS);
     const [, fn] = only(t, 'AWS::Lambda::Function', 'NormalizerFunction');
+    const [findingsId] = only(t, 'AWS::S3::Bucket', 'FindingsBucket');
     const [lakeId] = only(t, 'AWS::S3::Bucket', 'FindingsLakeBucket');
     const [logsId, logs] = only(t, 'AWS::Logs::LogGroup', 'NormalizerLogs');
 
@@ -172,7 +173,7 @@ describe('the normalizer', () => {
         Timeout: 900,
         EphemeralStorage: { Size: 4096 },
         Handler: 'index.handler',
-        Environment: { Variables: { LAKE_BUCKET: { Ref: lakeId } } },
+        Environment: { Variables: { FINDINGS_BUCKET: { Ref: findingsId }, LAKE_BUCKET: { Ref: lakeId } } },
         LoggingConfig: expect.objectContaining({ LogGroup: { Ref: logsId } }),
       }),
     );
@@ -195,7 +196,7 @@ describe('the normalizer', () => {
     ]);
   });
 
-  test('GIVEN SSE-S3 buckets WHEN the normalizer role is read THEN it may read the two raw prefixes, write the three lake prefixes, list the lake, consume the queue and log, and nothing else', () => {
+  test('GIVEN SSE-S3 buckets WHEN the normalizer role is read THEN it may read the two raw prefixes, write the three lake prefixes, list the lake and the findings bucket, consume the queue and log, and nothing else', () => {
     const t = synth(LAKE);
     const [roleId, role] = only(t, 'AWS::IAM::Role', 'NormalizerRole');
     const [bucketId] = only(t, 'AWS::S3::Bucket', 'FindingsBucket');
@@ -211,6 +212,7 @@ describe('the normalizer', () => {
         `s3:GetObject on <${bucketId}.Arn>/qualys_pc_posture_info/* <${bucketId}.Arn>/qualys_vm_findings/*`,
         `s3:GetObject,s3:PutObject,s3:DeleteObject on <${lakeId}.Arn>/curated/* <${lakeId}.Arn>/quarantine/* <${lakeId}.Arn>/manifests/*`,
         `s3:ListBucket on <${lakeId}.Arn>`,
+        `s3:ListBucket on <${bucketId}.Arn>`,
         `sqs:ReceiveMessage,sqs:ChangeMessageVisibility,sqs:GetQueueUrl,sqs:DeleteMessage,sqs:GetQueueAttributes on <${queueId}.Arn>`,
       ].sort(),
     );
