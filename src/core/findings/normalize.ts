@@ -31,7 +31,14 @@ import { curatedKey, isValidationFile, manifestKey, objectId, partitionDay, quar
 import { type ParquetOptions, ParquetFileWriter } from './parquet';
 import { mapHostRecord } from './pc-postures';
 import type { LakeStore, NormalizeResult, SourceObject } from './ports';
-import { type FileShape, type JsonRecord, type ReadStats, RecordReadError, RecordReader } from './records';
+import {
+  type FileShape,
+  gzipDecodedBytes,
+  type JsonRecord,
+  type ReadStats,
+  RecordReadError,
+  RecordReader,
+} from './records';
 import type { Row, TableName } from './tables';
 import { isPlainObject } from './values';
 import { mapVmRecord } from './vm-findings';
@@ -250,6 +257,8 @@ export async function normalizeObject(
         { cause: error },
       );
     }
+    if (error.kind === 'bad-gzip')
+      return quarantine(source, table, store, await badGzip(source, error, stats), reader, now());
     return quarantine(source, table, store, error, reader, now());
   }
   unmappedFile.close();
@@ -327,6 +336,27 @@ export async function normalizeObject(
     gzip: stats.gzip,
     shape: stats.shape,
     largestRecordBytes: stats.largestRecordBytes,
+  };
+}
+
+/**
+ * A gzip that goes bad (trailing bytes after the last member, a corrupt block): how much JSON it
+ * decoded to first, read again (the reader's count misses the output of zlib's failing call, for
+ * a small file all of it). When the source cannot be read again, the reader's count, as such.
+ */
+async function badGzip(source: SourceObject, error: RecordReadError, stats: ReadStats): Promise<Problem> {
+  let decoded: { jsonBytes: number; goodBytes: number };
+  try {
+    decoded = await gzipDecodedBytes(await source.open(), stats.gzipGoodBytes ?? 0);
+  } catch {
+    return error;
+  }
+  const cause = (error.cause as Error | undefined)?.message ?? error.message;
+  return {
+    kind: error.kind,
+    message: `the gzip data goes bad at about stored byte ${decoded.goodBytes} of ${source.size ?? stats.storedBytes} (trailing bytes after the last member, or a corrupt block), after ${decoded.jsonBytes} bytes of JSON decoded and ${stats.records} records read: ${cause}`,
+    offset: decoded.jsonBytes,
+    recordsRead: stats.records,
   };
 }
 

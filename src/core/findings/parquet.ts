@@ -99,7 +99,7 @@ function coerce(value: Row[string] | undefined, kind: ColumnKind, column: string
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'bigint':
-      if (typeof value === 'bigint') return value;
+      if (typeof value === 'bigint' && value >= -(2n ** 63n) && value < 2n ** 63n) return value;
       if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
       break;
     case 'int':

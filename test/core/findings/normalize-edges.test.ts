@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { curatedKey, objectId } from '../../../src/core/findings/layout';
 import { normalizeObject } from '../../../src/core/findings/normalize';
@@ -172,6 +172,30 @@ describe('nothing vanishes without a trace', () => {
     const result = await normalizeObject(source(key, ndjson(record)), lake, { tmpDir });
     expect(result.rowsOut).toBe(1);
     expect(result.unmapped).toBeGreaterThan(0);
+  });
+});
+
+describe('gzip with trailing bytes', () => {
+  test('GIVEN a gzip followed by trailing bytes WHEN normalized THEN quarantined, and the reason says how much JSON was decoded (not 0 bytes)', async () => {
+    // GIVEN: a small file, so all of its JSON comes out of the zlib call that fails on the trailing bytes.
+    const lake = new MemoryLake();
+    const key = 'qualys_pc_posture_info/2024-05-01/trailing.json.gz';
+    const json = ndjson(host(1), host(2));
+    const gz = gzipSync(json);
+    const body = Buffer.concat([gz, Buffer.from('not gzip at all')]);
+    // WHEN
+    const result = await normalizeObject(source(key, body), lake, { tmpDir });
+    // THEN
+    expect(result.status).toBe('quarantined');
+    const reason = JSON.parse(lake.objects.get(`quarantine/${key}.reason.json`)!.toString());
+    expect(reason.reason).toBe('bad-gzip');
+    // (zlib notices a bad next header a byte or two into it)
+    const at = Number(/at about stored byte (\d+) of (\d+)/.exec(reason.message)?.[1]);
+    expect(at - gz.length).toBeGreaterThanOrEqual(0);
+    expect(at - gz.length).toBeLessThanOrEqual(2);
+    expect(reason.message).toContain(`of ${body.length} (trailing bytes`);
+    expect(reason.message).toContain(`after ${Buffer.byteLength(json)} bytes of JSON decoded`);
+    expect(reason.byteOffset).toBe(Buffer.byteLength(json));
   });
 });
 
