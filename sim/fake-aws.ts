@@ -10,7 +10,7 @@
  * - S3 speaks restXml, path-style (`/<bucket>/<key>`): `ListObjectsV2` with real pagination
  *   (continuation tokens) and delimiters; `GetObject`, `HeadObject`, `PutObject` (plain or
  *   aws-chunked with a trailing checksum, as SDK v3 streams a body; bytes kept as bytes, CRC32 /
- *   Content-MD5 checked; GET honours If-Match), `CopyObject` (`x-amz-copy-source`, URL-encoded), `DeleteObject` and
+ *   Content-MD5 checked; GET honours If-Match), `CopyObject` (`x-amz-copy-source`, URL-encoded; `x-amz-copy-source-if-match` honoured), `DeleteObject` and
  *   `DeleteObjects` (the XML body, at most 1000 keys, Content-MD5 or a checksum required), with
  *   S3's error codes (NoSuchKey, NoSuchBucket, a bodiless 404 to HeadObject). Objects are also
  *   put directly with {@link FakeAws.putObject}.
@@ -764,6 +764,14 @@ export class FakeAws extends FakeServer<AwsFault, AwsCall> {
         const target = this.bucket(bucket);
         const { bucket: fromBucket, key: fromKey } = copySource(header(req, 'x-amz-copy-source') ?? '');
         const from = this.storedObject(fromBucket, fromKey);
+        const copyIfMatch = header(req, 'x-amz-copy-source-if-match');
+        if (copyIfMatch !== undefined && copyIfMatch !== '*' && copyIfMatch.replace(/"/g, '') !== from.etag) {
+          throw new AwsError(
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+          );
+        }
         if (fromBucket === bucket && fromKey === key && header(req, 'x-amz-metadata-directive') !== 'REPLACE') {
           throw new AwsError(
             400,

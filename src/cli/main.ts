@@ -145,7 +145,11 @@ path relative to the folder given.
   --bucket <name>   the findings bucket's name: object ids then match the Lambda's (default local)
   --json            the counts and each file's result on stdout
 
-Exit status: 0 every file normalized or skipped, 1 a file was quarantined, 2 usage error.`,
+--out must be outside the input folder (the next run would read the lake as findings).
+A file that cannot be read is quarantined, one that fails otherwise is reported with its reason:
+either way the other files are still read.
+
+Exit status: 0 every file normalized or skipped, 1 a file was quarantined or failed, 2 usage error.`,
 };
 
 class UsageError extends Error {}
@@ -450,7 +454,8 @@ function readEnvironment(
 }
 
 async function runNormalize(io: CliIO, json: boolean, input: string | undefined, values: Values): Promise<number> {
-  const { formatNormalizeSummary, normalizeFiles } = require('./normalize') as typeof import('./normalize');
+  const { checkOutOutsideInput, formatNormalizeSummary, normalizeFiles } =
+    require('./normalize') as typeof import('./normalize');
   if (!input)
     return usageError(
       io,
@@ -464,6 +469,8 @@ async function runNormalize(io: CliIO, json: boolean, input: string | undefined,
   const out = path.resolve(io.cwd, values.out);
   let report: Awaited<ReturnType<typeof normalizeFiles>>;
   try {
+    const inputPath = path.resolve(io.cwd, input);
+    if (fs.existsSync(inputPath) && fs.statSync(inputPath).isDirectory()) checkOutOutsideInput(inputPath, out);
     fs.mkdirSync(out, { recursive: true });
     if (!json) io.stdout(`qualys-s3 normalize ${input} -> ${values.out}\n\n`);
     report = await normalizeFiles({

@@ -31,12 +31,21 @@ export interface NormalizeCommand {
   readonly parquet?: ParquetOptions;
 }
 
+/** A file's result: the normalizer's, or `failed` when it threw (the run goes on to the next file). */
+export type FileResult = Omit<NormalizeOutcome, 'status'> & {
+  readonly status: NormalizeOutcome['status'] | 'failed';
+  readonly file: string;
+  readonly inferredTable?: TableName;
+};
+
 export interface NormalizeReport {
   readonly ok: boolean;
   readonly files: number;
   readonly normalized: number;
   readonly skipped: number;
   readonly quarantined: number;
+  /** Files whose read or write threw (an I/O error, a bug): reported with the reason, the others still read. */
+  readonly failed: number;
   readonly recordsIn: number;
   readonly rowsOut: number;
   readonly unmapped: number;
@@ -45,7 +54,27 @@ export interface NormalizeReport {
   readonly bytesOut: number;
   readonly seconds: number;
   readonly jsonMBPerSecond: number;
-  readonly results: readonly (NormalizeOutcome & { readonly file: string; readonly inferredTable?: TableName })[];
+  readonly results: readonly FileResult[];
+}
+
+/** Refuses an --out that is the input folder or inside it: the next run would read the lake as findings. */
+export function checkOutOutsideInput(input: string, out: string): void {
+  const real = (p: string): string => {
+    // The deepest part that exists, resolved through symlinks, plus the rest as given.
+    let head = path.resolve(p);
+    const rest: string[] = [];
+    while (!fs.existsSync(head) && path.dirname(head) !== head) {
+      rest.unshift(path.basename(head));
+      head = path.dirname(head);
+    }
+    return path.join(fs.realpathSync(head), ...rest);
+  };
+  const from = real(input);
+  const to = real(out);
+  if (to === from || to.startsWith(from + path.sep))
+    throw new Error(
+      `--out ${out} is ${to === from ? 'the input folder itself' : 'inside the input folder'} ${input}: the lake's Parquet, manifests and quarantine would be read as findings on the next run; name an --out outside it (e.g. a sibling folder)`,
+    );
 }
 
 /** The files under a folder, depth first, in name order (hidden files and the output folder left out). */
@@ -108,6 +137,25 @@ function fileSource(file: string, key: string, bucket: string): SourceObject {
   };
 }
 
+function failedOutcome(sourceKey: string, table: TableName | undefined, reason: string): Omit<FileResult, 'file'> {
+  return {
+    sourceKey,
+    table,
+    status: 'failed',
+    reason,
+    recordsIn: 0,
+    rowsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    outputs: [],
+    unmapped: 0,
+    storedBytes: 0,
+    gzip: false,
+    shape: undefined,
+    largestRecordBytes: 0,
+  };
+}
+
 const mb = (bytes: number) => bytes / (1024 * 1024);
 
 export async function normalizeFiles(command: NormalizeCommand): Promise<NormalizeReport> {
@@ -116,24 +164,35 @@ export async function normalizeFiles(command: NormalizeCommand): Promise<Normali
   const out = path.resolve(command.out);
   if (!fs.existsSync(input)) throw new Error(`${command.input}: no such file or folder`);
   const isDir = fs.statSync(input).isDirectory();
+  if (isDir) checkOutOutsideInput(input, out);
   const files = isDir ? listFiles(input, out) : [input];
   const base = isDir ? input : path.dirname(input);
   const store = new LocalLakeStore(out);
   fs.mkdirSync(out, { recursive: true });
   const tmpDir = fs.mkdtempSync(path.join(out, '.tmp-normalize-'));
-  const results: (NormalizeOutcome & { file: string; inferredTable?: TableName })[] = [];
+  const results: FileResult[] = [];
   const started = now();
   try {
     for (const file of files) {
       const key = keyOfFile(file, base);
-      const inferredTable = tableOfKey(key) ? undefined : (command.table ?? sniffTable(file));
-      const result = await normalizeObject(fileSource(file, key, command.bucket ?? 'local'), store, {
-        tmpDir,
-        table: inferredTable,
-        parquet: command.parquet,
-      });
-      results.push({ ...result, file, inferredTable: command.table ? undefined : inferredTable });
       const shown = path.relative(process.cwd(), file) || file;
+      let inferredTable: TableName | undefined;
+      let result: NormalizeOutcome;
+      try {
+        inferredTable = tableOfKey(key) ? undefined : (command.table ?? sniffTable(file));
+        result = await normalizeObject(fileSource(file, key, command.bucket ?? 'local'), store, {
+          tmpDir,
+          table: inferredTable,
+          parquet: command.parquet,
+        });
+      } catch (error) {
+        // One file's error does not stop the run: it is reported with its reason, the others are read.
+        const reason = (error as Error)?.message ?? String(error);
+        results.push({ ...failedOutcome(key, inferredTable ?? tableOfKey(key), reason), file });
+        command.print(`  ✖ ${shown}  failed: ${reason}`);
+        continue;
+      }
+      results.push({ ...result, file, inferredTable: command.table ? undefined : inferredTable });
       if (result.status === 'normalized')
         command.print(
           `  ✔ ${shown}  ${result.table}${inferredTable && !command.table ? ' (from its content)' : ''}: ${result.recordsIn} records -> ${result.rowsOut} rows${result.unmapped ? `, ${result.unmapped} unmapped (kept)` : ''}`,
@@ -146,15 +205,16 @@ export async function normalizeFiles(command: NormalizeCommand): Promise<Normali
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }
   const seconds = Math.max((now() - started) / 1000, 1e-3);
-  const sum = (pick: (r: NormalizeOutcome) => number) => results.reduce((total, r) => total + pick(r), 0);
+  const sum = (pick: (r: FileResult) => number) => results.reduce((total, r) => total + pick(r), 0);
   const count = (status: string) => results.filter((r) => r.status === status).length;
   const bytesIn = sum((r) => r.bytesIn);
   return {
-    ok: count('quarantined') === 0,
+    ok: count('quarantined') === 0 && count('failed') === 0,
     files: results.length,
     normalized: count('normalized'),
     skipped: count('skipped'),
     quarantined: count('quarantined'),
+    failed: count('failed'),
     recordsIn: sum((r) => r.recordsIn),
     rowsOut: sum((r) => r.rowsOut),
     unmapped: sum((r) => r.unmapped),
@@ -171,7 +231,7 @@ export function formatNormalizeSummary(report: NormalizeReport, out: string): st
   const share = report.bytesIn ? ` (${((100 * report.bytesOut) / report.bytesIn).toFixed(1)}% of the JSON)` : '';
   return [
     '',
-    `  files        ${report.files}: ${report.normalized} normalized, ${report.skipped} skipped, ${report.quarantined} quarantined`,
+    `  files        ${report.files}: ${report.normalized} normalized, ${report.skipped} skipped, ${report.quarantined} quarantined${report.failed ? `, ${report.failed} failed` : ''}`,
     `  records in   ${report.recordsIn}${report.unmapped ? ` (${report.unmapped} did not map; kept under ${out}/quarantine/)` : ''}`,
     `  rows out     ${report.rowsOut}`,
     `  JSON in      ${mb(report.bytesIn).toFixed(1)} MB (${mb(report.storedBytes).toFixed(1)} MB stored)`,

@@ -201,7 +201,7 @@ describe('the normalizer', () => {
     ]);
   });
 
-  test('GIVEN SSE-S3 buckets WHEN the normalizer role is read THEN it may read the two raw prefixes, write the three lake prefixes, list the lake, consume the queue and log, and nothing else', () => {
+  test('GIVEN SSE-S3 buckets WHEN the normalizer role is read THEN it may read the two raw prefixes, write the three lake prefixes, list the lake and the findings bucket, consume the queue and log, and nothing else', () => {
     const t = synth(LAKE);
     const [roleId, role] = only(t, 'AWS::IAM::Role', 'NormalizerRole');
     const [bucketId] = only(t, 'AWS::S3::Bucket', 'FindingsBucket');
@@ -217,6 +217,7 @@ describe('the normalizer', () => {
         `s3:GetObject on <${bucketId}.Arn>/qualys_pc_posture_info/* <${bucketId}.Arn>/qualys_vm_findings/*`,
         `s3:GetObject,s3:PutObject,s3:DeleteObject on <${lakeId}.Arn>/curated/* <${lakeId}.Arn>/quarantine/* <${lakeId}.Arn>/manifests/*`,
         `s3:ListBucket on <${lakeId}.Arn>`,
+        `s3:ListBucket on <${bucketId}.Arn>`,
         `sqs:ReceiveMessage,sqs:ChangeMessageVisibility,sqs:GetQueueUrl,sqs:DeleteMessage,sqs:GetQueueAttributes on <${queueId}.Arn>`,
       ].sort(),
     );

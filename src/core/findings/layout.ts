@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TableName } from './tables';
+import { isCalendarDay } from './values';
 
 export const RAW_PREFIXES = {
   pc: 'qualys_pc_posture_info/',
@@ -38,11 +39,13 @@ const DAY = /(?:^|\/)(\d{4}-\d{2}-\d{2})(?:\/|$)/;
 /**
  * The partition day of a raw key: its YYYY-MM-DD folder (the guide's two readings of the VM
  * layout, `qualys_vm_findings/<day>/` and `qualys_vm_findings/findings/<day>/`, both have one);
- * else the day the object was last modified (UTC).
+ * else the day the object was last modified (UTC). A folder that is no calendar day (2023-02-30)
+ * is not a day: Athena's date projection would never enumerate it (checked by round trip, as
+ * Date.parse accepts any day up to 31 in any month).
  */
 export function partitionDay(key: string, lastModified: Date): string {
   const match = DAY.exec(key);
-  if (match && !Number.isNaN(Date.parse(`${match[1]}T00:00:00Z`))) return match[1];
+  if (match && isCalendarDay(match[1])) return match[1];
   return lastModified.toISOString().slice(0, 10);
 }
 

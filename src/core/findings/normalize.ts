@@ -31,8 +31,15 @@ import { curatedKey, isValidationFile, manifestKey, objectId, partitionDay, quar
 import { type ParquetOptions, ParquetFileWriter } from './parquet';
 import { mapHostRecord } from './pc-postures';
 import type { LakeStore, NormalizeResult, SourceObject } from './ports';
-import { type FileShape, RecordReadError, RecordReader } from './records';
-import type { TableName } from './tables';
+import {
+  type FileShape,
+  gzipDecodedBytes,
+  type JsonRecord,
+  type ReadStats,
+  RecordReadError,
+  RecordReader,
+} from './records';
+import type { Row, TableName } from './tables';
 import { isPlainObject } from './values';
 import { mapVmRecord } from './vm-findings';
 
@@ -70,6 +77,8 @@ export interface Manifest {
   readonly bucket: string;
   readonly sourceKey: string;
   readonly objectId: string;
+  /** The version of the source that was read: an older delivery never overwrites a newer one's outputs. */
+  readonly source?: { readonly lastModified: string; readonly etag?: string };
   readonly outputs: readonly string[];
   readonly recordsIn: number;
   readonly rowsOut: number;
@@ -83,6 +92,38 @@ export const REASON_SUFFIX = '.reason.json';
 /** The source ended before its stated size: the connection, not the file. Retry. */
 export class SourceReadError extends Error {
   override readonly name = 'SourceReadError';
+}
+
+/** Why a source is quarantined: what went wrong, and where. */
+interface Problem {
+  readonly kind: string;
+  readonly message: string;
+  /** Byte offset in the uncompressed JSON. */
+  readonly offset: number;
+  readonly recordsRead: number;
+}
+
+/**
+ * The Parquet writer refused a row. The mappers only produce values their columns hold, so this
+ * is a bug, and the same on every retry: the source is quarantined with the reason (it would
+ * otherwise fail every delivery of its message until the dead-letter queue).
+ */
+class UnwritableError extends Error {
+  constructor(
+    readonly cause: unknown,
+    readonly record: JsonRecord | undefined,
+  ) {
+    super((cause as Error)?.message ?? String(cause));
+  }
+  problem(stats: ReadStats): Problem {
+    const where = this.record ? `record ${this.record.index + 1} (byte ${this.record.offset})` : 'the last row group';
+    return {
+      kind: 'unwritable',
+      message: `the Parquet writer refused a row of ${where}: ${this.message}`,
+      offset: this.record?.offset ?? stats.jsonBytes,
+      recordsRead: this.record?.index ?? stats.records,
+    };
+  }
 }
 
 function skipped(source: SourceObject, table: TableName | undefined, reason: string): NormalizeOutcome {
@@ -146,10 +187,21 @@ export async function normalizeObject(
 
   const stream = await source.open();
   const reader = new RecordReader(stream, { maxRecordBytes: options.maxRecordBytes });
+  /** The record being mapped: where a value the writer refuses came from. */
+  let at: JsonRecord | undefined;
+  const add = async (row: Row) => {
+    try {
+      await parquet.add(row);
+    } catch (error) {
+      throw new UnwritableError(error, at);
+    }
+  };
+  let written: { rows: number; bytes: number };
   try {
     for await (const record of reader) {
+      at = record;
       if (table === 'pc_postures') {
-        const mapping = mapHostRecord(record.value, key);
+        const mapping = mapHostRecord(record.value, key, record.text);
         if (mapping.kind === 'unmapped') {
           unmapped++;
           unmappedFile.write({
@@ -160,17 +212,40 @@ export async function normalizeObject(
           });
           continue;
         }
-        for (const row of mapping.rows) await parquet.add(row);
+        for (const part of mapping.unmapped) {
+          unmapped++;
+          unmappedFile.write({
+            record: record.index,
+            offset: record.offset,
+            path: part.path,
+            reason: part.reason,
+            value: part.value,
+          });
+        }
+        for (const row of mapping.rows) await add(row);
       } else {
         if (!isPlainObject(record.value)) unmapped++;
-        for (const row of mapVmRecord(record.value, key)) await parquet.add(row);
+        for (const row of mapVmRecord(record.value, key)) await add(row);
       }
+    }
+    at = undefined;
+    const stats = reader.stats;
+    // A stream that ends cleanly between two records before the stated size is a short read too.
+    if (source.size !== undefined && stats.storedBytes < source.size)
+      throw new SourceReadError(
+        `${key}: the stream ended after ${stats.storedBytes} of its ${source.size} bytes; the connection dropped, retry`,
+      );
+    try {
+      written = await parquet.finish();
+    } catch (error) {
+      throw new UnwritableError(error, undefined);
     }
   } catch (error) {
     parquet.abort();
     unmappedFile.remove();
     stream.destroy();
     const stats = reader.stats;
+    if (error instanceof UnwritableError) return quarantine(source, table, store, error.problem(stats), reader, now());
     if (!(error instanceof RecordReadError)) throw error;
     if (
       (error.kind === 'truncated-gzip' || error.kind === 'truncated-json') &&
@@ -182,68 +257,106 @@ export async function normalizeObject(
         { cause: error },
       );
     }
+    if (error.kind === 'bad-gzip')
+      return quarantine(source, table, store, await badGzip(source, error, stats), reader, now());
     return quarantine(source, table, store, error, reader, now());
   }
   unmappedFile.close();
 
   const stats = reader.stats;
+  const unmappedKey = `${quarantineKey(key)}${UNMAPPED_SUFFIX}`;
   const outputs: string[] = [];
-  let bytesOut = 0;
-  let rowsOut = 0;
-  try {
-    const written = await parquet.finish();
-    rowsOut = written.rows;
-    if (written.rows > 0) {
-      await store.putFile(outputKey, parquet.filePath, 'application/vnd.apache.parquet');
-      outputs.push(outputKey);
-      bytesOut = written.bytes;
-    }
-    if (unmappedFile.lines > 0) {
-      const unmappedKey = `${quarantineKey(key)}${UNMAPPED_SUFFIX}`;
-      await store.putFile(unmappedKey, unmappedFile.filePath, 'application/x-ndjson');
-      outputs.push(unmappedKey);
-    }
-  } finally {
-    fs.rmSync(parquet.filePath, { force: true });
-    unmappedFile.remove();
-  }
-
-  // Publish first, then the manifest, then remove what the previous run made and this one did not.
-  const previous = await readManifest(store, id);
-  const manifest: Manifest = {
+  if (written.rows > 0) outputs.push(outputKey);
+  if (unmappedFile.lines > 0) outputs.push(unmappedKey);
+  const version = { lastModified: source.lastModified.toISOString(), ...(source.etag ? { etag: source.etag } : {}) };
+  const manifestOf = (listed: readonly string[]): Manifest => ({
     version: 1,
     bucket: source.bucket,
     sourceKey: key,
     objectId: id,
-    outputs,
+    source: version,
+    outputs: listed,
     recordsIn: stats.records,
-    rowsOut,
+    rowsOut: written.rows,
     unmapped,
     normalizedAt: now().toISOString(),
-  };
-  await store.putText(manifestKey(id), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
-  const stale = new Set(previous?.outputs ?? []);
-  // A quarantine of an earlier failed read is stale once the object reads whole.
-  stale.add(quarantineKey(key));
-  stale.add(`${quarantineKey(key)}${REASON_SUFFIX}`);
-  stale.add(`${quarantineKey(key)}${UNMAPPED_SUFFIX}`);
-  for (const output of outputs) stale.delete(output);
-  await store.delete([...stale]);
+  });
+  const putManifest = (manifest: Manifest) =>
+    store.putText(manifestKey(id), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+  try {
+    // Overlapping deliveries of one key: a newer version's outputs are never overwritten by an older read.
+    const previous = await readManifest(store, id);
+    const newer = previous?.source ? Date.parse(previous.source.lastModified) : Number.NaN;
+    if (newer > source.lastModified.getTime())
+      return {
+        ...skipped(
+          source,
+          table,
+          `superseded: a newer version of the object (LastModified ${previous?.source?.lastModified}) is normalized already`,
+        ),
+        recordsIn: stats.records,
+        bytesIn: stats.jsonBytes,
+        storedBytes: stats.storedBytes,
+        gzip: stats.gzip,
+        shape: stats.shape,
+        largestRecordBytes: stats.largestRecordBytes,
+      };
+    // A retry must still find every output ever published: when this run publishes a key the
+    // manifest does not list, the manifest lists both first; it lists only this run's once the
+    // stale outputs are deleted.
+    const listed = new Set(previous?.outputs ?? []);
+    if (outputs.some((output) => !listed.has(output)))
+      await putManifest(manifestOf([...new Set([...listed, ...outputs])]));
+    if (written.rows > 0) await store.putFile(outputKey, parquet.filePath, 'application/vnd.apache.parquet');
+    if (unmappedFile.lines > 0) await store.putFile(unmappedKey, unmappedFile.filePath, 'application/x-ndjson');
+    const stale = listed;
+    // A quarantine of an earlier failed read is stale once the object reads whole.
+    stale.add(quarantineKey(key));
+    stale.add(`${quarantineKey(key)}${REASON_SUFFIX}`);
+    stale.add(unmappedKey);
+    for (const output of outputs) stale.delete(output);
+    await store.delete([...stale]);
+    await putManifest(manifestOf(outputs));
+  } finally {
+    fs.rmSync(parquet.filePath, { force: true });
+    unmappedFile.remove();
+  }
 
   return {
     sourceKey: key,
     table,
     status: 'normalized',
     recordsIn: stats.records,
-    rowsOut,
+    rowsOut: written.rows,
     bytesIn: stats.jsonBytes,
-    bytesOut,
+    bytesOut: written.rows > 0 ? written.bytes : 0,
     outputs,
     unmapped,
     storedBytes: stats.storedBytes,
     gzip: stats.gzip,
     shape: stats.shape,
     largestRecordBytes: stats.largestRecordBytes,
+  };
+}
+
+/**
+ * A gzip that goes bad (trailing bytes after the last member, a corrupt block): how much JSON it
+ * decoded to first, read again (the reader's count misses the output of zlib's failing call, for
+ * a small file all of it). When the source cannot be read again, the reader's count, as such.
+ */
+async function badGzip(source: SourceObject, error: RecordReadError, stats: ReadStats): Promise<Problem> {
+  let decoded: { jsonBytes: number; goodBytes: number };
+  try {
+    decoded = await gzipDecodedBytes(await source.open(), stats.gzipGoodBytes ?? 0);
+  } catch {
+    return error;
+  }
+  const cause = (error.cause as Error | undefined)?.message ?? error.message;
+  return {
+    kind: error.kind,
+    message: `the gzip data goes bad at about stored byte ${decoded.goodBytes} of ${source.size ?? stats.storedBytes} (trailing bytes after the last member, or a corrupt block), after ${decoded.jsonBytes} bytes of JSON decoded and ${stats.records} records read: ${cause}`,
+    offset: decoded.jsonBytes,
+    recordsRead: stats.records,
   };
 }
 
@@ -263,7 +376,7 @@ async function quarantine(
   source: SourceObject,
   table: TableName,
   store: LakeStore,
-  error: RecordReadError,
+  error: Problem,
   reader: RecordReader,
   when: Date,
 ): Promise<NormalizeOutcome> {

@@ -100,7 +100,7 @@ function coerce(value: Row[string] | undefined, kind: ColumnKind, column: string
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'bigint':
-      if (typeof value === 'bigint') return value;
+      if (typeof value === 'bigint' && value >= -(2n ** 63n) && value < 2n ** 63n) return value;
       if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
       break;
     case 'int':
@@ -132,7 +132,7 @@ const NO_STATISTICS = new Set([
   'remediation',
   'control_statement',
   'control_reference',
-  'unparsed_dates',
+  'unparsed_values',
   'raw',
   'title',
 ]);

@@ -15,6 +15,10 @@ export interface SourceObject {
   readonly lastModified: Date;
   /** Bytes as stored (compressed when gzipped), when known. */
   readonly size?: number;
+  /** The version that is read, when the store has them: the manifest records it, quarantine copies it. */
+  readonly etag?: string;
+  /** The S3 version id, when the bucket is versioned. */
+  readonly versionId?: string;
   /** The object's bytes, as stored: gzip is detected by the reader, never assumed from the key. */
   open(): Promise<Readable>;
 }

@@ -53,6 +53,8 @@ export interface JsonRecord {
   readonly offset: number;
   /** The record's size in bytes. */
   readonly bytes: number;
+  /** The record's JSON text, as read (for values JSON.parse cannot hold exactly, e.g. integers beyond 2^53). */
+  readonly text: string;
 }
 
 export type FileShape = 'empty' | 'object' | 'array' | 'ndjson' | 'concatenated';
@@ -69,6 +71,8 @@ export interface ReadStats {
   largestRecordBytes: number;
   /** The most bytes of a record the reader held at once across chunks (the memory bound's evidence). */
   maxCarriedBytes: number;
+  /** Stored bytes gunzip consumed without error (where the gzip data went bad, for a reason). */
+  gzipGoodBytes?: number;
 }
 
 export interface ReadOptions {
@@ -171,6 +175,9 @@ export class RecordReader implements AsyncIterable<JsonRecord> {
     let raw: AsyncIterable<Buffer>;
     if (stats.gzip) {
       const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+      gunzip.once('error', () => {
+        stats.gzipGoodBytes = gunzip.bytesWritten;
+      });
       // Node's stream machinery gives the backpressure: gunzip produces only as fast as it is read.
       pipeline(
         Readable.from(
@@ -267,7 +274,7 @@ export class RecordReader implements AsyncIterable<JsonRecord> {
           this.recordStart,
         );
       }
-      records.push({ value, index: this.stats.records, offset: this.recordStart, bytes });
+      records.push({ value, index: this.stats.records, offset: this.recordStart, bytes, text });
       this.stats.records++;
       if (bytes > this.stats.largestRecordBytes) this.stats.largestRecordBytes = bytes;
       mode = this.inArray ? Mode.ArrayAfterElement : Mode.Top;
@@ -505,6 +512,52 @@ function describeStart(c: number): string | undefined {
 function describeByte(buf: Buffer, i: number): string {
   const c = buf[i];
   return c >= 0x20 && c < 0x7f ? `"${String.fromCharCode(c)}"` : `byte 0x${c.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * How many bytes of JSON a gzip stream decodes to before its data goes bad (trailing bytes after
+ * the last member, a corrupt block). The reader cannot say: zlib drops all output of the call
+ * that fails, which for a small file is everything. This reads the stream again through a fresh
+ * gunzip: the `goodBytes` the reader's gunzip consumed without error in large writes, the rest
+ * one byte per write, so at most one byte's output is lost; and the stored bytes it consumed
+ * before the data went bad (where the trailing bytes start). Memory: one chunk of the stream.
+ * For a quarantine reason only (it reads the source a second time).
+ */
+export async function gzipDecodedBytes(
+  source: AsyncIterable<Uint8Array>,
+  goodBytes: number,
+): Promise<{ readonly jsonBytes: number; readonly goodBytes: number }> {
+  const gunzip = createGunzip();
+  let decoded = 0;
+  let failed = false;
+  let good = 0;
+  gunzip.on('data', (chunk: Buffer) => {
+    decoded += chunk.length;
+  });
+  const settled = new Promise<void>((resolve) => {
+    gunzip.once('error', () => {
+      failed = true;
+      good = gunzip.bytesWritten;
+      resolve();
+    });
+    gunzip.once('end', resolve);
+  });
+  // A write's callback is not called once the stream has failed: settled ends the wait then.
+  const drained = () =>
+    Promise.race([new Promise<void>((resolve) => gunzip.write(Buffer.alloc(0), () => resolve())), settled]);
+  let at = 0;
+  for await (const chunk of source) {
+    const buf = toBuffer(chunk);
+    const good = Math.max(0, Math.min(buf.length, goodBytes - at));
+    if (good > 0) gunzip.write(buf.subarray(0, good));
+    for (let i = good; i < buf.length && !failed; i++) gunzip.write(buf.subarray(i, i + 1));
+    at += buf.length;
+    await drained();
+    if (failed) break;
+  }
+  if (!failed) gunzip.end();
+  await settled;
+  return { jsonBytes: decoded, goodBytes: failed ? good : gunzip.bytesWritten };
 }
 
 /** The records of a stream, with its stats when the iteration ends. */

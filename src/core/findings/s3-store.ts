@@ -64,6 +64,9 @@ export async function headSourceObject(s3: S3Client, bucket: string, key: string
     key,
     lastModified: head.LastModified ?? new Date(0),
     ...(head.ContentLength === undefined ? {} : { size: head.ContentLength }),
+    ...(etag === undefined ? {} : { etag }),
+    // An unversioned bucket answers no version id, or "null" once versioning was suspended.
+    ...(head.VersionId === undefined || head.VersionId === 'null' ? {} : { versionId: head.VersionId }),
     async open(): Promise<Readable> {
       const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }));
       if (!out.Body) throw new Error(`s3://${bucket}/${key}: GetObject answered without a body`);
@@ -121,9 +124,20 @@ export function s3LakeStore(s3: S3Client, bucket: string, options: S3LakeStoreOp
 
     async copySource(source, key) {
       const { CopyObjectCommand } = sdk();
-      // The copy source is a URL path: the key is percent-encoded, its slashes kept.
-      const from = `${source.bucket}/${encodeURIComponent(source.key).replace(/%2F/g, '/')}`;
-      await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: from }));
+      // The copy source is a URL path: the key is percent-encoded, its slashes kept. The copy is of
+      // the version that was read: its version id where the bucket keeps versions, and the ETag
+      // matched (412 when the object was overwritten since: the message is retried, and reads the
+      // new version).
+      const path = `${source.bucket}/${encodeURIComponent(source.key).replace(/%2F/g, '/')}`;
+      const from = source.versionId ? `${path}?versionId=${encodeURIComponent(source.versionId)}` : path;
+      await s3.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          CopySource: from,
+          ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
+        }),
+      );
     },
 
     async getText(key) {

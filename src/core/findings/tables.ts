@@ -69,9 +69,9 @@ export const PC_POSTURE_COLUMNS: readonly ColumnDef[] = [
   col('expected_values', 'string_list', 'evidence.expectedValues, where the evidence parses as JSON'),
   col('actual_values', 'string_list', 'evidence.actualValues, where the evidence parses as JSON'),
   col(
-    'unparsed_dates',
+    'unparsed_values',
     'string',
-    'JSON object of the date fields whose value is not an ISO-8601 timestamp, as sent (the column is then null)',
+    "JSON object of the fields whose value could not be stored in its column's type, as sent (the column is then null): dates that are not ISO-8601 timestamps, ids beyond INT64 or beyond 2^53 as JSON numbers",
   ),
   col('source_key', 'string', 'the S3 key of the object the row came from'),
 ];
@@ -96,7 +96,11 @@ export const VM_FINDING_COLUMNS: readonly ColumnDef[] = [
   col('first_found', 'timestamp', 'firstFound / first_found_datetime, where present'),
   col('last_found', 'timestamp', 'lastFound / last_found_datetime, where present'),
   col('last_fixed', 'timestamp', 'lastFixed, where present'),
-  col('record_type', 'string', 'findings, vuln_info or other: the folder under qualys_vm_findings/ it came from'),
+  col(
+    'record_type',
+    'string',
+    'vuln_info for keys under qualys_vm_findings/vuln_info/, else findings (qualys_vm_findings/<day>/ and qualys_vm_findings/findings/<day>/ both hold findings)',
+  ),
   col('raw', 'string', 'the whole record as JSON'),
   col('source_key', 'string', 'the S3 key of the object the row came from'),
 ];

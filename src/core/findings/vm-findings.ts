@@ -8,7 +8,10 @@
  * name (`findings`, `data`, `detections`, `vulnerabilities`, ...) is a container, e.g.
  * `{"findings":[...]}` or a host with its detection list: it yields one row per element, each
  * element's fields read first and the container's scalar fields (a host's id, ip, ...) second.
- * `raw` is then the element. An empty container yields no rows.
+ * `raw` is then the element with the rest of the container under `_container` (the container
+ * without its list: a host's tags, cloud details, last scan, ...), so nothing of the record is
+ * lost. A container with an empty list is one row, `raw` the container itself (a host with no
+ * detections is still a record).
  *
  * A record that maps to nothing (a number, a string, an object with none of the fields) is still
  * a row: the fields are null and `raw` holds it. No record is dropped.
@@ -16,13 +19,18 @@
 import type { Row } from './tables';
 import { isPlainObject, normalizedKey, toBigint, toInt, toText, toTimestamp } from './values';
 
-/** The folder under qualys_vm_findings/ a key is in: the guide names findings/ and vuln_info/. */
-export function vmRecordType(key: string): 'findings' | 'vuln_info' | 'other' {
+/**
+ * What a VM key holds: vuln_info for keys under qualys_vm_findings/vuln_info/, else findings (the
+ * guide reads both ways, qualys_vm_findings/<day>/ and qualys_vm_findings/findings/<day>/, and
+ * both are findings).
+ */
+export function vmRecordType(key: string): 'findings' | 'vuln_info' {
   const rest = key.startsWith('qualys_vm_findings/') ? key.slice('qualys_vm_findings/'.length) : key;
-  if (/^findings(\/|$)/i.test(rest)) return 'findings';
-  if (/^vuln_info(\/|$)/i.test(rest)) return 'vuln_info';
-  return 'other';
+  return /^vuln_info(\/|$)/i.test(rest) ? 'vuln_info' : 'findings';
 }
+
+/** The key a container's own fields go under in each element's `raw`. */
+export const CONTAINER_KEY = '_container';
 
 /** Column to the names it may go by (normalized: lowercase, no separators), in order of preference. */
 const FIELD_NAMES: Readonly<Record<string, readonly string[]>> = {
@@ -108,19 +116,35 @@ function row(raw: unknown, indexes: readonly Map<string, unknown>[], recordType:
   };
 }
 
+interface Contained {
+  readonly findings: unknown[];
+  /** The container without its list (the list's key removed, at the level it was found). */
+  readonly rest: Record<string, unknown>;
+}
+
+const without = (record: Record<string, unknown>, key: string): Record<string, unknown> => {
+  const { [key]: _, ...rest } = record;
+  return rest;
+};
+
 /** The array of finding objects a container holds, or undefined when the record is a finding itself. */
-function containedFindings(record: Record<string, unknown>, index: Map<string, unknown>): unknown[] | undefined {
+function containedFindings(record: Record<string, unknown>, index: Map<string, unknown>): Contained | undefined {
   if (index.has('qid')) return undefined;
   for (const key in record) {
     const value = record[key];
     if (!WRAPPERS.has(normalizedKey(key))) continue;
-    if (Array.isArray(value) && value.every((item) => isPlainObject(item))) return value;
+    if (Array.isArray(value) && value.every((item) => isPlainObject(item)))
+      return { findings: value, rest: without(record, key) };
     // The detection API's DETECTION_LIST: {"DETECTION": [...]}.
     if (isPlainObject(value)) {
       for (const sub in value) {
         const inner = value[sub];
-        if (WRAPPERS.has(normalizedKey(sub)) && Array.isArray(inner) && inner.every((item) => isPlainObject(item)))
-          return inner;
+        if (WRAPPERS.has(normalizedKey(sub)) && Array.isArray(inner) && inner.every((item) => isPlainObject(item))) {
+          const rest = without(record, key);
+          const others = without(value, sub);
+          if (Object.keys(others).length > 0) rest[key] = others;
+          return { findings: inner, rest };
+        }
       }
     }
   }
@@ -139,10 +163,15 @@ export function mapVmRecord(record: unknown, sourceKey: string): Row[] {
   const recordType = vmRecordType(sourceKey);
   if (!isPlainObject(record)) return [row(record, [], recordType, sourceKey)];
   const index = fieldIndex(record);
-  const findings = containedFindings(record, index);
-  if (!findings) return [row(record, [index], recordType, sourceKey)];
+  const contained = containedFindings(record, index);
+  if (!contained || contained.findings.length === 0) return [row(record, [index], recordType, sourceKey)];
   const context = scalarContext(record);
-  return findings.map((finding) =>
-    row(finding, [fieldIndex(finding as Record<string, unknown>), context], recordType, sourceKey),
+  return contained.findings.map((finding) =>
+    row(
+      { ...(finding as Record<string, unknown>), [CONTAINER_KEY]: contained.rest },
+      [fieldIndex(finding as Record<string, unknown>), context],
+      recordType,
+      sourceKey,
+    ),
   );
 }

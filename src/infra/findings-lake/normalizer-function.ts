@@ -90,6 +90,16 @@ export class NormalizerFunction extends Construct {
         actions: ['s3:ListBucket'],
         resources: [props.lakeBucket.bucketArn],
       }),
+      // The same for the raw objects: one deleted since its notification (raw expiry, a backfill or
+      // a DLQ redrive after it expired) must answer 404, which the handler takes as "gone: done", not
+      // 403, which it retries to the dead-letter queue. Unconditioned: S3 decides 403 vs 404 from
+      // ListBucket on the bucket with no prefix in the request context, so an s3:prefix condition
+      // would never match. It lets the role list key names, no object's content.
+      new iam.PolicyStatement({
+        sid: 'TellMissingRawFindings',
+        actions: ['s3:ListBucket'],
+        resources: [props.findingsBucket.bucketArn],
+      }),
       ...kmsStatements(props),
     ];
     for (const statement of statements) this.role.addToPolicy(statement);

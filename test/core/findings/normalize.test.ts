@@ -107,9 +107,9 @@ describe('posture files of every shape, gzip or not', () => {
       expect(row.expected_values ?? null).toEqual(truth.expectedValues);
       expect(row.actual_values ?? null).toEqual(truth.actualValues);
       if (Object.keys(truth.malformedDates).length)
-        expect(JSON.parse(row.unparsed_dates)).toMatchObject(truth.malformedDates);
-      else if (row.unparsed_dates)
-        expect(Object.keys(JSON.parse(row.unparsed_dates))).toEqual(['complianceLastScanDate']);
+        expect(JSON.parse(row.unparsed_values)).toMatchObject(truth.malformedDates);
+      else if (row.unparsed_values)
+        expect(Object.keys(JSON.parse(row.unparsed_values))).toEqual(['complianceLastScanDate']);
     }
     expect(generated.truth.some((t) => t.evidenceKeySpace)).toBe(true);
     expect(generated.truth.some((t) => Object.keys(t.malformedDates).length)).toBe(true);

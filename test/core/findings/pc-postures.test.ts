@@ -85,9 +85,9 @@ describe('the guide sample', () => {
     expect(rowsOf(spelledRight)[0].compliance_last_scan_date).toEqual(new Date('2024-02-01T00:00:00Z'));
   });
 
-  test('GIVEN "2023-01-16T10:49:432" WHEN mapped THEN the column is null and the value is in unparsed_dates as sent', () => {
+  test('GIVEN "2023-01-16T10:49:432" WHEN mapped THEN the column is null and the value is in unparsed_values as sent', () => {
     expect(row.passed_date_last_found).toBeNull();
-    expect(JSON.parse(row.unparsed_dates as string)).toEqual({ passedDateLastFound: '2023-01-16T10:49:432' });
+    expect(JSON.parse(row.unparsed_values as string)).toEqual({ passedDateLastFound: '2023-01-16T10:49:432' });
     expect(row.evaluation_date).toEqual(new Date('2023-01-16T10:49:43Z'));
     expect(row.fail_date_first_found).toBeNull();
   });
@@ -129,7 +129,7 @@ describe('loose input', () => {
     const [row] = rowsOf({ hostId: null, policy: [{ id: null, posture: [nulls] }] });
     expect(row.host_id).toBeNull();
     expect(row.evidence).toBeNull();
-    expect(row.unparsed_dates).toBeNull();
+    expect(row.unparsed_values).toBeNull();
   });
 
   test('GIVEN dates as numbers or impossible dates WHEN mapped THEN null and recorded as sent', () => {
@@ -141,7 +141,7 @@ describe('loose input', () => {
     });
     expect(row.evaluation_date).toBeNull();
     expect(row.first_evaluated_date).toBeNull();
-    expect(JSON.parse(row.unparsed_dates as string)).toMatchObject({
+    expect(JSON.parse(row.unparsed_values as string)).toMatchObject({
       evaluationDate: 1673866183000,
       firstEvaluatedDate: '2023-02-30T00:00:00Z',
     });

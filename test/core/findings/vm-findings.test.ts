@@ -53,7 +53,7 @@ describe('vm_findings rows', () => {
     expect(row).toMatchObject({ host_id: 5n, ip: '1.2.3.4', dns: 'h', qid: 1n });
   });
 
-  test('GIVEN {"findings": [...]} WHEN mapped THEN one row per finding, raw is the finding, container fields as context', () => {
+  test('GIVEN {"findings": [...]} WHEN mapped THEN one row per finding, raw is the finding with the rest of the container under _container, container fields as context', () => {
     const rows = mapVmRecord(
       {
         hostId: 9,
@@ -70,7 +70,16 @@ describe('vm_findings rows', () => {
       [9n, 1n, '10.0.0.1'],
       [9n, 2n, '10.0.0.2'],
     ]);
-    expect(JSON.parse(rows[0].raw as string)).toEqual({ qid: 1, severity: 5 });
+    expect(JSON.parse(rows[0].raw as string)).toEqual({
+      qid: 1,
+      severity: 5,
+      _container: { hostId: 9, ip: '10.0.0.1' },
+    });
+    expect(
+      JSON.parse(
+        mapVmRecord({ HOST: { ID: 1 }, DETECTION_LIST: { COUNT: 1, DETECTION: [{ QID: 4 }] } }, KEY)[0].raw as string,
+      ),
+    ).toEqual({ QID: 4, _container: { HOST: { ID: 1 }, DETECTION_LIST: { COUNT: 1 } } });
     expect(mapVmRecord({ data: [{ QID: 3 }] }, KEY)[0].qid).toBe(3n);
     expect(
       mapVmRecord({ HOST: { ID: 1 }, DETECTION_LIST: { DETECTION: [{ QID: 4 }, { QID: 5 }] } }, KEY).map((r) => [
@@ -96,10 +105,10 @@ describe('vm_findings rows', () => {
     }
   });
 
-  test('GIVEN the key folder WHEN mapped THEN record_type findings / vuln_info / other', () => {
+  test('GIVEN the key folder WHEN mapped THEN record_type vuln_info under vuln_info/, else findings (both of the guide readings)', () => {
     expect(vmRecordType('qualys_vm_findings/findings/2024-05-01/a.gz')).toBe('findings');
     expect(vmRecordType('qualys_vm_findings/vuln_info/vm/a.gz')).toBe('vuln_info');
-    expect(vmRecordType('qualys_vm_findings/2024-05-01/a.gz')).toBe('other');
+    expect(vmRecordType('qualys_vm_findings/2024-05-01/a.gz')).toBe('findings');
   });
 
   test('GIVEN an out-of-range severity or port WHEN mapped THEN null, not a wrapped number', () => {
