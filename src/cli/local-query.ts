@@ -140,9 +140,18 @@ function toCell(value: unknown, type: string): Cell {
       const n = Number(value);
       return Number.isSafeInteger(n) ? n : value;
     }
+    // A DECIMAL is a number on Athena's side too (athena-query.ts): the same cell from both engines.
+    if (/^DECIMAL/.test(type) && value !== '') {
+      const n = Number(value);
+      if (Number.isFinite(n)) return n;
+    }
     return value;
   }
   if (typeof value === 'boolean') return String(value);
+  // A list as Athena prints an array ("[a, b, c]"), the only form Athena's results give it in, so
+  // that --json is the same from both engines (an element holding ", " cannot be told apart in it).
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')}]`;
   return JSON.stringify(value);
 }
 

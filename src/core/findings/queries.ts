@@ -174,7 +174,8 @@ ORDER BY last_evaluated, host_id`,
     description:
       'VM findings by severity and status: the latest record of each finding (host, QID, port, protocol; a record without host or QID stands alone); vulnerability information (vuln_info/) is not counted',
     parameters: [],
-    // A re-sent finding is one finding: its latest record (by last found, then day) says its
+    // A re-sent finding is one finding: its latest record (by last found, a last found that did not
+    // parse counting at its delivery day, then day) says its
     // severity and status. Records the normalizer could not map keep their raw JSON, so
     // identical re-sent copies of them still collapse into one. (The CASE is a column of its own
     // rather than a PARTITION BY expression: the Trino grammar the tests parse with reads only columns there.)
@@ -188,7 +189,7 @@ FROM (
   SELECT k.severity, k.status, k.host_id, k.qid,
     row_number() OVER (
       PARTITION BY k.host_id, k.qid, k.port, k.protocol, k.unmapped_raw
-      ORDER BY k.last_found DESC NULLS LAST, k.day DESC, k.source_key DESC
+      ORDER BY coalesce(k.last_found, CAST(k.day AS TIMESTAMP)) DESC, k.day DESC, k.source_key DESC
     ) AS recency
   FROM (
     SELECT v.*, CASE WHEN v.host_id IS NULL OR v.qid IS NULL THEN v.raw END AS unmapped_raw

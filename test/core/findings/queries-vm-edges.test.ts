@@ -31,7 +31,7 @@ async function lakeOf(files: Record<string, string>): Promise<string> {
 }
 
 describe('vm-by-severity', () => {
-  test("FAILING: GIVEN a finding Active on day 1 and re-sent Fixed on day 2 with a lastFound that does not parse (as the guide's '...T10:49:432') WHEN vm-by-severity runs THEN it is one Fixed finding (day 2's record is its latest), not Active", async () => {
+  test("GIVEN a finding Active on day 1 and re-sent Fixed on day 2 with a lastFound that does not parse (as the guide's '...T10:49:432') WHEN vm-by-severity runs THEN it is one Fixed finding (day 2's record is its latest), not Active", async () => {
     // GIVEN
     const finding = { hostId: 1001, qid: 38170, port: 443, protocol: 'tcp', severity: 4, type: 'Confirmed' };
     const lake = await lakeOf({
