@@ -78,9 +78,12 @@ export function consumerProject(root: string, pkg: PackedPackage, dir: string, f
   };
   // What npm would fetch for the package from the registry, from the same installed copies.
   for (const dependency of Object.keys(pkg.manifest.dependencies)) dependencies[dependency] = link(dependency);
+  const optionalDependencies: Record<string, string> = {};
+  for (const dependency of Object.keys(pkg.manifest.optionalDependencies ?? {}))
+    optionalDependencies[dependency] = link(dependency);
   fs.writeFileSync(
     path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies }, null, 2),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies, optionalDependencies }, null, 2),
   );
   for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
   run(NPM, ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], dir);

@@ -41,7 +41,7 @@ new CfnOutput(platform, 'PcRoleArn', { value: qualys.pc!.role.roleArn });
 new CfnOutput(platform, 'Findings', { value: qualys.bucket!.bucketName });
 
 const file: QualysS3ConfigFile = {
-  environments: { dev: { platform: 'US1', credentialsSecret: 'qualys/dev', vm: true } },
+  environments: { dev: { platform: 'US1', credentialsSecret: 'qualys/dev', vm: true, analytics: { enabled: true } } },
 };
 for (const env of parseConfig(file).environments) {
   new QualysS3Stack(app, stackName(env.envName), { config: env });
@@ -86,6 +86,7 @@ describe('the tarball', () => {
         'lib/index.d.ts',
         'lib/infra/qualys-s3-onboarding.d.ts',
         'lib/assets/handler/index.js',
+        'lib/assets/normalizer/index.js',
         'bin/qualys-s3.js',
         'dist/qualys-s3.js',
         'qualys-s3.schema.json',
@@ -194,6 +195,46 @@ describe('a consumer app', () => {
     expect(fs.readdirSync(assetDir)).toEqual(['index.js']);
     const prebuilt = path.join(consumer, 'node_modules', 'qualys-s3-cdk', 'lib', 'assets', 'handler', 'index.js');
     expect(fs.readFileSync(path.join(assetDir, 'index.js')).equals(fs.readFileSync(prebuilt))).toBe(true);
+  });
+
+  test('GIVEN analytics in the JSON configuration THEN the normalizer asset is the prebuilt bundle from the package, byte for byte', () => {
+    const stack = JSON.parse(fs.readFileSync(path.join(consumer, 'cdk.out', 'QualysS3-dev.template.json'), 'utf8'));
+    const normalizer = Object.values(
+      stack.Resources as Record<string, { Type: string; Properties?: any; Metadata?: any }>,
+    ).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Environment?.Variables?.LAKE_BUCKET);
+    const assetDir = path.join(consumer, 'cdk.out', normalizer!.Metadata['aws:asset:path']);
+    expect(fs.readdirSync(assetDir)).toEqual(['index.js']);
+    const prebuilt = path.join(consumer, 'node_modules', 'qualys-s3-cdk', 'lib', 'assets', 'normalizer', 'index.js');
+    expect(fs.readFileSync(path.join(assetDir, 'index.js')).equals(fs.readFileSync(prebuilt))).toBe(true);
+  });
+
+  test('GIVEN the installed package THEN qualys-s3 normalize and query --local run on its dependencies alone', () => {
+    const raw = path.join(consumer, 'raw', 'qualys_pc_posture_info', '2024-05-01');
+    fs.mkdirSync(raw, { recursive: true });
+    const posture = (controlId: number, result: string) => ({
+      id: controlId * 10,
+      controlId,
+      technologyId: 80,
+      instance: 'os',
+      posture: result,
+      evaluationDate: '2024-05-01T10:00:00Z',
+    });
+    const host = {
+      hostId: 101,
+      ip: '10.0.0.1',
+      policy: [{ id: 7, posture: [posture(1, 'Passed'), posture(2, 'Failed')] }],
+    };
+    fs.writeFileSync(path.join(raw, 'a.json'), JSON.stringify(host));
+    const cli = (...args: string[]) =>
+      spawnSync(path.join(consumer, 'node_modules', '.bin', 'qualys-s3'), args, { cwd: consumer, encoding: 'utf8' });
+    const normalized = cli('normalize', 'raw', '--out', 'lake', '--json');
+    expect({ status: normalized.status, stderr: normalized.stderr }).toEqual({ status: 0, stderr: '' });
+    const answer = cli('query', 'failing-controls', '--local', 'lake', '--json');
+    expect({ status: answer.status, stderr: answer.stderr }).toEqual({ status: 0, stderr: '' });
+    const { columns, rows } = JSON.parse(answer.stdout) as { columns: string[]; rows: unknown[][] };
+    expect(rows.map((row) => [row[columns.indexOf('host_id')], row[columns.indexOf('control_id')]])).toEqual([
+      [101, 2],
+    ]);
   });
 
   test('GIVEN a JSON configuration THEN QualysS3Stack synthesizes the stack the app makes', () => {
