@@ -12,6 +12,7 @@ export {
   type QualysS3IntegrationAttributes,
   type QualysCloudViewAttributes,
   type QualysAnalyticsAttributes,
+  type QualysAnalyticsSettings,
 } from './infra/qualys-s3-onboarding';
 export { QualysS3Stack, type QualysS3StackProps } from './infra/qualys-s3-stack';
 export type {

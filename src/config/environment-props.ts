@@ -296,6 +296,18 @@ export interface AnalyticsSettings {
    * @default - qualys_s3_<envName> (lowercase, hyphens as underscores)
    */
   readonly databaseName?: string;
+  /**
+   * The full ARN of an existing SNS topic (`arn:aws:sns:<region>:<account>:<name>`) that the
+   * lake's two alarms (a message in the dead-letter queue, a backlog over six hours) notify, both
+   * when they go into alarm and when they are OK again. It must be in the stack's region:
+   * CloudWatch notifies topics of its own region only. Nothing is granted on the topic: its
+   * access policy must let CloudWatch publish (a topic's default policy does, for alarms of its
+   * own account). An encrypted topic needs a customer-managed KMS key whose key policy allows
+   * `cloudwatch.amazonaws.com` `kms:Decrypt` and `kms:GenerateDataKey*` (with the AWS managed key
+   * `aws/sns`, CloudWatch cannot publish); that key is yours and this stack does not change it.
+   * @default - the alarms have no actions
+   */
+  readonly alarmTopicArn?: string;
 }
 
 /** An existing VPC the handler runs in. */

@@ -262,7 +262,16 @@ const bytesScannedLimitMb = z
   });
 
 /** The settings that mean something only when the lake exists. */
-const ANALYTICS_OPTIONS = ['resultRetentionDays', 'bytesScannedLimitMb', 'rawDataExpirationDays', 'databaseName'];
+const ANALYTICS_OPTIONS = [
+  'resultRetentionDays',
+  'bytesScannedLimitMb',
+  'rawDataExpirationDays',
+  'databaseName',
+  'alarmTopicArn',
+];
+
+/** An SNS topic's full ARN, as a CloudWatch alarm action names it (a name or alias would not do). */
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /**
  * Optional, with the default applied by the transform rather than by zod, so that the rule can
@@ -293,6 +302,16 @@ const analyticsSchema = strictObject({
   })
     .optional()
     .describe('The Glue database (and Athena workgroup) name; absent: qualys_s3_<environment name>.'),
+  alarmTopicArn: text({
+    pattern: SNS_TOPIC_ARN,
+    describe:
+      'the full ARN of an existing SNS topic (arn:aws:sns:<region>:<account>:<topic name>, a name of letters, digits, ' +
+      'hyphens and underscores)',
+  })
+    .optional()
+    .describe(
+      "The ARN of an existing SNS topic in the stack's region that the lake's two alarms notify, going into alarm and back to OK; absent: the alarms have no actions.",
+    ),
 })
   .superRefine((analytics, ctx) => {
     // "enabled" left out while options are set is a mistake (the user meant to turn it on);
@@ -315,6 +334,7 @@ const analyticsSchema = strictObject({
     bytesScannedLimitMb: analytics.bytesScannedLimitMb ?? DEFAULTS.analytics.bytesScannedLimitMb,
     rawDataExpirationDays: analytics.rawDataExpirationDays,
     databaseName: analytics.databaseName,
+    alarmTopicArn: analytics.alarmTopicArn,
   }))
   .describe('The findings lake: postures and findings as Parquet, queryable with Athena; absent: none.');
 
@@ -735,6 +755,18 @@ function checkAnalytics(ctx: Ctx, env: EnvironmentBeforeTransform): void {
       message:
         `is ${raw}, but "bucket.expireAfterDays" (${expire}) already expires every object of the findings bucket, raw ` +
         'findings included, sooner; make rawDataExpirationDays the smaller, or leave it out',
+    });
+  }
+  const topic = isValid(ctx, 'analytics', 'alarmTopicArn') ? analytics.alarmTopicArn : undefined;
+  const topicRegion = topic?.split(':')[3];
+  const stackRegion = isValid(ctx, 'region') ? env.region : undefined;
+  if (topicRegion && stackRegion && topicRegion !== stackRegion) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['analytics', 'alarmTopicArn'],
+      message:
+        `is a topic in region ${topicRegion}, but the stack deploys to ${stackRegion}; CloudWatch alarms notify topics in ` +
+        "their own region only, so create the topic in the stack's region and name it here",
     });
   }
 }

@@ -5,12 +5,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { type IntegrationKind, defaultConnectorName, defaultIntegrationName } from '../core/contract';
 import { ConfigError, type EnvironmentConfig, type PcConfig, type VmConfig, parseEnvironment } from '../config/config';
 import { show } from '../config/messages';
-import type { EnvironmentSettings, FindingsBucketSettings } from '../config/environment-props';
+import type { AnalyticsSettings, EnvironmentSettings, FindingsBucketSettings } from '../config/environment-props';
 import { CloudViewConnector } from './cloudview-connector';
 import { CloudViewRole } from './cloudview-role';
 import { FindingsBucket, findingsWritePolicy } from './findings-bucket';
@@ -24,7 +25,8 @@ import { QualysIntegration } from './qualys-integration';
  * configuration, validated by the same schema with the same messages, plus the environment's
  * name; and, where CDK users expect them, objects instead of names.
  */
-export interface QualysS3OnboardingProps extends Omit<EnvironmentSettings, 'credentialsSecret' | 'bucket'> {
+export interface QualysS3OnboardingProps
+  extends Omit<EnvironmentSettings, 'credentialsSecret' | 'bucket' | 'analytics'> {
   /**
    * The environment's name (letters, digits and hyphens, starting with a letter, at most 32
    * characters). It is part of the default integration names, qs3-<envName>-<vm|pc>-<account>-<region>.
@@ -50,6 +52,26 @@ export interface QualysS3OnboardingProps extends Omit<EnvironmentSettings, 'cred
    * @default - a new bucket with every default of FindingsBucketSettings
    */
   readonly bucket?: FindingsBucketSettings | s3.IBucket;
+  /**
+   * The findings lake (see AnalyticsSettings); its alarm topic may be given as the topic itself.
+   * @default - no findings lake
+   */
+  readonly analytics?: QualysAnalyticsSettings;
+}
+
+/** The findings lake's settings as props: those of the configuration, the alarm topic also as a topic. */
+export interface QualysAnalyticsSettings extends Omit<AnalyticsSettings, 'alarmTopicArn'> {
+  /**
+   * The SNS topic the lake's two alarms notify, into alarm and back to OK: its full ARN, or the
+   * topic itself (an `ITopic`, e.g. an `sns.Topic` of your stack). It must be in the stack's
+   * region (CloudWatch notifies topics of its own region only). Nothing is granted on it: its
+   * access policy must let CloudWatch publish (a topic's default policy does, for alarms of its
+   * own account). An encrypted topic needs a customer-managed KMS key whose key policy allows
+   * `cloudwatch.amazonaws.com` `kms:Decrypt` and `kms:GenerateDataKey*` (not `aws/sns`, which
+   * CloudWatch cannot use); the key is yours, and this construct does not change it.
+   * @default - the alarms have no actions
+   */
+  readonly alarmTopicArn?: string | sns.ITopic;
 }
 
 /** What a consumer can wire into its own resources, per integration. */
@@ -82,9 +104,15 @@ export interface QualysAnalyticsAttributes {
   readonly queue: sqs.IQueue;
   /** Messages the normalizer failed five times. */
   readonly deadLetterQueue: sqs.IQueue;
-  /** In alarm while the dead-letter queue holds a message; it has no action: add yours. */
+  /**
+   * In alarm while the dead-letter queue holds a message; it notifies `analytics.alarmTopicArn`
+   * (into alarm and back to OK), and without it has no action: add yours.
+   */
   readonly deadLetterAlarm: cloudwatch.IAlarm;
-  /** In alarm while the oldest queued message has waited over six hours; it has no action: add yours. */
+  /**
+   * In alarm while the oldest queued message has waited over six hours; it notifies
+   * `analytics.alarmTopicArn` (into alarm and back to OK), and without it has no action: add yours.
+   */
   readonly backlogAlarm: cloudwatch.IAlarm;
   /** The bucket of the curated Parquet (curated/), quarantined sources (quarantine/) and manifests. */
   readonly lakeBucket: s3.IBucket;
@@ -159,7 +187,7 @@ export class QualysS3Onboarding extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const given = props as unknown;
-    const { config, secret, existingBucket } =
+    const { config, secret, existingBucket, alarmTopic } =
       given instanceof ValidatedEnvironment
         ? { config: this.checkedAgainstStack(given.config), secret: undefined, existingBucket: undefined }
         : this.validate(given);
@@ -276,6 +304,7 @@ export class QualysS3Onboarding extends Construct {
         findingsBucket: this.bucket,
         findingsKey: this.bucket.encryptionKey,
         analytics: config.analytics,
+        alarmTopic,
         retainOnDelete: config.bucket.retainOnDelete,
         logRetention: config.logRetentionDays as logs.RetentionDays,
       });
@@ -382,6 +411,8 @@ export class QualysS3Onboarding extends Construct {
       );
     }
 
+    const alarmTopic = this.alarmTopicOf(raw, problems);
+
     let existingBucket: s3.IBucket | undefined;
     let bucketNameToken: string | undefined;
     if (Construct.isConstruct(bucket)) {
@@ -424,11 +455,57 @@ export class QualysS3Onboarding extends Construct {
     }
     if (!config || problems.length) throw new ConfigError([...schemaProblems, ...problems], this.describe());
     const bucketConfig = bucketNameToken ? { ...config.bucket, bucketName: bucketNameToken } : config.bucket;
+    const analytics =
+      config.analytics && alarmTopic ? { ...config.analytics, alarmTopicArn: alarmTopic.topicArn } : config.analytics;
     return {
-      config: { ...config, bucket: bucketConfig, ...(secret ? { credentialsSecret: secret.secretName } : {}) },
+      config: {
+        ...config,
+        bucket: bucketConfig,
+        analytics,
+        ...(secret ? { credentialsSecret: secret.secretName } : {}),
+      },
       secret,
       existingBucket,
+      alarmTopic: config.analytics ? alarmTopic : undefined,
     };
+  }
+
+  /**
+   * The alarm topic given as a topic (an ITopic): taken out of the props the schema reads, where
+   * a stand-in ARN of the stack's region keeps the schema's other rules ("enabled" left out).
+   * A token ARN is refused like a token secret name: the topic itself is what to pass.
+   */
+  private alarmTopicOf(raw: Record<string, unknown>, problems: string[]): sns.ITopic | undefined {
+    const analytics = raw.analytics;
+    if (!isObject(analytics)) return undefined;
+    const given = analytics.alarmTopicArn;
+    const field = '"props.analytics.alarmTopicArn"';
+    if (typeof given === 'string' && Token.isUnresolved(given)) {
+      problems.push(
+        `${field} is a token, a value known only at deploy; pass the topic itself (an ITopic, e.g. the sns.Topic of ` +
+          'your stack, or sns.Topic.fromTopicArn(this, "Alarms", "arn:aws:sns:...")) or its ARN as a literal',
+      );
+      raw.analytics = { ...analytics, alarmTopicArn: placeholderTopicArn(raw.region) };
+      return undefined;
+    }
+    if (!Construct.isConstruct(given)) return undefined;
+    raw.analytics = { ...analytics, alarmTopicArn: placeholderTopicArn(raw.region) };
+    if (!isTopic(given)) {
+      problems.push(
+        `${field} is ${describeConstruct(given)}, not an SNS topic; give the ARN of an SNS topic, or the topic itself (an ITopic)`,
+      );
+      return undefined;
+    }
+    const stack = Stack.of(this);
+    const topicRegion = Token.isUnresolved(given.env.region) ? undefined : given.env.region;
+    const stackRegion = Token.isUnresolved(stack.region) ? undefined : stack.region;
+    if (topicRegion && stackRegion && topicRegion !== stackRegion) {
+      problems.push(
+        `${field} is a topic in region ${topicRegion}, but the stack deploys to ${stackRegion}; CloudWatch alarms ` +
+          "notify topics in their own region only, so give a topic in the stack's region",
+      );
+    }
+    return given;
   }
 
   /**
@@ -493,6 +570,7 @@ interface Validated {
   readonly config: EnvironmentConfig;
   readonly secret?: secretsmanager.ISecret;
   readonly existingBucket?: s3.IBucket;
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /** The keys of an environment's settings (the compiler holds this list to the documented type). */
@@ -522,6 +600,9 @@ const SETTINGS_KEYS = new Set(
 const PLACEHOLDER_SECRET = 'qualys-s3-cdk-construct-secret';
 const PLACEHOLDER_BUCKET_NAME = 'qualys-s3-cdk-token-bucket-name';
 const PLACEHOLDER_ENV_NAME = 'unnamed';
+/** A topic ARN the schema accepts, in the region it checks it against (any, when that is not a region). */
+const placeholderTopicArn = (region: unknown) =>
+  `arn:aws:sns:${typeof region === 'string' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) ? region : 'us-east-1'}:000000000000:qualys-s3-cdk-construct-topic`;
 const LITERAL = 'give it as a literal value (the construct checks it at synth, as the configuration does)';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -535,6 +616,11 @@ function isSecret(value: IConstruct): value is secretsmanager.ISecret {
 function isBucket(value: IConstruct): value is s3.IBucket {
   const candidate = value as Partial<s3.IBucket>;
   return typeof candidate.bucketArn === 'string' && typeof candidate.arnForObjects === 'function';
+}
+
+function isTopic(value: IConstruct): value is sns.ITopic {
+  const candidate = value as Partial<sns.ITopic>;
+  return typeof candidate.topicArn === 'string' && typeof candidate.addSubscription === 'function';
 }
 
 function describeConstruct(value: IConstruct): string {

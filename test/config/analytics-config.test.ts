@@ -115,6 +115,54 @@ describe('rules', () => {
   });
 });
 
+describe('alarmTopicArn', () => {
+  const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:qualys-findings-alarms';
+
+  test('GIVEN the ARN of a topic in the stack region, or with no region named WHEN parsed THEN it is kept as written', () => {
+    for (const region of ['eu-west-1', undefined]) {
+      const analytics = { enabled: true, alarmTopicArn: TOPIC };
+      expect(parseEnvironment('dev', { ...ENV, region, analytics }).analytics?.alarmTopicArn).toBe(TOPIC);
+    }
+    const govCloud = 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:Alarms_1';
+    const inGovCloud = { ...ENV, region: 'us-gov-west-1', qualysAwsAccountId: '123456789012' };
+    expect(
+      parseEnvironment('dev', { ...inGovCloud, analytics: { enabled: true, alarmTopicArn: govCloud } }).analytics
+        ?.alarmTopicArn,
+    ).toBe(govCloud);
+    expect(parseEnvironment('dev', { ...ENV, analytics: { enabled: true } }).analytics?.alarmTopicArn).toBeUndefined();
+  });
+
+  test('GIVEN a topic name, an ARN of another service or a FIFO topic WHEN parsed THEN it says what a topic ARN looks like', () => {
+    for (const bad of [
+      'qualys-findings-alarms',
+      'arn:aws:sqs:eu-west-1:123456789012:qualys-findings-alarms',
+      'arn:aws:sns:eu-west-1:1234:alarms',
+      'arn:aws:sns:eu-west-1:123456789012:alarms.fifo',
+    ]) {
+      expect(problemsOfEnv({ analytics: { enabled: true, alarmTopicArn: bad } })).toEqual([
+        `"qualys.environments.dev.analytics.alarmTopicArn" is "${bad}"; it must be the full ARN of an existing SNS topic ` +
+          '(arn:aws:sns:<region>:<account>:<topic name>, a name of letters, digits, hyphens and underscores)',
+      ]);
+    }
+  });
+
+  test("GIVEN a topic in another region than the stack's WHEN parsed THEN it is refused: CloudWatch notifies its own region's topics only", () => {
+    expect(problemsOfEnv({ region: 'us-east-1', analytics: { enabled: true, alarmTopicArn: TOPIC } })).toEqual([
+      '"qualys.environments.dev.analytics.alarmTopicArn" is a topic in region eu-west-1, but the stack deploys to ' +
+        "us-east-1; CloudWatch alarms notify topics in their own region only, so create the topic in the stack's region " +
+        'and name it here',
+    ]);
+  });
+
+  test('GIVEN a topic without "enabled" WHEN parsed THEN it is refused like any option of the lake', () => {
+    expect(problemsOfEnv({ analytics: { alarmTopicArn: TOPIC } })).toEqual([
+      expect.stringMatching(
+        /^"qualys\.environments\.dev\.analytics\.enabled" is not set \(default false\), but "qualys\.environments\.dev\.analytics\.alarmTopicArn" is;/,
+      ),
+    ]);
+  });
+});
+
 describe('across environments', () => {
   const lake = (extra: Record<string, unknown> = {}) => ({ ...ENV, analytics: { enabled: true, ...extra } });
 

@@ -6,6 +6,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
 import { ConfigError, parseConfig, stackName } from '../../src/config/config';
 import { QualysS3Onboarding, type QualysS3OnboardingProps } from '../../src/infra/qualys-s3-onboarding';
 import { QualysS3Stack } from '../../src/infra/qualys-s3-stack';
@@ -153,6 +155,111 @@ describe('an existing bucket (an IBucket)', () => {
 
     expect(problems).toEqual([
       expect.stringMatching(/^"props\.analytics" is enabled, but neither "props\.vm" nor "props\.pc" is configured/),
+    ]);
+  });
+});
+
+describe('the alarm topic', () => {
+  const alarmsOf = (stack: Stack) =>
+    Object.values<Json>(Template.fromStack(stack).toJSON().Resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties);
+
+  test("GIVEN a topic of the consumer's stack (an ITopic) WHEN analytics is enabled THEN both alarms notify it going into alarm and back to OK", () => {
+    const stack = consumerStack();
+    const topic = new sns.Topic(stack, 'Alarms');
+    const onboarding = new QualysS3Onboarding(stack, 'Qualys', {
+      ...PROPS,
+      analytics: { enabled: true, alarmTopicArn: topic },
+    });
+    const topicId = stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic);
+    const alarms = alarmsOf(stack);
+
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) {
+      expect(alarm).toEqual(
+        expect.objectContaining({ AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] }),
+      );
+    }
+    expect(stack.resolve(onboarding.config.analytics?.alarmTopicArn)).toEqual({ Ref: topicId });
+  });
+
+  test('GIVEN an imported topic or its ARN as a string WHEN analytics is enabled THEN the alarms notify that ARN', () => {
+    const arn = 'arn:aws:sns:eu-west-1:111122223333:security-alarms';
+    for (const given of ['string', 'ITopic'] as const) {
+      const stack = consumerStack();
+      const alarmTopicArn = given === 'string' ? arn : sns.Topic.fromTopicArn(stack, 'Alarms', arn);
+      new QualysS3Onboarding(stack, 'Qualys', { ...PROPS, analytics: { enabled: true, alarmTopicArn } });
+
+      expect(alarmsOf(stack).map((a) => [a.AlarmActions, a.OKActions])).toEqual([
+        [[arn], [arn]],
+        [[arn], [arn]],
+      ]);
+    }
+  });
+
+  test("GIVEN a topic in another region than the stack's, as a topic or as an ARN WHEN constructed THEN it is refused, saying why", () => {
+    const arn = 'arn:aws:sns:us-east-1:111122223333:security-alarms';
+    const stack = consumerStack();
+    const asTopic = sns.Topic.fromTopicArn(stack, 'Alarms', arn);
+    const why = "CloudWatch alarms notify topics in their own region only, so give a topic in the stack's region";
+
+    expect(
+      problemsOf(
+        () => new QualysS3Onboarding(stack, 'A', { ...PROPS, analytics: { enabled: true, alarmTopicArn: asTopic } }),
+      ),
+    ).toEqual([
+      `"props.analytics.alarmTopicArn" is a topic in region us-east-1, but the stack deploys to eu-west-1; ${why}`,
+    ]);
+    expect(
+      problemsOf(
+        () => new QualysS3Onboarding(stack, 'B', { ...PROPS, analytics: { enabled: true, alarmTopicArn: arn } }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^"props\.analytics\.alarmTopicArn" is a topic in region us-east-1, but the stack deploys to eu-west-1; CloudWatch alarms notify topics in their own region only/,
+      ),
+    ]);
+  });
+
+  test('GIVEN a construct that is no topic, or a token ARN WHEN constructed THEN each is refused, pointing to the topic itself', () => {
+    const stack = consumerStack();
+    const notATopic = new Construct(stack, 'NotATopic');
+    const token = new sns.Topic(stack, 'Alarms').topicArn;
+
+    expect(
+      problemsOf(
+        () =>
+          new QualysS3Onboarding(stack, 'A', {
+            ...PROPS,
+            analytics: { enabled: true, alarmTopicArn: notATopic as unknown as sns.ITopic },
+          }),
+      ),
+    ).toEqual([
+      '"props.analytics.alarmTopicArn" is a Construct (Platform/NotATopic), not an SNS topic; give the ARN of an SNS topic, ' +
+        'or the topic itself (an ITopic)',
+    ]);
+    expect(
+      problemsOf(
+        () => new QualysS3Onboarding(stack, 'B', { ...PROPS, analytics: { enabled: true, alarmTopicArn: token } }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^"props\.analytics\.alarmTopicArn" is a token, a value known only at deploy; pass the topic itself \(an ITopic/,
+      ),
+    ]);
+  });
+
+  test('GIVEN a topic while "enabled" is left out WHEN constructed THEN it is refused like any option of the lake', () => {
+    const stack = consumerStack();
+    const topic = new sns.Topic(stack, 'Alarms');
+
+    expect(
+      problemsOf(() => new QualysS3Onboarding(stack, 'Qualys', { ...PROPS, analytics: { alarmTopicArn: topic } })),
+    ).toEqual([
+      expect.stringMatching(
+        /^"props\.analytics\.enabled" is not set \(default false\), but "props\.analytics\.alarmTopicArn" is;/,
+      ),
     ]);
   });
 });

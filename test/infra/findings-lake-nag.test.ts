@@ -61,14 +61,18 @@ const CONFIGS: Array<[string, Record<string, unknown>]> = [
     { ...BASE, vm: {}, pc: {}, analytics: { enabled: true, rawDataExpirationDays: 90 } },
   ],
   [
-    'PC, a customer-managed key, not retained, explicit account and region',
+    'PC, a customer-managed key, not retained, explicit account and region, an alarm topic',
     {
       ...BASE,
       pc: {},
       account: '123456789012',
       region: 'eu-west-1',
       bucket: { kmsKeyArn: KEY_ARN, retainOnDelete: false },
-      analytics: { enabled: true, bytesScannedLimitMb: 100 },
+      analytics: {
+        enabled: true,
+        bytesScannedLimitMb: 100,
+        alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:qualys-findings-alarms',
+      },
     },
   ],
 ];

@@ -162,6 +162,39 @@ describe('notifications, queue and dead-letter queue', () => {
   });
 });
 
+describe('alarm actions', () => {
+  const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:qualys-findings-alarms';
+  const alarmsOf = (t: Json) => resources(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+  test('GIVEN alarmTopicArn WHEN synthesized THEN both alarms notify that topic going into alarm and back to OK, and nothing is granted on it', () => {
+    const t = synth({ ...LAKE_KMS, analytics: { ...LAKE_KMS.analytics, alarmTopicArn: TOPIC } });
+    const alarms = alarmsOf(t);
+
+    expect(alarms.map((a) => a.MetricName).sort()).toEqual([
+      'ApproximateAgeOfOldestMessage',
+      'ApproximateNumberOfMessagesVisible',
+    ]);
+    for (const alarm of alarms) {
+      expect(alarm).toEqual(expect.objectContaining({ AlarmActions: [TOPIC], OKActions: [TOPIC] }));
+      expect(alarm).not.toHaveProperty('InsufficientDataActions');
+    }
+    // The topic is imported: no topic, topic policy or KMS grant of this stack names it.
+    const types = Object.values<Json>(t.Resources).map((r) => r.Type);
+    expect(types.filter((type) => type.startsWith('AWS::SNS::'))).toEqual([]);
+    expect(JSON.stringify(resources(t, 'AWS::IAM::Policy'))).not.toContain('sns');
+    expect(JSON.stringify(resources(t, 'AWS::KMS::Key'))).toBe('[]');
+  });
+
+  test('GIVEN no alarmTopicArn WHEN synthesized THEN neither alarm has any action', () => {
+    const alarms = [...alarmsOf(synth(LAKE)), ...alarmsOf(synth(LAKE_KMS))];
+
+    expect(alarms).toHaveLength(4);
+    for (const alarm of alarms) {
+      for (const key of ['AlarmActions', 'OKActions', 'InsufficientDataActions']) expect(alarm).not.toHaveProperty(key);
+    }
+  });
+});
+
 describe('the normalizer', () => {
   test('GIVEN analytics WHEN synthesized THEN the function is nodejs24.x on arm64 with 2 GB, 15 minutes, 4 GB of /tmp, its own log group, FINDINGS_BUCKET and LAKE_BUCKET', () => {
     const t = synth(LAKE_KMS);

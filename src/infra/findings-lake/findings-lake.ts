@@ -3,6 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AnalyticsConfig } from '../../config/config';
@@ -24,6 +25,12 @@ export interface FindingsLakeProps {
   readonly findingsKey?: kms.IKey;
   /** The environment's analytics settings, validated. */
   readonly analytics: AnalyticsConfig;
+  /**
+   * The topic the two alarms notify (into alarm and back to OK), when given as a topic rather
+   * than by `analytics.alarmTopicArn`.
+   * @default - the topic of `analytics.alarmTopicArn`, imported; without it the alarms have no actions
+   */
+  readonly alarmTopic?: sns.ITopic;
   /** Keep the lake bucket on `cdk destroy` (the findings bucket's retainOnDelete). */
   readonly retainOnDelete: boolean;
   readonly logRetention: logs.RetentionDays;
@@ -60,9 +67,13 @@ export class FindingsLake extends Construct {
     });
     this.lakeBucket = lake.bucket;
     const normalizerTimeout = NORMALIZER.timeout;
+    const alarmTopic =
+      props.alarmTopic ??
+      (analytics.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', analytics.alarmTopicArn) : undefined);
     const ingest = new IngestQueue(this, 'Ingest', {
       findingsBucket: props.findingsBucket,
       consumerTimeout: normalizerTimeout,
+      alarmTopic,
     });
     this.queue = ingest.queue;
     this.deadLetterQueue = ingest.deadLetterQueue;

@@ -1,7 +1,9 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RAW_PREFIXES } from '../../core/findings/layout';
@@ -25,12 +27,19 @@ export interface IngestQueueProps {
   readonly findingsBucket: s3.IBucket;
   /** The consumer's timeout: the visibility timeout is six times it (AWS's advice for an SQS event source). */
   readonly consumerTimeout: Duration;
+  /**
+   * The topic both alarms notify, going into alarm and back to OK. Nothing is granted on it (nor
+   * on its KMS key): its owner lets CloudWatch publish.
+   * @default - the alarms have no actions
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
  * What tells the normalizer a source object has landed: S3 "object created" notifications for
  * the two raw prefixes into an SQS queue (SSE-SQS, TLS only), a dead-letter queue for messages
- * that failed five times, and two alarms: anything in the dead-letter queue, and a backlog.
+ * that failed five times, and two alarms: anything in the dead-letter queue, and a backlog
+ * (notifying a topic when one is given).
  */
 export class IngestQueue extends Construct {
   readonly queue: sqs.Queue;
@@ -91,6 +100,13 @@ export class IngestQueue extends Construct {
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    if (props.alarmTopic) {
+      const notify = new cloudwatchActions.SnsAction(props.alarmTopic);
+      for (const alarm of [this.deadLetterAlarm, this.backlogAlarm]) {
+        alarm.addAlarmAction(notify);
+        alarm.addOkAction(notify);
+      }
+    }
   }
 }
 
