@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { EnvironmentConfig, QualysS3Config } from '../config/config';
 import { ConfigError } from '../config/messages';
 import { configLocation, readConfig } from '../config/load-config';
-import { isCalendarDay } from '../core/findings/queries';
+import { isCalendarDay } from '../core/findings/values';
 import { type CheckResult, Checklist, formatResult, formatSummary } from './checklist';
 import { type CommandContext, keepPlaceholders, operatorLogger } from './context';
 import { resolveRegion, sdkOperatorAws } from './operator-aws';

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import { RAW_PREFIXES, tableOfKey } from '../core/findings/layout';
-import { type NormalizeOutcome, normalizeObject } from '../core/findings/normalize';
+import { type NormalizeOutcome, normalizeObject, unreadOutcome } from '../core/findings/normalize';
 import type { ParquetOptions } from '../core/findings/parquet';
 import type { SourceObject } from '../core/findings/ports';
 import { TABLE_NAMES, type TableName } from '../core/findings/tables';
@@ -137,25 +137,6 @@ function fileSource(file: string, key: string, bucket: string): SourceObject {
   };
 }
 
-function failedOutcome(sourceKey: string, table: TableName | undefined, reason: string): Omit<FileResult, 'file'> {
-  return {
-    sourceKey,
-    table,
-    status: 'failed',
-    reason,
-    recordsIn: 0,
-    rowsOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    outputs: [],
-    unmapped: 0,
-    storedBytes: 0,
-    gzip: false,
-    shape: undefined,
-    largestRecordBytes: 0,
-  };
-}
-
 const mb = (bytes: number) => bytes / (1024 * 1024);
 
 export async function normalizeFiles(command: NormalizeCommand): Promise<NormalizeReport> {
@@ -188,7 +169,7 @@ export async function normalizeFiles(command: NormalizeCommand): Promise<Normali
       } catch (error) {
         // One file's error does not stop the run: it is reported with its reason, the others are read.
         const reason = (error as Error)?.message ?? String(error);
-        results.push({ ...failedOutcome(key, inferredTable ?? tableOfKey(key), reason), file });
+        results.push({ ...unreadOutcome(key, inferredTable ?? tableOfKey(key), 'failed', reason), file });
         command.print(`  ✖ ${shown}  failed: ${reason}`);
         continue;
       }

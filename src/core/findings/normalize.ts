@@ -126,11 +126,17 @@ class UnwritableError extends Error {
   }
 }
 
-function skipped(source: SourceObject, table: TableName | undefined, reason: string): NormalizeOutcome {
+/** The counts of a source that was not read (nothing in, nothing out), with its status and reason. */
+export function unreadOutcome<S extends string>(
+  sourceKey: string,
+  table: TableName | undefined,
+  status: S,
+  reason: string,
+): Omit<NormalizeOutcome, 'status'> & { readonly status: S } {
   return {
-    sourceKey: source.key,
+    sourceKey,
     table,
-    status: 'skipped',
+    status,
     reason,
     recordsIn: 0,
     rowsOut: 0,
@@ -143,6 +149,10 @@ function skipped(source: SourceObject, table: TableName | undefined, reason: str
     shape: undefined,
     largestRecordBytes: 0,
   };
+}
+
+function skipped(source: SourceObject, table: TableName | undefined, reason: string): NormalizeOutcome {
+  return unreadOutcome(source.key, table, 'skipped', reason);
 }
 
 /** Appends NDJSON lines to a temp file (unmapped PC records), opened on the first line. */

@@ -24,6 +24,8 @@
  * with a constant, so Athena's partition projection scans only those days.
  */
 
+import { isCalendarDay } from './values';
+
 export interface QueryParameter {
   readonly name: string;
   readonly description: string;
@@ -74,13 +76,6 @@ const LATEST_POSTURES = `SELECT p.*,
   FROM pc_postures AS p`;
 
 const DAY_PATTERN = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-
-/** A real calendar day written YYYY-MM-DD. */
-export function isCalendarDay(text: string): boolean {
-  const parsed = Date.parse(`${text}T00:00:00Z`);
-  // Date rolls 2026-02-30 over to March: the day must come back as written.
-  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(parsed) && new Date(parsed).toISOString().startsWith(text);
-}
 
 const CALENDAR_DAY = { mustBe: 'a day the calendar has', test: isCalendarDay };
 
