@@ -19,6 +19,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { isValidationFile, partitionDay, RAW_PREFIXES } from '../core/findings/layout';
 import { BACKFILL_EVENT_NAME, s3EventBody } from '../core/findings/s3-event';
 import { stackName } from '../config/rules';
+import { type Clock, systemClock, withRetries } from '../core/retry';
 import type { CommandContext } from './context';
 
 export interface BackfillOptions {
@@ -46,10 +47,16 @@ export interface BackfillAws {
   /** Every object under the prefix, page by page (ListObjectsV2), as they come. */
   objects(bucket: string, prefix: string): AsyncIterable<ListedObject>;
   /** One SendMessageBatch; the entries SQS did not take, with why. */
-  sendBatch(
-    queueUrl: string,
-    entries: ReadonlyArray<{ id: string; body: string }>,
-  ): Promise<ReadonlyArray<{ id: string; code: string; message: string; senderFault: boolean }>>;
+  sendBatch(queueUrl: string, entries: ReadonlyArray<{ id: string; body: string }>): Promise<readonly SendFailure[]>;
+}
+
+/** An entry SQS did not take, and why. */
+export interface SendFailure {
+  readonly id: string;
+  readonly code: string;
+  readonly message: string;
+  /** SQS's SenderFault: the entry itself is wrong, and sending it again would not help. */
+  readonly senderFault: boolean;
 }
 
 /** The storage classes GetObject refuses until the object is restored. */
@@ -104,8 +111,8 @@ export interface BackfillReport {
 export const BATCH_SIZE = 10;
 /** Batches in flight at once: a million objects is a hundred thousand batches. */
 const IN_FLIGHT = 8;
-/** Entries SQS failed on its side (SenderFault false) are sent again this many times. */
-const RESEND_ATTEMPTS = 3;
+/** Entries SQS failed on its side (SenderFault false): sent up to 3 times in all, with backoff. */
+const RESENDS = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2000 } as const;
 
 export async function backfill(
   ctx: CommandContext,
@@ -242,6 +249,7 @@ class BatchSender {
   constructor(
     private readonly aws: BackfillAws,
     private readonly queueUrl: string,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async send(
@@ -273,20 +281,39 @@ class BatchSender {
     if (this.error) throw this.error;
   }
 
+  /**
+   * One batch, and its entries SQS failed on its side sent again with backoff (the one retry
+   * helper; a sender's fault is final at once). What still fails is reported by key.
+   */
   private async sendWithResends(entries: Array<{ id: string; key: string; body: string }>): Promise<void> {
     let left = entries;
-    for (let attempt = 1; left.length > 0; attempt++) {
-      const failed = await this.aws.sendBatch(this.queueUrl, left);
-      const failedIds = new Set(failed.map((f) => f.id));
-      this.queued += left.length - failed.length;
-      const again = failed.filter((f) => !f.senderFault && attempt < RESEND_ATTEMPTS);
-      for (const f of failed) {
-        if (again.includes(f)) continue;
-        this.failures.push({ key: left.find((e) => e.id === f.id)?.key ?? f.id, code: f.code, message: f.message });
-      }
-      const againIds = new Set(again.map((f) => f.id));
-      left = left.filter((e) => failedIds.has(e.id) && againIds.has(e.id));
+    const report = (failed: readonly SendFailure[]) => {
+      for (const f of failed)
+        this.failures.push({ key: entries.find((e) => e.id === f.id)?.key ?? f.id, code: f.code, message: f.message });
+    };
+    try {
+      await withRetries(
+        { ...RESENDS, clock: this.clock, isRetryable: (error) => error instanceof EntriesToResend },
+        async () => {
+          const failed = await this.aws.sendBatch(this.queueUrl, left);
+          this.queued += left.length - failed.length;
+          report(failed.filter((f) => f.senderFault));
+          const again = failed.filter((f) => !f.senderFault);
+          left = left.filter((e) => again.some((f) => f.id === e.id));
+          if (again.length > 0) throw new EntriesToResend(again);
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof EntriesToResend)) throw error;
+      report(error.failed);
     }
+  }
+}
+
+/** Entries of a batch that SQS failed on its side: sent again. */
+class EntriesToResend extends Error {
+  constructor(readonly failed: readonly SendFailure[]) {
+    super(`${failed.length} entries failed on SQS's side`);
   }
 }
 

@@ -113,3 +113,62 @@ test('GIVEN a send that fails partway through a prefix WHEN backfilled THEN the 
   ]);
   expect(sent).toHaveLength(20);
 });
+
+test("GIVEN entries SQS fails on its side once, and one it fails as the sender's fault WHEN backfilled THEN the first are sent again and queued, the other is reported at once and never resent", async () => {
+  // GIVEN: 3 PC objects; the first SendMessageBatch fails entry o1 on SQS's side and o2 as the sender's fault.
+  const sends: string[][] = [];
+  const aws: BackfillAws = {
+    async *objects(_bucket, prefix) {
+      if (!prefix.startsWith('qualys_pc')) return;
+      for (let i = 0; i < 3; i++) yield { key: `${prefix}2026-11-25/${i}.gz`, size: 1, lastModified: Date.now() };
+    },
+    async sendBatch(_queueUrl, entries) {
+      sends.push(entries.map((e) => e.id));
+      if (sends.length > 1) return [];
+      return [
+        { id: 'o1', code: 'InternalError', message: 'try again', senderFault: false },
+        { id: 'o2', code: 'InvalidMessageContents', message: 'bad characters', senderFault: true },
+      ];
+    },
+  };
+  const ctx = {
+    env: { envName: 'prod' },
+    region: 'eu-west-1',
+    aws: { region: 'eu-west-1', stack: async () => ({ outputs: { BucketName: 'raw', AnalyticsQueueUrl: 'q' } }) },
+    progress: () => {},
+  } as unknown as CommandContext;
+  // WHEN
+  const report = await backfill(ctx, { dryRun: false }, aws);
+  // THEN: one resend, of o1 only; 2 queued; the sender's fault named by its key
+  expect(sends).toEqual([['o0', 'o1', 'o2'], ['o1']]);
+  expect(report.prefixes).toEqual([
+    expect.objectContaining({ prefix: 'qualys_pc_posture_info/', objects: 3, queued: 2 }),
+    expect.objectContaining({ prefix: 'qualys_vm_findings/', objects: 0, queued: 0 }),
+  ]);
+  expect(report).toMatchObject({ ok: false, exitCode: 1 });
+  expect(JSON.stringify(report)).toContain('qualys_pc_posture_info/2026-11-25/2.gz');
+  expect(JSON.stringify(report)).toContain('InvalidMessageContents');
+});
+
+test('GIVEN an entry SQS fails on its side every time WHEN backfilled THEN it is sent 3 times in all, then reported', async () => {
+  const sends: string[][] = [];
+  const aws: BackfillAws = {
+    async *objects(_bucket, prefix) {
+      if (prefix.startsWith('qualys_pc')) yield { key: `${prefix}2026-11-25/0.gz`, size: 1, lastModified: Date.now() };
+    },
+    async sendBatch(_queueUrl, entries) {
+      sends.push(entries.map((e) => e.id));
+      return [{ id: 'o0', code: 'InternalError', message: 'try again', senderFault: false }];
+    },
+  };
+  const ctx = {
+    env: { envName: 'prod' },
+    region: 'eu-west-1',
+    aws: { region: 'eu-west-1', stack: async () => ({ outputs: { BucketName: 'raw', AnalyticsQueueUrl: 'q' } }) },
+    progress: () => {},
+  } as unknown as CommandContext;
+  const report = await backfill(ctx, { dryRun: false }, aws);
+  expect(sends).toEqual([['o0'], ['o0'], ['o0']]);
+  expect(report).toMatchObject({ ok: false, exitCode: 1 });
+  expect(JSON.stringify(report)).toContain('InternalError');
+});
