@@ -63,6 +63,13 @@ export interface FakeAthenaOptions {
   readonly polls?: { readonly queued: number; readonly running: number };
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * The state a query stopped by the workgroup's bytes-scanned cutoff ends in. AWS's
+   * documentation says such a query is "cancelled", its reason text says "Query cancelled!",
+   * and the state seen in practice is FAILED: a client must read either.
+   * @default 'FAILED'
+   */
+  readonly cutoffState?: 'FAILED' | 'CANCELLED';
 }
 
 export interface AthenaFault extends FaultKinds {
@@ -132,6 +139,7 @@ export class FakeAthena extends FakeServer<AthenaFault, AthenaCall> {
   private readonly tables: Readonly<Record<string, FakeAthenaTable>>;
   private readonly databases: ReadonlySet<string>;
   private readonly polls: { queued: number; running: number };
+  private readonly cutoffState: 'FAILED' | 'CANCELLED';
 
   constructor(opts: FakeAthenaOptions) {
     super(
@@ -146,6 +154,7 @@ export class FakeAthena extends FakeServer<AthenaFault, AthenaCall> {
     this.tables = opts.tables;
     this.databases = new Set(opts.databases);
     this.polls = opts.polls ?? { queued: 1, running: 2 };
+    this.cutoffState = opts.cutoffState ?? 'FAILED';
     this.workGroups.set('primary', { name: 'primary', enforceWorkGroupConfiguration: false });
   }
 
@@ -381,7 +390,7 @@ export class FakeAthena extends FakeServer<AthenaFault, AthenaCall> {
     const cutoff = this.cutoff(e);
     if (cutoff !== undefined && e.scanBytes > cutoff) {
       e.scanned = cutoff;
-      return this.end(e, 'FAILED', 'Query cancelled! : Bytes scanned limit was exceeded');
+      return this.end(e, this.cutoffState, 'Query cancelled! : Bytes scanned limit was exceeded');
     }
     const outcome = await e.outcome;
     if (e.state !== 'QUEUED' && e.state !== 'RUNNING') return; // stopped meanwhile
