@@ -559,8 +559,3 @@ export async function gzipDecodedBytes(
   await settled;
   return { jsonBytes: decoded, goodBytes: failed ? good : gunzip.bytesWritten };
 }
-
-/** The records of a stream, with its stats when the iteration ends. */
-export function readRecords(source: AsyncIterable<Uint8Array>, options?: ReadOptions): RecordReader {
-  return new RecordReader(source, options);
-}
